@@ -1,0 +1,47 @@
+/** Command-line parsing shared by every command: strict flags, clear errors. */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { UsageError } from "../util/errors.ts";
+
+/** Options every command accepts. */
+export const COMMON_OPTIONS = {
+  config: { type: "string", short: "c" },
+  db: { type: "string" },
+  json: { type: "boolean" },
+  "log-format": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsConfig["options"];
+
+/** Parses `args` for `command`; unknown flags and missing values become a UsageError. */
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
+  command: string,
+  args: string[],
+  options: T,
+  allowPositionals = false,
+) {
+  try {
+    return parseArgs({
+      args,
+      options: { ...COMMON_OPTIONS, ...options },
+      allowPositionals,
+      strict: true,
+    });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new UsageError(`jobs ${command}: ${message.replace(/\. To specify.*$/s, "")}`);
+  }
+}
+
+/** Parses a positive integer flag value, naming the flag when it is not one. */
+export function parsePositiveInt(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new UsageError(`${flag} expects a positive whole number, got "${value}"`);
+  }
+  return n;
+}
+
+/** The config path: --config, then $JOBS_CONFIG, then ./jobs.yaml. */
+export function configPath(flag: string | undefined): string {
+  return flag ?? Deno.env.get("JOBS_CONFIG") ?? "jobs.yaml";
+}

@@ -1,0 +1,284 @@
+/** Claims and their outcomes: claimBatch, markDone, markSkipped, markFailed. */
+import { type Db, sqlite, type SqliteDb } from "./mod.ts";
+import { insertEvent } from "./events.ts";
+
+/** A claimed (item, stage), with what its handler needs. */
+export interface Claim {
+  itemId: number;
+  key: string;
+  data: Record<string, unknown>;
+  stage: string;
+  position: number;
+  /** Attempts including this one. */
+  attempts: number;
+  /** Results of the item's earlier stages, by stage name. */
+  results: Record<string, unknown>;
+}
+
+/** Options of claimBatch(). */
+export interface ClaimOptions {
+  jobId: string;
+  stage: string;
+  runId: string;
+  limit: number;
+  leaseMs: number;
+  now?: () => number;
+}
+
+/**
+ * Claims up to `limit` claimable rows of one stage in one atomic statement: pending, due,
+ * previous stage done or skipped, job not paused. Sets in_progress, run id, lease, attempts + 1.
+ */
+export function claimBatch(db: Db, options: ClaimOptions): Promise<Claim[]> {
+  const s = sqlite(db);
+  const now = (options.now ?? Date.now)();
+  return Promise.resolve(s.tx(() => {
+    const rows = s.stmt(
+      `UPDATE item_stages
+       SET status = 'in_progress', claimed_by = :run, lease_until = :lease,
+           attempts = attempts + 1, started_at = :now, finished_at = NULL
+       WHERE rowid IN (
+         SELECT rowid FROM item_stages INDEXED BY item_stages_claim
+         WHERE job_id = :job AND stage = :stage AND status = 'pending' AND ready = 1
+           AND run_after <= :now
+         ORDER BY run_after LIMIT :limit)
+       AND NOT EXISTS (SELECT 1 FROM job_state WHERE job_id = :job AND paused = 1)
+       RETURNING item_id, position, attempts`,
+    ).all({
+      run: options.runId,
+      lease: now + options.leaseMs,
+      now,
+      job: options.jobId,
+      stage: options.stage,
+      limit: options.limit,
+    }) as { item_id: number; position: number; attempts: number }[];
+    return rows.length ? loadClaims(s, options.stage, rows) : [];
+  }));
+}
+
+function loadClaims(
+  s: SqliteDb,
+  stage: string,
+  rows: { item_id: number; position: number; attempts: number }[],
+): Claim[] {
+  const ids = JSON.stringify(rows.map((r) => r.item_id));
+  const items = new Map(
+    (s.stmt("SELECT id, key, data FROM work_items WHERE id IN (SELECT value FROM json_each(?))")
+      .all(ids) as { id: number; key: string; data: string }[]).map((r) => [r.id, r]),
+  );
+  const results = new Map<number, Record<string, unknown>>();
+  if (rows[0].position > 0) {
+    const earlier = s.stmt(
+      `SELECT r.item_id, r.stage, r.result FROM results r
+       WHERE r.item_id IN (SELECT value FROM json_each(?))`,
+    ).all(ids) as { item_id: number; stage: string; result: string }[];
+    for (const r of earlier) {
+      if (r.stage === stage) continue;
+      const map = results.get(r.item_id) ?? {};
+      map[r.stage] = JSON.parse(r.result);
+      results.set(r.item_id, map);
+    }
+  }
+  return rows.map((r) => {
+    const item = items.get(r.item_id)!;
+    return {
+      itemId: r.item_id,
+      key: item.key,
+      data: JSON.parse(item.data),
+      stage,
+      position: r.position,
+      attempts: r.attempts,
+      results: results.get(r.item_id) ?? {},
+    };
+  });
+}
+
+/** A finished stage to record as done. */
+export interface DoneMark {
+  itemId: number;
+  stage: string;
+  position: number;
+  /** Already JSON-serialisable; stored as the stage's result. */
+  result: unknown;
+  handlerVersion: string | null;
+}
+
+/**
+ * Records done stages of one job in one transaction: stores each result, marks the stage done
+ * and makes the item's next stage claimable. A row no longer claimed by `runId` (its lease
+ * expired and another run took it) is left alone. Returns how many were recorded.
+ */
+export function markDone(
+  db: Db,
+  options: { jobId: string; runId: string; items: readonly DoneMark[]; now?: () => number },
+): Promise<number> {
+  const s = sqlite(db);
+  const now = (options.now ?? Date.now)();
+  return Promise.resolve(s.tx(() => {
+    let recorded = 0;
+    for (const mark of options.items) {
+      if (!finishClaim(s, options.runId, mark.itemId, mark.stage, "done", now)) continue;
+      s.stmt(
+        `INSERT INTO results (item_id, stage, handler_version, result, created_at)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (item_id, stage) DO UPDATE SET handler_version = excluded.handler_version,
+           result = excluded.result, created_at = excluded.created_at`,
+      ).run(mark.itemId, mark.stage, mark.handlerVersion, JSON.stringify(mark.result), now);
+      readyNext(s, mark.itemId, mark.position);
+      recorded++;
+    }
+    if (recorded) {
+      s.stmt("UPDATE job_state SET consecutive_failures = 0 WHERE job_id = ? AND consecutive_failures > 0")
+        .run(options.jobId);
+    }
+    return recorded;
+  }));
+}
+
+/** A stage its handler chose to skip. */
+export interface SkipMark {
+  itemId: number;
+  stage: string;
+  position: number;
+  reason: string;
+}
+
+/** Records skipped stages (the next stage becomes claimable) with a "skipped" event each. */
+export function markSkipped(
+  db: Db,
+  options: { jobId: string; runId: string; items: readonly SkipMark[]; now?: () => number },
+): Promise<number> {
+  const s = sqlite(db);
+  const now = (options.now ?? Date.now)();
+  return Promise.resolve(s.tx(() => {
+    let recorded = 0;
+    for (const mark of options.items) {
+      if (!finishClaim(s, options.runId, mark.itemId, mark.stage, "skipped", now, mark.reason)) {
+        continue;
+      }
+      readyNext(s, mark.itemId, mark.position);
+      insertEvent(s, {
+        ts: now,
+        jobId: options.jobId,
+        itemId: mark.itemId,
+        stage: mark.stage,
+        kind: "skipped",
+        message: mark.reason,
+      });
+      recorded++;
+    }
+    return recorded;
+  }));
+}
+
+function finishClaim(
+  s: SqliteDb,
+  runId: string,
+  itemId: number,
+  stage: string,
+  status: "done" | "skipped",
+  now: number,
+  note: string | null = null,
+): boolean {
+  const info = s.stmt(
+    `UPDATE item_stages SET status = ?, finished_at = ?, claimed_by = NULL, lease_until = NULL,
+       error = ?
+     WHERE item_id = ? AND stage = ? AND status = 'in_progress' AND claimed_by = ?`,
+  ).run(status, now, note, itemId, stage, runId);
+  return info.changes === 1;
+}
+
+function readyNext(s: SqliteDb, itemId: number, position: number): void {
+  s.stmt("UPDATE item_stages SET ready = 1 WHERE item_id = ? AND position = ?")
+    .run(itemId, position + 1);
+}
+
+/** A failed attempt. */
+export interface FailMark {
+  itemId: number;
+  stage: string;
+  error: string;
+  /** Fail now, whatever retries are left (PermanentError, bad result). */
+  permanent: boolean;
+  /** Attempts allowed after the first. */
+  retries: number;
+  /** Base of the exponential backoff. */
+  backoffMs: number;
+}
+
+/** What became of a failed attempt. */
+export interface FailOutcome {
+  itemId: number;
+  stage: string;
+  status: "pending" | "failed";
+  runAfter: number;
+}
+
+/** Options of markFailed(). */
+export interface MarkFailedOptions {
+  jobId: string;
+  runId: string;
+  items: readonly FailMark[];
+  now?: () => number;
+  /** Source of jitter in [0, 1); default Math.random. */
+  random?: () => number;
+}
+
+/**
+ * Records failed attempts: back to pending with run_after = now + backoff × 2^(attempts-1)
+ * (±20% jitter) while retries remain, else failed. Each gets an event; the job's count of
+ * consecutive failures grows. Returns the outcomes and that count.
+ */
+export function markFailed(
+  db: Db,
+  options: MarkFailedOptions,
+): Promise<{ outcomes: FailOutcome[]; consecutiveFailures: number }> {
+  const s = sqlite(db);
+  const now = (options.now ?? Date.now)();
+  const random = options.random ?? Math.random;
+  return Promise.resolve(s.tx(() => {
+    const outcomes: FailOutcome[] = [];
+    for (const mark of options.items) {
+      const row = s.stmt(
+        `UPDATE item_stages SET
+           status = CASE WHEN :permanent OR attempts > :retries THEN 'failed' ELSE 'pending' END,
+           run_after = CASE WHEN :permanent OR attempts > :retries THEN run_after
+             ELSE :now + CAST(:backoff * (1 << min(attempts - 1, 20)) * :jitter AS INTEGER) END,
+           finished_at = :now, claimed_by = NULL, lease_until = NULL, error = :error
+         WHERE item_id = :item AND stage = :stage AND status = 'in_progress' AND claimed_by = :run
+         RETURNING status, run_after, attempts`,
+      ).get({
+        permanent: mark.permanent ? 1 : 0,
+        retries: mark.retries,
+        now,
+        backoff: mark.backoffMs,
+        jitter: 0.8 + 0.4 * random(),
+        error: mark.error,
+        item: mark.itemId,
+        stage: mark.stage,
+        run: options.runId,
+      }) as { status: "pending" | "failed"; run_after: number; attempts: number } | undefined;
+      if (!row) continue;
+      outcomes.push({ itemId: mark.itemId, stage: mark.stage, status: row.status, runAfter: row.run_after });
+      insertEvent(s, {
+        ts: now,
+        jobId: options.jobId,
+        itemId: mark.itemId,
+        stage: mark.stage,
+        kind: row.status === "failed" ? "failed" : "retry",
+        message: mark.error,
+        data: { attempts: row.attempts, runAfter: row.status === "pending" ? row.run_after : undefined },
+      });
+    }
+    return { outcomes, consecutiveFailures: countFailures(s, options.jobId, outcomes.length) };
+  }));
+}
+
+function countFailures(s: SqliteDb, jobId: string, failed: number): number {
+  const row = s.stmt(
+    `INSERT INTO job_state (job_id, consecutive_failures) VALUES (?, ?)
+     ON CONFLICT (job_id) DO UPDATE SET consecutive_failures = consecutive_failures + excluded.consecutive_failures
+     RETURNING consecutive_failures`,
+  ).get(jobId, failed) as { consecutive_failures: number };
+  return row.consecutive_failures;
+}

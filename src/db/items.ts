@@ -1,0 +1,124 @@
+/** Work items and their stages: discovery upserts, claims, outcomes, leases. */
+import { type Db, sqlite, type SqliteDb } from "./mod.ts";
+
+/** An item as discovery hands it over. */
+export interface NewItem {
+  key: string;
+  data: Record<string, unknown>;
+}
+
+/** Options of upsertItems(). */
+export interface UpsertItemsOptions {
+  jobId: string;
+  /** The job's stage names in order; rows are created for each. */
+  stages: readonly string[];
+  items: readonly NewItem[];
+  /** Clock; default Date.now. */
+  now?: () => number;
+}
+
+/** What an upsert did. */
+export interface UpsertCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+const UPSERT_CHUNK = 5000;
+
+/**
+ * Makes the job's pipeline `stages` (in order): adds rows for new stages to every item, drops
+ * rows of removed stages and re-derives which rows are ready to claim.
+ */
+export function syncStages(
+  db: Db,
+  options: { jobId: string; stages: readonly string[] },
+): Promise<{ added: string[]; removed: string[] }> {
+  const s = sqlite(db);
+  return Promise.resolve(s.tx(() => syncStagesTx(s, options.jobId, options.stages)));
+}
+
+function syncStagesTx(s: SqliteDb, jobId: string, stages: readonly string[]) {
+  const current = s.stmt("SELECT stage, position FROM job_stages WHERE job_id = ? ORDER BY position")
+    .all(jobId) as { stage: string; position: number }[];
+  if (current.map((r) => r.stage).join("\0") === stages.join("\0")) return { added: [], removed: [] };
+  const known = new Set(current.map((r) => r.stage));
+  const removed = current.map((r) => r.stage).filter((name) => !stages.includes(name));
+  const added = stages.filter((name) => !known.has(name));
+  for (const stage of removed) {
+    s.stmt("DELETE FROM item_stages WHERE job_id = ? AND stage = ?").run(jobId, stage);
+    s.stmt("DELETE FROM job_stages WHERE job_id = ? AND stage = ?").run(jobId, stage);
+  }
+  stages.forEach((stage, position) => {
+    s.stmt(
+      `INSERT INTO job_stages (job_id, stage, position) VALUES (?, ?, ?)
+       ON CONFLICT (job_id, stage) DO UPDATE SET position = excluded.position`,
+    ).run(jobId, stage, position);
+    s.stmt("UPDATE item_stages SET position = ? WHERE job_id = ? AND stage = ? AND position <> ?")
+      .run(position, jobId, stage, position);
+  });
+  for (const stage of added) {
+    s.stmt(
+      `INSERT INTO item_stages (item_id, job_id, stage, position)
+       SELECT w.id, w.job_id, js.stage, js.position
+       FROM work_items w JOIN job_stages js ON js.job_id = w.job_id AND js.stage = ?
+       WHERE w.job_id = ?`,
+    ).run(stage, jobId);
+  }
+  s.stmt(
+    `UPDATE item_stages SET ready = CASE WHEN position = 0 THEN 1 ELSE EXISTS (
+       SELECT 1 FROM item_stages p WHERE p.item_id = item_stages.item_id
+         AND p.position = item_stages.position - 1 AND p.status IN ('done', 'skipped')) END
+     WHERE job_id = ?`,
+  ).run(jobId);
+  return { added, removed };
+}
+
+/**
+ * Inserts new items with a pending row for every stage, and updates the data of known items
+ * without touching their stages. Idempotent: the same items again change nothing.
+ */
+export function upsertItems(db: Db, options: UpsertItemsOptions): Promise<UpsertCounts> {
+  const s = sqlite(db);
+  const now = (options.now ?? Date.now)();
+  const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
+  const unique = new Map(options.items.map((item) => [item.key, JSON.stringify(item.data)]));
+  const entries = [...unique];
+  s.tx(() => syncStagesTx(s, options.jobId, options.stages));
+  for (let i = 0; i < entries.length; i += UPSERT_CHUNK) {
+    const chunk = entries.slice(i, i + UPSERT_CHUNK);
+    s.tx(() => upsertChunk(s, options.jobId, chunk, now, counts));
+  }
+  return Promise.resolve(counts);
+}
+
+function upsertChunk(
+  s: SqliteDb,
+  jobId: string,
+  chunk: [string, string][],
+  now: number,
+  counts: UpsertCounts,
+): void {
+  // Row ids only grow, so rows above the previous maximum are this chunk's new items.
+  const { maxId } = s.stmt("SELECT coalesce(max(id), 0) AS maxId FROM work_items").get() as {
+    maxId: number;
+  };
+  const upsert = s.stmt(
+    `INSERT INTO work_items (job_id, key, data, discovered_at, updated_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (job_id, key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
+     WHERE work_items.data IS NOT excluded.data
+     RETURNING id`,
+  );
+  for (const [key, data] of chunk) {
+    const row = upsert.get(jobId, key, data, now, now) as { id: number } | undefined;
+    if (!row) counts.unchanged++;
+    else if (row.id > maxId) counts.inserted++;
+    else counts.updated++;
+  }
+  s.stmt(
+    `INSERT INTO item_stages (item_id, job_id, stage, position, ready)
+     SELECT w.id, w.job_id, js.stage, js.position, js.position = 0
+     FROM work_items w JOIN job_stages js ON js.job_id = w.job_id
+     WHERE w.job_id = ? AND w.id > ?`,
+  ).run(jobId, maxId);
+}

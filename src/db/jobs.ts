@@ -1,0 +1,242 @@
+/** Job-level state and statistics: pause, wake, discovery lease, counts and timings. */
+import { type Db, sqlite, type SqliteDb } from "./mod.ts";
+import { insertEvent } from "./events.ts";
+import type { DerivedStatus, StageStatus } from "./schema.ts";
+
+/** A job's row in job_state (defaults when the job has none yet). */
+export interface JobState {
+  jobId: string;
+  paused: boolean;
+  pauseReason: string | null;
+  pausedAt: number | null;
+  wakeRequestedAt: number | null;
+  lastDiscoveryAt: number | null;
+  consecutiveFailures: number;
+}
+
+/** The state of `jobId`. */
+export function getJobState(db: Db, jobId: string): Promise<JobState> {
+  const r = sqlite(db).stmt(
+    `SELECT paused, pause_reason, paused_at, wake_requested_at, last_discovery_at,
+       consecutive_failures FROM job_state WHERE job_id = ?`,
+  ).get(jobId) as Record<string, number | string | null> | undefined;
+  return Promise.resolve({
+    jobId,
+    paused: r?.paused === 1,
+    pauseReason: (r?.pause_reason as string) ?? null,
+    pausedAt: (r?.paused_at as number) ?? null,
+    wakeRequestedAt: (r?.wake_requested_at as number) ?? null,
+    lastDiscoveryAt: (r?.last_discovery_at as number) ?? null,
+    consecutiveFailures: (r?.consecutive_failures as number) ?? 0,
+  });
+}
+
+/** Sets or clears a job's pause with a reason, and logs a pause/unpause event. */
+export function setJobPaused(
+  db: Db,
+  options: { jobId: string; paused: boolean; reason?: string; now?: () => number },
+): Promise<void> {
+  const s = sqlite(db);
+  const now = (options.now ?? Date.now)();
+  s.tx(() => {
+    s.stmt(
+      `INSERT INTO job_state (job_id, paused, pause_reason, paused_at) VALUES (:job, :p, :reason, :at)
+       ON CONFLICT (job_id) DO UPDATE SET paused = :p, pause_reason = :reason, paused_at = :at,
+         consecutive_failures = CASE WHEN :p THEN consecutive_failures ELSE 0 END`,
+    ).run({
+      job: options.jobId,
+      p: options.paused ? 1 : 0,
+      reason: options.paused ? options.reason ?? null : null,
+      at: options.paused ? now : null,
+    });
+    insertEvent(s, {
+      ts: now,
+      jobId: options.jobId,
+      kind: options.paused ? "pause" : "unpause",
+      message: options.reason ?? (options.paused ? "paused" : "unpaused"),
+    });
+  });
+  return Promise.resolve();
+}
+
+/** Pauses a job: its stages are no longer claimed. */
+export function pauseJob(db: Db, jobId: string, reason = "paused by operator"): Promise<void> {
+  return setJobPaused(db, { jobId, paused: true, reason });
+}
+
+/** Unpauses a job and clears its failure streak. */
+export function unpauseJob(db: Db, jobId: string, reason?: string): Promise<void> {
+  return setJobPaused(db, { jobId, paused: false, reason });
+}
+
+/** Asks the next run (or a running --watch) to discover now, whatever `every` says. */
+export function wakeJob(db: Db, jobId: string, now = Date.now()): Promise<void> {
+  const s = sqlite(db);
+  s.tx(() => {
+    s.stmt(
+      `INSERT INTO job_state (job_id, wake_requested_at) VALUES (?, ?)
+       ON CONFLICT (job_id) DO UPDATE SET wake_requested_at = excluded.wake_requested_at`,
+    ).run(jobId, now);
+    insertEvent(s, { ts: now, jobId, kind: "wake", message: "discovery requested" });
+  });
+  return Promise.resolve();
+}
+
+/**
+ * Takes the job's discovery lease for `owner` unless another owner holds an unexpired one.
+ * Returns whether it was taken; only the holder runs the job's discovery.
+ */
+export function acquireDiscoveryLease(
+  db: Db,
+  options: { jobId: string; owner: string; leaseMs: number; now?: () => number },
+): Promise<boolean> {
+  const now = (options.now ?? Date.now)();
+  const row = sqlite(db).stmt(
+    `INSERT INTO job_state (job_id, discovery_owner, discovery_lease_until) VALUES (:job, :owner, :until)
+     ON CONFLICT (job_id) DO UPDATE SET discovery_owner = :owner, discovery_lease_until = :until
+     WHERE job_state.discovery_owner IS NULL OR job_state.discovery_owner = :owner
+       OR job_state.discovery_lease_until < :now
+     RETURNING job_id`,
+  ).get({ job: options.jobId, owner: options.owner, until: now + options.leaseMs, now });
+  return Promise.resolve(row !== undefined);
+}
+
+/** Ends a discovery: releases the lease and, when it succeeded, records when and clears a wake. */
+export function finishDiscovery(
+  db: Db,
+  options: { jobId: string; owner: string; succeeded: boolean; now?: () => number },
+): Promise<void> {
+  const now = (options.now ?? Date.now)();
+  sqlite(db).stmt(
+    `UPDATE job_state SET discovery_owner = NULL, discovery_lease_until = NULL,
+       last_discovery_at = CASE WHEN :ok THEN :now ELSE last_discovery_at END,
+       wake_requested_at = CASE WHEN :ok THEN NULL ELSE wake_requested_at END
+     WHERE job_id = :job AND discovery_owner = :owner`,
+  ).run({ ok: options.succeeded ? 1 : 0, now, job: options.jobId, owner: options.owner });
+  return Promise.resolve();
+}
+
+/** Counts of one stage by status. */
+export interface StageCounts {
+  stage: string;
+  position: number;
+  pending: number;
+  inProgress: number;
+  done: number;
+  failed: number;
+  skipped: number;
+}
+
+/** Per-stage counts by status, in pipeline order. */
+export function stageStats(db: Db, jobId: string): Promise<StageCounts[]> {
+  return Promise.resolve(stageCounts(sqlite(db), jobId));
+}
+
+const STATUS_FIELD: Record<StageStatus, keyof Omit<StageCounts, "stage" | "position">> = {
+  pending: "pending",
+  in_progress: "inProgress",
+  done: "done",
+  failed: "failed",
+  skipped: "skipped",
+};
+
+function stageCounts(s: SqliteDb, jobId: string): StageCounts[] {
+  const stages = s.stmt("SELECT stage, position FROM job_stages WHERE job_id = ? ORDER BY position")
+    .all(jobId) as { stage: string; position: number }[];
+  const byStage = new Map<string, StageCounts>(stages.map((r) => [r.stage, {
+    stage: r.stage,
+    position: r.position,
+    pending: 0,
+    inProgress: 0,
+    done: 0,
+    failed: 0,
+    skipped: 0,
+  }]));
+  const rows = s.stmt(
+    `SELECT stage, status, count(*) AS n FROM item_stages INDEXED BY item_stages_counts
+     WHERE job_id = ? GROUP BY stage, status`,
+  ).all(jobId) as { stage: string; status: StageStatus; n: number }[];
+  for (const r of rows) {
+    const counts = byStage.get(r.stage);
+    if (counts) counts[STATUS_FIELD[r.status]] = r.n;
+  }
+  return [...byStage.values()];
+}
+
+/** Items of a job by derived status, and per-stage counts. */
+export interface JobStats {
+  items: Record<DerivedStatus, number> & { total: number };
+  stages: StageCounts[];
+}
+
+/**
+ * Items by derived status (as item_derived_status defines it) and per-stage counts. Counts
+ * distinct items over the open rows only, so a mostly finished job is cheap to count.
+ */
+export function getJobStats(db: Db, jobId: string): Promise<JobStats> {
+  const s = sqlite(db);
+  const one = (sql: string) => (s.stmt(sql).get(jobId) as { n: number }).n;
+  const total = one("SELECT count(*) AS n FROM work_items WHERE job_id = ?");
+  const open = one(
+    `SELECT count(DISTINCT item_id) AS n FROM item_stages INDEXED BY item_stages_open
+     WHERE job_id = ? AND status IN ('pending', 'in_progress', 'failed')`,
+  );
+  const failed = one(
+    `SELECT count(DISTINCT item_id) AS n FROM item_stages INDEXED BY item_stages_counts
+     WHERE job_id = ?1 AND stage IN (SELECT stage FROM job_stages WHERE job_id = ?1)
+       AND status = 'failed'`,
+  );
+  const inProgress = one(
+    `SELECT count(DISTINCT item_id) AS n FROM item_stages s INDEXED BY item_stages_claimed
+     WHERE s.job_id = ? AND s.status = 'in_progress' AND NOT EXISTS (
+       SELECT 1 FROM item_stages f WHERE f.item_id = s.item_id AND f.status = 'failed')`,
+  );
+  return Promise.resolve({
+    items: {
+      total,
+      done: total - open,
+      failed,
+      in_progress: inProgress,
+      pending: open - failed - inProgress,
+    },
+    stages: stageCounts(s, jobId),
+  });
+}
+
+/** Duration percentiles of one stage's finished attempts. */
+export interface StageTiming {
+  stage: string;
+  count: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
+/** p50/p95 of (finished_at - started_at) per stage over attempts finished since `sinceTs`. */
+export function stageTimingStats(
+  db: Db,
+  options: { jobId: string; sinceTs: number },
+): Promise<StageTiming[]> {
+  const s = sqlite(db);
+  const stages = s.stmt("SELECT stage FROM job_stages WHERE job_id = ? ORDER BY position")
+    .all(options.jobId) as { stage: string }[];
+  return Promise.resolve(stages.map(({ stage }) => {
+    const durations = (s.stmt(
+      `SELECT finished_at - started_at AS d FROM item_stages INDEXED BY item_stages_finished
+       WHERE job_id = ? AND stage = ? AND finished_at >= ? AND started_at IS NOT NULL
+         AND status IN ('done', 'skipped', 'failed')
+       ORDER BY d`,
+    ).all(options.jobId, stage, options.sinceTs) as { d: number }[]).map((r) => r.d);
+    return {
+      stage,
+      count: durations.length,
+      p50Ms: percentile(durations, 0.5),
+      p95Ms: percentile(durations, 0.95),
+    };
+  }));
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+}

@@ -1,0 +1,186 @@
+/** Stage results, handler versions, staleness and reprocessing. */
+import { type Db, sqlite, type SqliteDb } from "./mod.ts";
+import { insertEvent } from "./events.ts";
+
+/** A stored result. */
+export interface ResultRow {
+  itemId: number;
+  stage: string;
+  handlerVersion: string | null;
+  result: unknown;
+  createdAt: number;
+}
+
+/** Stores (replaces) the result of an item's stage outside a claim, e.g. for imports. */
+export function storeResult(
+  db: Db,
+  row: { itemId: number; stage: string; handlerVersion: string | null; result: unknown; now?: number },
+): Promise<void> {
+  sqlite(db).stmt(
+    `INSERT INTO results (item_id, stage, handler_version, result, created_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (item_id, stage) DO UPDATE SET handler_version = excluded.handler_version,
+       result = excluded.result, created_at = excluded.created_at`,
+  ).run(row.itemId, row.stage, row.handlerVersion, JSON.stringify(row.result), row.now ?? Date.now());
+  return Promise.resolve();
+}
+
+/** The result of one item's stage, if any. */
+export function getResult(db: Db, itemId: number, stage: string): Promise<ResultRow | undefined> {
+  const row = sqlite(db).stmt(
+    "SELECT item_id, stage, handler_version, result, created_at FROM results WHERE item_id = ? AND stage = ?",
+  ).get(itemId, stage) as Record<string, unknown> | undefined;
+  return Promise.resolve(row ? toResult(row) : undefined);
+}
+
+/** Every stored result of an item, in pipeline order. */
+export function getResults(db: Db, itemId: number): Promise<ResultRow[]> {
+  const rows = sqlite(db).stmt(
+    `SELECT r.item_id, r.stage, r.handler_version, r.result, r.created_at
+     FROM results r LEFT JOIN item_stages s ON s.item_id = r.item_id AND s.stage = r.stage
+     WHERE r.item_id = ? ORDER BY coalesce(s.position, 1e9), r.stage`,
+  ).all(itemId) as Record<string, unknown>[];
+  return Promise.resolve(rows.map(toResult));
+}
+
+function toResult(r: Record<string, unknown>): ResultRow {
+  return {
+    itemId: r.item_id as number,
+    stage: r.stage as string,
+    handlerVersion: r.handler_version as string | null,
+    result: JSON.parse(r.result as string),
+    createdAt: r.created_at as number,
+  };
+}
+
+/** Records the current handler version of a stage; results of other versions become stale. */
+export function setHandlerVersion(
+  db: Db,
+  options: { jobId: string; stage: string; version: string | null },
+): Promise<void> {
+  sqlite(db).stmt("UPDATE job_stages SET handler_version = ? WHERE job_id = ? AND stage = ?")
+    .run(options.version, options.jobId, options.stage);
+  return Promise.resolve();
+}
+
+/** The current handler version of a stage as last recorded by a run. */
+export function getHandlerVersion(
+  db: Db,
+  options: { jobId: string; stage: string },
+): Promise<string | null> {
+  const row = sqlite(db).stmt(
+    "SELECT handler_version FROM job_stages WHERE job_id = ? AND stage = ?",
+  ).get(options.jobId, options.stage) as { handler_version: string | null } | undefined;
+  return Promise.resolve(row?.handler_version ?? null);
+}
+
+const STALE_WHERE = `r.item_id IN (SELECT id FROM work_items WHERE job_id = :job)
+  AND r.stage = js.stage AND js.job_id = :job AND js.handler_version IS NOT NULL
+  AND r.handler_version IS NOT js.handler_version`;
+
+/** Number of stale results (handler version differs from the stage's current one) per stage. */
+export function getStaleCount(db: Db, options: { jobId: string }): Promise<Record<string, number>> {
+  const rows = sqlite(db).stmt(
+    `SELECT js.stage, count(*) AS n FROM results r, job_stages js
+     WHERE ${STALE_WHERE} GROUP BY js.stage`,
+  ).all({ job: options.jobId }) as { stage: string; n: number }[];
+  return Promise.resolve(Object.fromEntries(rows.map((r) => [r.stage, r.n])));
+}
+
+/** Options of reprocessStale() and reprocessStage(). */
+export interface ReprocessOptions {
+  jobId: string;
+  /** The stage; for reprocessStale, omitted means every stage. */
+  stage?: string;
+  /** Count only; change nothing. Default false. */
+  dryRun?: boolean;
+  now?: () => number;
+}
+
+/**
+ * Resets every stage whose result is stale, and every later stage of the same item, to a fresh
+ * pending state. Returns how many items were (or, with dryRun, would be) reset.
+ */
+export function reprocessStale(db: Db, options: ReprocessOptions): Promise<number> {
+  const s = sqlite(db);
+  const targets = s.stmt(
+    `SELECT r.item_id, min(js.position) AS position FROM results r, job_stages js
+     WHERE ${STALE_WHERE} AND (:stage IS NULL OR js.stage = :stage)
+     GROUP BY r.item_id`,
+  ).all({ job: options.jobId, stage: options.stage ?? null }) as {
+    item_id: number;
+    position: number;
+  }[];
+  return Promise.resolve(resetFrom(s, options, targets, "stale results"));
+}
+
+/** Resets one stage and every later stage of every item of the job. */
+export function reprocessStage(db: Db, options: ReprocessOptions & { stage: string }): Promise<number> {
+  const s = sqlite(db);
+  const targets = s.stmt(
+    `SELECT st.item_id, st.position FROM item_stages st
+     WHERE st.job_id = ? AND st.stage = ? AND st.status <> 'pending'`,
+  ).all(options.jobId, options.stage) as { item_id: number; position: number }[];
+  return Promise.resolve(resetFrom(s, options, targets, `stage ${options.stage}`));
+}
+
+function resetFrom(
+  s: SqliteDb,
+  options: ReprocessOptions,
+  targets: { item_id: number; position: number }[],
+  why: string,
+): number {
+  if (options.dryRun || targets.length === 0) return targets.length;
+  const now = (options.now ?? Date.now)();
+  s.tx(() => {
+    const reset = s.stmt(
+      `UPDATE item_stages SET status = 'pending', attempts = 0, run_after = 0, error = NULL,
+         claimed_by = NULL, lease_until = NULL, started_at = NULL, finished_at = NULL,
+         ready = (position = :pos AND (:pos = 0 OR EXISTS (SELECT 1 FROM item_stages p
+           WHERE p.item_id = :item AND p.position = :pos - 1 AND p.status IN ('done', 'skipped'))))
+       WHERE item_id = :item AND position >= :pos`,
+    );
+    for (const t of targets) reset.run({ item: t.item_id, pos: t.position });
+    insertEvent(s, {
+      ts: now,
+      jobId: options.jobId,
+      stage: options.stage ?? null,
+      kind: "reprocess",
+      message: `reset ${targets.length} items for ${why}`,
+      data: { items: targets.length },
+    });
+  });
+  return targets.length;
+}
+
+/** An item of a job that reached done at a stage, with that stage's result. */
+export interface DoneResult {
+  key: string;
+  data: Record<string, unknown>;
+  result: unknown;
+  finishedAt: number;
+}
+
+/** Items of `jobId` done at `stage`, oldest first, with that stage's result (job chaining). */
+export function getDoneResults(
+  db: Db,
+  options: { jobId: string; stage: string; limit?: number },
+): Promise<DoneResult[]> {
+  const rows = sqlite(db).stmt(
+    `SELECT w.key, w.data, r.result, st.finished_at FROM item_stages st
+     JOIN work_items w ON w.id = st.item_id
+     JOIN results r ON r.item_id = st.item_id AND r.stage = st.stage
+     WHERE st.job_id = ? AND st.stage = ? AND st.status = 'done'
+     ORDER BY st.finished_at, w.id LIMIT ?`,
+  ).all(options.jobId, options.stage, options.limit ?? -1) as {
+    key: string;
+    data: string;
+    result: string;
+    finished_at: number;
+  }[];
+  return Promise.resolve(rows.map((r) => ({
+    key: r.key,
+    data: JSON.parse(r.data),
+    result: JSON.parse(r.result),
+    finishedAt: r.finished_at,
+  })));
+}

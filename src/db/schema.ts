@@ -1,0 +1,180 @@
+/** DDL and numbered migrations; the schema version lives in PRAGMA user_version. */
+import type { DatabaseSync } from "node:sqlite";
+import { StoreError } from "../util/errors.ts";
+
+/** Stage statuses; mirrored by the CHECK constraint on item_stages.status. */
+export const STAGE_STATUS = {
+  pending: "pending",
+  inProgress: "in_progress",
+  done: "done",
+  failed: "failed",
+  skipped: "skipped",
+} as const;
+
+/** One of the five stage statuses. */
+export type StageStatus = typeof STAGE_STATUS[keyof typeof STAGE_STATUS];
+
+/** An item's status, derived from its stages by the item_derived_status view. */
+export type DerivedStatus = "pending" | "in_progress" | "done" | "failed";
+
+/** Migration N (1-based) brings a database from user_version N-1 to N. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE work_items (
+    id INTEGER PRIMARY KEY,
+    job_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    data TEXT NOT NULL,
+    discovered_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (job_id, key)
+  );
+
+  -- The current pipeline of each job; item_stages rows follow it.
+  CREATE TABLE job_stages (
+    job_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    handler_version TEXT,
+    PRIMARY KEY (job_id, stage)
+  );
+
+  -- ready = 1 when the previous stage of the item is done or skipped (always for position 0),
+  -- so a claim reads only claimable rows through item_stages_claim.
+  CREATE TABLE item_stages (
+    item_id INTEGER NOT NULL REFERENCES work_items (id) ON DELETE CASCADE,
+    job_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending'
+      CHECK (status IN ('pending', 'in_progress', 'done', 'failed', 'skipped')),
+    ready INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    run_after INTEGER NOT NULL DEFAULT 0,
+    claimed_by TEXT,
+    lease_until INTEGER,
+    started_at INTEGER,
+    finished_at INTEGER,
+    error TEXT,
+    PRIMARY KEY (item_id, stage)
+  );
+  CREATE INDEX item_stages_claim ON item_stages (job_id, stage, run_after)
+    WHERE status = 'pending' AND ready = 1;
+  CREATE INDEX item_stages_claimed ON item_stages (claimed_by, lease_until)
+    WHERE status = 'in_progress';
+  CREATE INDEX item_stages_counts ON item_stages (job_id, stage, status, item_id);
+  CREATE INDEX item_stages_open ON item_stages (job_id, item_id)
+    WHERE status IN ('pending', 'in_progress', 'failed');
+  CREATE INDEX item_stages_finished ON item_stages (job_id, stage, finished_at)
+    WHERE finished_at IS NOT NULL;
+
+  CREATE VIEW item_derived_status AS
+  SELECT
+    wi.id AS item_id,
+    wi.job_id,
+    CASE
+      WHEN EXISTS (SELECT 1 FROM item_stages s WHERE s.item_id = wi.id AND s.status = 'failed')
+        THEN 'failed'
+      WHEN NOT EXISTS (SELECT 1 FROM item_stages s
+                       WHERE s.item_id = wi.id AND s.status NOT IN ('done', 'skipped'))
+        THEN 'done'
+      WHEN EXISTS (SELECT 1 FROM item_stages s
+                   WHERE s.item_id = wi.id AND s.status = 'in_progress')
+        THEN 'in_progress'
+      ELSE 'pending'
+    END AS derived_status
+  FROM work_items wi;
+
+  CREATE TABLE results (
+    item_id INTEGER NOT NULL REFERENCES work_items (id) ON DELETE CASCADE,
+    stage TEXT NOT NULL,
+    handler_version TEXT,
+    result TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (item_id, stage)
+  );
+
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    ts INTEGER NOT NULL,
+    job_id TEXT,
+    item_id INTEGER,
+    stage TEXT,
+    kind TEXT NOT NULL,
+    message TEXT NOT NULL,
+    data TEXT,
+    cost_usd REAL
+  );
+  CREATE INDEX events_job_ts ON events (job_id, ts);
+  CREATE INDEX events_item ON events (item_id) WHERE item_id IS NOT NULL;
+  CREATE INDEX events_cost ON events (ts, job_id) WHERE cost_usd IS NOT NULL;
+
+  CREATE TABLE job_state (
+    job_id TEXT PRIMARY KEY,
+    paused INTEGER NOT NULL DEFAULT 0,
+    pause_reason TEXT,
+    paused_at INTEGER,
+    wake_requested_at INTEGER,
+    last_discovery_at INTEGER,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    discovery_owner TEXT,
+    discovery_lease_until INTEGER
+  );
+
+  -- Every process that claims work; claimed_by points here so a dead local process
+  -- can be recognised by host, pid and the pid's start time.
+  CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    pid_start TEXT,
+    started_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE http_cache (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    checked_at INTEGER NOT NULL
+  );
+  `,
+];
+
+/** The schema version this program writes. */
+export const SCHEMA_VERSION: number = MIGRATIONS.length;
+
+/** Brings the database to SCHEMA_VERSION; refuses a database newer than the code. */
+export function migrate(conn: DatabaseSync, location: string, readOnly: boolean): void {
+  const current = schemaVersion(conn);
+  if (current > SCHEMA_VERSION) {
+    throw new StoreError(
+      `Database "${location}" has schema version ${current}, newer than this program's ` +
+        `${SCHEMA_VERSION}: upgrade jobs before using it`,
+    );
+  }
+  if (current === SCHEMA_VERSION) return;
+  if (readOnly) {
+    throw new StoreError(
+      `Database "${location}" has schema version ${current}, expected ${SCHEMA_VERSION}: ` +
+        `open it once without read-only to migrate it`,
+    );
+  }
+  conn.exec("BEGIN IMMEDIATE");
+  try {
+    // Another process may have migrated while this one waited for the lock.
+    for (let v = schemaVersion(conn); v < SCHEMA_VERSION; v++) {
+      conn.exec(MIGRATIONS[v]);
+      conn.exec(`PRAGMA user_version = ${v + 1}`);
+    }
+    conn.exec("COMMIT");
+  } catch (err) {
+    conn.exec("ROLLBACK");
+    throw err;
+  }
+}
+
+/** The database's PRAGMA user_version. */
+export function schemaVersion(conn: DatabaseSync): number {
+  const row = conn.prepare("PRAGMA user_version").get() as { user_version: number };
+  return row.user_version;
+}
