@@ -5,6 +5,8 @@ import { EXIT, USAGE } from "./src/cli/mod.ts";
 type Command = { run(args: string[]): Promise<number> };
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: () => import("./src/cli/run.ts"),
+  test: () => import("./src/cli/test.ts"),
   validate: () => import("./src/cli/validate.ts"),
 };
 

@@ -68,12 +68,13 @@ function loadClaims(
   );
   const results = new Map<number, Record<string, unknown>>();
   if (rows[0].position > 0) {
+    // Results of this and later stages may be left from before a reprocess; they are not inputs.
     const earlier = s.stmt(
       `SELECT r.item_id, r.stage, r.result FROM results r
-       WHERE r.item_id IN (SELECT value FROM json_each(?))`,
-    ).all(ids) as { item_id: number; stage: string; result: string }[];
+       JOIN item_stages st ON st.item_id = r.item_id AND st.stage = r.stage
+       WHERE r.item_id IN (SELECT value FROM json_each(?)) AND st.position < ?`,
+    ).all(ids, rows[0].position) as { item_id: number; stage: string; result: string }[];
     for (const r of earlier) {
-      if (r.stage === stage) continue;
       const map = results.get(r.item_id) ?? {};
       map[r.stage] = JSON.parse(r.result);
       results.set(r.item_id, map);
@@ -128,7 +129,9 @@ export function markDone(
       recorded++;
     }
     if (recorded) {
-      s.stmt("UPDATE job_state SET consecutive_failures = 0 WHERE job_id = ? AND consecutive_failures > 0")
+      s.stmt(
+        "UPDATE job_state SET consecutive_failures = 0 WHERE job_id = ? AND consecutive_failures > 0",
+      )
         .run(options.jobId);
     }
     return recorded;
@@ -204,6 +207,8 @@ export interface FailMark {
   retries: number;
   /** Base of the exponential backoff. */
   backoffMs: number;
+  /** The least delay before the retry (a Retry-After); default none. */
+  retryAfterMs?: number;
 }
 
 /** What became of a failed attempt. */
@@ -243,7 +248,8 @@ export function markFailed(
         `UPDATE item_stages SET
            status = CASE WHEN :permanent OR attempts > :retries THEN 'failed' ELSE 'pending' END,
            run_after = CASE WHEN :permanent OR attempts > :retries THEN run_after
-             ELSE :now + CAST(:backoff * (1 << min(attempts - 1, 20)) * :jitter AS INTEGER) END,
+             ELSE :now + max(CAST(:backoff * (1 << min(attempts - 1, 20)) * :jitter AS INTEGER),
+               :retryAfter) END,
            finished_at = :now, claimed_by = NULL, lease_until = NULL, error = :error
          WHERE item_id = :item AND stage = :stage AND status = 'in_progress' AND claimed_by = :run
          RETURNING status, run_after, attempts`,
@@ -253,13 +259,19 @@ export function markFailed(
         now,
         backoff: mark.backoffMs,
         jitter: 0.8 + 0.4 * random(),
+        retryAfter: mark.retryAfterMs ?? 0,
         error: mark.error,
         item: mark.itemId,
         stage: mark.stage,
         run: options.runId,
       }) as { status: "pending" | "failed"; run_after: number; attempts: number } | undefined;
       if (!row) continue;
-      outcomes.push({ itemId: mark.itemId, stage: mark.stage, status: row.status, runAfter: row.run_after });
+      outcomes.push({
+        itemId: mark.itemId,
+        stage: mark.stage,
+        status: row.status,
+        runAfter: row.run_after,
+      });
       insertEvent(s, {
         ts: now,
         jobId: options.jobId,
@@ -267,7 +279,10 @@ export function markFailed(
         stage: mark.stage,
         kind: row.status === "failed" ? "failed" : "retry",
         message: mark.error,
-        data: { attempts: row.attempts, runAfter: row.status === "pending" ? row.run_after : undefined },
+        data: {
+          attempts: row.attempts,
+          runAfter: row.status === "pending" ? row.run_after : undefined,
+        },
       });
     }
     return { outcomes, consecutiveFailures: countFailures(s, options.jobId, outcomes.length) };

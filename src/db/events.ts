@@ -52,7 +52,14 @@ export function logEvent(db: Db, event: NewEvent): Promise<number> {
 /** Records a cost in USD as a "cost" event. */
 export function logCost(
   db: Db,
-  cost: { jobId: string; itemId?: number; stage?: string; usd: number; meta?: Record<string, unknown>; ts?: number },
+  cost: {
+    jobId: string;
+    itemId?: number;
+    stage?: string;
+    usd: number;
+    meta?: Record<string, unknown>;
+    ts?: number;
+  },
 ): Promise<number> {
   return logEvent(db, {
     ts: cost.ts,
@@ -114,7 +121,10 @@ function toEvent(r: Record<string, unknown>): EventRow {
 const DAY_MS = 86_400_000;
 
 /** Total cost in USD of `jobId` (or all jobs) on the UTC day containing `day` (default now). */
-export function getDailyCost(db: Db, options: { jobId?: string; day?: number } = {}): Promise<number> {
+export function getDailyCost(
+  db: Db,
+  options: { jobId?: string; day?: number } = {},
+): Promise<number> {
   const start = Math.floor((options.day ?? Date.now()) / DAY_MS) * DAY_MS;
   const row = sqlite(db).stmt(
     `SELECT coalesce(sum(cost_usd), 0) AS usd FROM events

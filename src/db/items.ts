@@ -1,5 +1,6 @@
-/** Work items and their stages: discovery upserts, claims, outcomes, leases. */
+/** Work items and their stages: discovery upserts, stage lifecycle, item listings. */
 import { type Db, sqlite, type SqliteDb } from "./mod.ts";
+import type { DerivedStatus, StageStatus } from "./schema.ts";
 
 /** An item as discovery hands it over. */
 export interface NewItem {
@@ -39,9 +40,13 @@ export function syncStages(
 }
 
 function syncStagesTx(s: SqliteDb, jobId: string, stages: readonly string[]) {
-  const current = s.stmt("SELECT stage, position FROM job_stages WHERE job_id = ? ORDER BY position")
+  const current = s.stmt(
+    "SELECT stage, position FROM job_stages WHERE job_id = ? ORDER BY position",
+  )
     .all(jobId) as { stage: string; position: number }[];
-  if (current.map((r) => r.stage).join("\0") === stages.join("\0")) return { added: [], removed: [] };
+  if (current.map((r) => r.stage).join("\0") === stages.join("\0")) {
+    return { added: [], removed: [] };
+  }
   const known = new Set(current.map((r) => r.stage));
   const removed = current.map((r) => r.stage).filter((name) => !stages.includes(name));
   const added = stages.filter((name) => !known.has(name));
@@ -121,4 +126,106 @@ function upsertChunk(
      FROM work_items w JOIN job_stages js ON js.job_id = w.job_id
      WHERE w.job_id = ? AND w.id > ?`,
   ).run(jobId, maxId);
+}
+
+/** Options of listItems(). */
+export interface ListItemsOptions {
+  jobId: string;
+  /** Only items with this derived status (item_derived_status). Default: any. */
+  status?: DerivedStatus;
+  /** Only items at this stage: their first stage that is neither done nor skipped. Default: any. */
+  stage?: string;
+  /** Only items with a stage whose error contains this text. Default: any. */
+  error?: string;
+  /** At most this many items, in discovery order. Default 100. */
+  limit?: number;
+}
+
+/** One stage of a listed item. */
+export interface ItemStage {
+  stage: string;
+  status: StageStatus;
+  attempts: number;
+  error: string | null;
+}
+
+/** An item as listed by listItems(). */
+export interface ItemListing {
+  id: number;
+  key: string;
+  status: DerivedStatus;
+  /** Every stage of the item, in pipeline order. */
+  stages: ItemStage[];
+}
+
+// Filters of listItems(); each is added only when asked for, so every variant keeps a plan
+// that reads items in id order and stops at the limit.
+const ITEM_FILTERS = {
+  status: "v.derived_status = :status",
+  // Failed and in-progress items have a row of that status: start from those rows.
+  statusRows: `v.item_id IN (SELECT item_id FROM item_stages INDEXED BY item_stages_counts
+    WHERE job_id = :job AND stage IN (SELECT stage FROM job_stages WHERE job_id = :job)
+      AND status = :status)`,
+  stage: `v.item_id IN (SELECT item_id FROM item_stages INDEXED BY item_stages_counts
+      WHERE job_id = :job AND stage = :stage AND status IN ('pending', 'in_progress', 'failed'))
+    AND :stage = (SELECT st.stage FROM item_stages st
+      WHERE st.item_id = v.item_id AND st.status NOT IN ('done', 'skipped')
+      ORDER BY st.position LIMIT 1)`,
+  error: `EXISTS (SELECT 1 FROM item_stages st
+    WHERE st.item_id = v.item_id AND instr(st.error, :error) > 0)`,
+};
+
+/** Items of a job with their derived status and stages, filtered by status, stage and error. */
+export function listItems(db: Db, options: ListItemsOptions): Promise<ItemListing[]> {
+  const s = sqlite(db);
+  // "+" keeps the planner off the (job_id, key) index, which would sort every item of the job.
+  const where = ["+v.job_id = :job"];
+  const params: Record<string, string | number> = {
+    job: options.jobId,
+    limit: options.limit ?? 100,
+  };
+  if (options.status) {
+    where.push(ITEM_FILTERS.status);
+    if (options.status === "failed" || options.status === "in_progress") {
+      where.push(ITEM_FILTERS.statusRows);
+    }
+    params.status = options.status;
+  }
+  if (options.stage) {
+    where.push(ITEM_FILTERS.stage);
+    params.stage = options.stage;
+  }
+  if (options.error) {
+    where.push(ITEM_FILTERS.error);
+    params.error = options.error;
+  }
+  const items = s.stmt(
+    `SELECT v.item_id AS id, w.key, v.derived_status AS status
+     FROM item_derived_status v JOIN work_items w ON w.id = v.item_id
+     WHERE ${where.join(" AND ")} ORDER BY v.item_id LIMIT :limit`,
+  ).all(params) as { id: number; key: string; status: DerivedStatus }[];
+  const stages = new Map<number, ItemStage[]>(items.map((item) => [item.id, []]));
+  const rows = s.stmt(
+    `SELECT item_id, stage, status, attempts, error FROM item_stages
+     WHERE item_id IN (SELECT value FROM json_each(?)) ORDER BY item_id, position`,
+  ).all(JSON.stringify(items.map((item) => item.id))) as {
+    item_id: number;
+    stage: string;
+    status: StageStatus;
+    attempts: number;
+    error: string | null;
+  }[];
+  for (const { item_id, ...stage } of rows) stages.get(item_id)!.push(stage);
+  return Promise.resolve(items.map((item) => ({ ...item, stages: stages.get(item.id)! })));
+}
+
+/** Which of `keys` the job already has (for dry runs: what discovery would add). */
+export function findKnownKeys(
+  db: Db,
+  options: { jobId: string; keys: readonly string[] },
+): Promise<Set<string>> {
+  const rows = sqlite(db).stmt(
+    `SELECT key FROM work_items WHERE job_id = ? AND key IN (SELECT value FROM json_each(?))`,
+  ).all(options.jobId, JSON.stringify(options.keys)) as { key: string }[];
+  return Promise.resolve(new Set(rows.map((r) => r.key)));
 }

@@ -11,13 +11,14 @@ export interface JobState {
   pausedAt: number | null;
   wakeRequestedAt: number | null;
   lastDiscoveryAt: number | null;
+  lastRunAt: number | null;
   consecutiveFailures: number;
 }
 
 /** The state of `jobId`. */
 export function getJobState(db: Db, jobId: string): Promise<JobState> {
   const r = sqlite(db).stmt(
-    `SELECT paused, pause_reason, paused_at, wake_requested_at, last_discovery_at,
+    `SELECT paused, pause_reason, paused_at, wake_requested_at, last_discovery_at, last_run_at,
        consecutive_failures FROM job_state WHERE job_id = ?`,
   ).get(jobId) as Record<string, number | string | null> | undefined;
   return Promise.resolve({
@@ -27,6 +28,7 @@ export function getJobState(db: Db, jobId: string): Promise<JobState> {
     pausedAt: (r?.paused_at as number) ?? null,
     wakeRequestedAt: (r?.wake_requested_at as number) ?? null,
     lastDiscoveryAt: (r?.last_discovery_at as number) ?? null,
+    lastRunAt: (r?.last_run_at as number) ?? null,
     consecutiveFailures: (r?.consecutive_failures as number) ?? 0,
   });
 }
@@ -239,4 +241,13 @@ export function stageTimingStats(
 function percentile(sorted: number[], p: number): number | null {
   if (sorted.length === 0) return null;
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+}
+
+/** Records that a run of the job started now (for `jobs run --due` and `jobs status`). */
+export function markJobRun(db: Db, options: { jobId: string; now: number }): Promise<void> {
+  sqlite(db).stmt(
+    `INSERT INTO job_state (job_id, last_run_at) VALUES (?, ?)
+     ON CONFLICT (job_id) DO UPDATE SET last_run_at = excluded.last_run_at`,
+  ).run(options.jobId, options.now);
+  return Promise.resolve();
 }

@@ -60,6 +60,11 @@ export class SqliteDb implements Db {
 
 /** Opens (creating and migrating when needed) the SQLite database at `path`. */
 export function openDb(path: string, options: OpenDbOptions = {}): Promise<Db> {
+  // The Promise constructor turns a thrown StoreError into a rejection.
+  return new Promise((resolve) => resolve(openSqlite(path, options)));
+}
+
+function openSqlite(path: string, options: OpenDbOptions): SqliteDb {
   let conn: DatabaseSync;
   try {
     conn = new DatabaseSync(path, {
@@ -86,7 +91,7 @@ export function openDb(path: string, options: OpenDbOptions = {}): Promise<Db> {
         cause: err,
       });
   }
-  return Promise.resolve(new SqliteDb(conn, path));
+  return new SqliteDb(conn, path);
 }
 
 /** The SQLite connection of `db`; for src/db/ modules only. */

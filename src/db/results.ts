@@ -14,13 +14,25 @@ export interface ResultRow {
 /** Stores (replaces) the result of an item's stage outside a claim, e.g. for imports. */
 export function storeResult(
   db: Db,
-  row: { itemId: number; stage: string; handlerVersion: string | null; result: unknown; now?: number },
+  row: {
+    itemId: number;
+    stage: string;
+    handlerVersion: string | null;
+    result: unknown;
+    now?: number;
+  },
 ): Promise<void> {
   sqlite(db).stmt(
     `INSERT INTO results (item_id, stage, handler_version, result, created_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (item_id, stage) DO UPDATE SET handler_version = excluded.handler_version,
        result = excluded.result, created_at = excluded.created_at`,
-  ).run(row.itemId, row.stage, row.handlerVersion, JSON.stringify(row.result), row.now ?? Date.now());
+  ).run(
+    row.itemId,
+    row.stage,
+    row.handlerVersion,
+    JSON.stringify(row.result),
+    row.now ?? Date.now(),
+  );
   return Promise.resolve();
 }
 
@@ -73,11 +85,15 @@ export function getHandlerVersion(
   return Promise.resolve(row?.handler_version ?? null);
 }
 
+// Only results of done stages: a stage already reset for reprocessing is not stale again,
+// so a second reprocessStale() never takes back a claim that is redoing it.
 const STALE_WHERE = `r.item_id IN (SELECT id FROM work_items WHERE job_id = :job)
   AND r.stage = js.stage AND js.job_id = :job AND js.handler_version IS NOT NULL
-  AND r.handler_version IS NOT js.handler_version`;
+  AND r.handler_version IS NOT js.handler_version
+  AND EXISTS (SELECT 1 FROM item_stages st
+    WHERE st.item_id = r.item_id AND st.stage = r.stage AND st.status = 'done')`;
 
-/** Number of stale results (handler version differs from the stage's current one) per stage. */
+/** Number of stale results of done stages (handler version differs from the current one). */
 export function getStaleCount(db: Db, options: { jobId: string }): Promise<Record<string, number>> {
   const rows = sqlite(db).stmt(
     `SELECT js.stage, count(*) AS n FROM results r, job_stages js
@@ -114,7 +130,10 @@ export function reprocessStale(db: Db, options: ReprocessOptions): Promise<numbe
 }
 
 /** Resets one stage and every later stage of every item of the job. */
-export function reprocessStage(db: Db, options: ReprocessOptions & { stage: string }): Promise<number> {
+export function reprocessStage(
+  db: Db,
+  options: ReprocessOptions & { stage: string },
+): Promise<number> {
   const s = sqlite(db);
   const targets = s.stmt(
     `SELECT st.item_id, st.position FROM item_stages st

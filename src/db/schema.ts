@@ -116,6 +116,7 @@ const MIGRATIONS: readonly string[] = [
     paused_at INTEGER,
     wake_requested_at INTEGER,
     last_discovery_at INTEGER,
+    last_run_at INTEGER,
     consecutive_failures INTEGER NOT NULL DEFAULT 0,
     discovery_owner TEXT,
     discovery_lease_until INTEGER

@@ -43,6 +43,7 @@ export const EXPECTED_ERRORS: ReadonlySet<string> = new Set([
   "PermanentError",
   "FetchError",
   "StoreError",
+  "DiscoveryError",
 ]);
 
 /** The message of `err` followed by its `cause` chain, one line each. */

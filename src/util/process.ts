@@ -1,5 +1,6 @@
 /** Facts about OS processes, used to tell a live claimer from a dead one. */
 import { hostname } from "node:os";
+import process from "node:process";
 
 /** This machine's name as recorded in claims. */
 export function hostName(): string {
@@ -23,18 +24,18 @@ export function processStartTime(pid: number): string | undefined {
 }
 
 /**
- * Whether the process `pid` that started at `startTime` still runs on this host. Without /proc
- * the answer is "alive", so only its lease can release its claims.
+ * Whether the process `pid` that started at `startTime` still runs on this host. Deno reads
+ * /proc only with --allow-all, so without it the kernel is asked by signal 0; when even that is
+ * not allowed (no --allow-run) the answer is "alive", so only its lease can release its claims.
  */
 export function isProcessAlive(pid: number, startTime: string | null): boolean {
-  let procExists = true;
-  try {
-    Deno.statSync("/proc/self/stat");
-  } catch {
-    procExists = false;
-  }
-  if (!procExists) return true;
   const current = processStartTime(pid);
-  if (current === undefined) return false;
-  return startTime === null || current === startTime;
+  if (current !== undefined) return startTime === null || current === startTime;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // ESRCH: no such process; EPERM: it runs as another user; anything else: cannot tell.
+    return (err as { code?: string }).code !== "ESRCH";
+  }
 }

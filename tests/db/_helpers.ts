@@ -30,7 +30,9 @@ export function makeItems(n: number, from = 1): { key: string; data: Record<stri
 }
 
 /** A clock the test moves by hand. */
-export function fakeClock(start = Date.UTC(2026, 0, 1)): { now: () => number; advance(ms: number): void } {
+export function fakeClock(
+  start = Date.UTC(2026, 0, 1),
+): { now: () => number; advance(ms: number): void } {
   let t = start;
   return { now: () => t, advance: (ms) => void (t += ms) };
 }

@@ -14,7 +14,10 @@ Deno.test("upsertItems() is idempotent: the same items again change nothing", as
   const again = await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(50) });
   assertEquals(again, { inserted: 0, updated: 0, unchanged: 50 });
   const stats = await stageStats(t.db, "j");
-  assertEquals(stats.map((s) => [s.stage, s.pending]), [["fetch", 50], ["parse", 50], ["store", 50]]);
+  assertEquals(stats.map((s) => [s.stage, s.pending]), [["fetch", 50], ["parse", 50], [
+    "store",
+    50,
+  ]]);
 });
 
 Deno.test("upsertItems() gives every new item a pending row for every stage", async () => {
@@ -22,15 +25,18 @@ Deno.test("upsertItems() gives every new item a pending row for every stage", as
   await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(3) });
   await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(2, 4) });
   const stats = await stageStats(t.db, "j");
-  assertEquals(stats, STAGES.map((stage, position) => ({
-    stage,
-    position,
-    pending: 5,
-    inProgress: 0,
-    done: 0,
-    failed: 0,
-    skipped: 0,
-  })));
+  assertEquals(
+    stats,
+    STAGES.map((stage, position) => ({
+      stage,
+      position,
+      pending: 5,
+      inProgress: 0,
+      done: 0,
+      failed: 0,
+      skipped: 0,
+    })),
+  );
 });
 
 Deno.test("upsertItems() keeps the last of duplicate keys in one batch", async () => {
@@ -41,7 +47,13 @@ Deno.test("upsertItems() keeps the last of duplicate keys in one batch", async (
     items: [{ key: "x", data: { v: 1 } }, { key: "x", data: { v: 2 } }],
   });
   assertEquals(counts, { inserted: 1, updated: 0, unchanged: 0 });
-  const [claim] = await claimBatch(t.db, { jobId: "j", stage: "a", runId: "r", limit: 5, leaseMs: 1000 });
+  const [claim] = await claimBatch(t.db, {
+    jobId: "j",
+    stage: "a",
+    runId: "r",
+    limit: 5,
+    leaseMs: 1000,
+  });
   assertEquals(claim.data, { v: 2 });
 });
 
@@ -50,12 +62,23 @@ Deno.test("re-discovery updates data without resetting stages", async () => {
   const clock = fakeClock();
   await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(2), now: clock.now });
   const claims = await claimBatch(t.db, {
-    jobId: "j", stage: "fetch", runId: "r", limit: 1, leaseMs: 60_000, now: clock.now,
+    jobId: "j",
+    stage: "fetch",
+    runId: "r",
+    limit: 1,
+    leaseMs: 60_000,
+    now: clock.now,
   });
   await markDone(t.db, {
     jobId: "j",
     runId: "r",
-    items: [{ itemId: claims[0].itemId, stage: "fetch", position: 0, result: { ok: 1 }, handlerVersion: "1" }],
+    items: [{
+      itemId: claims[0].itemId,
+      stage: "fetch",
+      position: 0,
+      result: { ok: 1 },
+      handlerVersion: "1",
+    }],
     now: clock.now,
   });
   clock.advance(1000);
@@ -71,7 +94,12 @@ Deno.test("re-discovery updates data without resetting stages", async () => {
   assertEquals(stats[0].pending, 1);
   assertEquals((await getResult(t.db, claims[0].itemId, "fetch"))?.result, { ok: 1 });
   const next = await claimBatch(t.db, {
-    jobId: "j", stage: "parse", runId: "r", limit: 5, leaseMs: 60_000, now: clock.now,
+    jobId: "j",
+    stage: "parse",
+    runId: "r",
+    limit: 5,
+    leaseMs: 60_000,
+    now: clock.now,
   });
   assertEquals(next.map((c) => [c.key, c.data]), [["k1", { n: 1, title: "changed" }]]);
 });
@@ -79,11 +107,23 @@ Deno.test("re-discovery updates data without resetting stages", async () => {
 Deno.test("a stage added to the config gets rows at the next sync; a removed one loses them", async () => {
   await using t = await tempDb();
   await upsertItems(t.db, { jobId: "j", stages: ["a", "b"], items: makeItems(4) });
-  const claims = await claimBatch(t.db, { jobId: "j", stage: "a", runId: "r", limit: 4, leaseMs: 1000 });
+  const claims = await claimBatch(t.db, {
+    jobId: "j",
+    stage: "a",
+    runId: "r",
+    limit: 4,
+    leaseMs: 1000,
+  });
   await markDone(t.db, {
     jobId: "j",
     runId: "r",
-    items: claims.map((c) => ({ itemId: c.itemId, stage: "a", position: 0, result: 1, handlerVersion: null })),
+    items: claims.map((c) => ({
+      itemId: c.itemId,
+      stage: "a",
+      position: 0,
+      result: 1,
+      handlerVersion: null,
+    })),
   });
   const change = await syncStages(t.db, { jobId: "j", stages: ["a", "x", "b"] });
   assertEquals(change, { added: ["x"], removed: [] });
@@ -94,12 +134,24 @@ Deno.test("a stage added to the config gets rows at the next sync; a removed one
     ["b", 2, 4, 0],
   ]);
   // The new stage follows a done stage, so it is claimable; b now waits for x.
-  assertEquals((await claimBatch(t.db, { jobId: "j", stage: "b", runId: "r", limit: 9, leaseMs: 1000 })).length, 0);
-  assertEquals((await claimBatch(t.db, { jobId: "j", stage: "x", runId: "r", limit: 9, leaseMs: 1000 })).length, 4);
+  assertEquals(
+    (await claimBatch(t.db, { jobId: "j", stage: "b", runId: "r", limit: 9, leaseMs: 1000 }))
+      .length,
+    0,
+  );
+  assertEquals(
+    (await claimBatch(t.db, { jobId: "j", stage: "x", runId: "r", limit: 9, leaseMs: 1000 }))
+      .length,
+    4,
+  );
   const removed = await syncStages(t.db, { jobId: "j", stages: ["a", "b"] });
   assertEquals(removed, { added: [], removed: ["x"] });
   assertEquals((await stageStats(t.db, "j")).map((s) => s.stage), ["a", "b"]);
-  assertEquals((await claimBatch(t.db, { jobId: "j", stage: "b", runId: "r", limit: 9, leaseMs: 1000 })).length, 4);
+  assertEquals(
+    (await claimBatch(t.db, { jobId: "j", stage: "b", runId: "r", limit: 9, leaseMs: 1000 }))
+      .length,
+    4,
+  );
 });
 
 Deno.test("jobs are kept apart: the same key in two jobs is two items", async () => {
@@ -107,5 +159,9 @@ Deno.test("jobs are kept apart: the same key in two jobs is two items", async ()
   await upsertItems(t.db, { jobId: "a", stages: ["s"], items: makeItems(3) });
   const counts = await upsertItems(t.db, { jobId: "b", stages: ["s"], items: makeItems(3) });
   assertEquals(counts.inserted, 3);
-  assertEquals((await claimBatch(t.db, { jobId: "a", stage: "s", runId: "r", limit: 9, leaseMs: 1000 })).length, 3);
+  assertEquals(
+    (await claimBatch(t.db, { jobId: "a", stage: "s", runId: "r", limit: 9, leaseMs: 1000 }))
+      .length,
+    3,
+  );
 });

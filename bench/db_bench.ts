@@ -1,0 +1,349 @@
+/**
+ * Store benchmarks: upserts, claim → done cycles and status counts, each beside raw node:sqlite
+ * doing the same work in the same run. The raw loops are the yardstick, so they hold SQL here.
+ */
+import { DatabaseSync } from "node:sqlite";
+import { type Db, openDb } from "../src/db/mod.ts";
+import { upsertItems } from "../src/db/items.ts";
+import { claimBatch, markDone } from "../src/db/claims.ts";
+import { getJobStats, stageStats } from "../src/db/jobs.ts";
+
+/** One measured figure of the store beside its raw node:sqlite baseline. */
+export interface BenchFigure {
+  name: string;
+  unit: "ms" | "transitions/s";
+  store: number;
+  /** The same work done with raw node:sqlite statements in the same run. */
+  baseline: number;
+  /** The target, e.g. "≤ 2000 ms". */
+  target: string;
+  met: boolean;
+}
+
+const STAGES = ["fetch", "parse", "store"];
+const UPSERT_ITEMS = 100_000;
+const CYCLE_ITEMS = 20_000;
+const CYCLE_BATCH = 64;
+const COUNT_ITEMS = 1_000_000;
+
+function items(n: number, from = 0) {
+  return Array.from({ length: n }, (_, i) => ({
+    key: `item-${from + i}`,
+    data: { url: `https://example.org/posts/${from + i}`, title: `Post ${from + i}` },
+  }));
+}
+
+function time<T>(fn: () => T): [T, number] {
+  const start = performance.now();
+  const value = fn();
+  return [value, performance.now() - start];
+}
+
+async function timeAsync<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const start = performance.now();
+  const value = await fn();
+  return [value, performance.now() - start];
+}
+
+/** The median time of three runs, for figures short enough to repeat. */
+async function median3(fn: () => unknown): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) times.push((await timeAsync(async () => await fn()))[1]);
+  return times.sort((a, b) => a - b)[1];
+}
+
+/** A fresh store file in `dir`; the raw loops open their own connection to a twin file. */
+async function freshStore(dir: string, name: string): Promise<{ db: Db; path: string }> {
+  const path = `${dir}/${name}.sqlite`;
+  return { db: await openDb(path), path };
+}
+
+/** A raw connection to a file that has the store's schema, set up like openDb() does. */
+async function rawTwin(dir: string, name: string): Promise<DatabaseSync> {
+  const { db, path } = await freshStore(dir, name);
+  await db.close();
+  const conn = new DatabaseSync(path, { enableForeignKeyConstraints: true, timeout: 30_000 });
+  conn.exec("PRAGMA journal_mode = WAL");
+  conn.exec("PRAGMA synchronous = NORMAL");
+  return conn;
+}
+
+function inTx<T>(conn: DatabaseSync, fn: () => T): T {
+  conn.exec("BEGIN IMMEDIATE");
+  const value = fn();
+  conn.exec("COMMIT");
+  return value;
+}
+
+function rawUpsert(conn: DatabaseSync, list: ReturnType<typeof items>, now: number): void {
+  inTx(conn, () => {
+    const stage = conn.prepare(
+      "INSERT OR IGNORE INTO job_stages (job_id, stage, position) VALUES ('j', ?, ?)",
+    );
+    STAGES.forEach((name, i) => stage.run(name, i));
+  });
+  const upsert = conn.prepare(
+    `INSERT INTO work_items (job_id, key, data, discovered_at, updated_at) VALUES ('j', ?, ?, ?, ?)
+     ON CONFLICT (job_id, key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
+     WHERE work_items.data IS NOT excluded.data RETURNING id`,
+  );
+  const stages = conn.prepare(
+    `INSERT INTO item_stages (item_id, job_id, stage, position, ready)
+     SELECT w.id, w.job_id, js.stage, js.position, js.position = 0
+     FROM work_items w JOIN job_stages js ON js.job_id = w.job_id WHERE w.job_id = 'j' AND w.id > ?`,
+  );
+  const maxId = conn.prepare("SELECT coalesce(max(id), 0) AS m FROM work_items");
+  for (let i = 0; i < list.length; i += 5000) {
+    inTx(conn, () => {
+      const before = (maxId.get() as { m: number }).m;
+      for (const item of list.slice(i, i + 5000)) {
+        upsert.get(item.key, JSON.stringify(item.data), now, now);
+      }
+      stages.run(before);
+    });
+  }
+}
+
+async function benchUpsert(dir: string): Promise<BenchFigure[]> {
+  const list = items(UPSERT_ITEMS);
+  const { db } = await freshStore(dir, "upsert");
+  const [, first] = await timeAsync(() =>
+    upsertItems(db, { jobId: "j", stages: STAGES, items: list })
+  );
+  const [again, second] = await timeAsync(() =>
+    upsertItems(db, { jobId: "j", stages: STAGES, items: list })
+  );
+  if (again.unchanged !== UPSERT_ITEMS) {
+    throw new Error(`Re-upsert changed items: ${JSON.stringify(again)}`);
+  }
+  await db.close();
+  const raw = await rawTwin(dir, "upsert-raw");
+  const [, rawFirst] = time(() => rawUpsert(raw, list, 1));
+  const [, rawSecond] = time(() => rawUpsert(raw, list, 2));
+  raw.close();
+  return [
+    figure("upsert 100k new items × 3 stages", "ms", first, rawFirst, 2000),
+    figure("re-upsert the same 100k unchanged", "ms", second, rawSecond, 1000),
+  ];
+}
+
+function figure(
+  name: string,
+  unit: BenchFigure["unit"],
+  store: number,
+  baseline: number,
+  limit: number,
+): BenchFigure {
+  const atMost = unit === "ms";
+  return {
+    name,
+    unit,
+    store,
+    baseline,
+    target: `${atMost ? "≤" : "≥"} ${limit.toLocaleString("en")} ${unit}`,
+    met: atMost ? store <= limit : store >= limit,
+  };
+}
+
+async function storeCycles(db: Db): Promise<number> {
+  let transitions = 0;
+  for (const stage of STAGES) {
+    while (true) {
+      const claims = await claimBatch(db, {
+        jobId: "j",
+        stage,
+        runId: "bench",
+        limit: CYCLE_BATCH,
+        leaseMs: 600_000,
+      });
+      if (claims.length === 0) break;
+      transitions += await markDone(db, {
+        jobId: "j",
+        runId: "bench",
+        items: claims.map((c) => ({
+          itemId: c.itemId,
+          stage,
+          position: c.position,
+          result: { len: c.key.length, inputs: Object.keys(c.results).length },
+          handlerVersion: "1",
+        })),
+      });
+    }
+  }
+  return transitions;
+}
+
+/** The raw claim of one batch: one UPDATE … RETURNING, then the items and earlier results. */
+function rawClaim(conn: DatabaseSync, stage: string, now: number) {
+  return inTx(conn, () => {
+    const rows = conn.prepare(
+      `UPDATE item_stages SET status = 'in_progress', claimed_by = 'raw', lease_until = ?,
+         attempts = attempts + 1, started_at = ?, finished_at = NULL
+       WHERE rowid IN (SELECT rowid FROM item_stages WHERE job_id = 'j' AND stage = ?
+         AND status = 'pending' AND ready = 1 AND run_after <= ? ORDER BY run_after LIMIT ?)
+       RETURNING item_id, position`,
+    ).all(now + 600_000, now, stage, now, CYCLE_BATCH) as { item_id: number; position: number }[];
+    if (rows.length === 0) return [];
+    const ids = JSON.stringify(rows.map((r) => r.item_id));
+    const data = conn.prepare(
+      "SELECT id, key, data FROM work_items WHERE id IN (SELECT value FROM json_each(?))",
+    ).all(ids) as { id: number; key: string; data: string }[];
+    const earlier = rows[0].position === 0 ? [] : conn.prepare(
+      `SELECT r.item_id, r.stage, r.result FROM results r JOIN item_stages st
+         ON st.item_id = r.item_id AND st.stage = r.stage
+       WHERE r.item_id IN (SELECT value FROM json_each(?)) AND st.position < ?`,
+    ).all(ids, rows[0].position) as { item_id: number; result: string }[];
+    const inputs = new Map<number, number>();
+    for (const r of earlier) inputs.set(r.item_id, (inputs.get(r.item_id) ?? 0) + 1);
+    return data.map((d) => ({
+      ...rows.find((r) => r.item_id === d.id)!,
+      key: d.key,
+      data: JSON.parse(d.data),
+      inputs: inputs.get(d.id) ?? 0,
+    }));
+  });
+}
+
+function rawCycles(conn: DatabaseSync): number {
+  const finish = conn.prepare(
+    `UPDATE item_stages SET status = 'done', finished_at = ?, claimed_by = NULL,
+       lease_until = NULL, error = NULL
+     WHERE item_id = ? AND stage = ? AND status = 'in_progress' AND claimed_by = 'raw'`,
+  );
+  const store = conn.prepare(
+    `INSERT INTO results (item_id, stage, handler_version, result, created_at) VALUES (?, ?, '1', ?, ?)
+     ON CONFLICT (item_id, stage) DO UPDATE SET handler_version = excluded.handler_version,
+       result = excluded.result, created_at = excluded.created_at`,
+  );
+  const ready = conn.prepare("UPDATE item_stages SET ready = 1 WHERE item_id = ? AND position = ?");
+  let transitions = 0;
+  for (const stage of STAGES) {
+    while (true) {
+      const now = Date.now();
+      const claims = rawClaim(conn, stage, now);
+      if (claims.length === 0) break;
+      inTx(conn, () => {
+        for (const c of claims) {
+          if (finish.run(now, c.item_id, stage).changes !== 1) continue;
+          const result = JSON.stringify({ len: c.key.length, inputs: c.inputs });
+          store.run(c.item_id, stage, result, now);
+          ready.run(c.item_id, c.position + 1);
+          transitions++;
+        }
+      });
+    }
+  }
+  return transitions;
+}
+
+async function benchCycles(dir: string): Promise<BenchFigure> {
+  const list = items(CYCLE_ITEMS);
+  const { db } = await freshStore(dir, "cycles");
+  await upsertItems(db, { jobId: "j", stages: STAGES, items: list });
+  const [done, ms] = await timeAsync(() => storeCycles(db));
+  await db.close();
+  const raw = await rawTwin(dir, "cycles-raw");
+  rawUpsert(raw, list, 1);
+  const [rawDone, rawMs] = time(() => rawCycles(raw));
+  raw.close();
+  const expected = CYCLE_ITEMS * STAGES.length;
+  if (done !== expected || rawDone !== expected) {
+    throw new Error(`Expected ${expected} transitions, got ${done} (store), ${rawDone} (raw)`);
+  }
+  return figure(
+    `claim → done, batches of ${CYCLE_BATCH}, ${expected.toLocaleString("en")} transitions`,
+    "transitions/s",
+    (done / ms) * 1000,
+    (rawDone / rawMs) * 1000,
+    30_000,
+  );
+}
+
+/** Per-stage counts straight from item_stages, and item counts from the view: the naive way. */
+async function rawCounts(conn: DatabaseSync): Promise<[number, number]> {
+  const perStage = conn.prepare(
+    "SELECT stage, status, count(*) FROM item_stages WHERE job_id = 'j' GROUP BY 1, 2",
+  );
+  const derived = conn.prepare(
+    "SELECT derived_status, count(*) FROM item_derived_status WHERE job_id = 'j' GROUP BY 1",
+  );
+  // The view takes seconds at this size: one run is enough to show it.
+  return [await median3(() => perStage.all()), time(() => derived.all())[1]];
+}
+
+/**
+ * Moves the 1M-item job to a mature state: 90% done, 5% failed at parse, 5% waiting at parse.
+ * Written directly: driving 3M transitions through claims would take minutes.
+ */
+function mature(conn: DatabaseSync): void {
+  inTx(conn, () => {
+    conn.exec(`
+      UPDATE item_stages SET status = 'done', attempts = 1, finished_at = 1
+        WHERE job_id = 'j' AND (item_id % 100 < 90 OR position = 0);
+      UPDATE item_stages SET status = 'failed', attempts = 4, error = 'HTTP 500'
+        WHERE job_id = 'j' AND item_id % 100 BETWEEN 90 AND 94 AND position = 1;
+      UPDATE item_stages SET ready = 1 WHERE job_id = 'j' AND item_id % 100 >= 95 AND position = 1;
+    `);
+  });
+}
+
+async function benchCounts(dir: string, log: (line: string) => void): Promise<BenchFigure[]> {
+  const { db, path } = await freshStore(dir, "counts");
+  const [, seedMs] = await timeAsync(async () => {
+    for (let i = 0; i < COUNT_ITEMS; i += 100_000) {
+      await upsertItems(db, { jobId: "j", stages: STAGES, items: items(100_000, i) });
+    }
+  });
+  log(`seeded 1,000,000 items × 3 stages with upsertItems() in ${(seedMs / 1000).toFixed(1)} s`);
+  const figures: BenchFigure[] = [];
+  for (const state of ["fresh", "mature"] as const) {
+    const raw = new DatabaseSync(path, { timeout: 30_000 });
+    if (state === "mature") mature(raw);
+    const perStage = await median3(() => stageStats(db, "j"));
+    const derived = await median3(() => getJobStats(db, "j"));
+    const [rawPerStage, rawDerived] = await rawCounts(raw);
+    raw.close();
+    figures.push(
+      figure(`stageStats(), 1M items × 3 stages, ${state}`, "ms", perStage, rawPerStage, 300),
+      figure(`getJobStats(), 1M items × 3 stages, ${state}`, "ms", derived, rawDerived, 300),
+    );
+  }
+  await db.close();
+  return figures;
+}
+
+function printTable(figures: BenchFigure[], log: (line: string) => void): void {
+  const fmt = (n: number) => n.toLocaleString("en", { maximumFractionDigits: n < 100 ? 1 : 0 });
+  const rows = figures.map((f) => [
+    f.name,
+    `${fmt(f.store)} ${f.unit}`,
+    `${fmt(f.baseline)} ${f.unit}`,
+    `${(f.unit === "ms" ? f.store / f.baseline : f.baseline / f.store).toFixed(2)}×`,
+    f.target,
+    f.met ? "met" : "MISSED",
+  ]);
+  const head = ["benchmark", "store", "raw node:sqlite", "store time ÷ raw", "target", ""];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const row of [head, ...rows]) {
+    log(row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd());
+  }
+}
+
+/** Runs the store benchmarks in a temporary folder, prints a table and returns the figures. */
+export async function benchDb(): Promise<BenchFigure[]> {
+  const log = (line: string) => console.log(line);
+  const dir = await Deno.makeTempDir({ prefix: "jobs-bench-" });
+  try {
+    const figures = [
+      ...await benchUpsert(dir),
+      await benchCycles(dir),
+      ...await benchCounts(dir, log),
+    ];
+    printTable(figures, log);
+    return figures;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main) await benchDb();

@@ -1,0 +1,80 @@
+/** What `jobs run` and `jobs test` share: config, store, run id, signals. */
+import { loadConfig } from "../config/load.ts";
+import type { Config, JobConfig } from "../config/types.ts";
+import { type Db, openDb } from "../db/mod.ts";
+import { registerRun } from "../db/leases.ts";
+import { UsageError } from "../util/errors.ts";
+import { createLogger, type LogFormat, type Logger } from "../util/log.ts";
+import { hostName } from "../util/process.ts";
+
+/** Loads jobs.yaml and resolves the database: --db, then $JOBS_DB, then `db:` in jobs.yaml. */
+export async function loadRuntime(
+  flags: { config?: string; db?: string },
+  configPathOf: (flag?: string) => string,
+): Promise<{ config: Config; dbPath: string }> {
+  const config = await loadConfig(configPathOf(flags.config));
+  return { config, dbPath: flags.db ?? Deno.env.get("JOBS_DB") ?? config.db };
+}
+
+/** The jobs named with -j (all when none), in config order; an unknown name is a usage error. */
+export function selectJobs(config: Config, names: readonly string[] | undefined): JobConfig[] {
+  if (!names?.length) return config.jobs;
+  const known = new Set(config.jobs.map((j) => j.id));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length) {
+    throw new UsageError(
+      `Unknown job ${unknown.map((n) => `"${n}"`).join(", ")}; jobs in ${config.file}: ` +
+        [...known].join(", "),
+    );
+  }
+  return config.jobs.filter((j) => names.includes(j.id));
+}
+
+/** A logger for --log-format; anything but text or json is a usage error. */
+export function loggerFor(format: string | undefined): Logger {
+  if (format !== undefined && format !== "text" && format !== "json") {
+    throw new UsageError(`--log-format expects "text" or "json", got "${format}"`);
+  }
+  return createLogger((format ?? "text") as LogFormat);
+}
+
+/** A fresh run id, registered with this host and pid so its claims can be traced. */
+export async function startRun(db: Db): Promise<string> {
+  const runId = `${hostName()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
+  await registerRun(db, { runId });
+  return runId;
+}
+
+/** Opens the store, creating it when missing. */
+export function openStore(path: string, readOnly = false): Promise<Db> {
+  return openDb(path, { readOnly });
+}
+
+/**
+ * Stops the run on the first SIGINT/SIGTERM (in-flight handlers get the grace period) and
+ * exits at once on the second. Returns the controller and a function that removes the handlers.
+ */
+export function trapSignals(
+  log: Logger,
+  graceMs: number,
+): { controller: AbortController; dispose(): void } {
+  const controller = new AbortController();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const onSignal = () => {
+    if (controller.signal.aborted) {
+      log.warn("Second signal: exiting now; unfinished claims are released by the next run");
+      Deno.exit(130);
+    }
+    log.warn(
+      `Stopping: in-flight handlers get ${
+        Math.round(graceMs / 1000)
+      }s to finish; signal again to exit now`,
+    );
+    controller.abort(new Error("interrupted"));
+  };
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  return {
+    controller,
+    dispose: () => signals.forEach((s) => Deno.removeSignalListener(s, onSignal)),
+  };
+}

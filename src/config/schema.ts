@@ -1,0 +1,195 @@
+/** The zod schema of jobs.yaml (snake_case, as written) and its normalisation into Config. */
+import { resolve } from "node:path";
+import { z } from "zod";
+import { strategyNames, strategySchema } from "../discovery/mod.ts";
+import {
+  count,
+  cron,
+  dropUndefined,
+  duration,
+  isRecord,
+  parseWith,
+  rate,
+  rejectUnknownKeys,
+  strict,
+} from "./_fields.ts";
+import { type ConfigIssue, flattenIssues, issueMessage } from "./_issues.ts";
+import { type StageDraft, stageSchemas } from "./_stages.ts";
+import type { Config, DiscoveryConfig, JobConfig, Rate, StageConfig } from "./types.ts";
+import { parseDuration } from "./units.ts";
+
+export { BUILTIN_HANDLERS } from "./_stages.ts";
+
+/** Where the file is, for resolving the relative paths it contains. */
+export interface ConfigSource {
+  /** Absolute path of the jobs.yaml file. */
+  file: string;
+  /** Absolute path of its folder. */
+  dir: string;
+}
+
+/** The outcome of validating a jobs.yaml document: the Config, or every problem found. */
+export type ParseResult = { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] };
+
+const JOB_ID = /^[a-z0-9_-]+$/;
+
+interface StageDefaults {
+  concurrency?: number;
+  timeout?: number;
+  retries?: number;
+  backoff?: number;
+  domain_rate?: Rate;
+}
+
+type JobDraft = Omit<JobConfig, "id" | "stages"> & { stages: StageDraft[] };
+
+/** Validates the JavaScript value of a jobs.yaml document and normalises it into a Config. */
+export function parseConfig(raw: unknown, source: ConfigSource): ParseResult {
+  const result = configSchema(source, declaredResources(raw)).safeParse(raw, {
+    error: issueMessage,
+  });
+  return result.success
+    ? { ok: true, config: result.data }
+    : { ok: false, issues: flattenIssues(result.error.issues) };
+}
+
+/** Resource names under `resources:`, read before validation so `uses` can be checked per entry. */
+function declaredResources(raw: unknown): string[] {
+  const resources = isRecord(raw) ? raw.resources : undefined;
+  return isRecord(resources) ? Object.keys(resources) : [];
+}
+
+function configSchema(source: ConfigSource, resources: string[]): z.ZodType<Config, unknown> {
+  const defaults = strict({
+    concurrency: count(1).optional(),
+    timeout: duration().optional(),
+    retries: count(0).optional(),
+    backoff: duration().optional(),
+    domain_rate: rate().optional(),
+  });
+  const runner = strict({ lease: duration().optional(), shutdown_grace: duration().optional() });
+  const resource = strict({ concurrency: count(1).optional(), rate: rate().optional() })
+    .refine((r) => r.concurrency !== undefined || r.rate !== undefined, {
+      error: 'expected "concurrency", "rate" or both',
+    });
+  const jobId = z.string().regex(JOB_ID, {
+    error: (issue) =>
+      `invalid job id ${JSON.stringify(issue.input)}: use lower-case letters, digits, "_" and "-"`,
+  });
+  const jobs = z.record(jobId, jobSchema(source, resources))
+    .refine((all) => Object.keys(all).length > 0, { error: "expected at least one job" });
+  return strict({
+    db: z.string().min(1).optional(),
+    runner: runner.optional(),
+    defaults: defaults.optional(),
+    resources: z.record(z.string().min(1), resource).optional(),
+    jobs,
+  }).transform((value): Config => ({
+    file: source.file,
+    dir: source.dir,
+    db: resolveDb(source.dir, value.db ?? "jobs.sqlite"),
+    runner: {
+      leaseMs: value.runner?.lease ?? 5 * 60_000,
+      shutdownGraceMs: value.runner?.shutdown_grace ?? 30_000,
+    },
+    resources: Object.fromEntries(
+      Object.entries(value.resources ?? {}).map((
+        [name, r],
+      ) => [name, { name, ...dropUndefined(r) }]),
+    ),
+    jobs: Object.entries(value.jobs).map(([id, job]) => ({
+      id,
+      ...job,
+      stages: job.stages.map((stage, index) => withDefaults(stage, index, value.defaults ?? {})),
+    })),
+  }));
+}
+
+/** A postgres:// URL as is; a SQLite path resolved against the jobs.yaml folder. */
+function resolveDb(dir: string, db: string): string {
+  return /^postgres(ql)?:\/\//.test(db) ? db : resolve(dir, db);
+}
+
+function withDefaults(stage: StageDraft, index: number, defaults: StageDefaults): StageConfig {
+  return dropUndefined({
+    ...stage,
+    index,
+    concurrency: stage.concurrency ?? defaults.concurrency ?? 4,
+    timeoutMs: stage.timeoutMs ?? defaults.timeout ?? 5 * 60_000,
+    retries: stage.retries ?? defaults.retries ?? 3,
+    backoffMs: stage.backoffMs ?? defaults.backoff ?? 30_000,
+    domainRate: stage.domainRate ?? defaults.domain_rate,
+  });
+}
+
+function jobSchema(source: ConfigSource, resources: string[]): z.ZodType<JobDraft, unknown> {
+  const stages = stageSchemas({ dir: source.dir, resources });
+  return strict({
+    description: z.string().optional(),
+    discovery: discoverySchema(),
+    schedule: cron().optional(),
+    budget: strict({ daily_usd: z.number().positive() }).optional(),
+    pause_after_failures: count(1).optional(),
+    stages: stages.list.optional(),
+    handler: stages.single.optional(),
+  }).superRefine(checkStagesOrHandler, { when: () => true }).transform((job): JobDraft =>
+    dropUndefined({
+      description: job.description,
+      discovery: job.discovery,
+      stages: job.stages ?? (job.handler ? [job.handler] : []),
+      schedule: job.schedule,
+      budget: job.budget && { dailyUsd: job.budget.daily_usd },
+      pauseAfterFailures: job.pause_after_failures,
+    })
+  );
+}
+
+/** A job has `stages:` or a single `handler:`, never both. */
+function checkStagesOrHandler(job: unknown, ctx: z.core.$RefinementCtx): void {
+  if (!isRecord(job)) return;
+  if (job.stages !== undefined && job.handler !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["handler"],
+      message: 'use either "handler" or "stages", not both',
+    });
+  } else if (job.stages === undefined && job.handler === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: 'missing "stages" (a list) or "handler" (a single stage)',
+    });
+  }
+}
+
+/** `strategy:` picks the strategy; its own schema validates the rest, `every` included. */
+function discoverySchema(): z.ZodType<DiscoveryConfig, unknown> {
+  return z.looseObject({ strategy: z.string() }).transform((value, ctx) => {
+    const { strategy, ...rest } = value;
+    const known = strategyNames();
+    if (!known.includes(strategy)) {
+      ctx.issues.push({
+        code: "custom",
+        path: ["strategy"],
+        input: strategy,
+        message: `unknown discovery strategy ${JSON.stringify(strategy)}; known: ${
+          known.join(", ")
+        }`,
+      });
+      return z.NEVER;
+    }
+    const schema = strategySchema(strategy);
+    const parsed = parseWith(rest, withKeySuggestions(schema), ctx);
+    if (parsed === z.NEVER) return z.NEVER;
+    const { every: _every, ...options } = parsed as Record<string, unknown>;
+    return dropUndefined({
+      strategy,
+      everyMs: rest.every === undefined ? undefined : parseDuration(rest.every as string),
+      options,
+    });
+  });
+}
+
+/** The strategy's schema, with unknown top-level keys reported one by one with a suggestion. */
+function withKeySuggestions(schema: z.ZodType): z.ZodType {
+  return schema instanceof z.ZodObject ? rejectUnknownKeys(schema, ["strategy"]) : schema;
+}

@@ -1,0 +1,260 @@
+/** HTTP for discovery: one request with timeout, retries, Retry-After, gzip and a size cap. */
+import type { Logger } from "../util/log.ts";
+
+/** Thrown when discovery cannot complete; the message names the URL or file and the problem. */
+export class DiscoveryError extends Error {
+  override name = "DiscoveryError";
+  readonly url?: string;
+  readonly status?: number;
+  /** Headers of the HTTP error response, when there was one (rate-limit headers, Retry-After). */
+  readonly headers?: Headers;
+  constructor(
+    message: string,
+    options: ErrorOptions & { url?: string; status?: number; headers?: Headers } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.url = options.url;
+    this.status = options.status;
+    this.headers = options.headers;
+  }
+}
+
+/** Returned by a conditional fetch when the server answered 304 Not Modified. */
+export const NOT_MODIFIED: unique symbol = Symbol("not modified");
+/** The type of NOT_MODIFIED. */
+export type NotModified = typeof NOT_MODIFIED;
+
+/** A successful response with its body read (and gunzipped) in full. */
+export interface HttpBody {
+  /** The final URL after redirects; resolve relative links against it. */
+  url: string;
+  status: number;
+  headers: Headers;
+  contentType: string;
+  bytes: Uint8Array;
+}
+
+/** How request() behaves; the defaults live in BaseDiscovery. */
+export interface RequestOptions {
+  headers: Headers;
+  timeoutMs: number;
+  /** Attempts after the first on network errors, timeouts, 429 and 5xx. */
+  retries: number;
+  /** Largest accepted body after decompression. */
+  maxBytes: number;
+  signal?: AbortSignal;
+  log: Logger;
+  /** Named in retry log lines. */
+  jobId: string;
+}
+
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_MAX_MS = 30_000;
+/** A longer Retry-After is not waited for: the next discovery tries again. */
+const RETRY_AFTER_MAX_MS = 5 * 60_000;
+
+type RetryableError = DiscoveryError & { retryAfterMs?: number };
+
+/** GETs `url`, retrying with exponential backoff and jitter; NOT_MODIFIED on 304. */
+export async function request(url: string, opts: RequestOptions): Promise<HttpBody | NotModified> {
+  for (let attempt = 0;; attempt++) {
+    const outcome = await requestOnce(url, opts);
+    if (!(outcome instanceof DiscoveryError)) return outcome;
+    const retryable = outcome.status === undefined || outcome.status === 429 ||
+      outcome.status >= 500;
+    if (!retryable || attempt >= opts.retries) throw outcome;
+    const waitMs = retryWait(outcome, attempt);
+    if (waitMs > RETRY_AFTER_MAX_MS) {
+      throw new DiscoveryError(
+        `${outcome.message}; the server asked to retry after ${Math.round(waitMs / 1000)}s, ` +
+          "so the next discovery will try again",
+        { url: outcome.url, status: outcome.status, cause: outcome },
+      );
+    }
+    opts.log.warn(`Retrying ${redact(url)} in ${(waitMs / 1000).toFixed(1)}s`, {
+      job: opts.jobId,
+      reason: outcome.message,
+      attempt: attempt + 2,
+      of: opts.retries + 1,
+    });
+    await sleep(waitMs, opts.signal);
+  }
+}
+
+/** One request; a failure is returned (not thrown) so the caller can decide to retry. */
+async function requestOnce(
+  url: string,
+  opts: RequestOptions,
+): Promise<HttpBody | NotModified | RetryableError> {
+  const timeout = AbortSignal.timeout(opts.timeoutMs);
+  const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+  try {
+    const res = await fetch(url, { headers: opts.headers, signal });
+    if (res.status === 304) {
+      await res.body?.cancel();
+      return NOT_MODIFIED;
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      return httpError(url, res);
+    }
+    return await readBody(url, res, opts.maxBytes);
+  } catch (err) {
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    if (err instanceof DiscoveryError) throw err;
+    const reason = timeout.aborted
+      ? `timed out after ${opts.timeoutMs / 1000}s`
+      : err instanceof Error
+      ? err.message
+      : String(err);
+    return new DiscoveryError(`Cannot fetch ${redact(url)}: ${reason}`, {
+      url: redact(url),
+      cause: err,
+    });
+  }
+}
+
+async function readBody(url: string, res: Response, max: number): Promise<HttpBody> {
+  const tooLarge = (): DiscoveryError =>
+    new DiscoveryError(`Response from ${redact(url)} is larger than max_bytes (${max} bytes)`, {
+      url: redact(url),
+      status: res.status,
+    });
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (declared > max && !res.headers.get("content-encoding")) {
+    await res.body?.cancel();
+    throw tooLarge();
+  }
+  let bytes = await readCapped(res.body, max).catch((err) => {
+    throw err instanceof SizeExceeded ? tooLarge() : err;
+  });
+  if (isGzip(bytes)) {
+    bytes = await readCapped(gunzip(bytes), max).catch((err) => {
+      if (err instanceof SizeExceeded) throw tooLarge();
+      throw new DiscoveryError(`Cannot decompress gzip body from ${redact(url)}: ${err}`, {
+        url: redact(url),
+        cause: err,
+      });
+    });
+  }
+  const contentType = res.headers.get("content-type") ?? "";
+  return { url: res.url || url, status: res.status, headers: res.headers, contentType, bytes };
+}
+
+/** The `rel="next"` target of a Link header, resolved against `baseUrl`; undefined when absent. */
+export function nextLink(headers: Headers, baseUrl: string): string | undefined {
+  const link = headers.get("link");
+  if (!link) return undefined;
+  for (const part of link.split(/,(?=\s*<)/)) {
+    const match = /^\s*<([^>]*)>(.*)$/.exec(part);
+    const rel = match && /;\s*rel="?([^";]*)"?/i.exec(match[2])?.[1];
+    if (match && rel?.toLowerCase().split(/\s+/).includes("next")) {
+      return new URL(match[1], baseUrl).href;
+    }
+  }
+  return undefined;
+}
+
+function httpError(url: string, res: Response): RetryableError {
+  const error: RetryableError = new DiscoveryError(
+    `HTTP ${res.status}${res.statusText ? " " + res.statusText : ""} from ${redact(url)}`,
+    { url: redact(url), status: res.status, headers: res.headers },
+  );
+  const retryAfter = res.headers.get("retry-after");
+  if (retryAfter !== null) error.retryAfterMs = parseRetryAfter(retryAfter);
+  return error;
+}
+
+function parseRetryAfter(value: string): number | undefined {
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function retryWait(error: RetryableError, attempt: number): number {
+  if (error.retryAfterMs !== undefined) return error.retryAfterMs;
+  const exponential = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
+  return Math.round(exponential * (0.5 + Math.random() * 0.5));
+}
+
+/** Thrown by readCapped() when a body grows past its cap. */
+export class SizeExceeded extends Error {
+  override name = "SizeExceeded";
+}
+
+/** Reads `stream` in full; throws SizeExceeded past `max` bytes. */
+export async function readCapped(
+  stream: ReadableStream<Uint8Array> | null,
+  max: number,
+): Promise<Uint8Array> {
+  if (stream === null) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    total += chunk.length;
+    if (total > max) throw new SizeExceeded();
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
+}
+
+/** True when `bytes` start with the gzip magic number. */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/** `bytes` decompressed as a stream. */
+export function gunzip(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
+    new DecompressionStream("gzip"),
+  );
+}
+
+/** `bytes` decoded with the Content-Type charset (default UTF-8); the error names the URL. */
+export function decodeText(bytes: Uint8Array, contentType: string, url: string): string {
+  const charset = /charset=["']?([\w.:-]+)/i.exec(contentType)?.[1] ?? "utf-8";
+  try {
+    return new TextDecoder(charset).decode(bytes);
+  } catch (err) {
+    throw new DiscoveryError(`Cannot decode ${redact(url)} as "${charset}"`, {
+      url: redact(url),
+      cause: err,
+    });
+  }
+}
+
+/** The URL without user:password, for messages and logs. */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return url;
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.href;
+  } catch {
+    return url;
+  }
+}
+
+/** Resolves after `ms`; rejects with the signal's reason when it aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

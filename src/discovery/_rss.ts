@@ -1,0 +1,167 @@
+/** RSS 0.9x, 1.0 (RDF) and 2.0 documents. */
+import { attrOf, childElements, textOf, type XmlElement } from "./_xml.ts";
+import { collapse, htmlToText, resolveUrl } from "./_text.ts";
+import {
+  addEnclosure,
+  type DateCandidates,
+  emptyEntry,
+  enclosureOf,
+  isItunes,
+  nonEmpty,
+  NS,
+  readExtension,
+  readItunes,
+} from "./_feed_ext.ts";
+import { finishDates, linkEnclosure, readAtomLink } from "./_atom.ts";
+import type { FeedBody, FeedEntry } from "./_feed.ts";
+
+const RSS_NAMESPACES = [
+  "",
+  NS.rss10,
+  NS.rss090,
+  "http://backend.userland.com/rss",
+  "http://backend.userland.com/rss2",
+  "http://blogs.law.harvard.edu/tech/rss",
+  "http://purl.org/net/rss1.1#",
+];
+
+/** Read an RSS document; undefined when the root is not `rss` or `rdf:RDF`. */
+export function parseRss(root: XmlElement): FeedBody | undefined {
+  const isRdf = root.local === "RDF" && root.ns === NS.rdf;
+  if (root.local !== "rss" && !isRdf) return undefined;
+  const core = new Set([...RSS_NAMESPACES, root.ns]);
+  const channel = childElements(root).find((el) => el.local === "channel" && core.has(el.ns));
+  if (channel) core.add(channel.ns);
+  const items = [
+    ...(channel ? childElements(channel, "item", core) : []),
+    ...childElements(root, "item", core),
+  ];
+  const body: FeedBody = {
+    format: "rss",
+    version: isRdf ? rdfVersion(root, channel, items) : rssVersion(root),
+    entries: items.map((item) => readItem(item, core)),
+  };
+  if (channel) readChannel(body, channel, core);
+  return body;
+}
+
+function rssVersion(root: XmlElement): string {
+  const version = attrOf(root, "version")?.trim() ?? "";
+  const known: Record<string, string> = {
+    "0.91": "rss091",
+    "0.92": "rss092",
+    "0.93": "rss093",
+    "0.94": "rss094",
+    "2.0": "rss20",
+    "2.0.1": "rss20",
+  };
+  return known[version] ?? (version.startsWith("2.") ? "rss20" : "rss");
+}
+
+function rdfVersion(
+  root: XmlElement,
+  channel: XmlElement | undefined,
+  items: XmlElement[],
+): string {
+  const ns = channel?.ns ?? items[0]?.ns ?? root.scope[""];
+  return ns === NS.rss090 ? "rss090" : "rss10";
+}
+
+function readChannel(body: FeedBody, channel: XmlElement, core: Set<string>): void {
+  let alternate: string | undefined;
+  let dcTitle: string | undefined;
+  for (const el of childElements(channel)) {
+    if (core.has(el.ns)) {
+      const text = collapse(textOf(el));
+      if (el.local === "title" && text) body.title = htmlToText(text);
+      else if (el.local === "link") {
+        body.link = resolveUrl(text || attrOf(el, "href"), el.base) ?? body.link;
+      } else if (el.local === "language" && text) body.language ??= text;
+      else if (el.local === "image") body.image ??= imageUrl(el, core);
+    } else if (el.ns === NS.atom10 && el.local === "link") {
+      const link = readAtomLink(el);
+      if (link?.rel === "next") body.nextUrl ??= link.href;
+      if (link?.rel === "alternate") alternate ??= link.href;
+    } else if (el.ns === NS.dc && el.local === "title") {
+      dcTitle ??= nonEmpty(htmlToText(textOf(el)));
+    } else if (isItunes(el.ns)) {
+      readItunes(body.itunes ??= {}, el);
+    }
+  }
+  body.link ??= alternate;
+  body.title ??= dcTitle;
+}
+
+function imageUrl(image: XmlElement, core: Set<string>): string | undefined {
+  const url = childElements(image, "url", core)[0];
+  return url ? resolveUrl(textOf(url), url.base) : undefined;
+}
+
+interface ItemState {
+  guid?: string;
+  permalink: boolean;
+  dates: DateCandidates;
+  alternate?: string;
+}
+
+function readItem(item: XmlElement, core: Set<string>): FeedEntry {
+  const entry = emptyEntry();
+  const state: ItemState = { permalink: false, dates: { published: [], updated: [] } };
+  for (const el of childElements(item)) {
+    if (core.has(el.ns)) readCoreField(entry, el, state);
+    else if (el.ns === NS.atom10) readAtomInRss(entry, el, state);
+    else readExtension(entry, el, state.dates);
+  }
+  entry.id = state.guid ?? nonEmpty(attrOf(item, "about", NS.rdf));
+  entry.link ??= state.alternate;
+  if (entry.link === undefined && state.permalink && /^https?:\/\//i.test(state.guid ?? "")) {
+    entry.link = state.guid;
+  }
+  finishDates(entry, state.dates);
+  return entry;
+}
+
+function readCoreField(entry: FeedEntry, el: XmlElement, state: ItemState): void {
+  switch (el.local) {
+    case "title":
+      entry.title = htmlToText(textOf(el)) || entry.title;
+      break;
+    case "link":
+      entry.link = resolveUrl(textOf(el) || attrOf(el, "href"), el.base) ?? entry.link;
+      break;
+    case "guid":
+      state.guid = nonEmpty(textOf(el)) ?? state.guid;
+      state.permalink = attrOf(el, "isPermaLink")?.trim().toLowerCase() !== "false";
+      break;
+    case "pubDate":
+      state.dates.published[0] = nonEmpty(textOf(el)) ?? state.dates.published[0];
+      break;
+    case "description":
+      entry.summary = nonEmpty(textOf(el)) ?? entry.summary;
+      break;
+    case "author":
+    case "category": {
+      const text = collapse(textOf(el));
+      if (text) (el.local === "author" ? entry.authors : entry.categories).push(text);
+      break;
+    }
+    case "comments":
+      entry.comments ??= resolveUrl(textOf(el), el.base);
+      break;
+    case "enclosure":
+      addEnclosure(entry.enclosures, enclosureOf(el, "url", "length"));
+  }
+}
+
+function readAtomInRss(entry: FeedEntry, el: XmlElement, state: ItemState): void {
+  if (el.local === "link") {
+    const link = readAtomLink(el);
+    if (link?.rel === "alternate") state.alternate ??= link.href;
+    else if (link?.rel === "enclosure") addEnclosure(entry.enclosures, linkEnclosure(link));
+  } else if (el.local === "published") state.dates.published[2] ??= nonEmpty(textOf(el));
+  else if (el.local === "updated") state.dates.updated[1] ??= nonEmpty(textOf(el));
+  else if (el.local === "author") {
+    const name = childElements(el, "name")[0];
+    if (name) entry.authors.push(collapse(textOf(name)));
+  }
+}

@@ -1,0 +1,399 @@
+/**
+ * BaseDiscovery: what every strategy shares. A strategy implements only fetchItems(); HTTP
+ * (timeouts, retries, Retry-After, gzip, size cap: _http.ts), conditional requests, item keys
+ * and filters live here once.
+ */
+import { createHash } from "node:crypto";
+import { resolve } from "node:path";
+import { parseDuration, parseRate } from "../config/units.ts";
+import type { Db } from "../db/mod.ts";
+import { getHttpCache, type HttpCacheEntry, putHttpCache } from "../db/http_cache.ts";
+import type { Logger } from "../util/log.ts";
+import {
+  decodeText,
+  DiscoveryError,
+  gunzip,
+  type HttpBody,
+  isGzip,
+  NOT_MODIFIED,
+  type NotModified,
+  readCapped,
+  redact,
+  request,
+  SizeExceeded,
+  sleep,
+} from "./_http.ts";
+import { type CommonOptions, parseSince, parseSize } from "./_options.ts";
+
+export {
+  DiscoveryError,
+  type HttpBody,
+  nextLink,
+  NOT_MODIFIED,
+  type NotModified,
+} from "./_http.ts";
+export {
+  type CommonOptions,
+  commonOptions,
+  durationString,
+  exactlyOne,
+  fileOrUrlOptions,
+  httpOptions,
+  httpUrl,
+  itemOptions,
+  parseSize,
+  rateString,
+  regexString,
+  requireSource,
+  sourceOptions,
+} from "./_options.ts";
+
+/** What a strategy needs from the program around it. */
+export interface DiscoveryEnv {
+  db: Db;
+  jobId: string;
+  /** Folder of jobs.yaml; relative file paths in options resolve against it. */
+  configDir: string;
+  /** Aborts every request and wait in progress. */
+  signal?: AbortSignal;
+  log: Logger;
+  /** Clock in ms; default Date.now. */
+  now?: () => number;
+  /** User-Agent of every request; default "jobs/0.1.0". */
+  userAgent?: string;
+  /** Read and write ETag / Last-Modified in http_cache; default true (false for dry runs). */
+  useHttpCache?: boolean;
+}
+
+/** One discovered work item: its identity and its data. */
+export interface DiscoveredItem {
+  key: string;
+  data: Record<string, unknown>;
+}
+
+/** What discover() returns; `notModified` means every HTTP source answered 304. */
+export interface DiscoveryResult {
+  items: DiscoveredItem[];
+  notModified: boolean;
+}
+
+/** An item as a strategy finds it, before keys, filters and limits are applied. */
+export interface RawItem {
+  /** The strategy's natural id (guid, file path, record id). */
+  key?: string;
+  /** Hashed into the key when there is no natural id; copied into data as `url`. */
+  url?: string;
+  /** Compared with `since`; items without a date always pass. */
+  date?: string | number | Date;
+  data: Record<string, unknown>;
+}
+
+/** Options of one fetch call. */
+export interface FetchOptions {
+  /** Headers added to the configured ones (e.g. Accept, Authorization). */
+  headers?: Record<string, string>;
+  /** Send If-None-Match / If-Modified-Since from http_cache and return NOT_MODIFIED on 304. */
+  conditional?: boolean;
+}
+
+/** A response body decoded as text (charset from Content-Type, default UTF-8). */
+export interface TextBody extends HttpBody {
+  text: string;
+}
+
+/** A response body parsed as JSON. */
+export interface JsonBody extends HttpBody {
+  json: unknown;
+}
+
+/** A file or URL read in full by readLocalOrUrl(). */
+export interface LocalOrUrlBody {
+  /** The URL or absolute file path that was read. */
+  source: string;
+  bytes: Uint8Array;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_RETRIES = 3;
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+
+/** Shared machinery of every discovery strategy; subclasses implement fetchItems(). */
+export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
+  #requests = 0;
+  #notModified = 0;
+  #pendingCache: HttpCacheEntry[] = [];
+  /** Earliest start (performance.now() ms) of the next request under the `rate` option. */
+  #nextSlot = 0;
+
+  constructor(protected readonly options: O, protected readonly env: DiscoveryEnv) {}
+
+  /** Finds the raw items; the only method a strategy implements. */
+  abstract fetchItems(): Promise<RawItem[]>;
+
+  /** Runs fetchItems() and normalises its items; stores HTTP validators only on success. */
+  async discover(): Promise<DiscoveryResult> {
+    this.#requests = 0;
+    this.#notModified = 0;
+    this.#pendingCache = [];
+    const raw = await this.fetchItems();
+    const notModified = this.#requests > 0 && this.#notModified === this.#requests;
+    const items = notModified ? [] : this.normalize(raw);
+    for (const entry of this.#pendingCache) await putHttpCache(this.env.db, entry);
+    return { items, notModified };
+  }
+
+  /** Keys, de-duplicates and filters raw items (since, include, exclude, limit). */
+  protected normalize(raw: RawItem[]): DiscoveredItem[] {
+    const keep = itemFilter(this.options, this.now());
+    const limit = this.options.limit ?? Infinity;
+    const seen = new Set<string>();
+    const items: DiscoveredItem[] = [];
+    for (const [index, item] of raw.entries()) {
+      if (items.length >= limit) break;
+      const key = this.#keyOf(item, index);
+      if (key === undefined || seen.has(key) || !keep(item, key)) continue;
+      seen.add(key);
+      const data = item.url !== undefined && !("url" in item.data)
+        ? { url: item.url, ...item.data }
+        : item.data;
+      items.push({ key, data });
+    }
+    return items;
+  }
+
+  /** The configured `url` or `urls`, in order. */
+  protected sourceUrls(): string[] {
+    const { url, urls } = this.options;
+    return urls ?? (url === undefined ? [] : [url]);
+  }
+
+  /** Resolves after `ms` (at once when ≤ 0); rejects when the discovery is aborted. */
+  protected wait(ms: number): Promise<void> {
+    return sleep(Math.max(0, ms), this.env.signal);
+  }
+
+  /** The injected clock, or Date.now. */
+  protected now(): number {
+    return this.env.now ? this.env.now() : Date.now();
+  }
+
+  /** Fetches `url` with retries, timeout, size cap and gzip; the body as bytes. */
+  protected fetchBytes(
+    url: string,
+    opts: FetchOptions & { conditional: true },
+  ): Promise<HttpBody | NotModified>;
+  protected fetchBytes(url: string, opts?: FetchOptions): Promise<HttpBody>;
+  protected async fetchBytes(
+    url: string,
+    opts: FetchOptions = {},
+  ): Promise<HttpBody | NotModified> {
+    const conditional = opts.conditional === true && this.env.useHttpCache !== false;
+    const cached = conditional ? await getHttpCache(this.env.db, url) : undefined;
+    const headers = this.#requestHeaders(opts.headers, cached);
+    this.#requests++;
+    await this.#pace();
+    const result = await request(url, {
+      headers,
+      timeoutMs: this.options.timeout ? parseDuration(this.options.timeout) : DEFAULT_TIMEOUT_MS,
+      retries: this.options.retries ?? DEFAULT_RETRIES,
+      maxBytes: this.#maxBytes(),
+      signal: this.env.signal,
+      log: this.env.log,
+      jobId: this.env.jobId,
+    });
+    if (result === NOT_MODIFIED) {
+      if (!cached) {
+        const where = redact(url);
+        throw new DiscoveryError(`Unexpected 304 from ${where}`, { url: where, status: 304 });
+      }
+      this.#notModified++;
+      this.#pendingCache.push({ ...cached, checkedAt: this.now() });
+      return NOT_MODIFIED;
+    }
+    if (conditional) this.#remember(url, result.headers);
+    return result;
+  }
+
+  /** Like fetchBytes(), decoded as text using the Content-Type charset (default UTF-8). */
+  protected fetchText(
+    url: string,
+    opts: FetchOptions & { conditional: true },
+  ): Promise<TextBody | NotModified>;
+  protected fetchText(url: string, opts?: FetchOptions): Promise<TextBody>;
+  protected async fetchText(url: string, opts: FetchOptions = {}): Promise<TextBody | NotModified> {
+    const body = await this.fetchBytes(url, opts as FetchOptions & { conditional: true });
+    if (body === NOT_MODIFIED) return body;
+    return { ...body, text: decodeText(body.bytes, body.contentType, url) };
+  }
+
+  /** Like fetchText(), parsed as JSON; a parse error names the URL and the content type. */
+  protected fetchJson(
+    url: string,
+    opts: FetchOptions & { conditional: true },
+  ): Promise<JsonBody | NotModified>;
+  protected fetchJson(url: string, opts?: FetchOptions): Promise<JsonBody>;
+  protected async fetchJson(url: string, opts: FetchOptions = {}): Promise<JsonBody | NotModified> {
+    const headers = { accept: "application/json", ...opts.headers };
+    const body = await this.fetchText(
+      url,
+      { ...opts, headers } as FetchOptions & { conditional: true },
+    );
+    if (body === NOT_MODIFIED) return body;
+    try {
+      return { ...body, json: JSON.parse(body.text) };
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new DiscoveryError(
+        `Cannot parse JSON from ${redact(url)}: ${reason} (content type "${body.contentType}")`,
+        { url: redact(url), cause: err },
+      );
+    }
+  }
+
+  /** Reads an http(s) URL (conditionally) or a file relative to jobs.yaml; .gz is decompressed. */
+  protected async readLocalOrUrl(pathOrUrl: string): Promise<LocalOrUrlBody | NotModified> {
+    if (/^https?:\/\//i.test(pathOrUrl)) {
+      const body = await this.fetchBytes(pathOrUrl, { conditional: true });
+      return body === NOT_MODIFIED ? body : { source: body.url, bytes: body.bytes };
+    }
+    const path = resolve(this.env.configDir, pathOrUrl);
+    const max = this.#maxBytes();
+    const tooLarge = `it is larger than max_bytes (${max} bytes)`;
+    let bytes: Uint8Array;
+    try {
+      if ((await Deno.stat(path)).size > max) throw new SizeExceeded();
+      bytes = await Deno.readFile(path);
+      if (isGzip(bytes)) bytes = await readCapped(gunzip(bytes), max);
+    } catch (err) {
+      const reason = err instanceof SizeExceeded ? tooLarge : (err as Error).message;
+      throw new DiscoveryError(`Cannot read "${path}": ${reason}`, { cause: err });
+    }
+    return { source: path, bytes };
+  }
+
+  #keyOf(item: RawItem, index: number): string | undefined {
+    const field = this.options.key;
+    const value = field === undefined ? item.key : dotPath(item.data, field);
+    if (typeof value === "string" && value !== "") return value;
+    if (typeof value === "number" || typeof value === "bigint") return String(value);
+    if (field === undefined && item.url) return hashUrl(item.url);
+    const what = field === undefined ? "no id and no url" : `no usable "${field}" field (the key)`;
+    this.env.log.warn(`Skipping item ${index + 1}: it has ${what}`, { job: this.env.jobId });
+    return undefined;
+  }
+
+  #requestHeaders(extra: Record<string, string> = {}, cached?: HttpCacheEntry): Headers {
+    const headers = new Headers({ "user-agent": this.env.userAgent ?? "jobs/0.1.0" });
+    for (const [name, value] of Object.entries({ ...this.options.headers, ...extra })) {
+      headers.set(name, value);
+    }
+    if (cached?.etag) headers.set("if-none-match", cached.etag);
+    if (cached?.lastModified) headers.set("if-modified-since", cached.lastModified);
+    return headers;
+  }
+
+  #remember(url: string, headers: Headers): void {
+    // Stored even without validators, so validators a server stopped sending are forgotten.
+    const etag = headers.get("etag") ?? undefined;
+    const lastModified = headers.get("last-modified") ?? undefined;
+    this.#pendingCache.push({ url, etag, lastModified, checkedAt: this.now() });
+  }
+
+  /** Waits for this request's slot when `rate` is set; slots are taken in call order. */
+  async #pace(): Promise<void> {
+    if (this.options.rate === undefined) return;
+    const { count, perMs } = parseRate(this.options.rate);
+    const start = Math.max(performance.now(), this.#nextSlot);
+    this.#nextSlot = start + perMs / count;
+    await this.wait(start - performance.now());
+  }
+
+  #maxBytes(): number {
+    const value = this.options.max_bytes;
+    return value === undefined ? DEFAULT_MAX_BYTES : parseSize(value);
+  }
+}
+
+/**
+ * The one URL hash: normalise (lower-case scheme and host, no default port or
+ * fragment, no utm_* / fbclid / gclid, sorted query, path case kept), MD5, first 16 hex.
+ */
+export function hashUrl(url: string): string {
+  return createHash("md5").update(normalizeUrl(url)).digest("hex").slice(0, 16);
+}
+
+/** The normalised form of `url` that hashUrl() hashes; an unparsable URL is only trimmed. */
+export function normalizeUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.trim());
+  } catch {
+    return url.trim();
+  }
+  parsed.hash = "";
+  const params = [...parsed.searchParams].filter(([name]) => !isTrackingParam(name));
+  params.sort(([a, av], [b, bv]) => a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0);
+  parsed.search = params.length ? new URLSearchParams(params).toString() : "";
+  return parsed.href.replace(/%[0-9a-f]{2}/gi, (escape) => escape.toUpperCase());
+}
+
+/** Follows a dot path ("data.items", "meta.id") into a value; undefined when any step is missing. */
+export function dotPath(value: unknown, path: string): unknown {
+  let current = value;
+  for (const step of path.split(".")) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<string, unknown>)[step];
+  }
+  return current;
+}
+
+/**
+ * A record (JSON object, table row) as a raw item: its `key` or `id` field is the natural id,
+ * its `url` field the URL, its `date` field the date compared with `since`.
+ */
+export function recordItem(record: Record<string, unknown>): RawItem {
+  const id = record.key ?? record.id;
+  const date = record.date;
+  return {
+    key: typeof id === "string" || typeof id === "number" ? String(id) : undefined,
+    url: typeof record.url === "string" ? record.url : undefined,
+    date: typeof date === "string" || typeof date === "number" ? date : undefined,
+    data: record,
+  };
+}
+
+function isTrackingParam(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower.startsWith("utm_") || lower === "fbclid" || lower === "gclid";
+}
+
+function toMs(date: RawItem["date"]): number | undefined {
+  if (date === undefined) return undefined;
+  const ms = date instanceof Date
+    ? date.getTime()
+    : typeof date === "number"
+    ? date
+    : Date.parse(date);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function itemFilter(
+  options: CommonOptions,
+  now: number,
+): (item: RawItem, key: string) => boolean {
+  const since = options.since === undefined ? undefined : parseSince(options.since, now);
+  const include = toRegexes(options.include);
+  const exclude = toRegexes(options.exclude);
+  return (item, key) => {
+    const target = item.url ?? key;
+    if (include.length && !include.some((re) => re.test(target))) return false;
+    if (exclude.some((re) => re.test(target))) return false;
+    const date = toMs(item.date);
+    return since === undefined || date === undefined || date >= since;
+  };
+}
+
+function toRegexes(value: string | string[] | undefined): RegExp[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map((source) => new RegExp(source));
+}

@@ -1,0 +1,32 @@
+/** jsonl: JSON objects, one a line, from a file or URL. */
+import { z } from "zod";
+import {
+  BaseDiscovery,
+  exactlyOne,
+  fileOrUrlOptions,
+  httpOptions,
+  itemOptions,
+  NOT_MODIFIED,
+  type RawItem,
+  recordItem,
+} from "./base.ts";
+import { parseJsonRecords } from "./_records.ts";
+
+/** Options of the jsonl strategy. */
+export const schema = exactlyOne(
+  z.strictObject({ ...itemOptions, ...httpOptions, ...fileOrUrlOptions }),
+  ["path", "url"],
+);
+
+/** Parsed options of the jsonl strategy. */
+export type JsonlOptions = z.infer<typeof schema>;
+
+/** One item per line: key from the `key` option, a "key" or "id" field, or hashUrl of "url". */
+export class JsonlDiscovery extends BaseDiscovery<JsonlOptions> {
+  /** The records in file order; a URL is fetched conditionally. */
+  async fetchItems(): Promise<RawItem[]> {
+    const body = await this.readLocalOrUrl(this.options.path ?? this.options.url!);
+    if (body === NOT_MODIFIED) return [];
+    return parseJsonRecords(new TextDecoder().decode(body.bytes), body.source).map(recordItem);
+  }
+}

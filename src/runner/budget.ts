@@ -1,0 +1,52 @@
+/** A job's daily budget: stop claiming once today's cost (UTC) reaches `budget.daily_usd`. */
+import type { JobConfig } from "../config/types.ts";
+import type { Db } from "../db/mod.ts";
+import { getDailyCost, logEvent } from "../db/events.ts";
+import type { Logger } from "../util/log.ts";
+
+/** How often the spend of other processes is re-read. */
+const REFRESH_MS = 10_000;
+
+/** Tracks today's spend of one job. */
+export class Budget {
+  #spent = 0;
+  #day = -1;
+  #checkedAt = -Infinity;
+  #announced = false;
+
+  constructor(
+    readonly job: JobConfig,
+    readonly db: Db,
+    readonly log: Logger,
+    readonly now: () => number,
+  ) {}
+
+  /** Counts a cost just recorded by this process. */
+  add(usd: number): void {
+    this.#spent += usd;
+  }
+
+  /** Whether today's spend has reached the budget; says so once per day. */
+  async exceeded(): Promise<boolean> {
+    const limit = this.job.budget?.dailyUsd;
+    if (limit === undefined) return false;
+    const now = this.now();
+    const day = Math.floor(now / 86_400_000);
+    if (day !== this.#day || now - this.#checkedAt >= REFRESH_MS) {
+      if (day !== this.#day) this.#announced = false;
+      this.#spent = await getDailyCost(this.db, { jobId: this.job.id, day: now });
+      this.#day = day;
+      this.#checkedAt = now;
+    }
+    if (this.#spent < limit) return false;
+    if (!this.#announced) {
+      this.#announced = true;
+      const message =
+        `Daily budget of $${limit} reached ($${this.#spent.toFixed(4)} spent today, UTC); ` +
+        `not claiming more work until tomorrow`;
+      this.log.warn(message, { job: this.job.id });
+      await logEvent(this.db, { jobId: this.job.id, kind: "budget", message, ts: now });
+    }
+    return true;
+  }
+}

@@ -1,0 +1,127 @@
+/** The discovery step of a run: when it is due, who runs it, and what it records. */
+import type { JobConfig } from "../config/types.ts";
+import { findKnownKeys, type UpsertCounts, upsertItems } from "../db/items.ts";
+import { acquireDiscoveryLease, finishDiscovery, getJobState } from "../db/jobs.ts";
+import { logEvent } from "../db/events.ts";
+import { type DiscoveredItem, hashUrl } from "../discovery/base.ts";
+import { runDiscovery } from "../discovery/mod.ts";
+import { describeError, UsageError } from "../util/errors.ts";
+import type { RunContext } from "./context.ts";
+
+/** What the discovery step did. */
+export interface DiscoveryReport {
+  /** False when it was not due or another process was discovering. */
+  ran: boolean;
+  /** Why it did not run, or ran with nothing to parse. */
+  note?: string;
+  found: number;
+  counts?: UpsertCounts;
+  error?: string;
+}
+
+/** Longest a discovery may hold the job's discovery lease. */
+const DISCOVERY_LEASE_MS = 15 * 60_000;
+
+/** Runs the job's discovery when due (production), or for the test / dry-run modes. */
+export async function discoverStep(
+  job: JobConfig,
+  configDir: string,
+  ctx: RunContext,
+): Promise<DiscoveryReport> {
+  if (ctx.mode !== "production") return await discoverOnce(job, configDir, ctx);
+  const state = await getJobState(ctx.db, job.id);
+  const now = ctx.now();
+  const woken = state.wakeRequestedAt !== null &&
+    (state.lastDiscoveryAt === null || state.wakeRequestedAt >= state.lastDiscoveryAt);
+  const due = woken || state.lastDiscoveryAt === null || job.discovery.everyMs === undefined ||
+    now - state.lastDiscoveryAt >= job.discovery.everyMs;
+  if (!due) return { ran: false, note: "not due", found: 0 };
+  const owner = ctx.runId;
+  if (
+    !await acquireDiscoveryLease(ctx.db, {
+      jobId: job.id,
+      owner,
+      leaseMs: DISCOVERY_LEASE_MS,
+      now: ctx.now,
+    })
+  ) {
+    return { ran: false, note: "another process is discovering", found: 0 };
+  }
+  let report: DiscoveryReport = { ran: true, found: 0, error: "interrupted" };
+  try {
+    report = await discoverOnce(job, configDir, ctx);
+  } finally {
+    await finishDiscovery(ctx.db, { jobId: job.id, owner, succeeded: !report.error, now: ctx.now });
+  }
+  return report;
+}
+
+async function discoverOnce(
+  job: JobConfig,
+  configDir: string,
+  ctx: RunContext,
+): Promise<DiscoveryReport> {
+  let items: DiscoveredItem[];
+  let notModified: boolean;
+  try {
+    ({ items, notModified } = await runDiscovery(job, {
+      db: ctx.db,
+      configDir,
+      signal: ctx.signal,
+      log: ctx.log,
+      now: ctx.now,
+      useHttpCache: ctx.mode === "production",
+    }));
+  } catch (err) {
+    const error = describeError(err);
+    ctx.log.error(`Discovery failed: ${error}`, { job: job.id });
+    if (ctx.mode !== "dry_run") {
+      await logEvent(ctx.db, {
+        jobId: job.id,
+        kind: "discovery_error",
+        message: error,
+        ts: ctx.now(),
+      });
+    }
+    return { ran: true, found: 0, error };
+  }
+  if (ctx.mode === "test") items = pickTestItems(items, ctx);
+  if (ctx.mode === "dry_run") {
+    const known = await findKnownKeys(ctx.db, { jobId: job.id, keys: items.map((i) => i.key) });
+    const fresh = items.filter((i) => !known.has(i.key)).length;
+    return {
+      ran: true,
+      found: items.length,
+      counts: { inserted: fresh, updated: 0, unchanged: items.length - fresh },
+    };
+  }
+  const counts = await upsertItems(ctx.db, {
+    jobId: job.id,
+    stages: job.stages.map((s) => s.name),
+    items,
+    now: ctx.now,
+  });
+  const message = notModified
+    ? "not modified since the last discovery"
+    : `found ${items.length}: ${counts.inserted} new, ${counts.updated} updated, ${counts.unchanged} unchanged`;
+  await logEvent(ctx.db, {
+    jobId: job.id,
+    kind: "discovery",
+    message,
+    data: { ...counts },
+    ts: ctx.now(),
+  });
+  return { ran: true, found: items.length, counts, note: notModified ? "not modified" : undefined };
+}
+
+/** Test mode: the one item asked for (by key or URL), else the first `limit` (default 3). */
+function pickTestItems(items: DiscoveredItem[], ctx: RunContext): DiscoveredItem[] {
+  const wanted = ctx.testItem;
+  if (wanted === undefined) return items.slice(0, ctx.limit ?? 3);
+  const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(wanted);
+  const hashed = isUrl ? hashUrl(wanted) : undefined;
+  const match = items.find((i) => i.key === wanted || i.key === hashed || i.data.url === wanted);
+  if (match) return [match];
+  if (isUrl) return [{ key: hashed!, data: { url: wanted } }];
+  throw new UsageError(`Item "${wanted}" was not found by discovery`);
+}

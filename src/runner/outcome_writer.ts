@@ -1,0 +1,124 @@
+/**
+ * Records outcomes in batches: one transaction per kind per flush instead of one per item.
+ * A crash before a flush loses no outcome for good: the claims stay in_progress, their leases
+ * lapse (or their dead process is noticed) and the stages run again.
+ */
+import {
+  type DoneMark,
+  type FailMark,
+  markDone,
+  markFailed,
+  markSkipped,
+  type SkipMark,
+} from "../db/claims.ts";
+import type { Db } from "../db/mod.ts";
+
+/** Counts of outcomes recorded by this run, per stage. */
+export interface StageTally {
+  done: number;
+  skipped: number;
+  retried: number;
+  failed: number;
+}
+
+/** Options of OutcomeWriter. */
+export interface OutcomeWriterOptions {
+  db: Db;
+  jobId: string;
+  runId: string;
+  now: () => number;
+  /** Called after failures are recorded, with the job's consecutive failure count. */
+  onFailures?: (consecutive: number, lastError: string) => Promise<void>;
+  /** Longest an outcome waits to be written. Default 25 ms. */
+  flushMs?: number;
+  /** A flush starts at once when this many outcomes wait. Default 256. */
+  maxBatch?: number;
+}
+
+/** Buffers a job's outcomes and writes them in batches. */
+export class OutcomeWriter {
+  readonly tally = new Map<string, StageTally>();
+  #done: DoneMark[] = [];
+  #skipped: SkipMark[] = [];
+  #failed: FailMark[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #flushing: Promise<void> = Promise.resolve();
+  #listeners: (() => void)[] = [];
+  #fatal: unknown;
+
+  constructor(readonly options: OutcomeWriterOptions) {}
+
+  /** Queues a done stage. */
+  done(mark: DoneMark): void {
+    this.#done.push(mark);
+    this.#schedule();
+  }
+
+  /** Queues a skipped stage. */
+  skipped(mark: SkipMark): void {
+    this.#skipped.push(mark);
+    this.#schedule();
+  }
+
+  /** Queues a failed attempt (retried or failed depending on what is left). */
+  failed(mark: FailMark): void {
+    this.#failed.push(mark);
+    this.#schedule();
+  }
+
+  /** Resolves after the next flush has written something (or now, if nothing waits). */
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.#listeners.push(resolve));
+  }
+
+  /** Writes everything queued; rethrows a failure to record, which is fatal. */
+  async flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#flushing = this.#flushing.then(() => this.#write());
+    await this.#flushing;
+    if (this.#fatal) throw this.#fatal;
+  }
+
+  #schedule(): void {
+    const waiting = this.#done.length + this.#skipped.length + this.#failed.length;
+    if (waiting >= (this.options.maxBatch ?? 256)) {
+      this.flush().catch(() => {});
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => this.flush().catch(() => {}), this.options.flushMs ?? 25);
+    }
+  }
+
+  async #write(): Promise<void> {
+    if (this.#fatal) return;
+    const { db, jobId, runId, now } = this.options;
+    const done = this.#done.splice(0);
+    const skipped = this.#skipped.splice(0);
+    const failed = this.#failed.splice(0);
+    try {
+      if (done.length) await markDone(db, { jobId, runId, items: done, now });
+      for (const m of done) this.#count(m.stage, "done");
+      if (skipped.length) await markSkipped(db, { jobId, runId, items: skipped, now });
+      for (const m of skipped) this.#count(m.stage, "skipped");
+      if (failed.length) await this.#writeFailures(failed);
+    } catch (err) {
+      this.#fatal = err;
+    }
+    for (const listener of this.#listeners.splice(0)) listener();
+  }
+
+  async #writeFailures(failed: FailMark[]): Promise<void> {
+    const { db, jobId, runId, now } = this.options;
+    const result = await markFailed(db, { jobId, runId, items: failed, now });
+    for (const o of result.outcomes) {
+      this.#count(o.stage, o.status === "failed" ? "failed" : "retried");
+    }
+    await this.options.onFailures?.(result.consecutiveFailures, failed.at(-1)!.error);
+  }
+
+  #count(stage: string, field: keyof StageTally): void {
+    let t = this.tally.get(stage);
+    if (!t) this.tally.set(stage, t = { done: 0, skipped: 0, retried: 0, failed: 0 });
+    t[field]++;
+  }
+}

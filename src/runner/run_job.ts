@@ -1,0 +1,193 @@
+/** runJob: one job's run — discovery, then every stage's worker until done or stopped. */
+import type { JobConfig, RunnerConfig } from "../config/types.ts";
+import { syncStages } from "../db/items.ts";
+import { reconcileExpiredLeases, releaseClaims, renewLeases } from "../db/leases.ts";
+import { getJobState, setJobPaused, stageStats } from "../db/jobs.ts";
+import { reprocessStage, setHandlerVersion } from "../db/results.ts";
+import type { RunContext } from "./context.ts";
+import { UsageError } from "../util/errors.ts";
+import { discoverStep, type DiscoveryReport } from "./discover.ts";
+import { type Handler, loadHandler } from "./handlers.ts";
+import { OutcomeWriter, type StageTally } from "./outcome_writer.ts";
+import { type Pacer, sleep } from "./pacer.ts";
+import type { Resources } from "./resources.ts";
+import { Budget } from "./budget.ts";
+import { stageWorker } from "./stage_worker.ts";
+
+/** What a job's run did. */
+export interface JobRunSummary {
+  jobId: string;
+  discovery: DiscoveryReport;
+  /** Outcomes recorded by this run, per stage. */
+  stages: Record<string, StageTally>;
+  /** Dry run: items waiting at each stage (pending), which a real run would work on. */
+  wouldRun?: Record<string, number>;
+}
+
+/** Settings of the process that runs jobs: from jobs.yaml's `runner:` and its folder. */
+export interface RunnerSettings extends RunnerConfig {
+  /** Folder of jobs.yaml: handler commands run there and relative discovery paths resolve there. */
+  configDir: string;
+}
+
+/** How often --watch checks whether discovery is due or was requested. */
+const WATCH_DISCOVERY_POLL_MS = 5000;
+
+/** Runs one job as `ctx` says; resolves when it is finished or stopped. */
+export async function runJob(
+  job: JobConfig,
+  runnerCfg: RunnerSettings,
+  pacer: Pacer,
+  resources: Resources,
+  ctx: RunContext,
+): Promise<JobRunSummary> {
+  const summary: JobRunSummary = { jobId: job.id, discovery: { ran: false, found: 0 }, stages: {} };
+  if (ctx.mode === "production") await reconcileExpiredLeases(ctx.db, { now: ctx.now });
+  const handlers = ctx.mode === "dry_run" ? [] : await Promise.all(
+    job.stages.map((stage) => loadHandler(stage, runnerCfg.configDir)),
+  );
+  summary.discovery = await discoverStep(job, runnerCfg.configDir, ctx);
+  if (ctx.mode === "dry_run") {
+    const counts = await stageStats(ctx.db, job.id);
+    summary.wouldRun = Object.fromEntries(counts.map((c) => [c.stage, c.pending]));
+    return summary;
+  }
+  if (ctx.discoverOnly || ctx.signal.aborted) return summary;
+  await syncStages(ctx.db, { jobId: job.id, stages: job.stages.map((s) => s.name) });
+  for (const [i, stage] of job.stages.entries()) {
+    await setHandlerVersion(ctx.db, {
+      jobId: job.id,
+      stage: stage.name,
+      version: handlers[i].version,
+    });
+  }
+  const last = lastStageToRun(job, ctx);
+  if (ctx.testStage) {
+    await reprocessStage(ctx.db, { jobId: job.id, stage: ctx.testStage, now: ctx.now });
+  }
+  summary.stages = await runWorkers(
+    job,
+    handlers.slice(0, last + 1),
+    runnerCfg,
+    pacer,
+    resources,
+    ctx,
+  );
+  return summary;
+}
+
+function lastStageToRun(job: JobConfig, ctx: RunContext): number {
+  if (!ctx.testStage) return job.stages.length - 1;
+  const index = job.stages.findIndex((s) => s.name === ctx.testStage);
+  if (index < 0) {
+    const names = job.stages.map((s) => s.name).join(", ");
+    throw new UsageError(`Job "${job.id}" has no stage "${ctx.testStage}" (stages: ${names})`);
+  }
+  return index;
+}
+
+async function runWorkers(
+  job: JobConfig,
+  handlers: Handler[],
+  runnerCfg: RunnerSettings,
+  pacer: Pacer,
+  resources: Resources,
+  ctx: RunContext,
+): Promise<Record<string, StageTally>> {
+  const hard = hardStop(ctx.signal, runnerCfg.shutdownGraceMs);
+  const writer = new OutcomeWriter({
+    db: ctx.db,
+    jobId: job.id,
+    runId: ctx.runId,
+    now: ctx.now,
+    onFailures: (count, lastError) => circuitBreaker(job, ctx, count, lastError),
+  });
+  const budget = new Budget(job, ctx.db, ctx.log, ctx.now);
+  const heartbeat = startHeartbeat(ctx, runnerCfg.leaseMs);
+  const watcher = ctx.singlePass ? Promise.resolve() : watchDiscovery(job, runnerCfg, ctx);
+  let upstream: Promise<void> | null = null;
+  const workers = handlers.map((handler, i) => {
+    const done: Promise<void> = stageWorker({
+      job,
+      stage: job.stages[i],
+      handler,
+      ctx,
+      writer,
+      pacer,
+      resources,
+      budget,
+      leaseMs: runnerCfg.leaseMs,
+      hardSignal: hard.signal,
+      upstream,
+    });
+    upstream = done.catch(() => {});
+    return done;
+  });
+  try {
+    await Promise.all(workers);
+    await watcher;
+  } finally {
+    clearInterval(heartbeat);
+    hard.dispose();
+    if (ctx.signal.aborted) await releaseClaims(ctx.db, { runId: ctx.runId });
+  }
+  return Object.fromEntries(writer.tally);
+}
+
+/** An AbortSignal that fires `graceMs` after `soft` does. */
+function hardStop(soft: AbortSignal, graceMs: number): { signal: AbortSignal; dispose(): void } {
+  const hard = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const onSoft = () =>
+    timer = setTimeout(() => hard.abort(new Error("Shutdown grace period over")), graceMs);
+  if (soft.aborted) onSoft();
+  else soft.addEventListener("abort", onSoft, { once: true });
+  return {
+    signal: hard.signal,
+    dispose() {
+      soft.removeEventListener("abort", onSoft);
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Renews this run's leases at a third of the lease, and releases dead processes' claims. */
+function startHeartbeat(ctx: RunContext, leaseMs: number): ReturnType<typeof setInterval> {
+  let beats = 0;
+  return setInterval(async () => {
+    try {
+      await renewLeases(ctx.db, { runId: ctx.runId, leaseMs, now: ctx.now });
+      if (++beats % 3 === 0) await reconcileExpiredLeases(ctx.db, { now: ctx.now });
+    } catch (err) {
+      ctx.log.error(`Cannot renew leases: ${(err as Error).message}`);
+    }
+  }, Math.max(50, leaseMs / 3));
+}
+
+/** --watch: re-discovers whenever `every` has passed or the job was woken. */
+async function watchDiscovery(
+  job: JobConfig,
+  runnerCfg: RunnerSettings,
+  ctx: RunContext,
+): Promise<void> {
+  while (!ctx.signal.aborted) {
+    await sleep(WATCH_DISCOVERY_POLL_MS, ctx.signal).catch(() => {});
+    if (ctx.signal.aborted) return;
+    await discoverStep(job, runnerCfg.configDir, ctx);
+  }
+}
+
+/** pause_after_failures: pauses the job after that many consecutive failed attempts. */
+async function circuitBreaker(
+  job: JobConfig,
+  ctx: RunContext,
+  count: number,
+  lastError: string,
+): Promise<void> {
+  const limit = job.pauseAfterFailures;
+  if (limit === undefined || count < limit) return;
+  if ((await getJobState(ctx.db, job.id)).paused) return;
+  const reason = `${count} consecutive failed attempts (last: ${lastError.slice(0, 200)})`;
+  ctx.log.error(`Pausing job: ${reason}`, { job: job.id });
+  await setJobPaused(ctx.db, { jobId: job.id, paused: true, reason, now: ctx.now });
+}

@@ -1,0 +1,136 @@
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { tempDb } from "./_helpers.ts";
+import { getCostsByDay, getDailyCost, getEvents, logCost, logEvent } from "../../src/db/events.ts";
+
+const DAY1 = Date.UTC(2026, 2, 14);
+const DAY2 = Date.UTC(2026, 2, 15);
+
+Deno.test("logEvent() stores every field and getEvents() returns it newest first", async () => {
+  await using t = await tempDb();
+  const first = await logEvent(t.db, {
+    ts: DAY1,
+    jobId: "j",
+    itemId: 7,
+    stage: "parse",
+    kind: "note",
+    message: "hello",
+    data: { a: [1, 2] },
+  });
+  const second = await logEvent(t.db, { ts: DAY1 + 1, kind: "startup", message: "run started" });
+  assertEquals(second, first + 1);
+  assertEquals(await getEvents(t.db), [
+    {
+      id: second,
+      ts: DAY1 + 1,
+      jobId: null,
+      itemId: null,
+      stage: null,
+      kind: "startup",
+      message: "run started",
+      data: null,
+      costUsd: null,
+    },
+    {
+      id: first,
+      ts: DAY1,
+      jobId: "j",
+      itemId: 7,
+      stage: "parse",
+      kind: "note",
+      message: "hello",
+      data: { a: [1, 2] },
+      costUsd: null,
+    },
+  ]);
+});
+
+Deno.test("getEvents() filters by job, item, kind, time and id, with a limit", async () => {
+  await using t = await tempDb();
+  const ids: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    ids.push(
+      await logEvent(t.db, {
+        ts: DAY1 + i * 1000,
+        jobId: i % 2 ? "odd" : "even",
+        itemId: i % 3,
+        kind: i < 5 ? "retry" : "failed",
+        message: `e${i}`,
+      }),
+    );
+  }
+  const messages = async (filter: Parameters<typeof getEvents>[1]) =>
+    (await getEvents(t.db, filter)).map((e) => e.message);
+  assertEquals(await messages({ jobId: "odd" }), ["e9", "e7", "e5", "e3", "e1"]);
+  assertEquals(await messages({ itemId: 0 }), ["e9", "e6", "e3", "e0"]);
+  assertEquals(await messages({ kind: "failed", jobId: "even" }), ["e8", "e6"]);
+  assertEquals(await messages({ sinceTs: DAY1 + 7000 }), ["e9", "e8", "e7"]);
+  assertEquals(await messages({ afterId: ids[6] }), ["e9", "e8", "e7"]);
+  assertEquals(await messages({ limit: 2 }), ["e9", "e8"]);
+  assertEquals(await messages({ jobId: "odd", kind: "retry", itemId: 1 }), ["e1"]);
+  assertEquals(await messages({ jobId: "none" }), []);
+  // The default limit is 100.
+  for (let i = 0; i < 100; i++) await logEvent(t.db, { ts: DAY2, kind: "x", message: "m" });
+  assertEquals((await getEvents(t.db)).length, 100);
+});
+
+Deno.test("getDailyCost() sums costs by UTC day: 23:59:59.999 and 00:00 are different days", async () => {
+  await using t = await tempDb();
+  await logCost(t.db, { jobId: "j", usd: 0.25, ts: DAY2 - 1 });
+  await logCost(t.db, { jobId: "j", usd: 1.5, ts: DAY2 });
+  await logCost(t.db, { jobId: "j", usd: 0.5, ts: DAY2 + 86_400_000 - 1 });
+  await logCost(t.db, { jobId: "k", usd: 2, ts: DAY2 + 10 });
+  await logEvent(t.db, { ts: DAY2, jobId: "j", kind: "note", message: "no cost" });
+  assertEquals(await getDailyCost(t.db, { jobId: "j", day: DAY1 }), 0.25);
+  assertEquals(await getDailyCost(t.db, { jobId: "j", day: DAY1 + 3_600_000 }), 0.25);
+  assertEquals(await getDailyCost(t.db, { jobId: "j", day: DAY2 }), 2);
+  assertEquals(await getDailyCost(t.db, { jobId: "j", day: DAY2 + 86_400_000 - 1 }), 2);
+  assertEquals(await getDailyCost(t.db, { day: DAY2 }), 4);
+  assertEquals(await getDailyCost(t.db, { jobId: "k", day: DAY1 }), 0);
+  assertEquals(await getDailyCost(t.db, { jobId: "j", day: DAY2 + 86_400_000 }), 0);
+});
+
+Deno.test("logCost() is a cost event with its item, stage and metadata", async () => {
+  await using t = await tempDb();
+  await logCost(t.db, {
+    jobId: "j",
+    itemId: 3,
+    stage: "summarise",
+    usd: 0.0125,
+    meta: { model: "m", tokens: 1200 },
+    ts: DAY1,
+  });
+  const [event] = await getEvents(t.db, { kind: "cost" });
+  assertEquals(
+    [event.jobId, event.itemId, event.stage, event.message, event.data, event.costUsd],
+    ["j", 3, "summarise", "$0.0125", { model: "m", tokens: 1200 }, 0.0125],
+  );
+});
+
+Deno.test("getCostsByDay() groups by UTC day, job and stage over the last days", async () => {
+  await using t = await tempDb();
+  const DAY0 = DAY1 - 86_400_000;
+  await logCost(t.db, { jobId: "j", stage: "a", usd: 9, ts: DAY0 + 5 });
+  await logCost(t.db, { jobId: "j", stage: "a", usd: 0.25, ts: DAY2 - 1 });
+  await logCost(t.db, { jobId: "j", stage: "a", usd: 0.5, ts: DAY2 - 2 });
+  await logCost(t.db, { jobId: "j", stage: "a", usd: 1, ts: DAY2 });
+  await logCost(t.db, { jobId: "j", stage: "b", usd: 2, ts: DAY2 + 1 });
+  await logCost(t.db, { jobId: "k", usd: 4, ts: DAY2 + 2 });
+  const now = DAY2 + 12 * 3_600_000;
+  assertEquals(await getCostsByDay(t.db, { days: 2, now }), [
+    { day: "2026-03-15", jobId: "j", stage: "a", usd: 1, events: 1 },
+    { day: "2026-03-15", jobId: "j", stage: "b", usd: 2, events: 1 },
+    { day: "2026-03-15", jobId: "k", stage: null, usd: 4, events: 1 },
+    { day: "2026-03-14", jobId: "j", stage: "a", usd: 0.75, events: 2 },
+  ]);
+  assertEquals(await getCostsByDay(t.db, { days: 1, now, jobId: "j" }), [
+    { day: "2026-03-15", jobId: "j", stage: "a", usd: 1, events: 1 },
+    { day: "2026-03-15", jobId: "j", stage: "b", usd: 2, events: 1 },
+  ]);
+  assertEquals((await getCostsByDay(t.db, { days: 3, now, jobId: "j" })).at(-1), {
+    day: "2026-03-13",
+    jobId: "j",
+    stage: "a",
+    usd: 9,
+    events: 1,
+  });
+});

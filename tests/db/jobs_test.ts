@@ -1,0 +1,313 @@
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { fakeClock, makeItems, tempDb } from "./_helpers.ts";
+import { upsertItems } from "../../src/db/items.ts";
+import { claimBatch, markDone, markFailed, markSkipped } from "../../src/db/claims.ts";
+import {
+  acquireDiscoveryLease,
+  finishDiscovery,
+  getJobState,
+  getJobStats,
+  markJobRun,
+  pauseJob,
+  setJobPaused,
+  stageStats,
+  stageTimingStats,
+  unpauseJob,
+  wakeJob,
+} from "../../src/db/jobs.ts";
+import { getEvents } from "../../src/db/events.ts";
+
+const START = Date.UTC(2026, 0, 1);
+
+Deno.test("getJobState() of an unknown job is the default state", async () => {
+  await using t = await tempDb();
+  assertEquals(await getJobState(t.db, "nobody"), {
+    jobId: "nobody",
+    paused: false,
+    pauseReason: null,
+    pausedAt: null,
+    wakeRequestedAt: null,
+    lastDiscoveryAt: null,
+    lastRunAt: null,
+    consecutiveFailures: 0,
+  });
+});
+
+Deno.test("pause and unpause keep the reason and time, log events and clear the failure streak", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock();
+  await upsertItems(t.db, { jobId: "j", stages: ["s"], items: makeItems(3) });
+  const claims = await claimBatch(t.db, {
+    jobId: "j",
+    stage: "s",
+    runId: "r",
+    limit: 2,
+    leaseMs: 1000,
+    now: clock.now,
+  });
+  await markFailed(t.db, {
+    jobId: "j",
+    runId: "r",
+    items: claims.map((c) => ({
+      itemId: c.itemId,
+      stage: "s",
+      error: "e",
+      permanent: true,
+      retries: 0,
+      backoffMs: 0,
+    })),
+    now: clock.now,
+  });
+  await setJobPaused(t.db, {
+    jobId: "j",
+    paused: true,
+    reason: "2 failures in a row",
+    now: clock.now,
+  });
+  assertEquals(await getJobState(t.db, "j"), {
+    jobId: "j",
+    paused: true,
+    pauseReason: "2 failures in a row",
+    pausedAt: START,
+    wakeRequestedAt: null,
+    lastDiscoveryAt: null,
+    lastRunAt: null,
+    consecutiveFailures: 2,
+  });
+  clock.advance(5000);
+  await setJobPaused(t.db, { jobId: "j", paused: false, now: clock.now });
+  assertEquals(await getJobState(t.db, "j"), {
+    jobId: "j",
+    paused: false,
+    pauseReason: null,
+    pausedAt: null,
+    wakeRequestedAt: null,
+    lastDiscoveryAt: null,
+    lastRunAt: null,
+    consecutiveFailures: 0,
+  });
+  await pauseJob(t.db, "j");
+  assertEquals((await getJobState(t.db, "j")).pauseReason, "paused by operator");
+  await unpauseJob(t.db, "j", "fixed the feed");
+  const events = await getEvents(t.db, { jobId: "j" });
+  assertEquals(events.map((e) => [e.kind, e.message]).slice(0, 4), [
+    ["unpause", "fixed the feed"],
+    ["pause", "paused by operator"],
+    ["unpause", "unpaused"],
+    ["pause", "2 failures in a row"],
+  ]);
+  assertEquals(events[3].ts, START);
+  assertEquals(events[2].ts, START + 5000);
+});
+
+Deno.test("wakeJob() records a wake that a successful discovery clears and a failed one keeps", async () => {
+  await using t = await tempDb();
+  await wakeJob(t.db, "j", START);
+  assertEquals((await getJobState(t.db, "j")).wakeRequestedAt, START);
+  const [event] = await getEvents(t.db, { kind: "wake" });
+  assertEquals([event.jobId, event.ts, event.message], ["j", START, "discovery requested"]);
+  const now = () => START + 1000;
+  assertEquals(
+    await acquireDiscoveryLease(t.db, { jobId: "j", owner: "a", leaseMs: 60_000, now }),
+    true,
+  );
+  await finishDiscovery(t.db, { jobId: "j", owner: "a", succeeded: false, now });
+  assertEquals((await getJobState(t.db, "j")).wakeRequestedAt, START);
+  assertEquals((await getJobState(t.db, "j")).lastDiscoveryAt, null);
+  assertEquals(
+    await acquireDiscoveryLease(t.db, { jobId: "j", owner: "a", leaseMs: 60_000, now }),
+    true,
+  );
+  await finishDiscovery(t.db, { jobId: "j", owner: "a", succeeded: true, now });
+  const state = await getJobState(t.db, "j");
+  assertEquals([state.wakeRequestedAt, state.lastDiscoveryAt], [null, START + 1000]);
+});
+
+Deno.test("markJobRun() records when the job last ran", async () => {
+  await using t = await tempDb();
+  await markJobRun(t.db, { jobId: "j", now: START });
+  await markJobRun(t.db, { jobId: "j", now: START + 60_000 });
+  const state = await getJobState(t.db, "j");
+  assertEquals([state.lastRunAt, state.paused, state.lastDiscoveryAt], [
+    START + 60_000,
+    false,
+    null,
+  ]);
+  assertEquals((await getJobState(t.db, "k")).lastRunAt, null);
+});
+
+Deno.test("the discovery lease has one owner at a time until it expires", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock();
+  const take = (owner: string) =>
+    acquireDiscoveryLease(t.db, { jobId: "j", owner, leaseMs: 10_000, now: clock.now });
+  assertEquals(await take("a"), true);
+  assertEquals(await take("b"), false);
+  clock.advance(9_000);
+  // The owner renews its own lease.
+  assertEquals(await take("a"), true);
+  clock.advance(9_000);
+  assertEquals(await take("b"), false);
+  clock.advance(1_001);
+  assertEquals(await take("b"), true);
+  assertEquals(await take("a"), false);
+  // Only the holder's finish releases it.
+  await finishDiscovery(t.db, { jobId: "j", owner: "a", succeeded: true, now: clock.now });
+  assertEquals(await take("a"), false);
+  assertEquals((await getJobState(t.db, "j")).lastDiscoveryAt, null);
+  await finishDiscovery(t.db, { jobId: "j", owner: "b", succeeded: true, now: clock.now });
+  assertEquals((await getJobState(t.db, "j")).lastDiscoveryAt, clock.now());
+  assertEquals(await take("a"), true);
+  // Leases of different jobs are independent.
+  assertEquals(
+    await acquireDiscoveryLease(t.db, { jobId: "k", owner: "b", leaseMs: 10_000, now: clock.now }),
+    true,
+  );
+});
+
+Deno.test("stageStats() and getJobStats() count every stage and item by status", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock();
+  await upsertItems(t.db, { jobId: "j", stages: ["a", "b"], items: makeItems(10) });
+  await upsertItems(t.db, { jobId: "other", stages: ["a", "b"], items: makeItems(4) });
+  const claims = await claimBatch(t.db, {
+    jobId: "j",
+    stage: "a",
+    runId: "r",
+    limit: 8,
+    leaseMs: 1000,
+    now: clock.now,
+  });
+  const ids = claims.map((c) => c.itemId);
+  await markDone(t.db, {
+    jobId: "j",
+    runId: "r",
+    items: ids.slice(0, 4).map((itemId) => ({
+      itemId,
+      stage: "a",
+      position: 0,
+      result: 1,
+      handlerVersion: null,
+    })),
+    now: clock.now,
+  });
+  await markSkipped(t.db, {
+    jobId: "j",
+    runId: "r",
+    items: [{ itemId: ids[4], stage: "a", position: 0, reason: "no" }],
+    now: clock.now,
+  });
+  await markFailed(t.db, {
+    jobId: "j",
+    runId: "r",
+    items: [{ itemId: ids[5], stage: "a", error: "e", permanent: true, retries: 0, backoffMs: 0 }],
+    now: clock.now,
+  });
+  // ids[6], ids[7] stay in progress; 2 items are untouched.
+  const b = await claimBatch(t.db, {
+    jobId: "j",
+    stage: "b",
+    runId: "r",
+    limit: 2,
+    leaseMs: 1000,
+    now: clock.now,
+  });
+  await markDone(t.db, {
+    jobId: "j",
+    runId: "r",
+    items: [{ itemId: b[0].itemId, stage: "b", position: 1, result: 1, handlerVersion: null }],
+    now: clock.now,
+  });
+  assertEquals(await stageStats(t.db, "j"), [
+    { stage: "a", position: 0, pending: 2, inProgress: 2, done: 4, failed: 1, skipped: 1 },
+    { stage: "b", position: 1, pending: 8, inProgress: 1, done: 1, failed: 0, skipped: 0 },
+  ]);
+  // Items: 1 done (a and b done), 1 failed, 3 in progress (2 at a, 1 at b), 5 pending.
+  assertEquals((await getJobStats(t.db, "j")).items, {
+    total: 10,
+    done: 1,
+    failed: 1,
+    in_progress: 3,
+    pending: 5,
+  });
+  assertEquals((await getJobStats(t.db, "other")).items, {
+    total: 4,
+    done: 0,
+    failed: 0,
+    in_progress: 0,
+    pending: 4,
+  });
+  assertEquals(await stageStats(t.db, "nobody"), []);
+});
+
+Deno.test("stageTimingStats() gives p50/p95 of finished attempts per stage", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock();
+  await upsertItems(t.db, { jobId: "j", stages: ["a", "b"], items: makeItems(21) });
+  // Twenty attempts of stage a taking 100, 200, … 2000 ms; the last one fails.
+  for (let i = 1; i <= 20; i++) {
+    const [c] = await claimBatch(t.db, {
+      jobId: "j",
+      stage: "a",
+      runId: "r",
+      limit: 1,
+      leaseMs: 60_000,
+      now: clock.now,
+    });
+    clock.advance(i * 100);
+    if (i < 20) {
+      await markDone(t.db, {
+        jobId: "j",
+        runId: "r",
+        items: [{ itemId: c.itemId, stage: "a", position: 0, result: i, handlerVersion: null }],
+        now: clock.now,
+      });
+    } else {
+      await markFailed(t.db, {
+        jobId: "j",
+        runId: "r",
+        items: [{
+          itemId: c.itemId,
+          stage: "a",
+          error: "e",
+          permanent: true,
+          retries: 0,
+          backoffMs: 0,
+        }],
+        now: clock.now,
+      });
+    }
+  }
+  // An attempt that will be retried is not a finished attempt.
+  const [retried] = await claimBatch(t.db, {
+    jobId: "j",
+    stage: "a",
+    runId: "r",
+    limit: 1,
+    leaseMs: 60_000,
+    now: clock.now,
+  });
+  clock.advance(99_999);
+  await markFailed(t.db, {
+    jobId: "j",
+    runId: "r",
+    items: [{
+      itemId: retried.itemId,
+      stage: "a",
+      error: "e",
+      permanent: false,
+      retries: 3,
+      backoffMs: 1,
+    }],
+    now: clock.now,
+  });
+  assertEquals(await stageTimingStats(t.db, { jobId: "j", sinceTs: START }), [
+    { stage: "a", count: 20, p50Ms: 1000, p95Ms: 1900 },
+    { stage: "b", count: 0, p50Ms: null, p95Ms: null },
+  ]);
+  // Only attempts finished since sinceTs: the last ten finished after 100+…+1000 ms.
+  assertEquals(await stageTimingStats(t.db, { jobId: "j", sinceTs: START + 5500 + 1 }), [
+    { stage: "a", count: 10, p50Ms: 1500, p95Ms: 2000 },
+    { stage: "b", count: 0, p50Ms: null, p95Ms: null },
+  ]);
+});

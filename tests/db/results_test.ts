@@ -1,0 +1,297 @@
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { fakeClock, makeItems, tempDb } from "./_helpers.ts";
+import { listItems, upsertItems } from "../../src/db/items.ts";
+import { claimBatch, markDone } from "../../src/db/claims.ts";
+import type { Db } from "../../src/db/mod.ts";
+import {
+  getDoneResults,
+  getHandlerVersion,
+  getResult,
+  getResults,
+  getStaleCount,
+  reprocessStage,
+  reprocessStale,
+  setHandlerVersion,
+  storeResult,
+} from "../../src/db/results.ts";
+import { getEvents } from "../../src/db/events.ts";
+import { releaseClaims } from "../../src/db/leases.ts";
+
+const STAGES = ["fetch", "parse", "store"];
+
+/** Runs `stage` to done for every claimable item, with results of handler version `version`. */
+async function runStage(
+  db: Db,
+  stage: string,
+  version: string,
+  now: () => number,
+  limit = 100,
+): Promise<number[]> {
+  const claims = await claimBatch(db, {
+    jobId: "j",
+    stage,
+    runId: "r",
+    limit,
+    leaseMs: 60_000,
+    now,
+  });
+  await markDone(db, {
+    jobId: "j",
+    runId: "r",
+    items: claims.map((c) => ({
+      itemId: c.itemId,
+      stage,
+      position: c.position,
+      result: { stage, version, key: c.key },
+      handlerVersion: version,
+    })),
+    now,
+  });
+  return claims.map((c) => c.itemId);
+}
+
+async function runAll(db: Db, version: string, now: () => number): Promise<void> {
+  for (const stage of STAGES) await runStage(db, stage, version, now);
+}
+
+async function statusTable(db: Db): Promise<string[][]> {
+  return (await listItems(db, { jobId: "j", limit: 1000 })).map((
+    item,
+  ) => [item.key, ...item.stages.map((s) => s.status)]);
+}
+
+Deno.test("results keep the handler version they were made with", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock();
+  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(1) });
+  await runStage(t.db, "fetch", "f1", clock.now);
+  clock.advance(10);
+  const [id] = await runStage(t.db, "parse", "p7", clock.now);
+  assertEquals(await getResults(t.db, id), [
+    {
+      itemId: id,
+      stage: "fetch",
+      handlerVersion: "f1",
+      result: { stage: "fetch", version: "f1", key: "k1" },
+      createdAt: Date.UTC(2026, 0, 1),
+    },
+    {
+      itemId: id,
+      stage: "parse",
+      handlerVersion: "p7",
+      result: { stage: "parse", version: "p7", key: "k1" },
+      createdAt: Date.UTC(2026, 0, 1) + 10,
+    },
+  ]);
+  await storeResult(t.db, {
+    itemId: id,
+    stage: "fetch",
+    handlerVersion: null,
+    result: [1],
+    now: 5,
+  });
+  assertEquals(await getResult(t.db, id, "fetch"), {
+    itemId: id,
+    stage: "fetch",
+    handlerVersion: null,
+    result: [1],
+    createdAt: 5,
+  });
+  assertEquals(await getResult(t.db, id, "store"), undefined);
+});
+
+Deno.test("getStaleCount() counts done results whose version differs from the stage's", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock();
+  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(4) });
+  await runAll(t.db, "v1", clock.now);
+  // No recorded version: nothing can be called stale.
+  assertEquals(await getStaleCount(t.db, { jobId: "j" }), {});
+  await setHandlerVersion(t.db, { jobId: "j", stage: "parse", version: "v1" });
+  assertEquals(await getStaleCount(t.db, { jobId: "j" }), {});
+  await setHandlerVersion(t.db, { jobId: "j", stage: "parse", version: "v2" });
+  await setHandlerVersion(t.db, { jobId: "j", stage: "store", version: "v3" });
+  assertEquals(await getHandlerVersion(t.db, { jobId: "j", stage: "parse" }), "v2");
+  assertEquals(await getHandlerVersion(t.db, { jobId: "j", stage: "fetch" }), null);
+  assertEquals(await getStaleCount(t.db, { jobId: "j" }), { parse: 4, store: 4 });
+  // Another job's results do not count.
+  await upsertItems(t.db, { jobId: "other", stages: STAGES, items: makeItems(2) });
+  assertEquals(await getStaleCount(t.db, { jobId: "other" }), {});
+});
+
+Deno.test("reprocessStale() resets the stale stage and every later one, not earlier ones", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock();
+  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(3) });
+  await runAll(t.db, "v1", clock.now);
+  await setHandlerVersion(t.db, { jobId: "j", stage: "parse", version: "v2" });
+  assertEquals(await reprocessStale(t.db, { jobId: "j", dryRun: true }), 3);
+  assertEquals((await statusTable(t.db))[0], ["k1", "done", "done", "done"]);
+  assertEquals((await getEvents(t.db, { kind: "reprocess" })).length, 0);
+  assertEquals(await reprocessStale(t.db, { jobId: "j", now: clock.now }), 3);
+  assertEquals(await statusTable(t.db), [
+    ["k1", "done", "pending", "pending"],
+    ["k2", "done", "pending", "pending"],
+    ["k3", "done", "pending", "pending"],
+  ]);
+  const [item] = await listItems(t.db, { jobId: "j", limit: 1 });
+  assertEquals(item.stages.map((s) => s.attempts), [1, 0, 0]);
+  const [event] = await getEvents(t.db, { kind: "reprocess" });
+  assertEquals([event.jobId, event.message, event.data], ["j", "reset 3 items for stale results", {
+    items: 3,
+  }]);
+  // Only parse is claimable: store waits for it again.
+  const [storeClaims, parseIds] = [
+    await claimBatch(t.db, { jobId: "j", stage: "store", runId: "x", limit: 9, leaseMs: 1 }),
+    await runStage(t.db, "parse", "v2", clock.now),
+  ];
+  assertEquals(storeClaims, []);
+  assertEquals(parseIds.length, 3);
+  assertEquals(await getStaleCount(t.db, { jobId: "j" }), {});
+  assertEquals((await runStage(t.db, "store", "v1", clock.now)).length, 3);
+});
+
+Deno.test("reprocessStale() twice does not take back a stage that is being reprocessed", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock();
+  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(2) });
+  await runAll(t.db, "v1", clock.now);
+  await setHandlerVersion(t.db, { jobId: "j", stage: "fetch", version: "v2" });
+  assertEquals(await reprocessStale(t.db, { jobId: "j", now: clock.now }), 2);
+  assertEquals(await getStaleCount(t.db, { jobId: "j" }), {});
+  const claims = await claimBatch(t.db, {
+    jobId: "j",
+    stage: "fetch",
+    runId: "r",
+    limit: 1,
+    leaseMs: 60_000,
+    now: clock.now,
+  });
+  assertEquals(await reprocessStale(t.db, { jobId: "j", now: clock.now }), 0);
+  assertEquals(claims.length, 1);
+  assertEquals(
+    await markDone(t.db, {
+      jobId: "j",
+      runId: "r",
+      items: [{
+        itemId: claims[0].itemId,
+        stage: "fetch",
+        position: 0,
+        result: 1,
+        handlerVersion: "v2",
+      }],
+      now: clock.now,
+    }),
+    1,
+  );
+});
+
+Deno.test("reprocessStale() with a stage resets from that stage only when it is stale", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock();
+  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(2) });
+  await runAll(t.db, "v1", clock.now);
+  await setHandlerVersion(t.db, { jobId: "j", stage: "fetch", version: "v2" });
+  await setHandlerVersion(t.db, { jobId: "j", stage: "store", version: "v2" });
+  assertEquals(await reprocessStale(t.db, { jobId: "j", stage: "parse", now: clock.now }), 0);
+  assertEquals(await reprocessStale(t.db, { jobId: "j", stage: "store", now: clock.now }), 2);
+  assertEquals(await statusTable(t.db), [
+    ["k1", "done", "done", "pending"],
+    ["k2", "done", "done", "pending"],
+  ]);
+  assertEquals(await getStaleCount(t.db, { jobId: "j" }), { fetch: 2 });
+  // Without a stage, the earliest stale stage of each item is where its reset starts.
+  assertEquals(await reprocessStale(t.db, { jobId: "j", now: clock.now }), 2);
+  assertEquals(await statusTable(t.db), [
+    ["k1", "pending", "pending", "pending"],
+    ["k2", "pending", "pending", "pending"],
+  ]);
+});
+
+Deno.test("reprocessStage() resets one stage and every later one of every item it reached", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock();
+  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(3) });
+  await runStage(t.db, "fetch", "v1", clock.now);
+  await runStage(t.db, "parse", "v1", clock.now, 2);
+  await runStage(t.db, "store", "v1", clock.now, 1);
+  const before = await statusTable(t.db);
+  assertEquals(before, [
+    ["k1", "done", "done", "done"],
+    ["k2", "done", "done", "pending"],
+    ["k3", "done", "pending", "pending"],
+  ]);
+  assertEquals(await reprocessStage(t.db, { jobId: "j", stage: "parse", dryRun: true }), 2);
+  assertEquals(await statusTable(t.db), before);
+  assertEquals(await reprocessStage(t.db, { jobId: "j", stage: "parse", now: clock.now }), 2);
+  assertEquals(await statusTable(t.db), [
+    ["k1", "done", "pending", "pending"],
+    ["k2", "done", "pending", "pending"],
+    ["k3", "done", "pending", "pending"],
+  ]);
+  const [event] = await getEvents(t.db, { kind: "reprocess" });
+  assertEquals([event.stage, event.message], ["parse", "reset 2 items for stage parse"]);
+  assertEquals((await runStage(t.db, "parse", "v1", clock.now)).length, 3);
+});
+
+Deno.test("a claim carries the results of earlier stages only", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock();
+  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(1) });
+  await runAll(t.db, "v1", clock.now);
+  await reprocessStage(t.db, { jobId: "j", stage: "parse", now: clock.now });
+  const [claim] = await claimBatch(t.db, {
+    jobId: "j",
+    stage: "parse",
+    runId: "r",
+    limit: 1,
+    leaseMs: 60_000,
+    now: clock.now,
+  });
+  // The old parse and store results are still stored, but they are not inputs of parse.
+  assertEquals(claim.results, { fetch: { stage: "fetch", version: "v1", key: "k1" } });
+});
+
+Deno.test("getDoneResults() lists items done at a stage, oldest first, with their result", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock();
+  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(3) });
+  for (const key of ["k3", "k1", "k2"]) {
+    const n = Number(key.slice(1));
+    clock.advance(1000);
+    const claims = await claimBatch(t.db, {
+      jobId: "j",
+      stage: "fetch",
+      runId: "r",
+      limit: 3,
+      leaseMs: 60_000,
+      now: clock.now,
+    });
+    const mine = claims.find((c) => c.key === key)!;
+    await markDone(t.db, {
+      jobId: "j",
+      runId: "r",
+      items: [{
+        itemId: mine.itemId,
+        stage: "fetch",
+        position: 0,
+        result: { n },
+        handlerVersion: "1",
+      }],
+      now: clock.now,
+    });
+    // Give the others back for the next round.
+    await releaseClaims(t.db, { runId: "r" });
+  }
+  const start = Date.UTC(2026, 0, 1);
+  assertEquals(await getDoneResults(t.db, { jobId: "j", stage: "fetch" }), [
+    { key: "k3", data: { n: 3 }, result: { n: 3 }, finishedAt: start + 1000 },
+    { key: "k1", data: { n: 1 }, result: { n: 1 }, finishedAt: start + 2000 },
+    { key: "k2", data: { n: 2 }, result: { n: 2 }, finishedAt: start + 3000 },
+  ]);
+  assertEquals(
+    (await getDoneResults(t.db, { jobId: "j", stage: "fetch", limit: 2 })).map((r) => r.key),
+    ["k3", "k1"],
+  );
+  assertEquals(await getDoneResults(t.db, { jobId: "j", stage: "parse" }), []);
+});

@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { DiscoveryError } from "../../src/discovery/base.ts";
+import { CsvDiscovery, schema } from "../../src/discovery/csv.ts";
+import { reply, serveRoutes, testEnv } from "./_server.ts";
+
+const CSV = "\uFEFFid,title,url\r\n" +
+  '1,"Hello, world",https://a.test/1\r\n' +
+  '2,"She said ""hi""",https://a.test/2\r\n' +
+  '3,"two\nlines",https://a.test/3\r\n' +
+  "\r\n";
+
+async function message(promise: Promise<unknown>): Promise<string> {
+  const err = await promise.then(() => undefined, (e) => e);
+  assert.ok(err instanceof DiscoveryError, `expected a DiscoveryError, got ${err}`);
+  return err.message;
+}
+
+Deno.test("csv reads a file with a BOM, header row and quoted fields; keyed by the id column", async () => {
+  await using t = await testEnv();
+  await Deno.writeTextFile(join(t.dir, "list.csv"), CSV);
+  const result = await new CsvDiscovery(schema.parse({ path: "list.csv" }), t.env).discover();
+  assert.deepEqual(result.items, [
+    { key: "1", data: { id: "1", title: "Hello, world", url: "https://a.test/1" } },
+    { key: "2", data: { id: "2", title: 'She said "hi"', url: "https://a.test/2" } },
+    { key: "3", data: { id: "3", title: "two\nlines", url: "https://a.test/3" } },
+  ]);
+});
+
+Deno.test("csv uses key_column and another delimiter", async () => {
+  await using t = await testEnv();
+  await Deno.writeTextFile(join(t.dir, "list.tsv"), 'sku;name\nA-1;Lamp\nB-2;"Desk; oak"\n');
+  const options = schema.parse({ path: "list.tsv", key_column: "sku", delimiter: ";" });
+  const result = await new CsvDiscovery(options, t.env).discover();
+  assert.deepEqual(result.items, [
+    { key: "A-1", data: { sku: "A-1", name: "Lamp" } },
+    { key: "B-2", data: { sku: "B-2", name: "Desk; oak" } },
+  ]);
+});
+
+Deno.test("csv reads a URL conditionally: a 304 parses nothing", async () => {
+  await using server = serveRoutes({
+    "/export.csv": (req) =>
+      req.headers.get("if-modified-since") ? reply(null, {}, 304) : reply(CSV, {
+        "content-type": "text/csv",
+        "last-modified": "Mon, 06 May 2024 08:00:00 GMT",
+      }),
+  });
+  await using t = await testEnv();
+  const options = schema.parse({ url: server.url("/export.csv") });
+  assert.equal((await new CsvDiscovery(options, t.env).discover()).items.length, 3);
+  assert.deepEqual(await new CsvDiscovery(options, t.env).discover(), {
+    items: [],
+    notModified: true,
+  });
+  assert.equal(server.hits[1].headers.get("if-modified-since"), "Mon, 06 May 2024 08:00:00 GMT");
+});
+
+Deno.test("csv reports a missing key column, a malformed file and a missing file", async () => {
+  await using t = await testEnv();
+  const path = join(t.dir, "bad.csv");
+  await Deno.writeTextFile(path, "id,title\n1,ok\n");
+  assert.equal(
+    await message(
+      new CsvDiscovery(schema.parse({ path: "bad.csv", key_column: "sku" }), t.env).discover(),
+    ),
+    `Cannot find column "sku" (key_column) in ${path}: the header has "id", "title"`,
+  );
+  await Deno.writeTextFile(path, 'id,title\n1,ok\n2,"unterminated\n');
+  const parse = await message(
+    new CsvDiscovery(schema.parse({ path: "bad.csv" }), t.env).discover(),
+  );
+  assert.match(parse, new RegExp(`^Cannot parse CSV ${path}: Quote Not Closed: .* line 3`));
+  await Deno.writeTextFile(path, "id,title\n1,ok,extra\n");
+  const width = await message(
+    new CsvDiscovery(schema.parse({ path: "bad.csv" }), t.env).discover(),
+  );
+  assert.match(width, new RegExp(`^Cannot parse CSV ${path}: Invalid Record Length: .*line 2`));
+  const missing = await message(
+    new CsvDiscovery(schema.parse({ path: "none.csv" }), t.env).discover(),
+  );
+  assert.match(missing, new RegExp(`^Cannot read "${join(t.dir, "none.csv")}": .*No such file`));
+});
+
+Deno.test("csv's schema wants exactly one of path and url", () => {
+  assert.deepEqual(schema.safeParse({}).error?.issues.map((i) => i.message), [
+    'expected exactly one of "path" or "url"',
+  ]);
+  assert.equal(schema.safeParse({ path: "a.csv", url: "https://a.test/a.csv" }).success, false);
+  assert.deepEqual(
+    schema.safeParse({ url: "ftp://a.test/a.csv" }).error?.issues.map((i) => i.message),
+    [
+      "expected an http(s) URL",
+    ],
+  );
+});

@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { DiscoveryError, hashUrl } from "../../src/discovery/base.ts";
+import { JsonlDiscovery, schema } from "../../src/discovery/jsonl.ts";
+import { reply, serveRoutes, testEnv } from "./_server.ts";
+
+const LINES = [
+  JSON.stringify({ id: "a", date: "2024-05-01T00:00:00Z", tags: ["x"] }),
+  "",
+  JSON.stringify({ url: "https://b.test/post", date: "2024-04-01T00:00:00Z" }),
+  JSON.stringify({ id: 3, nested: { deep: true } }),
+].join("\n") + "\n";
+
+Deno.test("jsonl reads one object per line from a file; since compares the date field", async () => {
+  await using t = await testEnv({ now: () => Date.parse("2024-05-02T00:00:00Z") });
+  await Deno.writeTextFile(join(t.dir, "items.jsonl"), LINES);
+  const all = await new JsonlDiscovery(schema.parse({ path: "items.jsonl" }), t.env).discover();
+  assert.deepEqual(all.items, [
+    { key: "a", data: { id: "a", date: "2024-05-01T00:00:00Z", tags: ["x"] } },
+    {
+      key: hashUrl("https://b.test/post"),
+      data: { url: "https://b.test/post", date: "2024-04-01T00:00:00Z" },
+    },
+    { key: "3", data: { id: 3, nested: { deep: true } } },
+  ]);
+  const recent = await new JsonlDiscovery(schema.parse({ path: "items.jsonl", since: "7d" }), t.env)
+    .discover();
+  assert.deepEqual(recent.items.map((i) => i.key), ["a", "3"]);
+});
+
+Deno.test("jsonl reads a gzipped URL and reports a bad line by number", async () => {
+  const gz = new Uint8Array(
+    await new Response(new Blob([LINES]).stream().pipeThrough(new CompressionStream("gzip")))
+      .arrayBuffer(),
+  );
+  await using server = serveRoutes({
+    "/dump.jsonl.gz": () => reply(gz, { "content-type": "application/gzip" }),
+    "/bad.jsonl": () => reply('{"id":1}\n{"id":2}\n{"id": 3,\n'),
+  });
+  await using t = await testEnv();
+  const ok = await new JsonlDiscovery(schema.parse({ url: server.url("/dump.jsonl.gz") }), t.env)
+    .discover();
+  assert.equal(ok.items.length, 3);
+  const err = await new JsonlDiscovery(schema.parse({ url: server.url("/bad.jsonl") }), t.env)
+    .discover()
+    .catch((e) => e);
+  assert.ok(err instanceof DiscoveryError);
+  assert.match(
+    err.message,
+    new RegExp(`^Cannot parse JSON at line 3 of ${server.url("/bad.jsonl")}: `),
+  );
+});
+
+Deno.test("jsonl refuses a file larger than max_bytes, also after gunzip", async () => {
+  await using t = await testEnv();
+  await Deno.writeTextFile(join(t.dir, "big.jsonl"), LINES);
+  const gz = new Uint8Array(
+    await new Response(
+      new Blob(["{}\n".repeat(1000)]).stream().pipeThrough(new CompressionStream("gzip")),
+    )
+      .arrayBuffer(),
+  );
+  await Deno.writeFile(join(t.dir, "big.jsonl.gz"), gz);
+  for (const path of ["big.jsonl", "big.jsonl.gz"]) {
+    const options = schema.parse({ path, max_bytes: 100 });
+    const err = await new JsonlDiscovery(options, t.env).discover().catch((e) => e);
+    assert.ok(err instanceof DiscoveryError);
+    assert.equal(
+      err.message,
+      `Cannot read "${join(t.dir, path)}": it is larger than max_bytes (100 bytes)`,
+    );
+  }
+});
