@@ -331,10 +331,15 @@ export function normalizeUrl(url: string): string {
     return url.trim();
   }
   parsed.hash = "";
-  const params = [...parsed.searchParams].filter(([name]) => !isTrackingParam(name));
-  params.sort(([a, av], [b, bv]) => a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0);
-  parsed.search = params.length ? new URLSearchParams(params).toString() : "";
-  return parsed.href.replace(/%[0-9a-f]{2}/gi, (escape) => escape.toUpperCase());
+  // Most URLs have no query and no escapes; skipping that work keeps discovery of large
+  // sitemaps and feeds cheap.
+  if (parsed.href.includes("?")) {
+    const params = [...parsed.searchParams].filter(([name]) => !isTrackingParam(name));
+    params.sort(([a, av], [b, bv]) => a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0);
+    parsed.search = params.length ? new URLSearchParams(params).toString() : "";
+  }
+  const href = parsed.href;
+  return href.includes("%") ? href.replace(/%[0-9a-f]{2}/gi, (escape) => escape.toUpperCase()) : href;
 }
 
 /** Follows a dot path ("data.items", "meta.id") into a value; undefined when any step is missing. */
