@@ -8,6 +8,18 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: () => import("./src/cli/run.ts"),
   test: () => import("./src/cli/test.ts"),
   validate: () => import("./src/cli/validate.ts"),
+  status: () => import("./src/cli/status.ts"),
+  items: () => import("./src/cli/items.ts"),
+  item: () => import("./src/cli/item.ts"),
+  events: () => import("./src/cli/events.ts"),
+  costs: () => import("./src/cli/costs.ts"),
+  pause: () => import("./src/cli/pause.ts"),
+  unpause: () => import("./src/cli/unpause.ts"),
+  wake: () => import("./src/cli/wake.ts"),
+  retry: () => import("./src/cli/retry.ts"),
+  reprocess: () => import("./src/cli/reprocess.ts"),
+  doctor: () => import("./src/cli/doctor.ts"),
+  dashboard: () => import("./src/cli/dashboard.ts"),
 };
 
 async function main(argv: string[]): Promise<number> {

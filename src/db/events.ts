@@ -104,6 +104,26 @@ export function getEvents(db: Db, filter: EventFilter = {}): Promise<EventRow[]>
   return Promise.resolve(rows.map(toEvent));
 }
 
+/** Events with an id above `afterId`, oldest first: the next page when following the log. */
+export function getEventsAfter(
+  db: Db,
+  filter: Omit<EventFilter, "sinceTs"> & { afterId: number },
+): Promise<EventRow[]> {
+  const rows = sqlite(db).stmt(
+    `SELECT id, ts, job_id, item_id, stage, kind, message, data, cost_usd FROM events
+     WHERE id > :after AND (:job IS NULL OR job_id = :job) AND (:item IS NULL OR item_id = :item)
+       AND (:kind IS NULL OR kind = :kind)
+     ORDER BY id LIMIT :limit`,
+  ).all({
+    after: filter.afterId,
+    job: filter.jobId ?? null,
+    item: filter.itemId ?? null,
+    kind: filter.kind ?? null,
+    limit: filter.limit ?? 100,
+  }) as Record<string, unknown>[];
+  return Promise.resolve(rows.map(toEvent));
+}
+
 function toEvent(r: Record<string, unknown>): EventRow {
   return {
     id: r.id as number,
@@ -165,4 +185,27 @@ export function getCostsByDay(
   return Promise.resolve(
     rows.map((r) => ({ day: r.day, jobId: r.job_id, stage: r.stage, usd: r.usd, events: r.n })),
   );
+}
+
+/** What one stage of a job has cost per item, from its cost events. */
+export interface StageCostPerItem {
+  stage: string;
+  /** Distinct items with a cost event at this stage. */
+  items: number;
+  usd: number;
+  /** usd / items. */
+  usdPerItem: number;
+}
+
+/** Average cost per item of each stage of `jobId` over all its cost events tied to an item. */
+export function getCostPerItem(
+  db: Db,
+  options: { jobId: string },
+): Promise<StageCostPerItem[]> {
+  const rows = sqlite(db).stmt(
+    `SELECT stage, count(DISTINCT item_id) AS items, sum(cost_usd) AS usd FROM events
+     WHERE job_id = ? AND cost_usd IS NOT NULL AND stage IS NOT NULL AND item_id IS NOT NULL
+     GROUP BY stage ORDER BY stage`,
+  ).all(options.jobId) as { stage: string; items: number; usd: number }[];
+  return Promise.resolve(rows.map((r) => ({ ...r, usdPerItem: r.usd / r.items })));
 }

@@ -1,5 +1,6 @@
 /** Work items and their stages: discovery upserts, stage lifecycle, item listings. */
 import { type Db, sqlite, type SqliteDb } from "./mod.ts";
+import { insertEvent } from "./events.ts";
 import type { DerivedStatus, StageStatus } from "./schema.ts";
 
 /** An item as discovery hands it over. */
@@ -228,4 +229,74 @@ export function findKnownKeys(
     `SELECT key FROM work_items WHERE job_id = ? AND key IN (SELECT value FROM json_each(?))`,
   ).all(options.jobId, JSON.stringify(options.keys)) as { key: string }[];
   return Promise.resolve(new Set(rows.map((r) => r.key)));
+}
+
+/** Options of retryFailed(). */
+export interface RetryFailedOptions {
+  jobId: string;
+  /** Only failed rows of this stage. Default: every stage. */
+  stage?: string;
+  /** Only failed rows whose error contains this text. Default: any error. */
+  errorContains?: string;
+  /** Only this item. Default: every item. */
+  itemKey?: string;
+  /** Clock for the event; default Date.now. */
+  now?: () => number;
+}
+
+// Filters of retryFailed(), added only when asked for so the counts index serves every variant.
+const RETRY_FILTERS = {
+  anyStage: "stage IN (SELECT stage FROM job_stages WHERE job_id = :job)",
+  stage: "stage = :stage",
+  error: "instr(error, :error) > 0",
+  item: "item_id = (SELECT id FROM work_items WHERE job_id = :job AND key = :key)",
+};
+
+/**
+ * Puts failed stages back to pending with attempts reset, ready to claim again once their
+ * previous stage is done or skipped. Logs one event for the whole batch; returns how many.
+ */
+export function retryFailed(db: Db, options: RetryFailedOptions): Promise<number> {
+  const s = sqlite(db);
+  const where = ["job_id = :job", "status = 'failed'"];
+  const params: Record<string, string> = { job: options.jobId };
+  where.push(options.stage === undefined ? RETRY_FILTERS.anyStage : RETRY_FILTERS.stage);
+  if (options.stage !== undefined) params.stage = options.stage;
+  if (options.errorContains !== undefined) {
+    where.push(RETRY_FILTERS.error);
+    params.error = options.errorContains;
+  }
+  if (options.itemKey !== undefined) {
+    where.push(RETRY_FILTERS.item);
+    params.key = options.itemKey;
+  }
+  const now = (options.now ?? Date.now)();
+  return Promise.resolve(s.tx(() => {
+    const count = Number(
+      s.stmt(
+        `UPDATE item_stages SET status = 'pending', attempts = 0, run_after = 0, error = NULL,
+           claimed_by = NULL, lease_until = NULL, started_at = NULL, finished_at = NULL,
+           ready = (position = 0 OR EXISTS (SELECT 1 FROM item_stages p
+             WHERE p.item_id = item_stages.item_id AND p.position = item_stages.position - 1
+               AND p.status IN ('done', 'skipped')))
+         WHERE ${where.join(" AND ")}`,
+      ).run(params).changes,
+    );
+    if (count > 0) {
+      insertEvent(s, {
+        ts: now,
+        jobId: options.jobId,
+        stage: options.stage ?? null,
+        kind: "retry_failed",
+        message: `reset ${count} failed stage${count === 1 ? "" : "s"} to pending`,
+        data: {
+          count,
+          stage: options.stage,
+          errorContains: options.errorContains,
+          itemKey: options.itemKey,
+        },
+      });
+    }
+    return count;
+  }));
 }

@@ -178,10 +178,16 @@ export interface JobStats {
 export function getJobStats(db: Db, jobId: string): Promise<JobStats> {
   const s = sqlite(db);
   const one = (sql: string) => (s.stmt(sql).get(jobId) as { n: number }).n;
-  const total = one("SELECT count(*) AS n FROM work_items WHERE job_id = ?");
+  const stages = stageCounts(s, jobId);
+  // Every item has a row for every stage, so the first stage's rows count the items.
+  const first = stages[0];
+  const total = first
+    ? first.pending + first.inProgress + first.done + first.failed + first.skipped
+    : 0;
+  // Grouping on the index's item_id order streams; count(DISTINCT) would build a temp index.
   const open = one(
-    `SELECT count(DISTINCT item_id) AS n FROM item_stages INDEXED BY item_stages_open
-     WHERE job_id = ? AND status IN ('pending', 'in_progress', 'failed')`,
+    `SELECT count(*) AS n FROM (SELECT item_id FROM item_stages INDEXED BY item_stages_open
+     WHERE job_id = ? AND status IN ('pending', 'in_progress', 'failed') GROUP BY item_id)`,
   );
   const failed = one(
     `SELECT count(DISTINCT item_id) AS n FROM item_stages INDEXED BY item_stages_counts
@@ -201,7 +207,7 @@ export function getJobStats(db: Db, jobId: string): Promise<JobStats> {
       in_progress: inProgress,
       pending: open - failed - inProgress,
     },
-    stages: stageCounts(s, jobId),
+    stages,
   });
 }
 
@@ -250,4 +256,21 @@ export function markJobRun(db: Db, options: { jobId: string; now: number }): Pro
      ON CONFLICT (job_id) DO UPDATE SET last_run_at = excluded.last_run_at`,
   ).run(options.jobId, options.now);
   return Promise.resolve();
+}
+
+/**
+ * Stage rows of a job that finished (done, skipped or failed) since `sinceTs`, by stage name;
+ * stages without any are left out. Reads only the recent end of the finished_at index.
+ */
+export function throughput(
+  db: Db,
+  options: { jobId: string; sinceTs: number },
+): Promise<Record<string, number>> {
+  const rows = sqlite(db).stmt(
+    `SELECT stage, count(*) AS n FROM item_stages INDEXED BY item_stages_finished
+     WHERE job_id = :job AND stage IN (SELECT stage FROM job_stages WHERE job_id = :job)
+       AND finished_at >= :since AND status IN ('done', 'skipped', 'failed')
+     GROUP BY stage`,
+  ).all({ job: options.jobId, since: options.sinceTs }) as { stage: string; n: number }[];
+  return Promise.resolve(Object.fromEntries(rows.map((r) => [r.stage, r.n])));
 }

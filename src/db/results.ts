@@ -95,11 +95,63 @@ const STALE_WHERE = `r.item_id IN (SELECT id FROM work_items WHERE job_id = :job
 
 /** Number of stale results of done stages (handler version differs from the current one). */
 export function getStaleCount(db: Db, options: { jobId: string }): Promise<Record<string, number>> {
-  const rows = sqlite(db).stmt(
-    `SELECT js.stage, count(*) AS n FROM results r, job_stages js
-     WHERE ${STALE_WHERE} GROUP BY js.stage`,
-  ).all({ job: options.jobId }) as { stage: string; n: number }[];
-  return Promise.resolve(Object.fromEntries(rows.map((r) => [r.stage, r.n])));
+  const s = sqlite(db);
+  const stages = s.stmt(
+    `SELECT stage, handler_version FROM job_stages
+     WHERE job_id = ? AND handler_version IS NOT NULL ORDER BY position`,
+  ).all(options.jobId) as { stage: string; handler_version: string }[];
+  const counts: Record<string, number> = {};
+  for (const { stage, handler_version: version } of stages) {
+    const n = staleAt(s, { job: options.jobId, stage, version });
+    if (n > 0) counts[stage] = n;
+  }
+  return Promise.resolve(counts);
+}
+
+// Index ranges of results_version: a stage's results of the current version, and of any other.
+const SAME_VERSION = ["handler_version = :version"];
+const OTHER_VERSIONS = [
+  "handler_version < :version",
+  "handler_version > :version",
+  "handler_version IS NULL",
+];
+
+/**
+ * Stale results of one stage, reading the smaller side of results_version. No entry of another
+ * version (the usual case) answers at once. Otherwise either the other versions' entries are
+ * matched to done rows, or the current version's are and subtracted from the done rows (a done
+ * row always has its result: markDone writes both).
+ */
+function staleAt(s: SqliteDb, params: { job: string; stage: string; version: string }): number {
+  const { job, stage, version } = params;
+  const one = (sql: string, values: Record<string, string>) =>
+    (s.stmt(sql).get(values) as { n: number }).n;
+  const entries = (ranges: string[]) =>
+    one(
+      "SELECT " + ranges.map((range) =>
+        `(SELECT count(*) FROM results INDEXED BY results_version WHERE stage = :stage AND ${range})`
+      ).join(" + ") + " AS n",
+      { stage, version },
+    );
+  const doneOf = (ranges: string[]) =>
+    one(
+      "SELECT count(*) AS n FROM (" + ranges.map((range) =>
+        // CROSS JOIN keeps this order: the planner would otherwise start from the done rows.
+        `SELECT r.item_id FROM results r INDEXED BY results_version
+         CROSS JOIN item_stages st ON st.item_id = r.item_id AND st.stage = r.stage
+         WHERE r.stage = :stage AND r.${range} AND st.job_id = :job AND st.status = 'done'`
+      ).join(" UNION ALL ") + ")",
+      params,
+    );
+  const other = entries(OTHER_VERSIONS);
+  if (other === 0) return 0;
+  if (other <= entries(SAME_VERSION)) return doneOf(OTHER_VERSIONS);
+  const done = one(
+    `SELECT count(*) AS n FROM item_stages INDEXED BY item_stages_counts
+     WHERE job_id = :job AND stage = :stage AND status = 'done'`,
+    { job, stage },
+  );
+  return done - doneOf(SAME_VERSION);
 }
 
 /** Options of reprocessStale() and reprocessStage(). */

@@ -139,6 +139,10 @@ const MIGRATIONS: readonly string[] = [
     checked_at INTEGER NOT NULL
   );
   `,
+  // Results by stage and version: counting stale results reads only the other versions' entries.
+  `
+  CREATE INDEX results_version ON results (stage, handler_version, item_id);
+  `,
 ];
 
 /** The schema version this program writes. */

@@ -1,6 +1,14 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { tempDb } from "./_helpers.ts";
-import { getCostsByDay, getDailyCost, getEvents, logCost, logEvent } from "../../src/db/events.ts";
+import {
+  getCostPerItem,
+  getCostsByDay,
+  getDailyCost,
+  getEvents,
+  getEventsAfter,
+  logCost,
+  logEvent,
+} from "../../src/db/events.ts";
 
 const DAY1 = Date.UTC(2026, 2, 14);
 const DAY2 = Date.UTC(2026, 2, 15);
@@ -133,4 +141,45 @@ Deno.test("getCostsByDay() groups by UTC day, job and stage over the last days",
     usd: 9,
     events: 1,
   });
+});
+
+Deno.test("getCostPerItem() averages each stage's cost over the distinct items it was spent on", async () => {
+  await using t = await tempDb();
+  // Two calls for item 1 at summarise: one item, $0.75.
+  await logCost(t.db, { jobId: "j", itemId: 1, stage: "summarise", usd: 0.5 });
+  await logCost(t.db, { jobId: "j", itemId: 1, stage: "summarise", usd: 0.25 });
+  await logCost(t.db, { jobId: "j", itemId: 2, stage: "summarise", usd: 0.25 });
+  await logCost(t.db, { jobId: "j", itemId: 2, stage: "fetch", usd: 0.125 });
+  // Costs tied to no item or no stage, and other jobs' costs, are left out.
+  await logCost(t.db, { jobId: "j", stage: "summarise", usd: 10 });
+  await logCost(t.db, { jobId: "j", itemId: 3, usd: 10 });
+  await logCost(t.db, { jobId: "other", itemId: 4, stage: "summarise", usd: 10 });
+  assertEquals(await getCostPerItem(t.db, { jobId: "j" }), [
+    { stage: "fetch", items: 1, usd: 0.125, usdPerItem: 0.125 },
+    { stage: "summarise", items: 2, usd: 1, usdPerItem: 0.5 },
+  ]);
+  assertEquals(await getCostPerItem(t.db, { jobId: "none" }), []);
+});
+
+Deno.test("getEventsAfter() pages forward through the log, oldest first, with filters", async () => {
+  await using t = await tempDb();
+  const ids: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    ids.push(
+      await logEvent(t.db, {
+        jobId: i % 2 ? "odd" : "even",
+        itemId: i % 3,
+        kind: i < 3 ? "retry" : "failed",
+        message: `e${i}`,
+      }),
+    );
+  }
+  const messages = async (filter: Parameters<typeof getEventsAfter>[1]) =>
+    (await getEventsAfter(t.db, filter)).map((e) => e.message);
+  assertEquals(await messages({ afterId: 0 }), ["e0", "e1", "e2", "e3", "e4", "e5"]);
+  assertEquals(await messages({ afterId: ids[1], limit: 2 }), ["e2", "e3"]);
+  assertEquals(await messages({ afterId: ids[3], limit: 2 }), ["e4", "e5"]);
+  assertEquals(await messages({ afterId: ids[5] }), []);
+  assertEquals(await messages({ afterId: 0, jobId: "odd" }), ["e1", "e3", "e5"]);
+  assertEquals(await messages({ afterId: 0, kind: "failed", itemId: 0 }), ["e3"]);
 });

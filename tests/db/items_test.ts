@@ -1,7 +1,9 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { fakeClock, makeItems, tempDb } from "./_helpers.ts";
-import { syncStages, upsertItems } from "../../src/db/items.ts";
-import { claimBatch, markDone } from "../../src/db/claims.ts";
+import { listItems, retryFailed, syncStages, upsertItems } from "../../src/db/items.ts";
+import { claimBatch, markDone, markFailed } from "../../src/db/claims.ts";
+import { getEvents } from "../../src/db/events.ts";
+import type { Db } from "../../src/db/mod.ts";
 import { stageStats } from "../../src/db/jobs.ts";
 import { getResult } from "../../src/db/results.ts";
 
@@ -164,4 +166,136 @@ Deno.test("jobs are kept apart: the same key in two jobs is two items", async ()
       .length,
     3,
   );
+});
+
+/** Claims `stage` for `keys` and records each outcome: "done", or an error message (permanent). */
+async function settle(
+  db: Db,
+  stage: string,
+  outcomes: Record<string, string>,
+  now: () => number,
+): Promise<void> {
+  const claims = await claimBatch(db, {
+    jobId: "j",
+    stage,
+    runId: "r",
+    limit: 100,
+    leaseMs: 60_000,
+    now,
+  });
+  const byKey = new Map(claims.map((c) => [c.key, c]));
+  const done = Object.entries(outcomes).filter(([, o]) => o === "done").map(([k]) => byKey.get(k)!);
+  const failed = Object.entries(outcomes).filter(([, o]) => o !== "done");
+  await markDone(db, {
+    jobId: "j",
+    runId: "r",
+    items: done.map((c) => ({ ...c, result: {}, handlerVersion: null })),
+    now,
+  });
+  await markFailed(db, {
+    jobId: "j",
+    runId: "r",
+    items: failed.map(([k, error]) => ({
+      ...byKey.get(k)!,
+      error,
+      permanent: true,
+      retries: 0,
+      backoffMs: 0,
+    })),
+    now,
+  });
+}
+
+async function stageRows(db: Db): Promise<string[][]> {
+  return (await listItems(db, { jobId: "j" })).map((item) => [
+    item.key,
+    ...item.stages.map((s) => `${s.status}/${s.attempts}${s.error ? `/${s.error}` : ""}`),
+  ]);
+}
+
+Deno.test("retryFailed() puts matching failed stages back to pending, attempts 0, with one event", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock();
+  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(4), now: clock.now });
+  await settle(
+    t.db,
+    "fetch",
+    { k1: "done", k2: "HTTP 500", k3: "timeout", k4: "HTTP 500" },
+    clock.now,
+  );
+  await settle(t.db, "parse", { k1: "HTTP 500" }, clock.now);
+  const retried = await retryFailed(t.db, {
+    jobId: "j",
+    stage: "fetch",
+    errorContains: "HTTP 500",
+    now: clock.now,
+  });
+  assertEquals(retried, 2);
+  assertEquals(await stageRows(t.db), [
+    ["k1", "done/1", "failed/1/HTTP 500", "pending/0"],
+    ["k2", "pending/0", "pending/0", "pending/0"],
+    ["k3", "failed/1/timeout", "pending/0", "pending/0"],
+    ["k4", "pending/0", "pending/0", "pending/0"],
+  ]);
+  const [event] = await getEvents(t.db, { kind: "retry_failed" });
+  assertEquals(
+    [event.jobId, event.stage, event.message, event.data, event.ts],
+    ["j", "fetch", "reset 2 failed stages to pending", {
+      count: 2,
+      stage: "fetch",
+      errorContains: "HTTP 500",
+    }, clock.now()],
+  );
+  const claims = await claimBatch(t.db, {
+    jobId: "j",
+    stage: "fetch",
+    runId: "r2",
+    limit: 10,
+    leaseMs: 1000,
+    now: clock.now,
+  });
+  assertEquals(claims.map((c) => [c.key, c.attempts]), [["k2", 1], ["k4", 1]]);
+});
+
+Deno.test("retryFailed() filters by item, and retries every stage when given no filter", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock();
+  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(3), now: clock.now });
+  await settle(t.db, "fetch", { k1: "done", k2: "done", k3: "gone" }, clock.now);
+  await settle(t.db, "parse", { k1: "bad", k2: "bad" }, clock.now);
+  assertEquals(await retryFailed(t.db, { jobId: "j", itemKey: "k2" }), 1);
+  assertEquals((await stageRows(t.db)).map((r) => r.slice(1, 3)), [
+    ["done/1", "failed/1/bad"],
+    ["done/1", "pending/0"],
+    ["failed/1/gone", "pending/0"],
+  ]);
+  assertEquals(await retryFailed(t.db, { jobId: "j", itemKey: "nope" }), 0);
+  assertEquals(await retryFailed(t.db, { jobId: "j" }), 2);
+  assertEquals(await retryFailed(t.db, { jobId: "j" }), 0);
+  assertEquals((await getEvents(t.db, { kind: "retry_failed" })).map((e) => e.message), [
+    "reset 2 failed stages to pending",
+    "reset 1 failed stage to pending",
+  ]);
+  // Another job's failures are never touched.
+  assertEquals(await retryFailed(t.db, { jobId: "other" }), 0);
+});
+
+Deno.test("retryFailed() leaves a stage unclaimable while the stage before it is not done", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock();
+  await upsertItems(t.db, {
+    jobId: "j",
+    stages: ["fetch", "parse"],
+    items: makeItems(1),
+    now: clock.now,
+  });
+  await settle(t.db, "fetch", { k1: "done" }, clock.now);
+  await settle(t.db, "parse", { k1: "bad" }, clock.now);
+  // A stage added in between: parse now waits for clean.
+  await syncStages(t.db, { jobId: "j", stages: ["fetch", "clean", "parse"] });
+  assertEquals(await retryFailed(t.db, { jobId: "j", stage: "parse" }), 1);
+  const claim = { jobId: "j", runId: "r", limit: 5, leaseMs: 1000, now: clock.now };
+  assertEquals(await claimBatch(t.db, { ...claim, stage: "parse" }), []);
+  await settle(t.db, "clean", { k1: "done" }, clock.now);
+  assertEquals((await claimBatch(t.db, { ...claim, stage: "parse" })).map((c) => c.key), ["k1"]);
 });

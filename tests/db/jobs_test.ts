@@ -12,6 +12,7 @@ import {
   setJobPaused,
   stageStats,
   stageTimingStats,
+  throughput,
   unpauseJob,
   wakeJob,
 } from "../../src/db/jobs.ts";
@@ -310,4 +311,59 @@ Deno.test("stageTimingStats() gives p50/p95 of finished attempts per stage", asy
     { stage: "a", count: 10, p50Ms: 1500, p95Ms: 2000 },
     { stage: "b", count: 0, p50Ms: null, p95Ms: null },
   ]);
+});
+
+Deno.test("throughput() counts stage rows finished since a time, by stage, not retries", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock();
+  await upsertItems(t.db, { jobId: "j", stages: ["a", "b"], items: makeItems(5), now: clock.now });
+  const claim = { jobId: "j", runId: "r", limit: 10, leaseMs: 3_600_000, now: clock.now };
+  const a = await claimBatch(t.db, { ...claim, stage: "a" });
+  // k1 finishes before the window opens.
+  await markDone(t.db, {
+    jobId: "j",
+    runId: "r",
+    items: [{ ...a[0], result: {}, handlerVersion: null }],
+    now: clock.now,
+  });
+  clock.advance(60_000);
+  const since = clock.now();
+  await markDone(t.db, {
+    jobId: "j",
+    runId: "r",
+    items: [a[1], a[2]].map((c) => ({ ...c, result: {}, handlerVersion: null })),
+    now: clock.now,
+  });
+  await markSkipped(t.db, {
+    jobId: "j",
+    runId: "r",
+    items: [{ ...a[3], reason: "x" }],
+    now: clock.now,
+  });
+  const fail = { permanent: false, retries: 1, backoffMs: 0 };
+  // The first failure of k5 is a retry (back to pending): not a finished run.
+  await markFailed(t.db, {
+    jobId: "j",
+    runId: "r",
+    items: [{ ...a[4], error: "e", ...fail }],
+    now: clock.now,
+  });
+  assertEquals(await throughput(t.db, { jobId: "j", sinceTs: since }), { a: 3 });
+  const [again] = await claimBatch(t.db, { ...claim, stage: "a" });
+  await markFailed(t.db, {
+    jobId: "j",
+    runId: "r",
+    items: [{ ...again, error: "e", ...fail }],
+    now: clock.now,
+  });
+  const [b] = await claimBatch(t.db, { ...claim, stage: "b" });
+  await markDone(t.db, {
+    jobId: "j",
+    runId: "r",
+    items: [{ ...b, result: {}, handlerVersion: null }],
+    now: clock.now,
+  });
+  assertEquals(await throughput(t.db, { jobId: "j", sinceTs: since }), { a: 4, b: 1 });
+  assertEquals(await throughput(t.db, { jobId: "j", sinceTs: since - 60_000 }), { a: 5, b: 1 });
+  assertEquals(await throughput(t.db, { jobId: "other", sinceTs: 0 }), {});
 });

@@ -295,3 +295,55 @@ Deno.test("getDoneResults() lists items done at a stage, oldest first, with thei
   );
   assertEquals(await getDoneResults(t.db, { jobId: "j", stage: "parse" }), []);
 });
+
+/** Runs `stage` of `jobId` to done for up to `limit` claimable items with results of `version`. */
+async function finish(
+  db: Db,
+  jobId: string,
+  stage: string,
+  version: string | null,
+  limit = 100,
+): Promise<void> {
+  const claims = await claimBatch(db, { jobId, stage, runId: "r", limit, leaseMs: 60_000 });
+  await markDone(db, {
+    jobId,
+    runId: "r",
+    items: claims.map((c) => ({ ...c, result: {}, handlerVersion: version })),
+  });
+}
+
+Deno.test("getStaleCount() counts done rows only, whichever version is the more common", async () => {
+  await using t = await tempDb();
+  await upsertItems(t.db, { jobId: "j", stages: ["fetch"], items: makeItems(10) });
+  await finish(t.db, "j", "fetch", "v1");
+  await setHandlerVersion(t.db, { jobId: "j", stage: "fetch", version: "v2" });
+  assertEquals(await getStaleCount(t.db, { jobId: "j" }), { fetch: 10 });
+  // Reset for reprocessing: the old results stay, but a pending stage is not stale.
+  await reprocessStage(t.db, { jobId: "j", stage: "fetch" });
+  assertEquals(await getStaleCount(t.db, { jobId: "j" }), {});
+  await finish(t.db, "j", "fetch", "v2", 7);
+  assertEquals(await getStaleCount(t.db, { jobId: "j" }), {});
+  // An old process finishes the other 3 with v1: fewer old results than current ones.
+  await finish(t.db, "j", "fetch", "v1");
+  assertEquals(await getStaleCount(t.db, { jobId: "j" }), { fetch: 3 });
+  // Back to v1: now the 7 v2 results are stale, and more common than the current ones.
+  await setHandlerVersion(t.db, { jobId: "j", stage: "fetch", version: "v1" });
+  assertEquals(await getStaleCount(t.db, { jobId: "j" }), { fetch: 7 });
+});
+
+Deno.test("getStaleCount() counts results without a version, and never another job's results", async () => {
+  await using t = await tempDb();
+  await upsertItems(t.db, { jobId: "j", stages: ["fetch"], items: makeItems(3) });
+  await upsertItems(t.db, { jobId: "other", stages: ["fetch"], items: makeItems(5) });
+  await finish(t.db, "j", "fetch", "v2", 2);
+  await finish(t.db, "j", "fetch", null);
+  await finish(t.db, "other", "fetch", "v1");
+  await setHandlerVersion(t.db, { jobId: "j", stage: "fetch", version: "v2" });
+  await setHandlerVersion(t.db, { jobId: "other", stage: "fetch", version: "v1" });
+  assertEquals(await getStaleCount(t.db, { jobId: "j" }), { fetch: 1 });
+  assertEquals(await getStaleCount(t.db, { jobId: "other" }), {});
+  await setHandlerVersion(t.db, { jobId: "j", stage: "fetch", version: "v3" });
+  assertEquals(await getStaleCount(t.db, { jobId: "j" }), { fetch: 3 });
+  await setHandlerVersion(t.db, { jobId: "other", stage: "fetch", version: "v2" });
+  assertEquals(await getStaleCount(t.db, { jobId: "other" }), { fetch: 5 });
+});

@@ -1,0 +1,180 @@
+/** What `jobs status --json` prints and the dashboard shows: one report, computed in one place. */
+import { Cron } from "croner";
+import type { Config, JobConfig } from "../config/types.ts";
+import { getDailyCost } from "../db/events.ts";
+import { getJobState, getJobStats, type JobState, throughput } from "../db/jobs.ts";
+import type { Db } from "../db/mod.ts";
+import { getStaleCount } from "../db/results.ts";
+import { selectJobs } from "./_runtime.ts";
+
+/** The window of the throughput figures. */
+export const THROUGHPUT_WINDOW_MS = 3_600_000;
+
+/** One stage of a job: rows by status, stale results and recent throughput. */
+export interface StageStatus {
+  stage: string;
+  pending: number;
+  inProgress: number;
+  done: number;
+  failed: number;
+  skipped: number;
+  /** Done rows whose result came from another handler version than the current one. */
+  stale: number;
+  /** Rows that finished (done, skipped or failed) in the last hour. */
+  finishedLastHour: number;
+}
+
+/** When the job discovers next. */
+export interface DiscoveryStatus {
+  strategy: string;
+  /** `discovery.every`; null means every run discovers. */
+  everyMs: number | null;
+  /** The cron `schedule` of `jobs run --due`, or null. */
+  schedule: string | null;
+  lastDiscoveryAt: number | null;
+  /** Set by `jobs wake` until the next discovery. */
+  wakeRequestedAt: number | null;
+  /** Next scheduled run (cron tick after the last run); null without a schedule. */
+  nextRunAt: number | null;
+  /** Earliest time a run discovers; null when every run does (no `every`, no schedule). */
+  nextDueAt: number | null;
+  /** Whether a run started now would discover. */
+  due: boolean;
+}
+
+/** Today's (UTC) spend against the daily budget. */
+export interface CostStatus {
+  todayUsd: number;
+  /** `budget.daily_usd`, or null without a budget. */
+  budgetUsd: number | null;
+  /** todayUsd / budgetUsd, or null without a budget. */
+  budgetUsed: number | null;
+}
+
+/** Everything `jobs status` says about one job. */
+export interface JobStatus {
+  jobId: string;
+  description: string | null;
+  paused: boolean;
+  pauseReason: string | null;
+  pausedAt: number | null;
+  lastRunAt: number | null;
+  /** Items by derived status. */
+  items: { total: number; pending: number; inProgress: number; done: number; failed: number };
+  /** In pipeline order (configured stages, then any the database still has). */
+  stages: StageStatus[];
+  discovery: DiscoveryStatus;
+  cost: CostStatus;
+  /** Sum of the stages' stale counts. */
+  stale: number;
+  /** Sum of the stages' finishedLastHour. */
+  finishedLastHour: number;
+}
+
+/** The whole report. */
+export interface StatusReport {
+  /** The time the report describes (ms since epoch). */
+  generatedAt: number;
+  jobs: JobStatus[];
+}
+
+/** Options of collectStatus(). */
+export interface CollectStatusOptions {
+  /** Only these jobs, in config order; unknown names are a UsageError. Default: every job. */
+  jobIds?: string[];
+  /** The time to report for. Default Date.now(). */
+  now?: number;
+}
+
+/** The status of the configured jobs, read from the store with set-based counts only. */
+export async function collectStatus(
+  db: Db,
+  config: Config,
+  options: CollectStatusOptions = {},
+): Promise<StatusReport> {
+  const now = options.now ?? Date.now();
+  const jobs: JobStatus[] = [];
+  for (const job of selectJobs(config, options.jobIds)) jobs.push(await jobStatus(db, job, now));
+  return { generatedAt: now, jobs };
+}
+
+async function jobStatus(db: Db, job: JobConfig, now: number): Promise<JobStatus> {
+  const state = await getJobState(db, job.id);
+  const stats = await getJobStats(db, job.id);
+  const stale = await getStaleCount(db, { jobId: job.id });
+  const recent = await throughput(db, { jobId: job.id, sinceTs: now - THROUGHPUT_WINDOW_MS });
+  const todayUsd = await getDailyCost(db, { jobId: job.id, day: now });
+  const counted = new Map(stats.stages.map((s) => [s.stage, s]));
+  const names = [...job.stages.map((s) => s.name), ...counted.keys()];
+  const stages = [...new Set(names)].map((name): StageStatus => {
+    const c = counted.get(name);
+    return {
+      stage: name,
+      pending: c?.pending ?? 0,
+      inProgress: c?.inProgress ?? 0,
+      done: c?.done ?? 0,
+      failed: c?.failed ?? 0,
+      skipped: c?.skipped ?? 0,
+      stale: stale[name] ?? 0,
+      finishedLastHour: recent[name] ?? 0,
+    };
+  });
+  const budgetUsd = job.budget?.dailyUsd ?? null;
+  const { items } = stats;
+  return {
+    jobId: job.id,
+    description: job.description ?? null,
+    paused: state.paused,
+    pauseReason: state.pauseReason,
+    pausedAt: state.pausedAt,
+    lastRunAt: state.lastRunAt,
+    items: {
+      total: items.total,
+      pending: items.pending,
+      inProgress: items.in_progress,
+      done: items.done,
+      failed: items.failed,
+    },
+    stages,
+    discovery: discoveryStatus(job, state, now),
+    cost: { todayUsd, budgetUsd, budgetUsed: budgetUsd ? todayUsd / budgetUsd : null },
+    stale: stages.reduce((n, s) => n + s.stale, 0),
+    finishedLastHour: stages.reduce((n, s) => n + s.finishedLastHour, 0),
+  };
+}
+
+/**
+ * When the job discovers next. `every` allows a discovery once it has passed since the last one
+ * (at once when never discovered or woken); with a schedule, runs happen only at cron ticks
+ * after the last run (at once when it never ran, as `jobs run --due` does).
+ */
+function discoveryStatus(job: JobConfig, state: JobState, now: number): DiscoveryStatus {
+  const everyMs = job.discovery.everyMs ?? null;
+  const allowedAt = everyMs === null || state.lastDiscoveryAt === null ||
+      state.wakeRequestedAt !== null
+    ? null
+    : state.lastDiscoveryAt + everyMs;
+  const base = {
+    strategy: job.discovery.strategy,
+    everyMs,
+    schedule: job.schedule ?? null,
+    lastDiscoveryAt: state.lastDiscoveryAt,
+    wakeRequestedAt: state.wakeRequestedAt,
+  };
+  if (!job.schedule) {
+    return {
+      ...base,
+      nextRunAt: null,
+      nextDueAt: allowedAt,
+      due: allowedAt === null || allowedAt <= now,
+    };
+  }
+  const cron = new Cron(job.schedule, { paused: true });
+  const tickFrom = (ts: number) => cron.nextRun(new Date(ts))?.getTime() ?? null;
+  const nextRunAt = state.lastRunAt === null ? now : tickFrom(state.lastRunAt);
+  // The first tick at or after allowedAt, when that is later than the next run.
+  const nextDueAt = nextRunAt === null || allowedAt === null || allowedAt <= nextRunAt
+    ? nextRunAt
+    : tickFrom(allowedAt - 1);
+  return { ...base, nextRunAt, nextDueAt, due: nextDueAt !== null && nextDueAt <= now };
+}

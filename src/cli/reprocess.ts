@@ -1,0 +1,116 @@
+/** `jobs reprocess`: reset a stage (or stale results) and every later stage, or estimate it. */
+import type { JobConfig } from "../config/types.ts";
+import { getCostPerItem } from "../db/events.ts";
+import type { Db } from "../db/mod.ts";
+import { getStaleCount, reprocessStage, reprocessStale } from "../db/results.ts";
+import { UsageError } from "../util/errors.ts";
+import { configPath, parseCommandArgs } from "./_args.ts";
+import { printJson, requireJob, requireStage } from "./_ops.ts";
+import { loadRuntime, openStore } from "./_runtime.ts";
+import { count, usd } from "./_table.ts";
+import { EXIT } from "./mod.ts";
+
+const OPTIONS = {
+  job: { type: "string", short: "j" },
+  stale: { type: "boolean" },
+  stage: { type: "string" },
+  "dry-run": { type: "boolean" },
+} as const;
+
+const HELP = `Usage: jobs reprocess -j JOB (--stale | --stage S) [--dry-run] [--json]
+
+Resets stages to pending so the next run does them again, together with every later
+stage of the same items.
+  --stale      items whose result came from an older handler version, from that stage
+  --stage S    every item that went through stage S (with --stale: only stale results of S)
+  --dry-run    change nothing; print how many items and the estimated cost: each stage's
+               average cost per item (from its cost events) times the number of items
+  --json       print { jobId, dryRun, items, fromStage, stages, estimatedUsd } as JSON`;
+
+/** What a reprocess resets, with the cost estimate of running it again. */
+interface Plan {
+  jobId: string;
+  dryRun: boolean;
+  items: number;
+  /** The first stage reset; null when nothing is stale. */
+  fromStage: string | null;
+  /** The stages that run again, with their average cost per item. */
+  stages: { stage: string; usdPerItem: number }[];
+  estimatedUsd: number;
+}
+
+/** Runs `jobs reprocess`; returns the exit code. */
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs("reprocess", args, OPTIONS);
+  if (values.help) {
+    console.log(HELP);
+    return EXIT.ok;
+  }
+  if (!values.stale && values.stage === undefined) {
+    throw new UsageError(
+      "jobs reprocess needs --stale or --stage S: jobs reprocess -j JOB --stale",
+    );
+  }
+  const { config, dbPath } = await loadRuntime(values, configPath);
+  const job = requireJob(config, "reprocess", values.job);
+  const stage = values.stage === undefined ? undefined : requireStage(job, values.stage);
+  const dryRun = values["dry-run"] ?? false;
+  const db = await openStore(dbPath);
+  try {
+    // Before resetting: a reset result is no longer stale.
+    const fromStage = stage ?? await firstStaleStage(db, job);
+    const options = { jobId: job.id, stage, dryRun };
+    const items = values.stale
+      ? await reprocessStale(db, options)
+      : await reprocessStage(db, { ...options, stage: stage! });
+    const plan = await estimate(db, job, { dryRun, items, fromStage });
+    if (values.json) printJson(plan);
+    else console.log(describe(plan, values.stale ?? false));
+    return EXIT.ok;
+  } finally {
+    await db.close();
+  }
+}
+
+/** The earliest stage of the job with stale results, or null. */
+async function firstStaleStage(db: Db, job: JobConfig): Promise<string | null> {
+  const stale = await getStaleCount(db, { jobId: job.id });
+  return job.stages.find((s) => (stale[s.name] ?? 0) > 0)?.name ?? null;
+}
+
+/**
+ * Items × the summed average cost per item of `fromStage` and every later stage. With --stale,
+ * items whose first stale stage comes later cost less, so the figure is an upper bound.
+ */
+async function estimate(
+  db: Db,
+  job: JobConfig,
+  reset: { dryRun: boolean; items: number; fromStage: string | null },
+): Promise<Plan> {
+  const costs = new Map((await getCostPerItem(db, { jobId: job.id })).map((c) => [c.stage, c]));
+  const from = job.stages.findIndex((s) => s.name === reset.fromStage);
+  const stages = (from < 0 ? [] : job.stages.slice(from)).map((s) => ({
+    stage: s.name,
+    usdPerItem: costs.get(s.name)?.usdPerItem ?? 0,
+  }));
+  const perItem = stages.reduce((sum, s) => sum + s.usdPerItem, 0);
+  return { jobId: job.id, ...reset, stages, estimatedUsd: perItem * reset.items };
+}
+
+function describe(plan: Plan, stale: boolean): string {
+  if (plan.items === 0) {
+    const what = stale ? "have stale results" : `have run stage ${plan.fromStage}`;
+    return `No items of ${plan.jobId} ${what}: nothing to reprocess`;
+  }
+  const items = `${count(plan.items)} item${plan.items === 1 ? "" : "s"}`;
+  const stages = plan.stages.map((s) => s.stage).join(", ");
+  if (!plan.dryRun) {
+    return `Reset ${items} of ${plan.jobId} from stage ${plan.fromStage} (${stages}); ` +
+      "the next run processes them";
+  }
+  const perStage = plan.stages.map((s) => `${s.stage} ${usd(s.usdPerItem)}`).join(", ");
+  const perItem = plan.stages.reduce((sum, s) => sum + s.usdPerItem, 0);
+  return `Would reset ${items} of ${plan.jobId} from stage ${plan.fromStage} (${stages})\n` +
+    `Estimated cost: ${usd(plan.estimatedUsd)} = ${items} × ${usd(perItem)} per item ` +
+    `(${perStage})${stale ? "; at most, as some items are stale only at a later stage" : ""}`;
+}

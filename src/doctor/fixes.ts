@@ -1,0 +1,48 @@
+/** The safe fixes of `jobs doctor --fix`: release abandoned claims, add stage rows, checkpoint. */
+import type { Config } from "../config/types.ts";
+import type { Db } from "../db/mod.ts";
+import { addMissingStageRows, checkpointWal, walSize } from "../db/health.ts";
+import { reconcileExpiredLeases } from "../db/leases.ts";
+import { type Finding, type Fixed, formatBytes, plural } from "./finding.ts";
+
+/** Applies the fix of every safe finding in `findings`, and only those; returns what it did. */
+export async function applySafeFixes(
+  db: Db,
+  findings: readonly Finding[],
+  options: { config?: Config; now: () => number },
+): Promise<Fixed[]> {
+  const safe = findings.filter((f) => f.safeFix);
+  const fixed: Fixed[] = [];
+  if (safe.some((f) => f.id === "leases-expired")) {
+    const { expired, deadProcess } = await reconcileExpiredLeases(db, { now: options.now });
+    fixed.push({
+      id: "leases-expired",
+      action: `released ${plural(expired + deadProcess, "claim")} back to pending ` +
+        `(${expired} with an expired lease, ${deadProcess} of processes that are gone)`,
+    });
+  }
+  for (const finding of safe.filter((f) => f.id === "stage-rows-missing")) {
+    const job = options.config?.jobs.find((j) => j.id === finding.job);
+    if (!job) continue;
+    const stages = job.stages.map((s) => s.name);
+    const added = await addMissingStageRows(db, { jobId: job.id, stages });
+    if (added === null) continue;
+    fixed.push({ id: finding.id, job: job.id, action: `added ${plural(added, "stage row")}` });
+  }
+  // Last, so the log the other fixes wrote is checkpointed too.
+  if (safe.some((f) => f.id === "wal-size")) fixed.push(await checkpoint(db));
+  return fixed;
+}
+
+async function checkpoint(db: Db): Promise<Fixed> {
+  const before = await walSize(db);
+  const { busy, walBytes } = await checkpointWal(db);
+  return {
+    id: "wal-size",
+    action: busy
+      ? `checkpointed the write-ahead log only in part: a reader held it (${
+        formatBytes(walBytes)
+      } left)`
+      : `checkpointed the write-ahead log (${formatBytes(before)} → ${formatBytes(walBytes)})`,
+  };
+}

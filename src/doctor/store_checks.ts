@@ -1,0 +1,130 @@
+/** Store checks: the database opens, its schema, integrity, WAL size and abandoned claims. */
+import { type Db, openDb } from "../db/mod.ts";
+import { integrityProblems, leaseProblems, walSize } from "../db/health.ts";
+import { SCHEMA_VERSION } from "../db/schema.ts";
+import { StoreError } from "../util/errors.ts";
+import {
+  DOCTOR_FIX,
+  type Finding,
+  type Fixed,
+  formatBytes,
+  plural,
+  shellQuote,
+} from "./finding.ts";
+
+/** What opening the store for the checks gave: the store, or why not, and a migration done. */
+export interface OpenedStore {
+  db?: Db;
+  findings: Finding[];
+  fixed: Fixed[];
+}
+
+/**
+ * Opens the database read-only, or for writing when `fix` is set. A schema older than this
+ * program's is a finding, migrated (the one write every command does on open) with `fix`.
+ */
+export async function openChecked(path: string, fix: boolean): Promise<OpenedStore> {
+  try {
+    const db = await openDb(path, { readOnly: true });
+    if (!fix) return { db, findings: [], fixed: [] };
+    await db.close();
+    return { db: await openDb(path), findings: [], fixed: [] };
+  } catch (err) {
+    if (!(err instanceof StoreError)) throw err;
+    // migrate() names the version it found; that is how an old schema is told from a bad file.
+    const version = Number(err.message.match(/has schema version (\d+)/)?.[1] ?? NaN);
+    if (version < SCHEMA_VERSION && fix) {
+      return {
+        db: await openDb(path),
+        findings: [],
+        fixed: [{
+          id: "schema-version",
+          action: `migrated the database from schema version ${version} to ${SCHEMA_VERSION}`,
+        }],
+      };
+    }
+    return { findings: [openFinding(path, err.message, version)], fixed: [] };
+  }
+}
+
+function openFinding(path: string, message: string, version: number): Finding {
+  if (version < SCHEMA_VERSION) {
+    return {
+      id: "schema-version",
+      severity: "warning",
+      title: `The database has schema version ${version}, this program writes ${SCHEMA_VERSION}`,
+      explanation: `${message}. The next run migrates it; doctor checks nothing else until then`,
+      fix: DOCTOR_FIX,
+      safeFix: true,
+    };
+  }
+  if (version > SCHEMA_VERSION) {
+    return {
+      id: "schema-version",
+      severity: "error",
+      title:
+        `The database has schema version ${version}, newer than this program's ${SCHEMA_VERSION}`,
+      explanation: `${message}. A newer jobs wrote it; this one refuses to touch it`,
+      fix: "install the jobs version that wrote this database",
+      safeFix: false,
+    };
+  }
+  return {
+    id: "db-open",
+    severity: "error",
+    title: "The database cannot be opened",
+    explanation: message,
+    fix: `check the file and its folder's permissions: ls -l ${shellQuote(path)}*`,
+    safeFix: false,
+  };
+}
+
+/** The quick_check finding; when there is one, other store checks would read damaged pages. */
+export async function integrityFinding(db: Db, path: string): Promise<Finding | null> {
+  const problems = await integrityProblems(db);
+  if (!problems.length) return null;
+  const recovered = path.replace(/(\.\w+)?$/, ".recovered$1");
+  return {
+    id: "db-integrity",
+    severity: "error",
+    title: `The database is damaged: quick_check found ${plural(problems.length, "problem")}`,
+    explanation: `${problems.slice(0, 5).join("\n")}\nStop every run, recover what is readable ` +
+      "into a new file, keep the damaged one aside and move the recovered one in its place; " +
+      "the other checks were skipped",
+    fix: `sqlite3 ${shellQuote(path)} .recover | sqlite3 ${shellQuote(recovered)}`,
+    safeFix: false,
+  };
+}
+
+/** A warning when the write-ahead log has grown past `warnBytes`. */
+export async function walFinding(db: Db, warnBytes: number): Promise<Finding[]> {
+  const bytes = await walSize(db);
+  if (bytes <= warnBytes) return [];
+  return [{
+    id: "wal-size",
+    severity: "warning",
+    title: `The write-ahead log is ${formatBytes(bytes)}`,
+    explanation: `SQLite copies the log into the database at checkpoints; a log over ${
+      formatBytes(warnBytes)
+    } means long-lived readers kept checkpoints from finishing. It slows reads and uses disk`,
+    fix: DOCTOR_FIX,
+    safeFix: true,
+  }];
+}
+
+/** A warning per job with claims of expired leases or of processes that are gone. */
+export async function leaseFindings(db: Db, now: () => number): Promise<Finding[]> {
+  return (await leaseProblems(db, { now })).map((p) => ({
+    id: "leases-expired",
+    severity: "warning",
+    job: p.jobId,
+    title: `Job "${p.jobId}" has ${plural(p.expired + p.deadProcess, "abandoned claim")}`,
+    explanation:
+      `${plural(p.expired, "claim")} with an expired lease and ${
+        plural(p.deadProcess, "claim")
+      } of processes on this host that no longer run. Their stages stay in progress, and no ` +
+      "run works on them, until they are released",
+    fix: DOCTOR_FIX,
+    safeFix: true,
+  }));
+}

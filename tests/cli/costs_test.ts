@@ -1,0 +1,50 @@
+import { deepStrictEqual as assertEquals, equal } from "node:assert/strict";
+import { HOUR, jobs, workspace } from "./_seed.ts";
+
+function day(ts: number): string {
+  return new Date(ts).toISOString().slice(0, 10);
+}
+
+Deno.test("jobs costs --json gives cost per day, job and stage, newest day first", async () => {
+  await using w = await workspace();
+  const out = await jobs(w.dir, ["costs", "--json"]);
+  equal(out.code, 0, out.stderr);
+  const today = day(w.now);
+  const yesterday = day(w.now - 24 * HOUR);
+  assertEquals(JSON.parse(out.stdout), {
+    days: 30,
+    totalUsd: 2.75,
+    rows: [
+      { day: today, jobId: "feed", stage: "fetch", usd: 1, events: 8 },
+      { day: today, jobId: "feed", stage: "parse", usd: 1.25, events: 5 },
+      { day: yesterday, jobId: "feed", stage: "fetch", usd: 0.5, events: 1 },
+    ],
+  });
+});
+
+Deno.test("jobs costs --days 1 prints today's table and total", async () => {
+  await using w = await workspace();
+  const out = await jobs(w.dir, ["costs", "--days", "1", "-j", "feed"]);
+  equal(out.code, 0);
+  const today = day(w.now);
+  equal(
+    out.stdout,
+    "day         job   stage  cost   events\n" +
+      `${today}  feed  fetch  $1.00       8\n` +
+      `${today}  feed  parse  $1.25       5\n` +
+      "\n$2.25 today (UTC)\n",
+  );
+  const none = await jobs(w.dir, ["costs", "-j", "notes"]);
+  equal(none.stdout, "No costs recorded in the last 30 days (UTC)\n");
+});
+
+Deno.test("jobs costs rejects a bad --days and an unknown job with exit 2", async () => {
+  await using w = await workspace({ seed: false });
+  const days = await jobs(w.dir, ["costs", "--days", "week"]);
+  assertEquals([days.code, days.stderr], [
+    2,
+    '--days expects a positive whole number, got "week"\n',
+  ]);
+  const job = await jobs(w.dir, ["costs", "-j", "nope"]);
+  equal(job.code, 2);
+});
