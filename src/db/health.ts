@@ -88,7 +88,7 @@ export function failureClusters(
   // One pass over the failed rows in item order; each distinct error is normalised once.
   const rows = s.stmt(
     `SELECT stage, position, item_id, coalesce(error, '') AS error
-     FROM item_stages INDEXED BY item_stages_counts
+     FROM item_stages INDEXED BY item_stages_failed
      WHERE job_id = :job AND status = 'failed' AND stage IN (
        SELECT stage FROM job_stages WHERE job_id = :job AND (:stage IS NULL OR stage = :stage))
      ORDER BY stage, item_id`,

@@ -1,7 +1,7 @@
 /** Work items and their stages: discovery upserts, stage lifecycle, item listings. */
 import { type Db, sqlite, type SqliteDb } from "./mod.ts";
 import { insertEvent } from "./events.ts";
-import type { DerivedStatus, StageStatus } from "./schema.ts";
+import { type DerivedStatus, recountSql, type StageStatus, STATUS_RANK } from "./schema.ts";
 
 /** An item as discovery hands it over. */
 export interface NewItem {
@@ -77,7 +77,15 @@ function syncStagesTx(s: SqliteDb, jobId: string, stages: readonly string[]) {
          AND p.position = item_stages.position - 1 AND p.status IN ('done', 'skipped')) END
      WHERE job_id = ?`,
   ).run(jobId);
+  recountJob(s, jobId);
   return { added, removed };
+}
+
+/** Rebuilds a job's status counters from its rows, after its pipeline changed. */
+function recountJob(s: SqliteDb, jobId: string): void {
+  for (const sql of recountSql("job_id = :job").split(";")) {
+    if (sql.trim()) s.stmt(sql).run({ job: jobId });
+  }
 }
 
 /**
@@ -115,12 +123,24 @@ function upsertChunk(
      WHERE work_items.data IS NOT excluded.data
      RETURNING id`,
   );
+  const before = counts.inserted;
   for (const [key, data] of chunk) {
     const row = upsert.get(jobId, key, data, now, now) as { id: number } | undefined;
     if (!row) counts.unchanged++;
     else if (row.id > maxId) counts.inserted++;
     else counts.updated++;
   }
+  const fresh = counts.inserted - before;
+  if (fresh === 0) return;
+  s.stmt(
+    `INSERT INTO stage_counts (job_id, stage, status, n)
+     SELECT job_id, stage, 'pending', :n FROM job_stages WHERE job_id = :job
+     ON CONFLICT (job_id, stage, status) DO UPDATE SET n = n + excluded.n`,
+  ).run({ job: jobId, n: fresh });
+  s.stmt(
+    `INSERT INTO item_counts (job_id, rank, n) VALUES (?, ?, ?)
+     ON CONFLICT (job_id, rank) DO UPDATE SET n = n + excluded.n`,
+  ).run(jobId, STATUS_RANK.pending, fresh);
   s.stmt(
     `INSERT INTO item_stages (item_id, job_id, stage, position, ready)
      SELECT w.id, w.job_id, js.stage, js.position, js.position = 0

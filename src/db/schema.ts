@@ -17,6 +17,40 @@ export type StageStatus = typeof STAGE_STATUS[keyof typeof STAGE_STATUS];
 /** An item's status, derived from its stages by the item_derived_status view. */
 export type DerivedStatus = "pending" | "in_progress" | "done" | "failed";
 
+/** Rank of a stage status in an item's derived status: the item takes its stages' lowest. */
+export const STATUS_RANK: Record<StageStatus, number> = {
+  failed: 0,
+  in_progress: 1,
+  pending: 2,
+  done: 3,
+  skipped: 3,
+};
+
+/** The derived status of each rank. */
+export const RANK_STATUS: readonly DerivedStatus[] = ["failed", "in_progress", "pending", "done"];
+
+/** SQL for the rank of the status in `column`. */
+function rank(column: string): string {
+  return `(CASE ${column} WHEN 'failed' THEN 0 WHEN 'in_progress' THEN 1 WHEN 'pending' THEN 2 ELSE 3 END)`;
+}
+
+/** Rebuilds the counters of the jobs matching `where` (a condition on job_id) from the rows. */
+export function recountSql(where: string): string {
+  return `
+  DELETE FROM stage_counts WHERE ${where};
+  INSERT INTO stage_counts (job_id, stage, status, n)
+    SELECT job_id, stage, status, count(*) FROM item_stages WHERE ${where}
+    GROUP BY job_id, stage, status;
+  DELETE FROM item_counts WHERE ${where};
+  INSERT INTO item_counts (job_id, rank, n)
+    SELECT job_id, r, count(*) FROM (
+      SELECT job_id, min(${rank("status")}) AS r FROM item_stages WHERE ${where}
+      GROUP BY job_id, item_id)
+    GROUP BY job_id, r;`;
+}
+
+const RECOUNT_ALL = recountSql("1");
+
 /** Migration N (1-based) brings a database from user_version N-1 to N. */
 const MIGRATIONS: readonly string[] = [
   `
@@ -142,6 +176,54 @@ const MIGRATIONS: readonly string[] = [
   // Results by stage and version: counting stale results reads only the other versions' entries.
   `
   CREATE INDEX results_version ON results (stage, handler_version, item_id);
+  `,
+  // Counters of stage rows by status and of items by derived status, so status pages read a
+  // few rows instead of every stage row. Triggers keep them exact on every status change, in
+  // the same transaction; inserts and pipeline changes adjust them in items.ts.
+  // An item's derived status is the lowest rank of its stages' statuses (see STATUS_RANK).
+  `
+  CREATE TABLE stage_counts (
+    job_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    status TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (job_id, stage, status)
+  ) WITHOUT ROWID;
+  CREATE TABLE item_counts (
+    job_id TEXT NOT NULL,
+    rank INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (job_id, rank)
+  ) WITHOUT ROWID;
+  ${RECOUNT_ALL}
+  CREATE TRIGGER item_stages_status_counts AFTER UPDATE OF status ON item_stages
+  WHEN old.status <> new.status
+  BEGIN
+    UPDATE stage_counts SET n = n - 1
+      WHERE job_id = old.job_id AND stage = old.stage AND status = old.status;
+    INSERT INTO stage_counts (job_id, stage, status, n) VALUES (new.job_id, new.stage, new.status, 1)
+      ON CONFLICT (job_id, stage, status) DO UPDATE SET n = n + 1;
+    INSERT INTO item_counts (job_id, rank, n)
+      SELECT new.job_id, after_rank, 1 FROM (SELECT
+        min(${rank("new.status")}, others) AS after_rank,
+        min(${rank("old.status")}, others) AS before_rank
+        FROM (SELECT coalesce(min(${rank("status")}), 3) AS others FROM item_stages
+              WHERE item_id = new.item_id AND stage <> new.stage))
+      WHERE after_rank <> before_rank
+      ON CONFLICT (job_id, rank) DO UPDATE SET n = n + 1;
+    UPDATE item_counts SET n = n - 1
+      WHERE job_id = new.job_id AND rank = (SELECT before_rank FROM (SELECT
+        min(${rank("new.status")}, others) AS after_rank,
+        min(${rank("old.status")}, others) AS before_rank
+        FROM (SELECT coalesce(min(${rank("status")}), 3) AS others FROM item_stages
+              WHERE item_id = new.item_id AND stage <> new.stage))
+        WHERE after_rank <> before_rank);
+  END;
+  DROP INDEX item_stages_open;
+  -- Failure clusters and the dashboard's cost chart read only these slices.
+  CREATE INDEX item_stages_failed ON item_stages (job_id, stage, item_id, error)
+    WHERE status = 'failed';
+  CREATE INDEX events_job_cost ON events (job_id, ts, cost_usd) WHERE cost_usd IS NOT NULL;
   `,
 ];
 

@@ -339,7 +339,9 @@ export function normalizeUrl(url: string): string {
     parsed.search = params.length ? new URLSearchParams(params).toString() : "";
   }
   const href = parsed.href;
-  return href.includes("%") ? href.replace(/%[0-9a-f]{2}/gi, (escape) => escape.toUpperCase()) : href;
+  return href.includes("%")
+    ? href.replace(/%[0-9a-f]{2}/gi, (escape) => escape.toUpperCase())
+    : href;
 }
 
 /** Follows a dot path ("data.items", "meta.id") into a value; undefined when any step is missing. */
