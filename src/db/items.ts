@@ -1,7 +1,7 @@
 /** Work items and their stages: discovery upserts, stage lifecycle, item listings. */
 import { type Db, sqlite, type SqliteDb } from "./mod.ts";
 import { insertEvent } from "./events.ts";
-import { type DerivedStatus, recountSql, type StageStatus, STATUS_RANK } from "./schema.ts";
+import { type DerivedStatus, recountSql, type StageStatus } from "./schema.ts";
 
 /** An item as discovery hands it over. */
 export interface NewItem {
@@ -137,10 +137,6 @@ function upsertChunk(
      SELECT job_id, stage, 'pending', :n FROM job_stages WHERE job_id = :job
      ON CONFLICT (job_id, stage, status) DO UPDATE SET n = n + excluded.n`,
   ).run({ job: jobId, n: fresh });
-  s.stmt(
-    `INSERT INTO item_counts (job_id, rank, n) VALUES (?, ?, ?)
-     ON CONFLICT (job_id, rank) DO UPDATE SET n = n + excluded.n`,
-  ).run(jobId, STATUS_RANK.pending, fresh);
   s.stmt(
     `INSERT INTO item_stages (item_id, job_id, stage, position, ready)
      SELECT w.id, w.job_id, js.stage, js.position, js.position = 0

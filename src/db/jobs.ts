@@ -1,7 +1,7 @@
 /** Job-level state and statistics: pause, wake, discovery lease, counts and timings. */
 import { type Db, sqlite, type SqliteDb } from "./mod.ts";
 import { insertEvent } from "./events.ts";
-import { type DerivedStatus, RANK_STATUS, type StageStatus } from "./schema.ts";
+import type { DerivedStatus, StageStatus } from "./schema.ts";
 
 /** A job's row in job_state (defaults when the job has none yet). */
 export interface JobState {
@@ -170,21 +170,39 @@ export interface JobStats {
 }
 
 /**
- * Items by derived status (as item_derived_status defines it) and per-stage counts, read from
- * the counters that triggers keep exact; independent of the number of items.
+ * Items by derived status (as item_derived_status defines it) and per-stage counts. Totals and
+ * done items come from counters kept by triggers; failed and in-progress items are counted
+ * from their (few) rows, so the cost does not grow with the number of items.
  */
 export function getJobStats(db: Db, jobId: string): Promise<JobStats> {
   const s = sqlite(db);
-  const items = { total: 0, pending: 0, in_progress: 0, done: 0, failed: 0 };
-  const rows = s.stmt("SELECT rank, n FROM item_counts WHERE job_id = ?").all(jobId) as {
-    rank: number;
-    n: number;
-  }[];
-  for (const r of rows) {
-    items[RANK_STATUS[r.rank]] += r.n;
-    items.total += r.n;
-  }
-  return Promise.resolve({ items, stages: stageCounts(s, jobId) });
+  const one = (sql: string) => (s.stmt(sql).get(jobId) as { n: number } | undefined)?.n ?? 0;
+  const stages = stageCounts(s, jobId);
+  // Every item has a row for every stage, so the first stage's rows count the items.
+  const first = stages[0];
+  const total = first
+    ? first.pending + first.inProgress + first.done + first.failed + first.skipped
+    : 0;
+  const done = one("SELECT n FROM done_items WHERE job_id = ?");
+  const failed = one(
+    `SELECT count(DISTINCT item_id) AS n FROM item_stages INDEXED BY item_stages_failed
+     WHERE job_id = ? AND status = 'failed'`,
+  );
+  const inProgress = one(
+    `SELECT count(DISTINCT item_id) AS n FROM item_stages s INDEXED BY item_stages_claimed
+     WHERE s.job_id = ? AND s.status = 'in_progress' AND NOT EXISTS (
+       SELECT 1 FROM item_stages f WHERE f.item_id = s.item_id AND f.status = 'failed')`,
+  );
+  return Promise.resolve({
+    items: {
+      total,
+      done,
+      failed,
+      in_progress: inProgress,
+      pending: total - done - failed - inProgress,
+    },
+    stages,
+  });
 }
 
 /** Duration percentiles of one stage's finished attempts. */

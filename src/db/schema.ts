@@ -17,23 +17,6 @@ export type StageStatus = typeof STAGE_STATUS[keyof typeof STAGE_STATUS];
 /** An item's status, derived from its stages by the item_derived_status view. */
 export type DerivedStatus = "pending" | "in_progress" | "done" | "failed";
 
-/** Rank of a stage status in an item's derived status: the item takes its stages' lowest. */
-export const STATUS_RANK: Record<StageStatus, number> = {
-  failed: 0,
-  in_progress: 1,
-  pending: 2,
-  done: 3,
-  skipped: 3,
-};
-
-/** The derived status of each rank. */
-export const RANK_STATUS: readonly DerivedStatus[] = ["failed", "in_progress", "pending", "done"];
-
-/** SQL for the rank of the status in `column`. */
-function rank(column: string): string {
-  return `(CASE ${column} WHEN 'failed' THEN 0 WHEN 'in_progress' THEN 1 WHEN 'pending' THEN 2 ELSE 3 END)`;
-}
-
 /** Rebuilds the counters of the jobs matching `where` (a condition on job_id) from the rows. */
 export function recountSql(where: string): string {
   return `
@@ -41,15 +24,13 @@ export function recountSql(where: string): string {
   INSERT INTO stage_counts (job_id, stage, status, n)
     SELECT job_id, stage, status, count(*) FROM item_stages WHERE ${where}
     GROUP BY job_id, stage, status;
-  DELETE FROM item_counts WHERE ${where};
-  INSERT INTO item_counts (job_id, rank, n)
-    SELECT job_id, r, count(*) FROM (
-      SELECT job_id, min(${rank("status")}) AS r FROM item_stages WHERE ${where}
-      GROUP BY job_id, item_id)
-    GROUP BY job_id, r;`;
+  DELETE FROM done_items WHERE ${where};
+  INSERT INTO done_items (job_id, n)
+    SELECT job_id, count(*) FROM (
+      SELECT job_id FROM item_stages WHERE ${where} GROUP BY job_id, item_id
+      HAVING sum(status NOT IN ('done', 'skipped')) = 0)
+    GROUP BY job_id;`;
 }
-
-const RECOUNT_ALL = recountSql("1");
 
 /** Migration N (1-based) brings a database from user_version N-1 to N. */
 const MIGRATIONS: readonly string[] = [
@@ -177,10 +158,9 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX results_version ON results (stage, handler_version, item_id);
   `,
-  // Counters of stage rows by status and of items by derived status, so status pages read a
-  // few rows instead of every stage row. Triggers keep them exact on every status change, in
-  // the same transaction; inserts and pipeline changes adjust them in items.ts.
-  // An item's derived status is the lowest rank of its stages' statuses (see STATUS_RANK).
+  // Counters kept exact by triggers in the same transaction as each status change, so status
+  // pages read a few rows instead of every stage row: stage rows by status, and items whose
+  // stages are all done or skipped. Inserts and pipeline changes adjust them in items.ts.
   `
   CREATE TABLE stage_counts (
     job_id TEXT NOT NULL,
@@ -189,35 +169,28 @@ const MIGRATIONS: readonly string[] = [
     n INTEGER NOT NULL,
     PRIMARY KEY (job_id, stage, status)
   ) WITHOUT ROWID;
-  CREATE TABLE item_counts (
-    job_id TEXT NOT NULL,
-    rank INTEGER NOT NULL,
-    n INTEGER NOT NULL,
-    PRIMARY KEY (job_id, rank)
+  CREATE TABLE done_items (
+    job_id TEXT PRIMARY KEY,
+    n INTEGER NOT NULL
   ) WITHOUT ROWID;
-  ${RECOUNT_ALL}
-  CREATE TRIGGER item_stages_status_counts AFTER UPDATE OF status ON item_stages
+  ${recountSql("1")}
+  CREATE TRIGGER item_stages_stage_counts AFTER UPDATE OF status ON item_stages
   WHEN old.status <> new.status
   BEGIN
     UPDATE stage_counts SET n = n - 1
       WHERE job_id = old.job_id AND stage = old.stage AND status = old.status;
     INSERT INTO stage_counts (job_id, stage, status, n) VALUES (new.job_id, new.stage, new.status, 1)
       ON CONFLICT (job_id, stage, status) DO UPDATE SET n = n + 1;
-    INSERT INTO item_counts (job_id, rank, n)
-      SELECT new.job_id, after_rank, 1 FROM (SELECT
-        min(${rank("new.status")}, others) AS after_rank,
-        min(${rank("old.status")}, others) AS before_rank
-        FROM (SELECT coalesce(min(${rank("status")}), 3) AS others FROM item_stages
-              WHERE item_id = new.item_id AND stage <> new.stage))
-      WHERE after_rank <> before_rank
-      ON CONFLICT (job_id, rank) DO UPDATE SET n = n + 1;
-    UPDATE item_counts SET n = n - 1
-      WHERE job_id = new.job_id AND rank = (SELECT before_rank FROM (SELECT
-        min(${rank("new.status")}, others) AS after_rank,
-        min(${rank("old.status")}, others) AS before_rank
-        FROM (SELECT coalesce(min(${rank("status")}), 3) AS others FROM item_stages
-              WHERE item_id = new.item_id AND stage <> new.stage))
-        WHERE after_rank <> before_rank);
+  END;
+  -- Only a change into or out of done/skipped can finish or reopen an item: claims never pay.
+  CREATE TRIGGER item_stages_done_items AFTER UPDATE OF status ON item_stages
+  WHEN (old.status IN ('done', 'skipped')) <> (new.status IN ('done', 'skipped'))
+  BEGIN
+    INSERT INTO done_items (job_id, n)
+      SELECT new.job_id, CASE WHEN new.status IN ('done', 'skipped') THEN 1 ELSE -1 END
+      WHERE NOT EXISTS (SELECT 1 FROM item_stages WHERE item_id = new.item_id
+        AND stage <> new.stage AND status NOT IN ('done', 'skipped'))
+      ON CONFLICT (job_id) DO UPDATE SET n = n + excluded.n;
   END;
   DROP INDEX item_stages_open;
   -- Failure clusters and the dashboard's cost chart read only these slices.
