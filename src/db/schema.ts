@@ -22,8 +22,10 @@ export function recountSql(where: string): string {
   return `
   DELETE FROM stage_counts WHERE ${where};
   INSERT INTO stage_counts (job_id, stage, status, n)
-    SELECT job_id, stage, status, count(*) FROM item_stages WHERE ${where}
-    GROUP BY job_id, stage, status;
+    SELECT js.job_id, js.stage, st.value, (SELECT count(*) FROM item_stages i
+      WHERE i.job_id = js.job_id AND i.stage = js.stage AND i.status = st.value)
+    FROM (SELECT job_id, stage FROM job_stages WHERE ${where}) js,
+      json_each('["pending", "in_progress", "done", "failed", "skipped"]') st;
   DELETE FROM done_items WHERE ${where};
   INSERT INTO done_items (job_id, n)
     SELECT job_id, count(*) FROM (
@@ -174,13 +176,12 @@ const MIGRATIONS: readonly string[] = [
     n INTEGER NOT NULL
   ) WITHOUT ROWID;
   ${recountSql("1")}
+  -- stage_counts holds a row for every status of every stage, so one UPDATE moves a count.
   CREATE TRIGGER item_stages_stage_counts AFTER UPDATE OF status ON item_stages
   WHEN old.status <> new.status
   BEGIN
-    UPDATE stage_counts SET n = n - 1
-      WHERE job_id = old.job_id AND stage = old.stage AND status = old.status;
-    INSERT INTO stage_counts (job_id, stage, status, n) VALUES (new.job_id, new.stage, new.status, 1)
-      ON CONFLICT (job_id, stage, status) DO UPDATE SET n = n + 1;
+    UPDATE stage_counts SET n = n + CASE WHEN status = new.status THEN 1 ELSE -1 END
+      WHERE job_id = new.job_id AND stage = new.stage AND status IN (old.status, new.status);
   END;
   -- Only a change into or out of done/skipped can finish or reopen an item: claims never pay.
   CREATE TRIGGER item_stages_done_items AFTER UPDATE OF status ON item_stages
