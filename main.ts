@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   reprocess: () => import("./src/cli/reprocess.ts"),
   doctor: () => import("./src/cli/doctor.ts"),
   dashboard: () => import("./src/cli/dashboard.ts"),
+  migrate: () => import("./src/cli/migrate.ts"),
 };
 
 async function main(argv: string[]): Promise<number> {

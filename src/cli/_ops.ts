@@ -1,6 +1,6 @@
 /** What the operations commands share: the one job they act on, its stages, the store. */
 import type { Config, JobConfig } from "../config/types.ts";
-import type { Db } from "../db/mod.ts";
+import { type Db, storeExists } from "../db/mod.ts";
 import { parseDuration } from "../config/units.ts";
 import { UsageError } from "../util/errors.ts";
 import { openStore, selectJobs } from "./_runtime.ts";
@@ -39,7 +39,7 @@ export function parseDurationFlag(flag: string, value: string): number {
  * for writing so that an older schema is migrated, as every other command does.
  */
 export async function openForReading(path: string): Promise<Db> {
-  const exists = await Deno.stat(path).then(() => true, () => false);
+  const exists = await storeExists(path);
   return await openStore(exists ? path : ":memory:");
 }
 

@@ -37,6 +37,7 @@ Commands:
   reprocess  reset a stage (or stale results) and every later stage; --dry-run estimates cost
   doctor     check the database, jobs, config and disk; --fix applies the safe fixes
   dashboard  serve a web dashboard with pause, wake and retry buttons (127.0.0.1:8377)
+  migrate    copy the store into another, e.g. PostgreSQL: --to URL [--force]
 
 Common options: --config FILE (default ./jobs.yaml or $JOBS_CONFIG), --db PATH,
                 --json, --log-format text|json`;

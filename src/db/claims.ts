@@ -1,6 +1,7 @@
 /** Claims and their outcomes: claimBatch, markDone, markSkipped, markFailed. */
 import { type Db, sqlite, type SqliteDb } from "./mod.ts";
 import { insertEvent } from "./events.ts";
+import * as pg from "./pg/claims.ts";
 
 /** A claimed (item, stage), with what its handler needs. */
 export interface Claim {
@@ -30,6 +31,7 @@ export interface ClaimOptions {
  * previous stage done or skipped, job not paused. Sets in_progress, run id, lease, attempts + 1.
  */
 export function claimBatch(db: Db, options: ClaimOptions): Promise<Claim[]> {
+  if (db.engine === "postgres") return pg.claimBatch(db, options);
   const s = sqlite(db);
   const now = (options.now ?? Date.now)();
   return Promise.resolve(s.tx(() => {
@@ -113,6 +115,7 @@ export function markDone(
   db: Db,
   options: { jobId: string; runId: string; items: readonly DoneMark[]; now?: () => number },
 ): Promise<number> {
+  if (db.engine === "postgres") return pg.markDone(db, options);
   const s = sqlite(db);
   const now = (options.now ?? Date.now)();
   return Promise.resolve(s.tx(() => {
@@ -151,6 +154,7 @@ export function markSkipped(
   db: Db,
   options: { jobId: string; runId: string; items: readonly SkipMark[]; now?: () => number },
 ): Promise<number> {
+  if (db.engine === "postgres") return pg.markSkipped(db, options);
   const s = sqlite(db);
   const now = (options.now ?? Date.now)();
   return Promise.resolve(s.tx(() => {
@@ -238,6 +242,7 @@ export function markFailed(
   db: Db,
   options: MarkFailedOptions,
 ): Promise<{ outcomes: FailOutcome[]; consecutiveFailures: number }> {
+  if (db.engine === "postgres") return pg.markFailed(db, options);
   const s = sqlite(db);
   const now = (options.now ?? Date.now)();
   const random = options.random ?? Math.random;

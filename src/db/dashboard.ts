@@ -4,6 +4,7 @@
  */
 import { type Db, sqlite } from "./mod.ts";
 import type { StageTiming } from "./jobs.ts";
+import * as pg from "./pg/dashboard.ts";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -22,6 +23,7 @@ export function hourlyRuns(
   db: Db,
   options: { jobId: string; sinceTs: number },
 ): Promise<StageHourRuns[]> {
+  if (db.engine === "postgres") return pg.hourlyRuns(db, options);
   const s = sqlite(db);
   const out: StageHourRuns[] = [];
   // One range of the (job, stage, finished_at) index per stage: no table row is read.
@@ -41,6 +43,7 @@ export function recentStageTimings(
   db: Db,
   options: { jobId: string; runs: number },
 ): Promise<StageTiming[]> {
+  if (db.engine === "postgres") return pg.recentStageTimings(db, options);
   const s = sqlite(db);
   return Promise.resolve(
     jobStages(db, options.jobId).map((stage) => {
@@ -73,6 +76,7 @@ export function costPerDay(
   db: Db,
   options: { jobId: string; sinceTs: number; untilTs: number },
 ): Promise<DayCost[]> {
+  if (db.engine === "postgres") return pg.costPerDay(db, options);
   const rows = sqlite(db).stmt(
     `SELECT ts / ${DAY_MS} AS day, sum(cost_usd) AS usd FROM events INDEXED BY events_job_cost
      WHERE cost_usd IS NOT NULL AND ts >= ? AND ts < ? AND job_id = ?

@@ -1,5 +1,6 @@
 /** The audit log: events, and costs as events with cost_usd. */
 import { type Db, sqlite, type SqliteDb } from "./mod.ts";
+import * as pg from "./pg/events.ts";
 
 /** One event as stored. */
 export interface EventRow {
@@ -46,6 +47,7 @@ export function insertEvent(s: SqliteDb, event: NewEvent): number {
 
 /** Records an event; returns its id. */
 export function logEvent(db: Db, event: NewEvent): Promise<number> {
+  if (db.engine === "postgres") return pg.logEvent(db, event);
   return Promise.resolve(insertEvent(sqlite(db), event));
 }
 
@@ -88,6 +90,7 @@ export interface EventFilter {
 
 /** Events matching `filter`, newest first. */
 export function getEvents(db: Db, filter: EventFilter = {}): Promise<EventRow[]> {
+  if (db.engine === "postgres") return pg.getEvents(db, filter);
   const rows = sqlite(db).stmt(
     `SELECT id, ts, job_id, item_id, stage, kind, message, data, cost_usd FROM events
      WHERE (:job IS NULL OR job_id = :job) AND (:item IS NULL OR item_id = :item)
@@ -109,6 +112,7 @@ export function getEventsAfter(
   db: Db,
   filter: Omit<EventFilter, "sinceTs"> & { afterId: number },
 ): Promise<EventRow[]> {
+  if (db.engine === "postgres") return pg.getEventsAfter(db, filter);
   const rows = sqlite(db).stmt(
     `SELECT id, ts, job_id, item_id, stage, kind, message, data, cost_usd FROM events
      WHERE id > :after AND (:job IS NULL OR job_id = :job) AND (:item IS NULL OR item_id = :item)
@@ -145,6 +149,7 @@ export function getDailyCost(
   db: Db,
   options: { jobId?: string; day?: number } = {},
 ): Promise<number> {
+  if (db.engine === "postgres") return pg.getDailyCost(db, options);
   const start = Math.floor((options.day ?? Date.now()) / DAY_MS) * DAY_MS;
   const row = sqlite(db).stmt(
     `SELECT coalesce(sum(cost_usd), 0) AS usd FROM events
@@ -168,6 +173,7 @@ export function getCostsByDay(
   db: Db,
   options: { jobId?: string; days: number; now?: number },
 ): Promise<CostRow[]> {
+  if (db.engine === "postgres") return pg.getCostsByDay(db, options);
   const now = options.now ?? Date.now();
   const since = Math.floor(now / DAY_MS) * DAY_MS - (options.days - 1) * DAY_MS;
   const rows = sqlite(db).stmt(
@@ -202,6 +208,7 @@ export function getCostPerItem(
   db: Db,
   options: { jobId: string },
 ): Promise<StageCostPerItem[]> {
+  if (db.engine === "postgres") return pg.getCostPerItem(db, options);
   const rows = sqlite(db).stmt(
     `SELECT stage, count(DISTINCT item_id) AS items, sum(cost_usd) AS usd FROM events
      WHERE job_id = ? AND cost_usd IS NOT NULL AND stage IS NOT NULL AND item_id IS NOT NULL

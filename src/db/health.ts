@@ -1,7 +1,9 @@
 /** What `jobs doctor` and the dashboard ask of the store: integrity, WAL, leases, failures. */
 import { type Db, sqlite } from "./mod.ts";
 import { syncStages } from "./items.ts";
+import { getItemKeys } from "./item_detail.ts";
 import { hostName, isProcessAlive } from "../util/process.ts";
+import * as pg from "./pg/health.ts";
 
 /** Failed stages of a job that share one error once its variable parts are normalised. */
 export interface FailureCluster {
@@ -80,13 +82,36 @@ interface ClusterDraft {
  * Failed stages of a job grouped by normalised error, largest clusters first (ties by stage
  * position, then pattern), each with a few example item keys.
  */
-export function failureClusters(
+export async function failureClusters(
   db: Db,
   options: FailureClusterOptions,
 ): Promise<FailureCluster[]> {
-  const s = sqlite(db);
   // One pass over the failed rows in item order; each distinct error is normalised once.
-  const rows = s.stmt(
+  const rows = db.engine === "postgres"
+    ? await pg.failedRows(db, options)
+    : failedRowsSqlite(db, options);
+  const drafts = clusterRows(rows, options.examples ?? 3);
+  const top = drafts
+    .sort((a, b) =>
+      b.count - a.count || a.position - b.position || a.pattern.localeCompare(b.pattern)
+    )
+    .slice(0, options.limit ?? 10);
+  const keys = await getItemKeys(db, { itemIds: top.flatMap((c) => c.exampleIds) });
+  return top.map((c) => ({
+    stage: c.stage,
+    pattern: c.pattern,
+    match: literalOf(c.pattern),
+    count: c.count,
+    exampleKeys: c.exampleIds.map((id) => keys.get(id)!),
+  }));
+}
+
+/** Failed stage rows of a job in stage and item order (SQLite). */
+function failedRowsSqlite(
+  db: Db,
+  options: FailureClusterOptions,
+): { stage: string; position: number; item_id: number; error: string }[] {
+  return sqlite(db).stmt(
     `SELECT stage, position, item_id, coalesce(error, '') AS error
      FROM item_stages INDEXED BY item_stages_failed
      WHERE job_id = :job AND status = 'failed' AND stage IN (
@@ -98,24 +123,6 @@ export function failureClusters(
     item_id: number;
     error: string;
   }[];
-  const drafts = clusterRows(rows, options.examples ?? 3);
-  const top = drafts
-    .sort((a, b) =>
-      b.count - a.count || a.position - b.position || a.pattern.localeCompare(b.pattern)
-    )
-    .slice(0, options.limit ?? 10);
-  const keys = new Map(
-    (s.stmt("SELECT id, key FROM work_items WHERE id IN (SELECT value FROM json_each(?))")
-      .all(JSON.stringify(top.flatMap((c) => c.exampleIds))) as { id: number; key: string }[])
-      .map((r) => [r.id, r.key]),
-  );
-  return Promise.resolve(top.map((c) => ({
-    stage: c.stage,
-    pattern: c.pattern,
-    match: literalOf(c.pattern),
-    count: c.count,
-    exampleKeys: c.exampleIds.map((id) => keys.get(id)!),
-  })));
 }
 
 /** Groups failed rows (in item order) by stage and pattern, keeping the first example ids. */
@@ -140,6 +147,7 @@ function clusterRows(
 
 /** Problems PRAGMA quick_check reports; empty when the database is sound. */
 export function integrityProblems(db: Db, options: { max?: number } = {}): Promise<string[]> {
+  if (db.engine === "postgres") return pg.integrityProblems(db, options);
   try {
     const rows = sqlite(db).conn.prepare(`PRAGMA quick_check(${options.max ?? 20})`).all() as {
       quick_check: string;
@@ -154,6 +162,7 @@ export function integrityProblems(db: Db, options: { max?: number } = {}): Promi
 
 /** Size in bytes of the database's write-ahead log; 0 when there is none. */
 export function walSize(db: Db): Promise<number> {
+  if (db.engine === "postgres") return pg.walSize(db);
   try {
     return Promise.resolve(Deno.statSync(`${sqlite(db).location}-wal`).size);
   } catch (err) {
@@ -164,6 +173,7 @@ export function walSize(db: Db): Promise<number> {
 
 /** Copies the write-ahead log into the database and truncates it; `busy` when a reader held it. */
 export function checkpointWal(db: Db): Promise<{ busy: boolean; walBytes: number }> {
+  if (db.engine === "postgres") return pg.checkpointWal(db);
   const row = sqlite(db).conn.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get() as {
     busy: number;
   };
@@ -190,6 +200,7 @@ export interface LeaseProblem {
  * dead process is recognised on this host only); changes nothing.
  */
 export function leaseProblems(db: Db, options: LeaseProblemOptions = {}): Promise<LeaseProblem[]> {
+  if (db.engine === "postgres") return pg.leaseProblems(db, options);
   const s = sqlite(db);
   const now = (options.now ?? Date.now)();
   const host = hostName();
@@ -225,6 +236,7 @@ export function stuckBehindFailures(
   db: Db,
   options: { jobId: string },
 ): Promise<{ stage: string; items: number }[]> {
+  if (db.engine === "postgres") return pg.stuckBehindFailures(db, options);
   const rows = sqlite(db).stmt(
     `SELECT f.stage, count(*) AS n FROM item_stages f INDEXED BY item_stages_counts
      WHERE f.job_id = ?1 AND f.status = 'failed'
@@ -251,6 +263,7 @@ export function stageRowGaps(
   db: Db,
   options: { jobId: string; stages: readonly string[] },
 ): Promise<StageRowGaps> {
+  if (db.engine === "postgres") return pg.stageRowGaps(db, options);
   const s = sqlite(db);
   const known = (s.stmt("SELECT stage FROM job_stages WHERE job_id = ? ORDER BY position")
     .all(options.jobId) as { stage: string }[]).map((r) => r.stage);
@@ -279,6 +292,7 @@ export async function addMissingStageRows(
   db: Db,
   options: { jobId: string; stages: readonly string[] },
 ): Promise<number | null> {
+  if (db.engine === "postgres") return pg.addMissingStageRows(db, options);
   const gaps = await stageRowGaps(db, options);
   if (gaps.removedStages.length) return null;
   const s = sqlite(db);

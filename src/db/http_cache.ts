@@ -1,5 +1,6 @@
 /** Validators of conditional discovery requests (ETag / Last-Modified) per URL. */
 import { type Db, sqlite } from "./mod.ts";
+import * as pg from "./pg/http_cache.ts";
 
 /** What a server said about a URL last time. */
 export interface HttpCacheEntry {
@@ -11,6 +12,7 @@ export interface HttpCacheEntry {
 
 /** The stored validators of `url`, if any. */
 export function getHttpCache(db: Db, url: string): Promise<HttpCacheEntry | undefined> {
+  if (db.engine === "postgres") return pg.getHttpCache(db, url);
   const row = sqlite(db).stmt(
     "SELECT url, etag, last_modified, checked_at FROM http_cache WHERE url = ?",
   ).get(url) as
@@ -27,6 +29,7 @@ export function getHttpCache(db: Db, url: string): Promise<HttpCacheEntry | unde
 
 /** Stores (replaces) the validators of a URL. */
 export function putHttpCache(db: Db, entry: HttpCacheEntry): Promise<void> {
+  if (db.engine === "postgres") return pg.putHttpCache(db, entry);
   sqlite(db).stmt(
     `INSERT INTO http_cache (url, etag, last_modified, checked_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (url) DO UPDATE SET etag = excluded.etag,

@@ -3,6 +3,7 @@ import { type Db, sqlite } from "./mod.ts";
 import { type EventRow, getEvents } from "./events.ts";
 import { getResults, type ResultRow } from "./results.ts";
 import type { DerivedStatus, StageStatus } from "./schema.ts";
+import * as pg from "./pg/item_detail.ts";
 
 /** Events shown with an item, newest first. */
 const ITEM_EVENTS = 100;
@@ -49,6 +50,7 @@ export function findItem(
   db: Db,
   options: { jobId: string; key: string },
 ): Promise<ItemRef | undefined> {
+  if (db.engine === "postgres") return pg.findItem(db, options);
   const row = sqlite(db).stmt("SELECT id, key FROM work_items WHERE job_id = ? AND key = ?")
     .get(options.jobId, options.key) as ItemRef | undefined;
   return Promise.resolve(row ? { id: row.id, key: row.key } : undefined);
@@ -59,6 +61,7 @@ export function findItemByUrl(
   db: Db,
   options: { jobId: string; url: string },
 ): Promise<ItemRef | undefined> {
+  if (db.engine === "postgres") return pg.findItemByUrl(db, options);
   const row = sqlite(db).stmt(
     `SELECT id, key FROM work_items WHERE job_id = ? AND json_extract(data, '$.url') = ?
      ORDER BY id LIMIT 1`,
@@ -71,6 +74,7 @@ export function getItemKeys(
   db: Db,
   options: { itemIds: readonly number[] },
 ): Promise<Map<number, string>> {
+  if (db.engine === "postgres") return pg.getItemKeys(db, options);
   const rows = sqlite(db).stmt(
     "SELECT id, key FROM work_items WHERE id IN (SELECT value FROM json_each(?))",
   ).all(JSON.stringify([...new Set(options.itemIds)])) as { id: number; key: string }[];
@@ -82,6 +86,7 @@ export async function getItemDetail(
   db: Db,
   options: { jobId: string; key: string },
 ): Promise<ItemDetail | undefined> {
+  if (db.engine === "postgres") return pg.getItemDetail(db, options);
   const s = sqlite(db);
   const item = s.stmt(
     `SELECT w.id, w.data, w.discovered_at, w.updated_at, v.derived_status

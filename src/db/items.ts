@@ -2,6 +2,7 @@
 import { type Db, sqlite, type SqliteDb } from "./mod.ts";
 import { insertEvent } from "./events.ts";
 import { type DerivedStatus, recountSql, type StageStatus } from "./schema.ts";
+import * as pg from "./pg/items.ts";
 
 /** An item as discovery hands it over. */
 export interface NewItem {
@@ -36,6 +37,7 @@ export function syncStages(
   db: Db,
   options: { jobId: string; stages: readonly string[] },
 ): Promise<{ added: string[]; removed: string[] }> {
+  if (db.engine === "postgres") return pg.syncStages(db, options);
   const s = sqlite(db);
   return Promise.resolve(s.tx(() => syncStagesTx(s, options.jobId, options.stages)));
 }
@@ -93,6 +95,7 @@ function recountJob(s: SqliteDb, jobId: string): void {
  * without touching their stages. Idempotent: the same items again change nothing.
  */
 export function upsertItems(db: Db, options: UpsertItemsOptions): Promise<UpsertCounts> {
+  if (db.engine === "postgres") return pg.upsertItems(db, options);
   const s = sqlite(db);
   const now = (options.now ?? Date.now)();
   const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
@@ -194,6 +197,7 @@ const ITEM_FILTERS = {
 
 /** Items of a job with their derived status and stages, filtered by status, stage and error. */
 export function listItems(db: Db, options: ListItemsOptions): Promise<ItemListing[]> {
+  if (db.engine === "postgres") return pg.listItems(db, options);
   const s = sqlite(db);
   // "+" keeps the planner off the (job_id, key) index, which would sort every item of the job.
   const where = ["+v.job_id = :job"];
@@ -241,6 +245,7 @@ export function findKnownKeys(
   db: Db,
   options: { jobId: string; keys: readonly string[] },
 ): Promise<Set<string>> {
+  if (db.engine === "postgres") return pg.findKnownKeys(db, options);
   const rows = sqlite(db).stmt(
     `SELECT key FROM work_items WHERE job_id = ? AND key IN (SELECT value FROM json_each(?))`,
   ).all(options.jobId, JSON.stringify(options.keys)) as { key: string }[];
@@ -273,6 +278,7 @@ const RETRY_FILTERS = {
  * previous stage is done or skipped. Logs one event for the whole batch; returns how many.
  */
 export function retryFailed(db: Db, options: RetryFailedOptions): Promise<number> {
+  if (db.engine === "postgres") return pg.retryFailed(db, options);
   const s = sqlite(db);
   const where = ["job_id = :job", "status = 'failed'"];
   const params: Record<string, string> = { job: options.jobId };

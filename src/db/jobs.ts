@@ -2,6 +2,7 @@
 import { type Db, sqlite, type SqliteDb } from "./mod.ts";
 import { insertEvent } from "./events.ts";
 import type { DerivedStatus, StageStatus } from "./schema.ts";
+import * as pg from "./pg/jobs.ts";
 
 /** A job's row in job_state (defaults when the job has none yet). */
 export interface JobState {
@@ -17,6 +18,7 @@ export interface JobState {
 
 /** The state of `jobId`. */
 export function getJobState(db: Db, jobId: string): Promise<JobState> {
+  if (db.engine === "postgres") return pg.getJobState(db, jobId);
   const r = sqlite(db).stmt(
     `SELECT paused, pause_reason, paused_at, wake_requested_at, last_discovery_at, last_run_at,
        consecutive_failures FROM job_state WHERE job_id = ?`,
@@ -38,6 +40,7 @@ export function setJobPaused(
   db: Db,
   options: { jobId: string; paused: boolean; reason?: string; now?: () => number },
 ): Promise<void> {
+  if (db.engine === "postgres") return pg.setJobPaused(db, options);
   const s = sqlite(db);
   const now = (options.now ?? Date.now)();
   s.tx(() => {
@@ -73,6 +76,7 @@ export function unpauseJob(db: Db, jobId: string, reason?: string): Promise<void
 
 /** Asks the next run (or a running --watch) to discover now, whatever `every` says. */
 export function wakeJob(db: Db, jobId: string, now = Date.now()): Promise<void> {
+  if (db.engine === "postgres") return pg.wakeJob(db, jobId, now);
   const s = sqlite(db);
   s.tx(() => {
     s.stmt(
@@ -92,6 +96,7 @@ export function acquireDiscoveryLease(
   db: Db,
   options: { jobId: string; owner: string; leaseMs: number; now?: () => number },
 ): Promise<boolean> {
+  if (db.engine === "postgres") return pg.acquireDiscoveryLease(db, options);
   const now = (options.now ?? Date.now)();
   const row = sqlite(db).stmt(
     `INSERT INTO job_state (job_id, discovery_owner, discovery_lease_until) VALUES (:job, :owner, :until)
@@ -108,6 +113,7 @@ export function finishDiscovery(
   db: Db,
   options: { jobId: string; owner: string; succeeded: boolean; now?: () => number },
 ): Promise<void> {
+  if (db.engine === "postgres") return pg.finishDiscovery(db, options);
   const now = (options.now ?? Date.now)();
   sqlite(db).stmt(
     `UPDATE job_state SET discovery_owner = NULL, discovery_lease_until = NULL,
@@ -131,6 +137,7 @@ export interface StageCounts {
 
 /** Per-stage counts by status, in pipeline order. */
 export function stageStats(db: Db, jobId: string): Promise<StageCounts[]> {
+  if (db.engine === "postgres") return pg.stageStats(db, jobId);
   return Promise.resolve(stageCounts(sqlite(db), jobId));
 }
 
@@ -175,6 +182,7 @@ export interface JobStats {
  * from their (few) rows, so the cost does not grow with the number of items.
  */
 export function getJobStats(db: Db, jobId: string): Promise<JobStats> {
+  if (db.engine === "postgres") return pg.getJobStats(db, jobId);
   const s = sqlite(db);
   const one = (sql: string) => (s.stmt(sql).get(jobId) as { n: number } | undefined)?.n ?? 0;
   const stages = stageCounts(s, jobId);
@@ -218,6 +226,7 @@ export function stageTimingStats(
   db: Db,
   options: { jobId: string; sinceTs: number },
 ): Promise<StageTiming[]> {
+  if (db.engine === "postgres") return pg.stageTimingStats(db, options);
   const s = sqlite(db);
   const stages = s.stmt("SELECT stage FROM job_stages WHERE job_id = ? ORDER BY position")
     .all(options.jobId) as { stage: string }[];
@@ -245,6 +254,7 @@ function percentile(sorted: number[], p: number): number | null {
 
 /** Records that a run of the job started now (for `jobs run --due` and `jobs status`). */
 export function markJobRun(db: Db, options: { jobId: string; now: number }): Promise<void> {
+  if (db.engine === "postgres") return pg.markJobRun(db, options);
   sqlite(db).stmt(
     `INSERT INTO job_state (job_id, last_run_at) VALUES (?, ?)
      ON CONFLICT (job_id) DO UPDATE SET last_run_at = excluded.last_run_at`,
@@ -260,6 +270,7 @@ export function throughput(
   db: Db,
   options: { jobId: string; sinceTs: number },
 ): Promise<Record<string, number>> {
+  if (db.engine === "postgres") return pg.throughput(db, options);
   const rows = sqlite(db).stmt(
     `SELECT stage, count(*) AS n FROM item_stages INDEXED BY item_stages_finished
      WHERE job_id = :job AND stage IN (SELECT stage FROM job_stages WHERE job_id = :job)

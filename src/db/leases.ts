@@ -2,6 +2,7 @@
 import { type Db, sqlite, type SqliteDb } from "./mod.ts";
 import { insertEvent } from "./events.ts";
 import { hostName, isProcessAlive, processStartTime } from "../util/process.ts";
+import * as pg from "./pg/leases.ts";
 
 /** Options of registerRun(). */
 export interface RegisterRunOptions {
@@ -15,6 +16,7 @@ export interface RegisterRunOptions {
 
 /** Records the process behind `runId` so its claims can be traced to a host and pid. */
 export function registerRun(db: Db, options: RegisterRunOptions): Promise<void> {
+  if (db.engine === "postgres") return pg.registerRun(db, options);
   const pid = options.pid ?? Deno.pid;
   sqlite(db).stmt(
     `INSERT INTO runs (run_id, host, pid, pid_start, started_at) VALUES (?, ?, ?, ?, ?)
@@ -34,6 +36,7 @@ export function renewLeases(
   db: Db,
   options: { runId: string; leaseMs: number; now?: () => number },
 ): Promise<number> {
+  if (db.engine === "postgres") return pg.renewLeases(db, options);
   const s = sqlite(db);
   const now = (options.now ?? Date.now)();
   const info = s.stmt(
@@ -50,6 +53,7 @@ export function releaseClaims(
   db: Db,
   options: { runId: string; items?: readonly { itemId: number; stage: string }[] },
 ): Promise<number> {
+  if (db.engine === "postgres") return pg.releaseClaims(db, options);
   const s = sqlite(db);
   const release = (itemId: number | null, stage: string | null) =>
     Number(
@@ -91,6 +95,7 @@ export function reconcileExpiredLeases(
   db: Db,
   options: ReconcileOptions = {},
 ): Promise<ReconcileCounts> {
+  if (db.engine === "postgres") return pg.reconcileExpiredLeases(db, options);
   const s = sqlite(db);
   const now = (options.now ?? Date.now)();
   const host = options.host ?? hostName();
@@ -148,4 +153,49 @@ function releaseWhere(
     });
   }
   return rows.length;
+}
+
+/** The claims of one run at one stage of a job. */
+export interface HeldClaims {
+  stage: string;
+  runId: string;
+  /** Where the run was registered; null for a run that never registered. */
+  host: string | null;
+  pid: number | null;
+  claims: number;
+  /** When the longest-held of them was claimed. */
+  oldestStartedAt: number | null;
+}
+
+/**
+ * Who holds the job's claims whose lease has not expired at `now` (expired ones are for
+ * reconcileExpiredLeases()): per stage and run, longest-held first.
+ */
+export function heldClaims(
+  db: Db,
+  options: { jobId: string; now?: () => number },
+): Promise<HeldClaims[]> {
+  if (db.engine === "postgres") return pg.heldClaims(db, options);
+  const rows = sqlite(db).stmt(
+    `SELECT st.stage, st.claimed_by AS run_id, r.host, r.pid, count(*) AS claims,
+       min(st.started_at) AS oldest
+     FROM item_stages st LEFT JOIN runs r ON r.run_id = st.claimed_by
+     WHERE st.job_id = ? AND st.status = 'in_progress' AND st.lease_until >= ?
+     GROUP BY st.stage, st.claimed_by ORDER BY oldest, st.stage`,
+  ).all(options.jobId, (options.now ?? Date.now)()) as {
+    stage: string;
+    run_id: string;
+    host: string | null;
+    pid: number | null;
+    claims: number;
+    oldest: number | null;
+  }[];
+  return Promise.resolve(rows.map((r) => ({
+    stage: r.stage,
+    runId: r.run_id,
+    host: r.host,
+    pid: r.pid,
+    claims: r.claims,
+    oldestStartedAt: r.oldest,
+  })));
 }

@@ -1,7 +1,9 @@
 /** The store's entry point: the one place a database connection is opened. */
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { StoreError } from "../util/errors.ts";
-import { migrate } from "./schema.ts";
+import { migrate, SCHEMA_VERSION } from "./schema.ts";
+import { isPgUrl, openPg, type PgDb } from "./pg/mod.ts";
+import { PG_SCHEMA_VERSION } from "./pg/schema.ts";
 
 /** Options of openDb(). */
 export interface OpenDbOptions {
@@ -11,22 +13,21 @@ export interface OpenDbOptions {
   readOnly?: boolean;
 }
 
-/** An open store. Callers outside src/db/ only pass it around and close it. */
-export interface Db {
-  readonly engine: "sqlite";
-  /** Where the database lives, for messages. */
-  readonly location: string;
-  close(): Promise<void>;
-}
+/**
+ * An open store: a SQLite file or a PostgreSQL database. Callers outside src/db/ only pass it
+ * around, name it by `location` and close it.
+ */
+export type Db = SqliteDb | PgDb;
 
 /** Values a statement accepts as parameters. */
 export type Param = SQLInputValue;
 
 /** The SQLite connection behind a Db; used only by modules in src/db/. */
-export class SqliteDb implements Db {
+export class SqliteDb {
   readonly engine = "sqlite";
   readonly #statements = new Map<string, StatementSync>();
 
+  /** `location`: where the database lives, for messages. */
   constructor(readonly conn: DatabaseSync, readonly location: string) {}
 
   /** The statement for `sql`, prepared once per connection. */
@@ -58,8 +59,12 @@ export class SqliteDb implements Db {
   }
 }
 
-/** Opens (creating and migrating when needed) the SQLite database at `path`. */
+/**
+ * Opens (creating and migrating when needed) the store at `path`: a SQLite file, or the
+ * PostgreSQL database of a postgres:// or postgresql:// URL.
+ */
 export function openDb(path: string, options: OpenDbOptions = {}): Promise<Db> {
+  if (isPgUrl(path)) return openPg(path, options);
   // The Promise constructor turns a thrown StoreError into a rejection.
   return new Promise((resolve) => resolve(openSqlite(path, options)));
 }
@@ -92,6 +97,25 @@ function openSqlite(path: string, options: OpenDbOptions): SqliteDb {
       });
   }
   return new SqliteDb(conn, path);
+}
+
+/** The file that holds the store at `path` on this machine, or null when a server holds it. */
+export function storeFile(path: string): string | null {
+  return isPgUrl(path) ? null : path;
+}
+
+/**
+ * Whether the store at `path` exists: its file, for SQLite. A PostgreSQL database always does
+ * (its tables are made when it is first opened for writing).
+ */
+export async function storeExists(path: string): Promise<boolean> {
+  const file = storeFile(path);
+  return file === null || await Deno.stat(file).then(() => true, () => false);
+}
+
+/** The schema version this program writes to the store at `path`. */
+export function expectedSchemaVersion(path: string): number {
+  return isPgUrl(path) ? PG_SCHEMA_VERSION : SCHEMA_VERSION;
 }
 
 /** The SQLite connection of `db`; for src/db/ modules only. */

@@ -1,6 +1,7 @@
 /** Stage results, handler versions, staleness and reprocessing. */
 import { type Db, sqlite, type SqliteDb } from "./mod.ts";
 import { insertEvent } from "./events.ts";
+import * as pg from "./pg/results.ts";
 
 /** A stored result. */
 export interface ResultRow {
@@ -22,6 +23,7 @@ export function storeResult(
     now?: number;
   },
 ): Promise<void> {
+  if (db.engine === "postgres") return pg.storeResult(db, row);
   sqlite(db).stmt(
     `INSERT INTO results (item_id, stage, handler_version, result, created_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (item_id, stage) DO UPDATE SET handler_version = excluded.handler_version,
@@ -38,6 +40,7 @@ export function storeResult(
 
 /** The result of one item's stage, if any. */
 export function getResult(db: Db, itemId: number, stage: string): Promise<ResultRow | undefined> {
+  if (db.engine === "postgres") return pg.getResult(db, itemId, stage);
   const row = sqlite(db).stmt(
     "SELECT item_id, stage, handler_version, result, created_at FROM results WHERE item_id = ? AND stage = ?",
   ).get(itemId, stage) as Record<string, unknown> | undefined;
@@ -46,6 +49,7 @@ export function getResult(db: Db, itemId: number, stage: string): Promise<Result
 
 /** Every stored result of an item, in pipeline order. */
 export function getResults(db: Db, itemId: number): Promise<ResultRow[]> {
+  if (db.engine === "postgres") return pg.getResults(db, itemId);
   const rows = sqlite(db).stmt(
     `SELECT r.item_id, r.stage, r.handler_version, r.result, r.created_at
      FROM results r LEFT JOIN item_stages s ON s.item_id = r.item_id AND s.stage = r.stage
@@ -69,6 +73,7 @@ export function setHandlerVersion(
   db: Db,
   options: { jobId: string; stage: string; version: string | null },
 ): Promise<void> {
+  if (db.engine === "postgres") return pg.setHandlerVersion(db, options);
   sqlite(db).stmt("UPDATE job_stages SET handler_version = ? WHERE job_id = ? AND stage = ?")
     .run(options.version, options.jobId, options.stage);
   return Promise.resolve();
@@ -79,6 +84,7 @@ export function getHandlerVersion(
   db: Db,
   options: { jobId: string; stage: string },
 ): Promise<string | null> {
+  if (db.engine === "postgres") return pg.getHandlerVersion(db, options);
   const row = sqlite(db).stmt(
     "SELECT handler_version FROM job_stages WHERE job_id = ? AND stage = ?",
   ).get(options.jobId, options.stage) as { handler_version: string | null } | undefined;
@@ -95,6 +101,7 @@ const STALE_WHERE = `r.item_id IN (SELECT id FROM work_items WHERE job_id = :job
 
 /** Number of stale results of done stages (handler version differs from the current one). */
 export function getStaleCount(db: Db, options: { jobId: string }): Promise<Record<string, number>> {
+  if (db.engine === "postgres") return pg.getStaleCount(db, options);
   const s = sqlite(db);
   const stages = s.stmt(
     `SELECT stage, handler_version FROM job_stages
@@ -169,6 +176,7 @@ export interface ReprocessOptions {
  * pending state. Returns how many items were (or, with dryRun, would be) reset.
  */
 export function reprocessStale(db: Db, options: ReprocessOptions): Promise<number> {
+  if (db.engine === "postgres") return pg.reprocessStale(db, options);
   const s = sqlite(db);
   const targets = s.stmt(
     `SELECT r.item_id, min(js.position) AS position FROM results r, job_stages js
@@ -186,6 +194,7 @@ export function reprocessStage(
   db: Db,
   options: ReprocessOptions & { stage: string },
 ): Promise<number> {
+  if (db.engine === "postgres") return pg.reprocessStage(db, options);
   const s = sqlite(db);
   const targets = s.stmt(
     `SELECT st.item_id, st.position FROM item_stages st
@@ -236,6 +245,7 @@ export function getDoneResults(
   db: Db,
   options: { jobId: string; stage: string; limit?: number },
 ): Promise<DoneResult[]> {
+  if (db.engine === "postgres") return pg.getDoneResults(db, options);
   const rows = sqlite(db).stmt(
     `SELECT w.key, w.data, r.result, st.finished_at FROM item_stages st
      JOIN work_items w ON w.id = st.item_id

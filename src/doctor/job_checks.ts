@@ -7,6 +7,7 @@ import { getStaleCount } from "../db/results.ts";
 import { getDailyCost } from "../db/events.ts";
 import { DOCTOR_FIX, type Finding, formatSpan, isoTime, plural, shellQuote } from "./finding.ts";
 import { discoveryFinding } from "./discovery_check.ts";
+import { heldClaimFindings } from "./held_claims.ts";
 
 /** Failure clusters reported per job. */
 const TOP_CLUSTERS = 5;
@@ -24,6 +25,7 @@ export async function jobFindings(
     ...pausedFindings(job, state.paused, state.pauseReason, state.pausedAt),
     ...await clusterFindings(db, job.id),
     ...await stuckFindings(db, job.id),
+    ...await heldClaimFindings(db, job, { now }),
     ...await staleFindings(db, job.id),
     ...await budgetFindings(db, job, now),
     ...discoveryFinding(job, { lastAt: state.lastDiscoveryAt, now }),

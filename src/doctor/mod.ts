@@ -1,7 +1,6 @@
 /** `jobs doctor`: health checks over the config, the store and the disk, and their safe fixes. */
-import { existsSync } from "node:fs";
 import type { Config } from "../config/types.ts";
-import type { Db } from "../db/mod.ts";
+import { type Db, storeExists, storeFile } from "../db/mod.ts";
 import { handlerFindings, loadConfigChecked } from "./config_checks.ts";
 import { DISK_LIMITS, diskFindings, type DiskLimits } from "./disk.ts";
 import { type Finding, type Fixed, type Severity, shellQuote } from "./finding.ts";
@@ -44,17 +43,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     : [loaded.finding];
   const dbPath = options.dbPath ?? config?.db;
   const report = { findings, fixed: [] as Fixed[] };
-  if (dbPath !== undefined && /^postgres(ql)?:\/\//.test(dbPath)) {
-    findings.push({
-      id: "store-unchecked",
-      severity: "info",
-      title: "The store is PostgreSQL; its checks are for SQLite only",
-      explanation: "Integrity, log size, disk space, claims and per-job checks were skipped",
-      fix: "check the server with its own tools",
-      safeFix: false,
-    });
-  } else if (dbPath !== undefined) {
-    findings.push(...await diskFindings(dbPath, options.diskLimits ?? DISK_LIMITS));
+  if (dbPath !== undefined) {
+    // A store on a database server has no file on this machine whose disk could fill.
+    if (storeFile(dbPath) !== null) {
+      findings.push(...await diskFindings(dbPath, options.diskLimits ?? DISK_LIMITS));
+    }
     const store = await storeReport(dbPath, config, options);
     findings.push(...store.findings);
     report.fixed = store.fixed;
@@ -74,7 +67,7 @@ async function storeReport(
   config: Config | undefined,
   options: DoctorOptions,
 ): Promise<DoctorReport> {
-  if (!existsSync(path)) {
+  if (!await storeExists(path)) {
     return {
       findings: [{
         id: "db-missing",

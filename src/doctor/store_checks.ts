@@ -1,7 +1,6 @@
 /** Store checks: the database opens, its schema, integrity, WAL size and abandoned claims. */
-import { type Db, openDb } from "../db/mod.ts";
+import { type Db, expectedSchemaVersion, openDb, storeFile } from "../db/mod.ts";
 import { integrityProblems, leaseProblems, walSize } from "../db/health.ts";
-import { SCHEMA_VERSION } from "../db/schema.ts";
 import { StoreError } from "../util/errors.ts";
 import {
   DOCTOR_FIX,
@@ -33,37 +32,37 @@ export async function openChecked(path: string, fix: boolean): Promise<OpenedSto
     if (!(err instanceof StoreError)) throw err;
     // migrate() names the version it found; that is how an old schema is told from a bad file.
     const version = Number(err.message.match(/has schema version (\d+)/)?.[1] ?? NaN);
-    if (version < SCHEMA_VERSION && fix) {
+    const expected = expectedSchemaVersion(path);
+    if (version < expected && fix) {
       return {
         db: await openDb(path),
         findings: [],
         fixed: [{
           id: "schema-version",
-          action: `migrated the database from schema version ${version} to ${SCHEMA_VERSION}`,
+          action: `migrated the database from schema version ${version} to ${expected}`,
         }],
       };
     }
-    return { findings: [openFinding(path, err.message, version)], fixed: [] };
+    return { findings: [openFinding(path, err.message, version, expected)], fixed: [] };
   }
 }
 
-function openFinding(path: string, message: string, version: number): Finding {
-  if (version < SCHEMA_VERSION) {
+function openFinding(path: string, message: string, version: number, expected: number): Finding {
+  if (version < expected) {
     return {
       id: "schema-version",
       severity: "warning",
-      title: `The database has schema version ${version}, this program writes ${SCHEMA_VERSION}`,
+      title: `The database has schema version ${version}, this program writes ${expected}`,
       explanation: `${message}. The next run migrates it; doctor checks nothing else until then`,
       fix: DOCTOR_FIX,
       safeFix: true,
     };
   }
-  if (version > SCHEMA_VERSION) {
+  if (version > expected) {
     return {
       id: "schema-version",
       severity: "error",
-      title:
-        `The database has schema version ${version}, newer than this program's ${SCHEMA_VERSION}`,
+      title: `The database has schema version ${version}, newer than this program's ${expected}`,
       explanation: `${message}. A newer jobs wrote it; this one refuses to touch it`,
       fix: "install the jobs version that wrote this database",
       safeFix: false,
@@ -74,7 +73,10 @@ function openFinding(path: string, message: string, version: number): Finding {
     severity: "error",
     title: "The database cannot be opened",
     explanation: message,
-    fix: `check the file and its folder's permissions: ls -l ${shellQuote(path)}*`,
+    fix: storeFile(path) === null
+      ? "check that the server is up and reachable from here, and the URL's user and " +
+        "password (or $PGPASSWORD)"
+      : `check the file and its folder's permissions: ls -l ${shellQuote(path)}*`,
     safeFix: false,
   };
 }

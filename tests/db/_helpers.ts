@@ -1,17 +1,32 @@
-/** Fresh temporary databases for store tests. */
+/** Fresh temporary databases for store tests, on SQLite or (JOBS_TEST_PG_URL) PostgreSQL. */
+import postgres from "postgres";
 import { type Db, openDb } from "../../src/db/mod.ts";
 
-/** A store in a new temporary folder, removed on dispose. */
+/** The PostgreSQL server the store suite runs against instead of SQLite, when set. */
+export const TEST_PG_URL: string | undefined = Deno.env.get("JOBS_TEST_PG_URL") || undefined;
+
+/** Options of a test that inspects SQLite itself: skipped when the suite runs on PostgreSQL. */
+export const SQLITE_ONLY: { ignore: boolean } = { ignore: TEST_PG_URL !== undefined };
+
+/** Options of a test that needs a PostgreSQL server: skipped unless JOBS_TEST_PG_URL is set. */
+export const PG_ONLY: { ignore: boolean } = { ignore: TEST_PG_URL === undefined };
+
+/** A store in a new temporary folder (and schema, on PostgreSQL), removed on dispose. */
 export interface TempDb extends AsyncDisposable {
   db: Db;
   dir: string;
+  /** What openDb() takes to open the same store again: a file path or a postgres:// URL. */
   path: string;
 }
 
-/** Opens a fresh SQLite store in a temporary folder. */
+/**
+ * Opens a fresh store: a SQLite file in a temporary folder, or, when JOBS_TEST_PG_URL is set,
+ * a new schema of that PostgreSQL database (the folder is made too, for the test's files).
+ */
 export async function tempDb(): Promise<TempDb> {
   const dir = await Deno.makeTempDir({ prefix: "jobs-test-" });
-  const path = `${dir}/jobs.sqlite`;
+  const scratch = TEST_PG_URL ? await scratchSchema(TEST_PG_URL) : undefined;
+  const path = scratch?.url ?? `${dir}/jobs.sqlite`;
   const db = await openDb(path);
   return {
     db,
@@ -19,9 +34,35 @@ export async function tempDb(): Promise<TempDb> {
     path,
     async [Symbol.asyncDispose]() {
       await db.close();
+      await scratch?.drop();
       await Deno.remove(dir, { recursive: true });
     },
   };
+}
+
+/** A new, empty schema on the server at `url`, and the URL that makes it the search path. */
+export async function scratchSchema(url: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `jobs_test_${crypto.randomUUID().replaceAll("-", "")}`;
+  await admin(url, (sql) => sql`CREATE SCHEMA ${sql(name)}`);
+  const scoped = new URL(url);
+  scoped.searchParams.set("search_path", name);
+  return {
+    url: scoped.toString(),
+    drop: () => admin(url, (sql) => sql`DROP SCHEMA ${sql(name)} CASCADE`),
+  };
+}
+
+/** Runs `fn` on a connection of its own to `url`. */
+export async function admin(
+  url: string,
+  fn: (sql: postgres.Sql) => Promise<unknown>,
+): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await fn(sql);
+  } finally {
+    await sql.end();
+  }
 }
 
 /** `n` items keyed k1…kn with data { n: i }. */

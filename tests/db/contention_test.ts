@@ -15,6 +15,7 @@ function spawnWorker(path: string, dir: string, runId: string): Deno.ChildProces
       "--allow-read",
       "--allow-write",
       "--allow-env",
+      "--allow-net",
       "--allow-sys",
       new URL("./_claim_worker.ts", import.meta.url).pathname,
       path,

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { fakeClock, makeItems, tempDb } from "./_helpers.ts";
+import { fakeClock, makeItems, SQLITE_ONLY, tempDb } from "./_helpers.ts";
 import {
   addMissingStageRows,
   checkpointWal,
@@ -140,29 +140,33 @@ Deno.test("failureClusters() leaves out stages waiting for a retry", async () =>
   assertEquals((await failureClusters(t.db, { jobId: "j" })).map((c) => c.count), [1]);
 });
 
-Deno.test("integrityProblems() is empty for a sound database and lists damage in a corrupt copy", async () => {
-  await using t = await tempDb();
-  await upsertItems(t.db, { jobId: "j", stages: ["a", "b"], items: makeItems(3000) });
-  assertEquals(await integrityProblems(t.db), []);
-  await t.db.close();
-  const copy = `${t.dir}/copy.sqlite`;
-  const bytes = await Deno.readFile(t.path);
-  const pageSize = (bytes[16] << 8) | bytes[17];
-  // Keep page 1 (the schema) so the file opens; scribble over the b-tree pages after it.
-  for (let page = 2; page * pageSize < bytes.length; page += 3) {
-    bytes.fill(0x5a, (page - 1) * pageSize + 8, (page - 1) * pageSize + 200);
-  }
-  await Deno.writeFile(copy, bytes);
-  const damaged = await openDb(copy, { readOnly: true });
-  try {
-    const problems = await integrityProblems(damaged);
-    assertEquals(problems.length > 0 && !problems.includes("ok"), true, problems.join("\n"));
-  } finally {
-    await damaged.close();
-  }
-});
+Deno.test(
+  "integrityProblems() is empty for a sound database and lists damage in a corrupt copy",
+  SQLITE_ONLY,
+  async () => {
+    await using t = await tempDb();
+    await upsertItems(t.db, { jobId: "j", stages: ["a", "b"], items: makeItems(3000) });
+    assertEquals(await integrityProblems(t.db), []);
+    await t.db.close();
+    const copy = `${t.dir}/copy.sqlite`;
+    const bytes = await Deno.readFile(t.path);
+    const pageSize = (bytes[16] << 8) | bytes[17];
+    // Keep page 1 (the schema) so the file opens; scribble over the b-tree pages after it.
+    for (let page = 2; page * pageSize < bytes.length; page += 3) {
+      bytes.fill(0x5a, (page - 1) * pageSize + 8, (page - 1) * pageSize + 200);
+    }
+    await Deno.writeFile(copy, bytes);
+    const damaged = await openDb(copy, { readOnly: true });
+    try {
+      const problems = await integrityProblems(damaged);
+      assertEquals(problems.length > 0 && !problems.includes("ok"), true, problems.join("\n"));
+    } finally {
+      await damaged.close();
+    }
+  },
+);
 
-Deno.test("walSize() measures the log and checkpointWal() truncates it", async () => {
+Deno.test("walSize() measures the log and checkpointWal() truncates it", SQLITE_ONLY, async () => {
   await using t = await tempDb();
   await upsertItems(t.db, { jobId: "j", stages: ["a"], items: makeItems(200) });
   const before = await walSize(t.db);

@@ -38,6 +38,7 @@ async function holdingChild(
       "--allow-read",
       "--allow-write",
       "--allow-env",
+      "--allow-net",
       "--allow-sys",
       new URL("./_claim_worker.ts", import.meta.url).pathname,
       path,

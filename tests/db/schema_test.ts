@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { makeItems, tempDb } from "./_helpers.ts";
+import { makeItems, SQLITE_ONLY, tempDb } from "./_helpers.ts";
 import { openDb, sqlite } from "../../src/db/mod.ts";
 import { SCHEMA_VERSION, schemaVersion } from "../../src/db/schema.ts";
 import { upsertItems } from "../../src/db/items.ts";
@@ -17,14 +17,18 @@ function filePragma(path: string, name: string): unknown {
   }
 }
 
-Deno.test("a new database is migrated to SCHEMA_VERSION, recorded in user_version", async () => {
-  await using t = await tempDb();
-  await t.db.close();
-  assertEquals(SCHEMA_VERSION >= 1, true);
-  assertEquals(filePragma(t.path, "user_version"), SCHEMA_VERSION);
-});
+Deno.test(
+  "a new database is migrated to SCHEMA_VERSION, recorded in user_version",
+  SQLITE_ONLY,
+  async () => {
+    await using t = await tempDb();
+    await t.db.close();
+    assertEquals(SCHEMA_VERSION >= 1, true);
+    assertEquals(filePragma(t.path, "user_version"), SCHEMA_VERSION);
+  },
+);
 
-Deno.test("reopening a migrated database keeps its version and its data", async () => {
+Deno.test("reopening a migrated database keeps its version and its data", SQLITE_ONLY, async () => {
   await using t = await tempDb();
   await upsertItems(t.db, { jobId: "j", stages: ["a"], items: makeItems(3) });
   await t.db.close();
@@ -41,74 +45,90 @@ Deno.test("reopening a migrated database keeps its version and its data", async 
   }
 });
 
-Deno.test("a database newer than the program is refused with a clear message", async () => {
-  await using t = await tempDb();
-  await t.db.close();
-  const conn = new DatabaseSync(t.path);
-  conn.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
-  conn.close();
-  await assertRejects(openDb(t.path), (err: Error) => {
-    assertEquals(err instanceof StoreError, true);
-    assertEquals(
-      err.message,
-      `Database "${t.path}" has schema version ${SCHEMA_VERSION + 1}, newer than this ` +
-        `program's ${SCHEMA_VERSION}: upgrade jobs before using it`,
-    );
-    return true;
-  });
-  // Nothing was changed by the refused open.
-  assertEquals(filePragma(t.path, "user_version"), SCHEMA_VERSION + 1);
-});
-
-Deno.test("a read-only open of an unmigrated database is refused, and never creates one", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "jobs-test-" });
-  try {
-    const path = `${dir}/old.sqlite`;
-    new DatabaseSync(path).close();
-    await assertRejects(openDb(path, { readOnly: true }), {
-      name: "StoreError",
-      message: `Database "${path}" has schema version 0, expected ${SCHEMA_VERSION}: ` +
-        `open it once without read-only to migrate it`,
-    });
-    const missing = `${dir}/missing.sqlite`;
-    await assertRejects(openDb(missing, { readOnly: true }), (err: Error) => {
-      assertEquals(err.name, "StoreError");
-      assertEquals(err.message.startsWith(`Cannot open database "${missing}": `), true);
+Deno.test(
+  "a database newer than the program is refused with a clear message",
+  SQLITE_ONLY,
+  async () => {
+    await using t = await tempDb();
+    await t.db.close();
+    const conn = new DatabaseSync(t.path);
+    conn.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+    conn.close();
+    await assertRejects(openDb(t.path), (err: Error) => {
+      assertEquals(err instanceof StoreError, true);
+      assertEquals(
+        err.message,
+        `Database "${t.path}" has schema version ${SCHEMA_VERSION + 1}, newer than this ` +
+          `program's ${SCHEMA_VERSION}: upgrade jobs before using it`,
+      );
       return true;
     });
-    assertEquals(await Deno.stat(missing).then(() => true, () => false), false);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+    // Nothing was changed by the refused open.
+    assertEquals(filePragma(t.path, "user_version"), SCHEMA_VERSION + 1);
+  },
+);
 
-Deno.test("the store runs in WAL mode with foreign keys and a busy timeout", async () => {
-  await using t = await tempDb();
-  assertEquals(filePragma(t.path, "journal_mode"), "wal");
-  const conn = sqlite(t.db).conn;
-  const pragma = (name: string) => Object.values(conn.prepare(`PRAGMA ${name}`).get()!)[0];
-  assertEquals(pragma("foreign_keys"), 1);
-  assertEquals(pragma("busy_timeout"), 30_000);
-  const custom = await openDb(t.path, { busyTimeoutMs: 1234 });
-  try {
-    const value = sqlite(custom).conn.prepare("PRAGMA busy_timeout").get()!;
-    assertEquals(Object.values(value)[0], 1234);
-  } finally {
-    await custom.close();
-  }
-});
+Deno.test(
+  "a read-only open of an unmigrated database is refused, and never creates one",
+  SQLITE_ONLY,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "jobs-test-" });
+    try {
+      const path = `${dir}/old.sqlite`;
+      new DatabaseSync(path).close();
+      await assertRejects(openDb(path, { readOnly: true }), {
+        name: "StoreError",
+        message: `Database "${path}" has schema version 0, expected ${SCHEMA_VERSION}: ` +
+          `open it once without read-only to migrate it`,
+      });
+      const missing = `${dir}/missing.sqlite`;
+      await assertRejects(openDb(missing, { readOnly: true }), (err: Error) => {
+        assertEquals(err.name, "StoreError");
+        assertEquals(err.message.startsWith(`Cannot open database "${missing}": `), true);
+        return true;
+      });
+      assertEquals(await Deno.stat(missing).then(() => true, () => false), false);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
-Deno.test("a file that is not a database is refused with a StoreError naming it", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "jobs-test-" });
-  try {
-    const path = `${dir}/notes.sqlite`;
-    await Deno.writeTextFile(path, "these are my notes, not a database ".repeat(100));
-    await assertRejects(openDb(path), (err: Error) => {
-      assertEquals(err.name, "StoreError");
-      assertEquals(err.message.startsWith(`Cannot use database "${path}": `), true);
-      return true;
-    });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+Deno.test(
+  "the store runs in WAL mode with foreign keys and a busy timeout",
+  SQLITE_ONLY,
+  async () => {
+    await using t = await tempDb();
+    assertEquals(filePragma(t.path, "journal_mode"), "wal");
+    const conn = sqlite(t.db).conn;
+    const pragma = (name: string) => Object.values(conn.prepare(`PRAGMA ${name}`).get()!)[0];
+    assertEquals(pragma("foreign_keys"), 1);
+    assertEquals(pragma("busy_timeout"), 30_000);
+    const custom = await openDb(t.path, { busyTimeoutMs: 1234 });
+    try {
+      const value = sqlite(custom).conn.prepare("PRAGMA busy_timeout").get()!;
+      assertEquals(Object.values(value)[0], 1234);
+    } finally {
+      await custom.close();
+    }
+  },
+);
+
+Deno.test(
+  "a file that is not a database is refused with a StoreError naming it",
+  SQLITE_ONLY,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "jobs-test-" });
+    try {
+      const path = `${dir}/notes.sqlite`;
+      await Deno.writeTextFile(path, "these are my notes, not a database ".repeat(100));
+      await assertRejects(openDb(path), (err: Error) => {
+        assertEquals(err.name, "StoreError");
+        assertEquals(err.message.startsWith(`Cannot use database "${path}": `), true);
+        return true;
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

@@ -402,16 +402,28 @@ Deno.test("runDoctor() reports missing handler files and programs", async () => 
   assertEquals(after.findings.filter((f) => f.title.includes("fetch.ts")), []);
 });
 
-Deno.test("runDoctor() skips the SQLite checks for a PostgreSQL store and says so", async () => {
+Deno.test("runDoctor() reports a PostgreSQL server it cannot reach as an error, without the password", async () => {
   await using p = await project(
-    FEED_YAML.replace("db: jobs.sqlite", "db: postgres://db.local/jobs"),
+    FEED_YAML.replace("db: jobs.sqlite", "db: postgres://jobs:s3cret@127.0.0.1:1/jobs"),
   );
   const { findings } = await doctor(p.configPath);
   assertEquals(findings.map((f) => [f.id, f.severity, f.title]), [[
-    "store-unchecked",
-    "info",
-    "The store is PostgreSQL; its checks are for SQLite only",
+    "db-open",
+    "error",
+    "The database cannot be opened",
   ]]);
+  const [finding] = findings;
+  assertEquals(
+    finding.explanation.startsWith(
+      'Cannot connect to database "postgres://jobs:***@127.0.0.1:1/jobs": ',
+    ),
+    true,
+  );
+  assertEquals(JSON.stringify(finding).includes("s3cret"), false);
+  assertEquals(
+    finding.fix,
+    "check that the server is up and reachable from here, and the URL's user and password (or $PGPASSWORD)",
+  );
 });
 
 Deno.test("runDoctor() warns when the database's filesystem has less free space than the limit", async () => {

@@ -1,0 +1,130 @@
+/** PostgreSQL twin of ../events.ts: the audit log and costs. */
+import type { Fragment, PgDb } from "./mod.ts";
+import type { CostRow, EventFilter, EventRow, NewEvent, StageCostPerItem } from "../events.ts";
+
+/** See logEvent() in ../events.ts. */
+export async function logEvent(db: PgDb, event: NewEvent): Promise<number> {
+  const [row] = await db.sql<{ id: number }[]>`
+    INSERT INTO events (ts, job_id, item_id, stage, kind, message, data, cost_usd)
+    VALUES (${event.ts ?? Date.now()}::bigint, ${event.jobId ?? null}, ${event.itemId ?? null},
+      ${event.stage ?? null}, ${event.kind}, ${event.message},
+      ${event.data ? JSON.stringify(event.data) : null}, ${event.costUsd ?? null})
+    RETURNING id`;
+  return row.id;
+}
+
+type EventDbRow = {
+  id: number;
+  ts: number;
+  job_id: string | null;
+  item_id: number | null;
+  stage: string | null;
+  kind: string;
+  message: string;
+  data: string | null;
+  cost_usd: number | null;
+};
+
+function toEvent(r: EventDbRow): EventRow {
+  return {
+    id: r.id,
+    ts: r.ts,
+    jobId: r.job_id,
+    itemId: r.item_id,
+    stage: r.stage,
+    kind: r.kind,
+    message: r.message,
+    data: r.data ? JSON.parse(r.data) : null,
+    costUsd: r.cost_usd,
+  };
+}
+
+/** Conditions on job, item and kind that `filter` sets, after `first`. */
+function filterWhere(db: PgDb, filter: EventFilter, first: Fragment): Fragment {
+  const { sql } = db;
+  const where = [first];
+  if (filter.jobId !== undefined) where.push(sql`job_id = ${filter.jobId}`);
+  if (filter.itemId !== undefined) where.push(sql`item_id = ${filter.itemId}::bigint`);
+  if (filter.kind !== undefined) where.push(sql`kind = ${filter.kind}`);
+  return where.reduce((all, w) => sql`${all} AND ${w}`);
+}
+
+/** See getEvents() in ../events.ts. */
+export async function getEvents(db: PgDb, filter: EventFilter = {}): Promise<EventRow[]> {
+  const { sql } = db;
+  const first = sql`ts >= ${filter.sinceTs ?? 0}::bigint AND id > ${filter.afterId ?? 0}::bigint`;
+  const rows = await sql<EventDbRow[]>`
+    SELECT id, ts, job_id, item_id, stage, kind, message, data, cost_usd FROM events
+    WHERE ${filterWhere(db, filter, first)} ORDER BY id DESC LIMIT ${filter.limit ?? 100}`;
+  return rows.map(toEvent);
+}
+
+/** See getEventsAfter() in ../events.ts. */
+export async function getEventsAfter(
+  db: PgDb,
+  filter: Omit<EventFilter, "sinceTs"> & { afterId: number },
+): Promise<EventRow[]> {
+  const { sql } = db;
+  const rows = await sql<EventDbRow[]>`
+    SELECT id, ts, job_id, item_id, stage, kind, message, data, cost_usd FROM events
+    WHERE ${filterWhere(db, filter, sql`id > ${filter.afterId}::bigint`)}
+    ORDER BY id LIMIT ${filter.limit ?? 100}`;
+  return rows.map(toEvent);
+}
+
+const DAY_MS = 86_400_000;
+
+/** See getDailyCost() in ../events.ts. */
+export async function getDailyCost(
+  db: PgDb,
+  options: { jobId?: string; day?: number } = {},
+): Promise<number> {
+  const start = Math.floor((options.day ?? Date.now()) / DAY_MS) * DAY_MS;
+  const [row] = await db.sql<{ usd: number }[]>`
+    SELECT coalesce(sum(cost_usd), 0)::float8 AS usd FROM events
+    WHERE cost_usd IS NOT NULL AND ts >= ${start}::bigint AND ts < ${start + DAY_MS}::bigint
+      ${options.jobId === undefined ? db.sql`` : db.sql`AND job_id = ${options.jobId}`}`;
+  return row.usd;
+}
+
+/** See getCostsByDay() in ../events.ts; days are UTC, NULL stages sort first as on SQLite. */
+export async function getCostsByDay(
+  db: PgDb,
+  options: { jobId?: string; days: number; now?: number },
+): Promise<CostRow[]> {
+  const now = options.now ?? Date.now();
+  const since = Math.floor(now / DAY_MS) * DAY_MS - (options.days - 1) * DAY_MS;
+  const rows = await db.sql<{
+    day: string;
+    job_id: string;
+    stage: string | null;
+    usd: number;
+    n: number;
+  }[]>`
+    SELECT to_char(date '1970-01-01' + (ts / ${DAY_MS})::int, 'YYYY-MM-DD') AS day, job_id, stage,
+      sum(cost_usd) AS usd, count(*)::int AS n
+    FROM events WHERE cost_usd IS NOT NULL AND ts >= ${since}::bigint
+      ${options.jobId === undefined ? db.sql`` : db.sql`AND job_id = ${options.jobId}`}
+    GROUP BY day, job_id, stage
+    ORDER BY day DESC, job_id COLLATE "C", stage COLLATE "C" NULLS FIRST`;
+  return rows.map((r) => ({
+    day: r.day,
+    jobId: r.job_id,
+    stage: r.stage,
+    usd: r.usd,
+    events: r.n,
+  }));
+}
+
+/** See getCostPerItem() in ../events.ts. */
+export async function getCostPerItem(
+  db: PgDb,
+  options: { jobId: string },
+): Promise<StageCostPerItem[]> {
+  const rows = await db.sql<{ stage: string; items: number; usd: number }[]>`
+    SELECT stage, count(DISTINCT item_id)::int AS items, sum(cost_usd) AS usd FROM events
+    WHERE job_id = ${options.jobId} AND cost_usd IS NOT NULL AND stage IS NOT NULL
+      AND item_id IS NOT NULL
+    GROUP BY stage ORDER BY stage COLLATE "C"`;
+  return rows.map((r) => ({ ...r, usdPerItem: r.usd / r.items }));
+}

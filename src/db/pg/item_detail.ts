@@ -1,0 +1,75 @@
+/** PostgreSQL twin of ../item_detail.ts: one item in full, and finding items. */
+import type { PgDb } from "./mod.ts";
+import type { ItemDetail, ItemRef, ItemStageDetail } from "../item_detail.ts";
+import type { DerivedStatus } from "../schema.ts";
+import { getEvents } from "./events.ts";
+import { getResults } from "./results.ts";
+
+/** Events shown with an item, newest first. */
+const ITEM_EVENTS = 100;
+
+/** See findItem() in ../item_detail.ts. */
+export async function findItem(
+  db: PgDb,
+  options: { jobId: string; key: string },
+): Promise<ItemRef | undefined> {
+  const [row] = await db.sql<ItemRef[]>`
+    SELECT id, key FROM work_items WHERE job_id = ${options.jobId} AND key = ${options.key}`;
+  return row ? { id: row.id, key: row.key } : undefined;
+}
+
+/** See findItemByUrl() in ../item_detail.ts. */
+export async function findItemByUrl(
+  db: PgDb,
+  options: { jobId: string; url: string },
+): Promise<ItemRef | undefined> {
+  const [row] = await db.sql<ItemRef[]>`
+    SELECT id, key FROM work_items
+    WHERE job_id = ${options.jobId} AND data::json ->> 'url' = ${options.url}
+    ORDER BY id LIMIT 1`;
+  return row ? { id: row.id, key: row.key } : undefined;
+}
+
+/** See getItemKeys() in ../item_detail.ts. */
+export async function getItemKeys(
+  db: PgDb,
+  options: { itemIds: readonly number[] },
+): Promise<Map<number, string>> {
+  const rows = await db.sql<ItemRef[]>`
+    SELECT id, key FROM work_items WHERE id = ANY(${[...new Set(options.itemIds)]}::bigint[])`;
+  return new Map(rows.map((r) => [r.id, r.key]));
+}
+
+/** See getItemDetail() in ../item_detail.ts. */
+export async function getItemDetail(
+  db: PgDb,
+  options: { jobId: string; key: string },
+): Promise<ItemDetail | undefined> {
+  const [item] = await db.sql<{
+    id: number;
+    data: string;
+    discovered_at: number;
+    updated_at: number;
+    derived_status: DerivedStatus;
+  }[]>`
+    SELECT w.id, w.data, w.discovered_at, w.updated_at, v.derived_status
+    FROM work_items w JOIN item_derived_status v ON v.item_id = w.id
+    WHERE w.job_id = ${options.jobId} AND w.key = ${options.key}`;
+  if (!item) return undefined;
+  const stages = await db.sql<ItemStageDetail[]>`
+    SELECT stage, position, status, attempts, run_after AS "runAfter", claimed_by AS "claimedBy",
+      lease_until AS "leaseUntil", started_at AS "startedAt", finished_at AS "finishedAt", error
+    FROM item_stages WHERE item_id = ${item.id}::bigint ORDER BY position`;
+  return {
+    id: item.id,
+    jobId: options.jobId,
+    key: options.key,
+    data: JSON.parse(item.data),
+    discoveredAt: item.discovered_at,
+    updatedAt: item.updated_at,
+    status: item.derived_status,
+    stages: stages.map((stage) => ({ ...stage })),
+    results: await getResults(db, item.id),
+    events: await getEvents(db, { itemId: item.id, limit: ITEM_EVENTS }),
+  };
+}

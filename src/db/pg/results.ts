@@ -1,0 +1,178 @@
+/** PostgreSQL twin of ../results.ts: results, handler versions, staleness, reprocessing. */
+import type { Fragment, PgDb, Sql } from "./mod.ts";
+import type { DoneResult, ReprocessOptions, ResultRow } from "../results.ts";
+
+/** See storeResult() in ../results.ts. */
+export async function storeResult(
+  db: PgDb,
+  row: {
+    itemId: number;
+    stage: string;
+    handlerVersion: string | null;
+    result: unknown;
+    now?: number;
+  },
+): Promise<void> {
+  await db.sql`
+    INSERT INTO results (item_id, stage, handler_version, result, created_at)
+    VALUES (${row.itemId}::bigint, ${row.stage}, ${row.handlerVersion},
+      ${JSON.stringify(row.result)}, ${row.now ?? Date.now()}::bigint)
+    ON CONFLICT (item_id, stage) DO UPDATE SET handler_version = excluded.handler_version,
+      result = excluded.result, created_at = excluded.created_at`;
+}
+
+type ResultDbRow = {
+  item_id: number;
+  stage: string;
+  handler_version: string | null;
+  result: string;
+  created_at: number;
+};
+
+function toResult(r: ResultDbRow): ResultRow {
+  return {
+    itemId: r.item_id,
+    stage: r.stage,
+    handlerVersion: r.handler_version,
+    result: JSON.parse(r.result),
+    createdAt: r.created_at,
+  };
+}
+
+/** See getResult() in ../results.ts. */
+export async function getResult(
+  db: PgDb,
+  itemId: number,
+  stage: string,
+): Promise<ResultRow | undefined> {
+  const [row] = await db.sql<ResultDbRow[]>`
+    SELECT item_id, stage, handler_version, result, created_at FROM results
+    WHERE item_id = ${itemId}::bigint AND stage = ${stage}`;
+  return row ? toResult(row) : undefined;
+}
+
+/** See getResults() in ../results.ts. */
+export async function getResults(db: PgDb, itemId: number): Promise<ResultRow[]> {
+  const rows = await db.sql<ResultDbRow[]>`
+    SELECT r.item_id, r.stage, r.handler_version, r.result, r.created_at
+    FROM results r LEFT JOIN item_stages s ON s.item_id = r.item_id AND s.stage = r.stage
+    WHERE r.item_id = ${itemId}::bigint
+    ORDER BY coalesce(s.position, 1000000000), r.stage COLLATE "C"`;
+  return rows.map(toResult);
+}
+
+/** See setHandlerVersion() in ../results.ts. */
+export async function setHandlerVersion(
+  db: PgDb,
+  options: { jobId: string; stage: string; version: string | null },
+): Promise<void> {
+  await db.sql`
+    UPDATE job_stages SET handler_version = ${options.version}
+    WHERE job_id = ${options.jobId} AND stage = ${options.stage}
+      AND handler_version IS DISTINCT FROM ${options.version}::text`;
+}
+
+/** See getHandlerVersion() in ../results.ts. */
+export async function getHandlerVersion(
+  db: PgDb,
+  options: { jobId: string; stage: string },
+): Promise<string | null> {
+  const [row] = await db.sql<{ handler_version: string | null }[]>`
+    SELECT handler_version FROM job_stages
+    WHERE job_id = ${options.jobId} AND stage = ${options.stage}`;
+  return row?.handler_version ?? null;
+}
+
+/** Stale results of done stages of the job, as ../results.ts defines them. */
+function staleWhere(sql: Sql, jobId: string): Fragment {
+  return sql`r.item_id IN (SELECT id FROM work_items WHERE job_id = ${jobId})
+    AND r.stage = js.stage AND js.job_id = ${jobId} AND js.handler_version IS NOT NULL
+    AND r.handler_version IS DISTINCT FROM js.handler_version
+    AND EXISTS (SELECT 1 FROM item_stages st
+      WHERE st.item_id = r.item_id AND st.stage = r.stage AND st.status = 'done')`;
+}
+
+/** See getStaleCount() in ../results.ts. */
+export async function getStaleCount(
+  db: PgDb,
+  options: { jobId: string },
+): Promise<Record<string, number>> {
+  const rows = await db.sql<{ stage: string; n: number }[]>`
+    SELECT js.stage, count(*)::int AS n FROM results r, job_stages js
+    WHERE ${staleWhere(db.sql, options.jobId)} GROUP BY js.stage`;
+  return Object.fromEntries(rows.map((r) => [r.stage, r.n]));
+}
+
+type Target = { item_id: number; position: number };
+
+/** See reprocessStale() in ../results.ts. */
+export function reprocessStale(db: PgDb, options: ReprocessOptions): Promise<number> {
+  return db.tx(async (sql) => {
+    const targets = await sql<Target[]>`
+      SELECT r.item_id, min(js.position) AS position FROM results r, job_stages js
+      WHERE ${staleWhere(sql, options.jobId)}
+        ${options.stage === undefined ? sql`` : sql`AND js.stage = ${options.stage}`}
+      GROUP BY r.item_id`;
+    return await resetFrom(sql, options, targets, "stale results");
+  });
+}
+
+/** See reprocessStage() in ../results.ts. */
+export function reprocessStage(
+  db: PgDb,
+  options: ReprocessOptions & { stage: string },
+): Promise<number> {
+  return db.tx(async (sql) => {
+    const targets = await sql<Target[]>`
+      SELECT item_id, position FROM item_stages
+      WHERE job_id = ${options.jobId} AND stage = ${options.stage} AND status <> 'pending'`;
+    return await resetFrom(sql, options, targets, `stage ${options.stage}`);
+  });
+}
+
+/** Resets each target's stage and every later stage of its item, with one event. */
+async function resetFrom(
+  sql: Sql,
+  options: ReprocessOptions,
+  targets: readonly Target[],
+  why: string,
+): Promise<number> {
+  if (options.dryRun || targets.length === 0) return targets.length;
+  const now = (options.now ?? Date.now)();
+  await sql`
+    WITH t AS (
+      SELECT * FROM unnest(${targets.map((t) => t.item_id)}::bigint[],
+        ${targets.map((t) => t.position)}::int[]) AS t(item_id, pos)
+    ), reset AS (
+      UPDATE item_stages st SET status = 'pending', attempts = 0, run_after = 0, error = NULL,
+        claimed_by = NULL, lease_until = NULL, started_at = NULL, finished_at = NULL,
+        ready = (st.position = t.pos AND (t.pos = 0 OR EXISTS (SELECT 1 FROM item_stages p
+          WHERE p.item_id = t.item_id AND p.position = t.pos - 1
+            AND p.status IN ('done', 'skipped'))))
+      FROM t WHERE st.item_id = t.item_id AND st.position >= t.pos
+    )
+    INSERT INTO events (ts, job_id, stage, kind, message, data)
+    VALUES (${now}::bigint, ${options.jobId}, ${options.stage ?? null}, 'reprocess',
+      ${`reset ${targets.length} items for ${why}`},
+      ${JSON.stringify({ items: targets.length })})`;
+  return targets.length;
+}
+
+/** See getDoneResults() in ../results.ts. */
+export async function getDoneResults(
+  db: PgDb,
+  options: { jobId: string; stage: string; limit?: number },
+): Promise<DoneResult[]> {
+  const rows = await db.sql<{ key: string; data: string; result: string; finished_at: number }[]>`
+    SELECT w.key, w.data, r.result, st.finished_at FROM item_stages st
+    JOIN work_items w ON w.id = st.item_id
+    JOIN results r ON r.item_id = st.item_id AND r.stage = st.stage
+    WHERE st.job_id = ${options.jobId} AND st.stage = ${options.stage} AND st.status = 'done'
+    ORDER BY st.finished_at, w.id LIMIT ${options.limit ?? null}`;
+  return rows.map((r) => ({
+    key: r.key,
+    data: JSON.parse(r.data),
+    result: JSON.parse(r.result),
+    finishedAt: r.finished_at,
+  }));
+}

@@ -1,0 +1,85 @@
+/** PostgreSQL twin of ../transfer.ts: a store's rows out, and into an empty store. */
+import type { PgDb, Sql } from "./mod.ts";
+import {
+  refuseUnlessEmpty,
+  type RowBatch,
+  TRANSFER_COLUMNS,
+  type TransferTable,
+} from "../transfer.ts";
+
+/** The primary key of each table: export pages through it. */
+const KEYS: Record<TransferTable, readonly string[]> = {
+  job_stages: ["job_id", "stage"],
+  work_items: ["id"],
+  item_stages: ["item_id", "stage"],
+  results: ["item_id", "stage"],
+  events: ["id"],
+  job_state: ["job_id"],
+  runs: ["run_id"],
+  http_cache: ["url"],
+};
+
+/** See isStoreEmpty() in ../transfer.ts. */
+export async function isStoreEmpty(db: PgDb): Promise<boolean> {
+  const { sql } = db;
+  const probes = Object.keys(TRANSFER_COLUMNS).map((t) =>
+    sql`SELECT EXISTS (SELECT 1 FROM ${sql(t)}) AS used`
+  );
+  const rows = await Promise.all(probes);
+  return rows.every(([row]) => !row.used);
+}
+
+/** See exportRows() in ../transfer.ts: pages of each table in primary key order. */
+export async function* exportRows(db: PgDb, batchSize: number): AsyncGenerator<RowBatch> {
+  const { sql } = db;
+  for (const [name, columns] of Object.entries(TRANSFER_COLUMNS)) {
+    const table = name as TransferTable;
+    const keys = KEYS[table];
+    let after: unknown[] | undefined;
+    while (true) {
+      const from = after
+        ? sql`WHERE (${sql(keys)}) > (${
+          after.map((v) => sql`${v as string}`).reduce((a, b) => sql`${a}, ${b}`)
+        })`
+        : sql``;
+      const rows = await sql<Record<string, unknown>[]>`
+        SELECT ${sql(columns)} FROM ${sql(table)} ${from}
+        ORDER BY ${sql(keys)} LIMIT ${batchSize}`;
+      if (rows.length === 0) break;
+      const last = rows.at(-1)!;
+      after = keys.map((k) => last[k]);
+      yield { table, rows: rows.map((r) => ({ ...r })) };
+    }
+  }
+}
+
+/** See importRows() in ../transfer.ts: one transaction, identities moved past the copied ids. */
+export function importRows(
+  db: PgDb,
+  batches: AsyncIterable<RowBatch>,
+  options: { replace?: boolean },
+): Promise<Record<string, number>> {
+  return db.tx(async (sql) => {
+    await refuseUnlessEmpty(db, options.replace ?? false);
+    await sql`TRUNCATE ${sql(Object.keys(TRANSFER_COLUMNS))} RESTART IDENTITY`;
+    const counts: Record<string, number> = {};
+    for await (const { table, rows } of batches) {
+      await insertRows(sql, table, rows);
+      counts[table] = (counts[table] ?? 0) + rows.length;
+    }
+    for (const table of ["work_items", "events"]) {
+      await sql`SELECT setval(pg_get_serial_sequence(${table}, 'id'),
+        (SELECT coalesce(max(id), 0) + 1 FROM ${sql(table)}), false)`;
+    }
+    return counts;
+  });
+}
+
+async function insertRows(sql: Sql, table: TransferTable, rows: Record<string, unknown>[]) {
+  const columns = TRANSFER_COLUMNS[table];
+  // Sent as text: a parameter typed json would be serialised a second time by the driver.
+  const json = JSON.stringify(rows);
+  await sql`
+    INSERT INTO ${sql(table)} (${sql(columns)})
+    SELECT ${sql(columns)} FROM json_populate_recordset(NULL::${sql(table)}, ${json}::text::json)`;
+}

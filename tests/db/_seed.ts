@@ -1,0 +1,92 @@
+/** A store with some of everything, built through the store's API, for copy and migrate tests. */
+import type { Db } from "../../src/db/mod.ts";
+import { upsertItems } from "../../src/db/items.ts";
+import { claimBatch, markDone, markFailed, markSkipped } from "../../src/db/claims.ts";
+import { registerRun } from "../../src/db/leases.ts";
+import { markJobRun, setJobPaused, wakeJob } from "../../src/db/jobs.ts";
+import { logCost, logEvent } from "../../src/db/events.ts";
+import { setHandlerVersion } from "../../src/db/results.ts";
+import { putHttpCache } from "../../src/db/http_cache.ts";
+
+/** The seeded job's stages. */
+export const SEED_STAGES = ["fetch", "parse", "store"];
+
+/**
+ * Job "news", 40 items: fetch done for 30, failed for 4, waiting for a retry for 1, skipped for
+ * 2 and held by a run for 3; parse done for 20 and held for 5; store done for 10 with a handler
+ * version that is now stale. Job "other": 5 pending items, paused. Costs, a note, a wake, a job
+ * run, a registered run and an HTTP cache entry. Times are fixed from `start`.
+ */
+export async function seedStore(db: Db, start = Date.UTC(2026, 2, 1)): Promise<void> {
+  let t = start;
+  const now = () => t;
+  const tick = () => void (t += 1000);
+  const items = Array.from({ length: 40 }, (_, i) => ({
+    key: `item-${i}`,
+    data: { url: `https://example.org/${i}`, title: `Ünïcode "${i}"`, n: i },
+  }));
+  await upsertItems(db, { jobId: "news", stages: SEED_STAGES, items, now });
+  await upsertItems(db, { jobId: "other", stages: ["only"], items: items.slice(0, 5), now });
+  await registerRun(db, { runId: "seed-run", host: "seed-host", pid: 4242, now });
+  const claim = (stage: string, limit: number) =>
+    claimBatch(db, { jobId: "news", stage, runId: "seed-run", limit, leaseMs: 600_000, now });
+  const done = (claims: { itemId: number; stage: string; position: number }[], v = "1") =>
+    markDone(db, {
+      jobId: "news",
+      runId: "seed-run",
+      items: claims.map((c) => ({
+        ...c,
+        result: { from: c.stage, id: c.itemId },
+        handlerVersion: v,
+      })),
+      now,
+    });
+  const fetch = await claim("fetch", 40);
+  tick();
+  await markFailed(db, {
+    jobId: "news",
+    runId: "seed-run",
+    items: fetch.slice(30, 35).map((c) => ({
+      itemId: c.itemId,
+      stage: "fetch",
+      error: `HTTP 500 from https://example.org/${c.itemId}`,
+      permanent: c.itemId !== fetch[34].itemId,
+      retries: 2,
+      backoffMs: 1000,
+    })),
+    now,
+    random: () => 0.5,
+  });
+  await markSkipped(db, {
+    jobId: "news",
+    runId: "seed-run",
+    items: fetch.slice(35, 37).map((c) => ({ ...c, reason: "not an article" })),
+    now,
+  });
+  await done(fetch.slice(0, 30));
+  tick();
+  const parse = await claim("parse", 25);
+  await done(parse.slice(0, 20));
+  tick();
+  await done(await claim("store", 10), "0");
+  await setHandlerVersion(db, { jobId: "news", stage: "store", version: "1" });
+  await logCost(db, { jobId: "news", itemId: parse[0].itemId, stage: "parse", usd: 0.125, ts: t });
+  await logCost(db, {
+    jobId: "news",
+    stage: "parse",
+    usd: 0.5,
+    meta: { model: "m" },
+    ts: t - 86_400_000,
+  });
+  await logEvent(db, {
+    jobId: "news",
+    kind: "note",
+    message: "seeded",
+    data: { a: [1, 2] },
+    ts: t,
+  });
+  await wakeJob(db, "news", t);
+  await markJobRun(db, { jobId: "news", now: t });
+  await setJobPaused(db, { jobId: "other", paused: true, reason: "budget", now });
+  await putHttpCache(db, { url: "https://example.org/feed", etag: '"abc"', checkedAt: t });
+}

@@ -1,0 +1,132 @@
+import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
+import { admin, makeItems, PG_ONLY, scratchSchema, TEST_PG_URL } from "./_helpers.ts";
+import { openDb } from "../../src/db/mod.ts";
+import { PG_SCHEMA_VERSION } from "../../src/db/pg/schema.ts";
+import { redactUrl } from "../../src/db/pg/mod.ts";
+import { upsertItems } from "../../src/db/items.ts";
+import { stageStats } from "../../src/db/jobs.ts";
+
+/** The schema_version row of the scratch schema in `url`. */
+async function storedVersion(url: string): Promise<number[]> {
+  let versions: number[] = [];
+  await admin(url, async (sql) => {
+    versions = (await sql<{ version: number }[]>`SELECT version FROM schema_version`)
+      .map((r) => r.version);
+  });
+  return versions;
+}
+
+Deno.test(
+  "a new PostgreSQL database is migrated, its version kept in schema_version",
+  PG_ONLY,
+  async () => {
+    const scratch = await scratchSchema(TEST_PG_URL!);
+    try {
+      const db = await openDb(scratch.url);
+      assertEquals([db.engine, db.location], ["postgres", redactUrl(scratch.url)]);
+      await upsertItems(db, { jobId: "j", stages: ["a"], items: makeItems(3) });
+      await db.close();
+      assertEquals(await storedVersion(scratch.url), [PG_SCHEMA_VERSION]);
+      // Reopening keeps the data and migrates nothing.
+      const again = await openDb(scratch.url);
+      assertEquals((await stageStats(again, "j"))[0].pending, 3);
+      await again.close();
+      assertEquals(await storedVersion(scratch.url), [PG_SCHEMA_VERSION]);
+    } finally {
+      await scratch.drop();
+    }
+  },
+);
+
+Deno.test(
+  "processes opening a new PostgreSQL database at once migrate it once",
+  PG_ONLY,
+  async () => {
+    const scratch = await scratchSchema(TEST_PG_URL!);
+    try {
+      const dbs = await Promise.all([1, 2, 3, 4].map(() => openDb(scratch.url)));
+      await Promise.all(dbs.map((db) => db.close()));
+      assertEquals(await storedVersion(scratch.url), [PG_SCHEMA_VERSION]);
+    } finally {
+      await scratch.drop();
+    }
+  },
+);
+
+Deno.test(
+  "a PostgreSQL database newer than the program is refused with a clear message",
+  PG_ONLY,
+  async () => {
+    const scratch = await scratchSchema(TEST_PG_URL!);
+    try {
+      await (await openDb(scratch.url)).close();
+      await admin(scratch.url, (sql) => sql`UPDATE schema_version SET version = version + 1`);
+      await assertRejects(openDb(scratch.url), {
+        name: "StoreError",
+        message: `Database "${redactUrl(scratch.url)}" has schema version ${
+          PG_SCHEMA_VERSION + 1
+        }, newer than this program's ${PG_SCHEMA_VERSION}: upgrade jobs before using it`,
+      });
+    } finally {
+      await scratch.drop();
+    }
+  },
+);
+
+Deno.test(
+  "read-only opens refuse an unmigrated PostgreSQL database and every write",
+  PG_ONLY,
+  async () => {
+    const scratch = await scratchSchema(TEST_PG_URL!);
+    try {
+      await assertRejects(openDb(scratch.url, { readOnly: true }), {
+        name: "StoreError",
+        message: `Database "${redactUrl(scratch.url)}" has schema version 0, expected ` +
+          `${PG_SCHEMA_VERSION}: open it once without read-only to migrate it`,
+      });
+      assertEquals(await storedVersion(scratch.url).catch(() => "no table"), "no table");
+      await (await openDb(scratch.url)).close();
+      const reader = await openDb(scratch.url, { readOnly: true });
+      try {
+        await assertRejects(
+          upsertItems(reader, { jobId: "j", stages: ["a"], items: makeItems(1) }),
+          /read-only transaction/,
+        );
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      await scratch.drop();
+    }
+  },
+);
+
+Deno.test("a connection error names the database without its password", PG_ONLY, async () => {
+  const url = new URL(TEST_PG_URL!);
+  const password = decodeURIComponent(url.password);
+  url.password = `${password}-wrong`;
+  await assertRejects(openDb(url.toString()), (err: Error) => {
+    assertEquals(err.name, "StoreError");
+    const shown = new URL(url);
+    shown.password = "***";
+    assertEquals(err.message.startsWith(`Cannot connect to database "${shown}": `), true);
+    assertEquals(err.message.includes(password), false);
+    assertEquals(err.message.includes("password authentication failed"), true);
+    return true;
+  });
+  // Nothing listens on port 1.
+  url.port = "1";
+  await assertRejects(openDb(url.toString()), (err: Error) => {
+    assertEquals(err.name, "StoreError");
+    assertEquals(err.message.includes(password), false);
+    return true;
+  });
+});
+
+Deno.test("redactUrl() hides the password and keeps the rest", () => {
+  assertEquals(
+    redactUrl("postgres://jobs:s3cr%40t@db.internal:5433/jobs?sslmode=require"),
+    "postgres://jobs:***@db.internal:5433/jobs?sslmode=require",
+  );
+  assertEquals(redactUrl("postgresql://db.internal/jobs"), "postgresql://db.internal/jobs");
+});
