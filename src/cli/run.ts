@@ -1,7 +1,7 @@
 /** `jobs run`: discover and process items; single pass by default, --watch keeps going. */
 import { Cron } from "croner";
 import type { Config, JobConfig } from "../config/types.ts";
-import type { Db } from "../db/mod.ts";
+import { type Db, storeExists } from "../db/mod.ts";
 import { getJobState, markJobRun } from "../db/jobs.ts";
 import { parseDuration } from "../config/units.ts";
 import type { RunContext } from "../runner/context.ts";
@@ -52,8 +52,10 @@ export async function run(args: string[]): Promise<number> {
       return EXIT.ok;
     }
     const signals = trapSignals(log, config.runner.shutdownGraceMs);
+    let outOfTime = false;
     const stopTimer = maxRuntimeMs === undefined ? undefined : setTimeout(() => {
       log.info(`--max-runtime of ${values["max-runtime"]} reached: stopping`);
+      outOfTime = true;
       signals.controller.abort(new Error("max runtime"));
     }, maxRuntimeMs);
     const ctx: RunContext = {
@@ -75,7 +77,8 @@ export async function run(args: string[]): Promise<number> {
       const summaries = await runAll(config, jobs, ctx);
       progress?.stop();
       report(summaries, ctx, log);
-      const interrupted = signals.controller.signal.aborted && maxRuntimeMs === undefined;
+      // Reaching --max-runtime is a normal end; a signal (even with --max-runtime) is not.
+      const interrupted = signals.controller.signal.aborted && !outOfTime;
       return exitCode(summaries, interrupted);
     } finally {
       progress?.stop();
@@ -89,7 +92,7 @@ export async function run(args: string[]): Promise<number> {
 
 /** A dry run writes nothing: the store read-only, or an empty one in memory when none exists. */
 async function openForDryRun(path: string): Promise<Db> {
-  const exists = await Deno.stat(path).then(() => true, () => false);
+  const exists = await storeExists(path);
   return exists ? await openStore(path, true) : await openStore(":memory:");
 }
 

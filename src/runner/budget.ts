@@ -1,11 +1,12 @@
 /** A job's daily budget: stop claiming once today's cost (UTC) reaches `budget.daily_usd`. */
 import type { JobConfig } from "../config/types.ts";
 import type { Db } from "../db/mod.ts";
-import { getDailyCost, logEvent } from "../db/events.ts";
+import { getDailyCost, getEvents, logEvent } from "../db/events.ts";
 import type { Logger } from "../util/log.ts";
 
 /** How often the spend of other processes is re-read. */
 const REFRESH_MS = 10_000;
+const DAY_MS = 86_400_000;
 
 /** Tracks today's spend of one job. */
 export class Budget {
@@ -31,7 +32,7 @@ export class Budget {
     const limit = this.job.budget?.dailyUsd;
     if (limit === undefined) return false;
     const now = this.now();
-    const day = Math.floor(now / 86_400_000);
+    const day = Math.floor(now / DAY_MS);
     if (day !== this.#day || now - this.#checkedAt >= REFRESH_MS) {
       if (day !== this.#day) this.#announced = false;
       this.#spent = await getDailyCost(this.db, { jobId: this.job.id, day: now });
@@ -41,12 +42,26 @@ export class Budget {
     if (this.#spent < limit) return false;
     if (!this.#announced) {
       this.#announced = true;
-      const message =
-        `Daily budget of $${limit} reached ($${this.#spent.toFixed(4)} spent today, UTC); ` +
-        `not claiming more work until tomorrow`;
-      this.log.warn(message, { job: this.job.id });
-      await logEvent(this.db, { jobId: this.job.id, kind: "budget", message, ts: now });
+      await this.#announce(limit, now);
     }
     return true;
+  }
+
+  /** Logs the stop in every run; records the event once per UTC day, whichever run is first. */
+  async #announce(limit: number, now: number): Promise<void> {
+    const message =
+      `Daily budget of $${limit} reached ($${this.#spent.toFixed(4)} spent today, UTC); ` +
+      `not claiming more work until tomorrow`;
+    this.log.warn(message, { job: this.job.id });
+    const dayStart = Math.floor(now / DAY_MS) * DAY_MS;
+    const today = await getEvents(this.db, {
+      jobId: this.job.id,
+      kind: "budget",
+      sinceTs: dayStart,
+      limit: 1,
+    });
+    if (today.length === 0) {
+      await logEvent(this.db, { jobId: this.job.id, kind: "budget", message, ts: now });
+    }
   }
 }

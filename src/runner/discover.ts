@@ -29,13 +29,7 @@ export async function discoverStep(
   ctx: RunContext,
 ): Promise<DiscoveryReport> {
   if (ctx.mode !== "production") return await discoverOnce(job, configDir, ctx);
-  const state = await getJobState(ctx.db, job.id);
-  const now = ctx.now();
-  const woken = state.wakeRequestedAt !== null &&
-    (state.lastDiscoveryAt === null || state.wakeRequestedAt >= state.lastDiscoveryAt);
-  const due = woken || state.lastDiscoveryAt === null || job.discovery.everyMs === undefined ||
-    now - state.lastDiscoveryAt >= job.discovery.everyMs;
-  if (!due) return { ran: false, note: "not due", found: 0 };
+  if (!await discoveryDue(job, ctx)) return { ran: false, note: "not due", found: 0 };
   const owner = ctx.runId;
   if (
     !await acquireDiscoveryLease(ctx.db, {
@@ -47,13 +41,31 @@ export async function discoverStep(
   ) {
     return { ran: false, note: "another process is discovering", found: 0 };
   }
-  let report: DiscoveryReport = { ran: true, found: 0, error: "interrupted" };
+  let report: DiscoveryReport = { ran: false, note: "not due", found: 0 };
   try {
-    report = await discoverOnce(job, configDir, ctx);
+    // Another process may have finished a discovery between the first check and the lease.
+    if (await discoveryDue(job, ctx)) {
+      report = { ran: true, found: 0, error: "interrupted" };
+      report = await discoverOnce(job, configDir, ctx);
+    }
   } finally {
-    await finishDiscovery(ctx.db, { jobId: job.id, owner, succeeded: !report.error, now: ctx.now });
+    await finishDiscovery(ctx.db, {
+      jobId: job.id,
+      owner,
+      succeeded: report.ran && !report.error,
+      now: ctx.now,
+    });
   }
   return report;
+}
+
+/** Whether `every` has passed since the last discovery, or the job was woken. */
+async function discoveryDue(job: JobConfig, ctx: RunContext): Promise<boolean> {
+  const state = await getJobState(ctx.db, job.id);
+  const woken = state.wakeRequestedAt !== null &&
+    (state.lastDiscoveryAt === null || state.wakeRequestedAt >= state.lastDiscoveryAt);
+  return woken || state.lastDiscoveryAt === null || job.discovery.everyMs === undefined ||
+    ctx.now() - state.lastDiscoveryAt >= job.discovery.everyMs;
 }
 
 async function discoverOnce(

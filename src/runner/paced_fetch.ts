@@ -14,7 +14,9 @@ export function createPacedFetch(
   return async (input, init) => {
     const url = new URL(input);
     const key = `domain:${url.host}`;
+    // Without a rate the domain is still held back after a 429 / Retry-After.
     if (rate) await pacer.wait(key, rate, signal);
+    else await pacer.waitHeld(key, signal);
     const response = await fetch(url, { ...init, signal: init?.signal ?? signal });
     const retryAfter = retryAfterMs(response.headers.get("retry-after"));
     if (response.status === 429 || (response.status === 503 && retryAfter !== undefined)) {

@@ -20,6 +20,12 @@ export class Pacer {
     if (delay > 0) await sleep(delay, signal);
   }
 
+  /** Waits while `key` is held back by slowDown(); for keys without a rate of their own. */
+  async waitHeld(key: string, signal?: AbortSignal): Promise<void> {
+    const delay = (this.#next.get(key) ?? 0) - this.#now();
+    if (delay > 0) await sleep(delay, signal);
+  }
+
   /** Reserves the next slot of `key`; returns how long to wait for it (ms). */
   reserve(key: string, rate: Rate): number {
     const now = this.#now();

@@ -95,12 +95,15 @@ async function runWorkers(
   ctx: RunContext,
 ): Promise<Record<string, StageTally>> {
   const hard = hardStop(ctx.signal, runnerCfg.shutdownGraceMs);
+  let tripped = false;
   const writer = new OutcomeWriter({
     db: ctx.db,
     jobId: job.id,
     runId: ctx.runId,
     now: ctx.now,
-    onFailures: (count, lastError) => circuitBreaker(job, ctx, count, lastError),
+    onFailures: async (count, lastError) => {
+      if (await circuitBreaker(job, ctx, count, lastError)) tripped = true;
+    },
   });
   const budget = new Budget(job, ctx.db, ctx.log, ctx.now);
   const heartbeat = startHeartbeat(ctx, runnerCfg.leaseMs);
@@ -119,6 +122,7 @@ async function runWorkers(
       leaseMs: runnerCfg.leaseMs,
       hardSignal: hard.signal,
       upstream,
+      halted: () => tripped,
     });
     upstream = done.catch(() => {});
     return done;
@@ -177,17 +181,21 @@ async function watchDiscovery(
   }
 }
 
-/** pause_after_failures: pauses the job after that many consecutive failed attempts. */
+/**
+ * pause_after_failures: pauses the job after that many consecutive failed attempts. Returns
+ * whether the job is paused now.
+ */
 async function circuitBreaker(
   job: JobConfig,
   ctx: RunContext,
   count: number,
   lastError: string,
-): Promise<void> {
+): Promise<boolean> {
   const limit = job.pauseAfterFailures;
-  if (limit === undefined || count < limit) return;
-  if ((await getJobState(ctx.db, job.id)).paused) return;
+  if (limit === undefined || count < limit) return false;
+  if ((await getJobState(ctx.db, job.id)).paused) return true;
   const reason = `${count} consecutive failed attempts (last: ${lastError.slice(0, 200)})`;
   ctx.log.error(`Pausing job: ${reason}`, { job: job.id });
   await setJobPaused(ctx.db, { jobId: job.id, paused: true, reason, now: ctx.now });
+  return true;
 }

@@ -2,16 +2,16 @@
 import type { JobConfig, StageConfig } from "../config/types.ts";
 import { type Claim, claimBatch } from "../db/claims.ts";
 import { releaseClaims } from "../db/leases.ts";
-import { logCost } from "../db/events.ts";
 import type { RunContext } from "./context.ts";
-import type { Handler, HandlerContext } from "./handlers.ts";
-import { classifyError, type Outcome, SkipSignal, toStoredResult } from "./outcome.ts";
+import type { Handler } from "./handlers.ts";
+import { classifyError, type Outcome, toStoredResult } from "./outcome.ts";
 import type { OutcomeWriter } from "./outcome_writer.ts";
-import { createPacedFetch } from "./paced_fetch.ts";
-import { type Pacer, sleep } from "./pacer.ts";
+import type { Pacer } from "./pacer.ts";
 import type { Resources } from "./resources.ts";
 import type { Budget } from "./budget.ts";
 import { formatDuration } from "../config/units.ts";
+import { type ClaimAbort, ClaimAborts } from "./_claim_aborts.ts";
+import { ClaimContext } from "./_claim_context.ts";
 
 /** Everything one stage's worker needs. */
 export interface StageWorkerDeps {
@@ -28,52 +28,173 @@ export interface StageWorkerDeps {
   hardSignal: AbortSignal;
   /** Resolves when the previous stage's worker has finished (single pass); null for the first. */
   upstream: Promise<void> | null;
+  /** True once the job's circuit breaker has paused it. */
+  halted: () => boolean;
 }
 
 /** Most claims taken in one statement. */
 const MAX_BATCH = 64;
+/** Claimed work kept ahead of the running handlers, in handler time (for quick handlers). */
+const QUEUE_AHEAD_MS = 100;
 /** How often an idle worker looks for new work that no local event announced. */
 const IDLE_POLL_MS = 1000;
+/** Longest the loop runs before it lets timers, signals and I/O in (see yieldToEventLoop). */
+const YIELD_EVERY_MS = 50;
 
 /**
  * Runs the stage until nothing is left to claim and the previous stage has finished (single
  * pass), or until the run is stopped. Claims are taken in batches and run `concurrency` at a time.
  */
 export async function stageWorker(d: StageWorkerDeps): Promise<void> {
-  const { ctx, stage } = d;
-  const running = new Set<Promise<void>>();
-  const queue: Claim[] = [];
-  let upstreamDone = d.upstream === null;
-  d.upstream?.then(() => upstreamDone = true);
-  let claimed = 0;
-  while (!ctx.signal.aborted) {
-    if (running.size >= stage.concurrency) {
-      await Promise.race(running);
-      continue;
-    }
-    if (queue.length === 0) {
-      const finalCheck = upstreamDone && running.size === 0;
-      const want = Math.min(
-        MAX_BATCH,
-        stage.concurrency * 2 - running.size,
-        (ctx.limit ?? Infinity) - claimed,
-      );
-      const claims = want > 0 && !(await d.budget.exceeded()) ? await claim(d, want) : [];
-      claimed += claims.length;
-      if (claims.length === 0) {
-        if (ctx.singlePass && finalCheck) break;
-        await idle(d, running, upstreamDone, claimed >= (ctx.limit ?? Infinity));
-        continue;
-      }
-      queue.push(...claims);
-    }
-    const next = queue.shift()!;
-    const task = runClaim(d, next).finally(() => running.delete(task));
-    running.add(task);
+  await new StageLoop(d).run();
+}
+
+/** The state of one stage's worker loop: `while (!stopping) { claim; process; wait }`. */
+class StageLoop {
+  readonly #running = new Set<Promise<unknown>>();
+  readonly #queue: Claim[] = [];
+  readonly #wake = new Wakeup();
+  readonly #aborts: ClaimAborts;
+  #fatal: { error: unknown } | undefined;
+  #upstreamDone: boolean;
+  #claimed = 0;
+  /** Moving mean of the time a claim takes, once one has finished. */
+  #meanMs = Infinity;
+
+  constructor(readonly d: StageWorkerDeps) {
+    this.#aborts = new ClaimAborts(d.stage.timeoutMs, d.hardSignal);
+    this.#upstreamDone = d.upstream === null;
+    d.upstream?.then(() => {
+      this.#upstreamDone = true;
+      this.#wake.notify();
+    });
   }
-  if (queue.length) await releaseClaims(ctx.db, { runId: ctx.runId, items: queue });
-  await Promise.all(running);
-  await d.writer.flush();
+
+  async run(): Promise<void> {
+    const { signal } = this.d.ctx;
+    signal.addEventListener("abort", this.#wake.notify, { once: true });
+    let yieldedAt = performance.now();
+    try {
+      while (!signal.aborted && !this.#fatal) {
+        if (performance.now() - yieldedAt > YIELD_EVERY_MS) {
+          await yieldToEventLoop();
+          yieldedAt = performance.now();
+        }
+        if (this.#running.size >= this.d.stage.concurrency) {
+          await this.#wake.wait();
+          continue;
+        }
+        if (!await this.#refill()) break;
+        const next = this.#queue.shift();
+        if (next) this.#start(next);
+      }
+    } finally {
+      signal.removeEventListener("abort", this.#wake.notify);
+      await release(this.d, this.#queue.splice(0));
+      await Promise.all(this.#running);
+      this.#aborts.dispose();
+      await this.d.writer.flush();
+    }
+    // Failing to record an outcome is the one error that stops the worker.
+    if (this.#fatal) throw this.#fatal.error;
+  }
+
+  /**
+   * Makes sure a claim waits in the queue: claims a batch, or idles until something changes.
+   * Returns false when a single pass is over.
+   */
+  async #refill(): Promise<boolean> {
+    const { d } = this;
+    // A budget reached or a tripped circuit breaker also stops claims already taken.
+    if (this.#queue.length && await holdBack(d)) await release(d, this.#queue.splice(0));
+    if (this.#queue.length) return true;
+    const finalCheck = this.#upstreamDone && this.#running.size === 0;
+    const limit = d.ctx.limit ?? Infinity;
+    const want = Math.min(this.#batchSize() - this.#running.size, limit - this.#claimed);
+    const claims = want > 0 && !(await holdBack(d)) ? await claim(d, want) : [];
+    this.#claimed += claims.length;
+    this.#queue.push(...claims);
+    if (claims.length) return true;
+    if (d.ctx.singlePass && finalCheck) return false;
+    const poll = !d.ctx.singlePass || this.#claimed >= limit || this.#running.size === 0;
+    await idle(d, this.#wake, poll);
+    return true;
+  }
+
+  /**
+   * Claims to hold, running ones included: twice the concurrency, or more for quick handlers
+   * (up to QUEUE_AHEAD_MS of work), so that they are claimed in fewer, larger statements.
+   */
+  #batchSize(): number {
+    const { concurrency } = this.d.stage;
+    const ahead = Math.floor(concurrency * QUEUE_AHEAD_MS / this.#meanMs);
+    return Math.min(MAX_BATCH + this.#running.size, Math.max(concurrency * 2, ahead));
+  }
+
+  #start(claim: Claim): void {
+    const started = performance.now();
+    const task: Promise<unknown> = runClaim(this.d, this.#aborts, claim)
+      .then(
+        () => this.#observe(performance.now() - started),
+        (error) => this.#fatal ??= { error },
+      )
+      .finally(() => {
+        this.#running.delete(task);
+        this.#wake.notify();
+      });
+    this.#running.add(task);
+  }
+
+  #observe(ms: number): void {
+    this.#meanMs = this.#meanMs === Infinity ? ms : this.#meanMs + (ms - this.#meanMs) / 8;
+  }
+}
+
+/**
+ * Lets the event loop turn. The store answers synchronously and quick handlers settle in
+ * microtasks, so without this a busy worker would starve timers (heartbeat, flushes, timeouts)
+ * and SIGINT/SIGTERM until no work is left. A timer, because setImmediate does not always let
+ * signals in.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** Whether the job must not start more handlers now: budget reached or circuit breaker open. */
+function holdBack(d: StageWorkerDeps): boolean | Promise<boolean> {
+  if (d.halted()) return true;
+  return d.job.budget ? d.budget.exceeded() : false;
+}
+
+async function release(d: StageWorkerDeps, claims: Claim[]): Promise<void> {
+  if (claims.length) await releaseClaims(d.ctx.db, { runId: d.ctx.runId, items: claims });
+}
+
+/**
+ * Wakes the worker loop. Waiting on one promise that is replaced at each wake-up, instead of
+ * racing long-lived promises (which keeps a reaction per race until they settle), keeps memory
+ * flat over millions of items.
+ */
+class Wakeup {
+  #pending = false;
+  #resolve: (() => void) | undefined;
+
+  /** Wakes the waiter, or the next wait() when no one waits. */
+  notify = (): void => {
+    const resolve = this.#resolve;
+    this.#resolve = undefined;
+    if (resolve) resolve();
+    else this.#pending = true;
+  };
+
+  /** Resolves at the next notify() (at once if one came since the last wait). */
+  wait(): Promise<void> {
+    if (this.#pending) {
+      this.#pending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#resolve = resolve);
+  }
 }
 
 function claim(d: StageWorkerDeps, limit: number): Promise<Claim[]> {
@@ -88,21 +209,14 @@ function claim(d: StageWorkerDeps, limit: number): Promise<Claim[]> {
 }
 
 /** Waits for something that may make work claimable: an outcome, a finished task, a poll. */
-async function idle(
-  d: StageWorkerDeps,
-  running: Set<Promise<void>>,
-  upstreamDone: boolean,
-  limitReached: boolean,
-): Promise<void> {
-  const waits: Promise<unknown>[] = [...running, d.writer.changed()];
-  if (d.upstream && !upstreamDone) waits.push(d.upstream);
-  if (!d.ctx.singlePass || limitReached || running.size === 0) {
-    waits.push(sleep(IDLE_POLL_MS, d.ctx.signal).catch(() => {}));
-  }
-  await Promise.race(waits);
+async function idle(d: StageWorkerDeps, wake: Wakeup, poll: boolean): Promise<void> {
+  d.writer.changed().then(wake.notify);
+  const timer = poll ? setTimeout(wake.notify, IDLE_POLL_MS) : undefined;
+  await wake.wait();
+  clearTimeout(timer);
 }
 
-async function runClaim(d: StageWorkerDeps, claim: Claim): Promise<void> {
+async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): Promise<void> {
   const { stage } = d;
   if (claim.attempts > stage.retries + 1) {
     return record(d, claim, {
@@ -115,86 +229,34 @@ async function runClaim(d: StageWorkerDeps, claim: Claim): Promise<void> {
   }
   const started = d.ctx.now();
   let release: (() => void) | undefined;
-  const timeout = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let abort: ClaimAbort | undefined;
   const costs: Promise<unknown>[] = [];
   let outcome: Outcome;
   try {
-    release = await d.resources.acquire(stage.uses, d.hardSignal);
-    timer = setTimeout(() => timeout.abort(), stage.timeoutMs);
-    const signal = AbortSignal.any([timeout.signal, d.hardSignal]);
-    const value = await untilAborted(
-      d.handler.run(
-        { key: claim.key, data: claim.data },
-        handlerContext(d, claim, signal, costs),
-      ),
-      signal,
-    );
+    if (stage.uses.length) release = await d.resources.acquire(stage.uses, d.hardSignal);
+    const value = await aborts.run((a) => {
+      abort = a;
+      const item = { key: claim.key, data: claim.data };
+      return d.handler.run(item, new ClaimContext(d, claim, a.signal, costs));
+    });
     outcome = toStoredResult(value);
   } catch (err) {
     if (d.hardSignal.aborted) {
-      await Promise.allSettled(costs);
+      if (costs.length) await Promise.allSettled(costs);
       await releaseClaims(d.ctx.db, { runId: d.ctx.runId, items: [claim] });
       return;
     }
-    const timedOut = timeout.signal.aborted
+    const timedOut = abort?.timedOut
       ? `Timed out after ${formatDuration(stage.timeoutMs)}`
       : undefined;
     outcome = classifyError(err, timedOut);
   } finally {
-    clearTimeout(timer);
     release?.();
   }
-  await Promise.allSettled(costs);
+  if (costs.length) await Promise.allSettled(costs);
   record(d, claim, outcome, d.ctx.now() - started);
-}
-
-/** Resolves or rejects with `promise`, or rejects as soon as `signal` aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
-function handlerContext(
-  d: StageWorkerDeps,
-  claim: Claim,
-  signal: AbortSignal,
-  costs: Promise<unknown>[],
-): HandlerContext {
-  const where = { job: d.job.id, stage: d.stage.name, item: claim.key };
-  return {
-    signal,
-    log: {
-      info: (m, data) => d.ctx.log.info(m, { ...where, ...data }),
-      warn: (m, data) => d.ctx.log.warn(m, { ...where, ...data }),
-      error: (m, data) => d.ctx.log.error(m, { ...where, ...data }),
-    },
-    cost(usd, meta) {
-      d.budget.add(usd);
-      costs.push(
-        logCost(d.ctx.db, {
-          jobId: d.job.id,
-          itemId: claim.itemId,
-          stage: d.stage.name,
-          usd,
-          meta,
-        }),
-      );
-    },
-    fetch: createPacedFetch(d.pacer, d.stage.domainRate, signal),
-    skip(reason: string): never {
-      throw new SkipSignal(reason);
-    },
-    results: claim.results,
-    job: d.job.id,
-    stage: d.stage.name,
-    mode: d.ctx.mode,
-    attempt: claim.attempts,
-  };
+  // A failure is written at once, so the circuit breaker trips before another handler starts.
+  if (outcome.kind === "error") await d.writer.flush();
 }
 
 function record(d: StageWorkerDeps, claim: Claim, outcome: Outcome, durationMs: number): void {

@@ -1,0 +1,309 @@
+/**
+ * Runner benchmark: 20,000 items through 3 no-op module stages with runJob(), beside a raw
+ * node:sqlite loop doing the same claims and done-marks in the same run; then peak RSS of the
+ * runner at 20,000 and 200,000 items, each measured in its own child process.
+ */
+import { DatabaseSync } from "node:sqlite";
+import { getHeapSpaceStatistics } from "node:v8";
+import { fileURLToPath } from "node:url";
+import { loadConfig } from "../src/config/load.ts";
+import type { Config } from "../src/config/types.ts";
+import { type Db, openDb } from "../src/db/mod.ts";
+import { upsertItems } from "../src/db/items.ts";
+import { stageStats } from "../src/db/jobs.ts";
+import { registerRun } from "../src/db/leases.ts";
+import { Pacer } from "../src/runner/pacer.ts";
+import { Resources } from "../src/runner/resources.ts";
+import { runJob } from "../src/runner/run_job.ts";
+import { silentLogger } from "../src/util/log.ts";
+
+/** The figures of one benchRunner() run. */
+export interface RunnerBenchFigures {
+  items: number;
+  itemsPerSec: number;
+  transitionsPerSec: number;
+  /** The raw node:sqlite loop on the same workload. */
+  rawTransitionsPerSec: number;
+  /** How many times slower the runner is than the raw loop. */
+  slowdown: number;
+  peakRssSmallMb: number;
+  peakRssLargeMb: number;
+  /** Peak RSS at LARGE items ÷ peak RSS at SMALL items. */
+  rssGrowth: number;
+  /** Each target with whether it was met. */
+  targets: { name: string; met: boolean }[];
+}
+
+const STAGES = ["a", "b", "c"];
+const ITEMS = 20_000;
+const MEMORY_SMALL = 20_000;
+const MEMORY_LARGE = 200_000;
+const CONCURRENCY = 16;
+const RAW_BATCH = 64;
+const SEED_CHUNK = 10_000;
+const RSS_SAMPLE_MS = 20;
+
+const NOOP_HANDLER = `export const HANDLER_VERSION = "1";
+export default function handle(item) {
+  return { key: item.key };
+}
+`;
+
+function jobsYaml(): string {
+  const stages = STAGES.map((name) =>
+    `      - { name: ${name}, handler: ./noop.js, concurrency: ${CONCURRENCY} }`
+  );
+  return `jobs:
+  bench:
+    discovery: { strategy: static, items: [{ key: item-0 }] }
+    stages:
+${stages.join("\n")}
+`;
+}
+
+/** A folder with jobs.yaml, the no-op handler and a store seeded with `n` items. */
+async function prepare(dir: string, n: number): Promise<{ yaml: string; dbPath: string }> {
+  await Deno.mkdir(dir, { recursive: true });
+  const yaml = `${dir}/jobs.yaml`;
+  await Deno.writeTextFile(yaml, jobsYaml());
+  await Deno.writeTextFile(`${dir}/noop.js`, NOOP_HANDLER);
+  const dbPath = `${dir}/jobs.sqlite`;
+  const db = await openDb(dbPath);
+  for (let from = 0; from < n; from += SEED_CHUNK) {
+    const items = Array.from({ length: Math.min(SEED_CHUNK, n - from) }, (_, i) => ({
+      key: `item-${from + i}`,
+      data: { url: `https://example.org/posts/${from + i}`, n: from + i },
+    }));
+    await upsertItems(db, { jobId: "bench", stages: STAGES, items });
+  }
+  await db.close();
+  return { yaml, dbPath };
+}
+
+/** Runs the bench job to the end with runJob(); returns transitions and milliseconds. */
+async function runRunner(
+  config: Config,
+  db: Db,
+): Promise<{ transitions: number; ms: number }> {
+  const runId = `bench:${Deno.pid}`;
+  await registerRun(db, { runId });
+  const pacer = new Pacer();
+  const started = performance.now();
+  await runJob(
+    config.jobs[0],
+    { ...config.runner, configDir: config.dir },
+    pacer,
+    new Resources(config.resources, pacer),
+    {
+      mode: "production",
+      db,
+      runId,
+      log: silentLogger,
+      signal: new AbortController().signal,
+      noReset: false,
+      discoverOnly: false,
+      singlePass: true,
+      now: Date.now,
+    },
+  );
+  const ms = performance.now() - started;
+  const stats = await stageStats(db, "bench");
+  return { transitions: stats.reduce((n, s) => n + s.done, 0), ms };
+}
+
+/** The raw loop: per stage, claim 64 per UPDATE … RETURNING, commit each batch's done-marks. */
+function rawLoop(path: string): { transitions: number; ms: number } {
+  const conn = new DatabaseSync(path, { enableForeignKeyConstraints: true, timeout: 30_000 });
+  conn.exec("PRAGMA journal_mode = WAL");
+  conn.exec("PRAGMA synchronous = NORMAL");
+  const claim = conn.prepare(
+    `UPDATE item_stages SET status = 'in_progress', claimed_by = 'raw', lease_until = :lease,
+       attempts = attempts + 1, started_at = :now
+     WHERE rowid IN (SELECT rowid FROM item_stages WHERE job_id = 'bench' AND stage = :stage
+       AND status = 'pending' AND ready = 1 AND run_after <= :now ORDER BY run_after LIMIT :n)
+     RETURNING item_id, position`,
+  );
+  const data = conn.prepare(
+    "SELECT id, key, data FROM work_items WHERE id IN (SELECT value FROM json_each(?))",
+  );
+  const finish = conn.prepare(
+    `UPDATE item_stages SET status = 'done', finished_at = ?, claimed_by = NULL, lease_until = NULL
+     WHERE item_id = ? AND stage = ? AND status = 'in_progress' AND claimed_by = 'raw'`,
+  );
+  const store = conn.prepare(
+    `INSERT INTO results (item_id, stage, handler_version, result, created_at) VALUES (?, ?, '1', ?, ?)
+     ON CONFLICT (item_id, stage) DO UPDATE SET result = excluded.result`,
+  );
+  const ready = conn.prepare("UPDATE item_stages SET ready = 1 WHERE item_id = ? AND position = ?");
+  const tx = <T>(fn: () => T): T => {
+    conn.exec("BEGIN IMMEDIATE");
+    const value = fn();
+    conn.exec("COMMIT");
+    return value;
+  };
+  let transitions = 0;
+  const started = performance.now();
+  for (const stage of STAGES) {
+    while (true) {
+      const now = Date.now();
+      const claimed = tx(() => {
+        const rows = claim.all({ lease: now + 300_000, now, stage, n: RAW_BATCH }) as {
+          item_id: number;
+          position: number;
+        }[];
+        const items = rows.length
+          ? data.all(JSON.stringify(rows.map((r) => r.item_id))) as { id: number; key: string }[]
+          : [];
+        const keys = new Map(items.map((i) => [i.id, i.key]));
+        return rows.map((r) => ({ ...r, key: keys.get(r.item_id)! }));
+      });
+      if (claimed.length === 0) break;
+      tx(() => {
+        for (const c of claimed) {
+          if (finish.run(now, c.item_id, stage).changes !== 1) continue;
+          store.run(c.item_id, stage, JSON.stringify({ key: c.key }), now);
+          ready.run(c.item_id, c.position + 1);
+          transitions++;
+        }
+      });
+    }
+  }
+  const ms = performance.now() - started;
+  conn.close();
+  return { transitions, ms };
+}
+
+/** Peak sizes (bytes) seen by a memory child: RSS and V8's young and old generations. */
+interface MemoryPeaks {
+  rss: number;
+  newSpace: number;
+  oldSpace: number;
+  /** Live heap after a full garbage collection at the end of the run. */
+  liveAfterGc?: number;
+}
+
+function sampleMemory(peaks: MemoryPeaks): void {
+  peaks.rss = Math.max(peaks.rss, Deno.memoryUsage().rss);
+  for (const space of getHeapSpaceStatistics()) {
+    if (space.space_name === "new_space") {
+      peaks.newSpace = Math.max(peaks.newSpace, space.space_size);
+    }
+    if (space.space_name === "old_space") {
+      peaks.oldSpace = Math.max(peaks.oldSpace, space.space_size);
+    }
+  }
+}
+
+/** Child-process side of the memory figure: runs the job while sampling memory; prints JSON. */
+async function memoryChild(yaml: string, dbPath: string): Promise<void> {
+  const config = await loadConfig(yaml);
+  const db = await openDb(dbPath);
+  const peaks: MemoryPeaks = { rss: 0, newSpace: 0, oldSpace: 0 };
+  sampleMemory(peaks);
+  const sampler = setInterval(() => sampleMemory(peaks), RSS_SAMPLE_MS);
+  const { transitions, ms } = await runRunner(config, db);
+  clearInterval(sampler);
+  sampleMemory(peaks);
+  await db.close();
+  // The child runs with --expose-gc so that what stays alive can be told from garbage.
+  (globalThis as { gc?: () => void }).gc?.();
+  peaks.liveAfterGc = Deno.memoryUsage().heapUsed;
+  console.log(JSON.stringify({ ...peaks, transitions, ms }));
+}
+
+/** Peak memory of a runner process working through `n` items. */
+async function peakMemory(dir: string, n: number): Promise<MemoryPeaks> {
+  const { yaml, dbPath } = await prepare(dir, n);
+  const self = fileURLToPath(import.meta.url);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--v8-flags=--expose-gc", self, "--memory-child", yaml, dbPath],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`Memory run of ${n} items failed (exit ${out.code})`);
+  const result = JSON.parse(new TextDecoder().decode(out.stdout)) as MemoryPeaks & {
+    transitions: number;
+  };
+  if (result.transitions !== n * STAGES.length) {
+    throw new Error(`Memory run of ${n} items did ${result.transitions} transitions`);
+  }
+  return result;
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+/** Runs the runner benchmark, prints its figures and returns them. */
+export async function benchRunner(): Promise<RunnerBenchFigures> {
+  const log = (line: string) => console.log(line);
+  const root = await Deno.makeTempDir({ prefix: "jobs-runner-bench-" });
+  try {
+    const { yaml, dbPath } = await prepare(`${root}/runner`, ITEMS);
+    const raw = await prepare(`${root}/raw`, ITEMS);
+    const config = await loadConfig(yaml);
+    const db = await openDb(dbPath);
+    const runner = await runRunner(config, db);
+    await db.close();
+    const baseline = rawLoop(raw.dbPath);
+    const expected = ITEMS * STAGES.length;
+    if (runner.transitions !== expected || baseline.transitions !== expected) {
+      throw new Error(
+        `Expected ${expected} transitions, got ${runner.transitions} (runner), ` +
+          `${baseline.transitions} (raw)`,
+      );
+    }
+    const transitionsPerSec = (runner.transitions / runner.ms) * 1000;
+    const rawTransitionsPerSec = (baseline.transitions / baseline.ms) * 1000;
+    const slowdown = rawTransitionsPerSec / transitionsPerSec;
+    const smallPeaks = await peakMemory(`${root}/memory-small`, MEMORY_SMALL);
+    const largePeaks = await peakMemory(`${root}/memory-large`, MEMORY_LARGE);
+    const [small, large] = [smallPeaks.rss, largePeaks.rss];
+    const figures: RunnerBenchFigures = {
+      items: ITEMS,
+      itemsPerSec: (ITEMS / runner.ms) * 1000,
+      transitionsPerSec,
+      rawTransitionsPerSec,
+      slowdown,
+      peakRssSmallMb: small / 2 ** 20,
+      peakRssLargeMb: large / 2 ** 20,
+      rssGrowth: large / small,
+      targets: [
+        { name: "≥ 25,000 stage transitions/s", met: transitionsPerSec >= 25_000 },
+        { name: "≤ 3× slower than the raw loop", met: slowdown <= 3 },
+        { name: "peak RSS at 200k ≤ 1.3× peak at 20k", met: large / small <= 1.3 },
+      ],
+    };
+    log(
+      `runner: ${fmt(ITEMS)} items × ${STAGES.length} no-op module stages, concurrency ` +
+        `${CONCURRENCY}: ${fmt(figures.itemsPerSec)} items/s, ${fmt(transitionsPerSec)} ` +
+        `transitions/s`,
+    );
+    log(
+      `raw node:sqlite loop (claims of ${RAW_BATCH}, batched done-marks): ` +
+        `${fmt(rawTransitionsPerSec)} transitions/s; runner is ${fmt(slowdown, 2)}× slower`,
+    );
+    log(
+      `peak RSS: ${fmt(figures.peakRssSmallMb, 1)} MB at ${fmt(MEMORY_SMALL)} items, ` +
+        `${fmt(figures.peakRssLargeMb, 1)} MB at ${fmt(MEMORY_LARGE)} items ` +
+        `(${fmt(figures.rssGrowth, 2)}×)`,
+    );
+    const mb = (bytes: number) => fmt(bytes / 2 ** 20, 1);
+    log(
+      `V8 heap peaks: young generation ${mb(smallPeaks.newSpace)} → ${mb(largePeaks.newSpace)} ` +
+        `MB, old generation ${mb(smallPeaks.oldSpace)} → ${mb(largePeaks.oldSpace)} MB; ` +
+        `live heap after the run ${mb(smallPeaks.liveAfterGc!)} → ${
+          mb(largePeaks.liveAfterGc!)
+        } MB`,
+    );
+    for (const t of figures.targets) log(`${t.met ? "met   " : "MISSED"} ${t.name}`);
+    return figures;
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+if (import.meta.main) {
+  if (Deno.args[0] === "--memory-child") await memoryChild(Deno.args[1], Deno.args[2]);
+  else await benchRunner();
+}

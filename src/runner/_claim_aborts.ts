@@ -1,0 +1,93 @@
+/**
+ * The abort signals of one stage's running handlers: aborted at the stage's timeout or when the
+ * shutdown grace period is over. One timer and one shutdown listener serve every claim, instead
+ * of a timer and a listener per claim (about 2 KB of garbage each at thousands of claims/s).
+ */
+
+/** One running handler's abort state. */
+export interface ClaimAbort {
+  /** The handler's ctx.signal. */
+  readonly signal: AbortSignal;
+  /** True when the stage's timeout aborted it. */
+  timedOut: boolean;
+}
+
+interface Entry extends ClaimAbort {
+  controller: AbortController;
+  deadline: number;
+  /** Rejects the race between the handler and its abort. */
+  reject: (reason: unknown) => void;
+}
+
+/** The running claims of one stage. */
+export class ClaimAborts {
+  /** In start order; with one timeout per stage, also in deadline order. */
+  readonly #running = new Set<Entry>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
+
+  constructor(readonly timeoutMs: number, readonly hard: AbortSignal) {
+    hard.addEventListener("abort", this.#onHard, { once: true });
+  }
+
+  /**
+   * Runs `start(signal)` and resolves with its result, or rejects as soon as the claim's
+   * signal aborts (a handler that ignores its signal is left behind).
+   */
+  async run<T>(start: (abort: ClaimAbort) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const entry: Entry = {
+      signal: controller.signal,
+      timedOut: false,
+      controller,
+      deadline: performance.now() + this.timeoutMs,
+      reject: () => {},
+    };
+    if (this.hard.aborted) controller.abort(this.hard.reason);
+    this.#running.add(entry);
+    this.#arm(entry.deadline);
+    try {
+      return await new Promise<T>((resolve, reject) => {
+        entry.reject = reject;
+        if (controller.signal.aborted) reject(controller.signal.reason);
+        else start(entry).then(resolve, reject);
+      });
+    } finally {
+      this.#running.delete(entry);
+    }
+  }
+
+  /** Stops the timer and the shutdown listener. */
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.hard.removeEventListener("abort", this.#onHard);
+  }
+
+  #arm(deadline: number): void {
+    if (this.#timer !== undefined && this.#timerAt <= deadline) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = deadline;
+    this.#timer = setTimeout(this.#onTimer, Math.max(0, deadline - performance.now()));
+  }
+
+  #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = performance.now();
+    for (const entry of this.#running) {
+      if (entry.deadline > now) return this.#arm(entry.deadline);
+      entry.timedOut = true;
+      this.#abort(entry, new Error("Timed out"));
+    }
+  };
+
+  #onHard = (): void => {
+    for (const entry of this.#running) this.#abort(entry, this.hard.reason);
+  };
+
+  #abort(entry: Entry, reason: unknown): void {
+    this.#running.delete(entry);
+    entry.controller.abort(reason);
+    entry.reject(reason);
+  }
+}

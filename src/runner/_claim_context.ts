@@ -1,0 +1,87 @@
+/**
+ * The ctx a handler gets. A class whose log, fetch and cost are made on first use: most
+ * handlers use few of them, and a fresh object of closures per claim is garbage at thousands of
+ * claims per second. Getters keep `const { log, cost } = ctx` working.
+ */
+import type { Claim } from "../db/claims.ts";
+import { logCost } from "../db/events.ts";
+import type { Logger } from "../util/log.ts";
+import type { RunMode } from "./context.ts";
+import type { HandlerContext } from "./handlers.ts";
+import { SkipSignal } from "./outcome.ts";
+import { createPacedFetch, type PacedFetch } from "./paced_fetch.ts";
+import type { StageWorkerDeps } from "./stage_worker.ts";
+
+/** The context of one claim's handler. */
+export class ClaimContext implements HandlerContext {
+  readonly results: Record<string, unknown>;
+  readonly job: string;
+  readonly stage: string;
+  readonly mode: RunMode;
+  readonly attempt: number;
+  readonly #deps: StageWorkerDeps;
+  readonly #claim: Claim;
+  /** Cost records still being written; the outcome waits for them. */
+  readonly #costs: Promise<unknown>[];
+  #log: Logger | undefined;
+  #fetch: PacedFetch | undefined;
+  #cost: HandlerContext["cost"] | undefined;
+
+  constructor(
+    deps: StageWorkerDeps,
+    claim: Claim,
+    readonly signal: AbortSignal,
+    costs: Promise<unknown>[],
+  ) {
+    this.#deps = deps;
+    this.#claim = claim;
+    this.#costs = costs;
+    this.results = claim.results;
+    this.job = deps.job.id;
+    this.stage = deps.stage.name;
+    this.mode = deps.ctx.mode;
+    this.attempt = claim.attempts;
+  }
+
+  /** Log lines tagged with the job, stage and item. */
+  get log(): Logger {
+    if (this.#log) return this.#log;
+    const log = this.#deps.ctx.log;
+    const where = { job: this.job, stage: this.stage, item: this.#claim.key };
+    return this.#log = {
+      info: (m, data) => log.info(m, { ...where, ...data }),
+      warn: (m, data) => log.warn(m, { ...where, ...data }),
+      error: (m, data) => log.error(m, { ...where, ...data }),
+    };
+  }
+
+  /** fetch paced per domain. */
+  get fetch(): PacedFetch {
+    return this.#fetch ??= createPacedFetch(
+      this.#deps.pacer,
+      this.#deps.stage.domainRate,
+      this.signal,
+    );
+  }
+
+  /** Records money spent on this item. */
+  get cost(): HandlerContext["cost"] {
+    return this.#cost ??= (usd, meta) => {
+      const deps = this.#deps;
+      deps.budget.add(usd);
+      this.#costs.push(logCost(deps.ctx.db, {
+        jobId: this.job,
+        itemId: this.#claim.itemId,
+        stage: this.stage,
+        usd,
+        meta,
+        ts: deps.ctx.now(),
+      }));
+    };
+  }
+
+  /** Ends this stage as skipped. */
+  skip(reason: string): never {
+    throw new SkipSignal(reason);
+  }
+}

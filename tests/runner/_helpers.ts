@@ -1,0 +1,209 @@
+/**
+ * Workspaces for runner tests: a temporary folder with jobs.yaml and handler files, the real
+ * program run on it as a child process, the store opened through src/db, and in-process runJob().
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadConfig } from "../../src/config/load.ts";
+import type { Config } from "../../src/config/types.ts";
+import { type Db, openDb } from "../../src/db/mod.ts";
+import { type ItemListing, listItems } from "../../src/db/items.ts";
+import { registerRun } from "../../src/db/leases.ts";
+import type { RunContext } from "../../src/runner/context.ts";
+import { Pacer } from "../../src/runner/pacer.ts";
+import { Resources } from "../../src/runner/resources.ts";
+import { type JobRunSummary, runJob } from "../../src/runner/run_job.ts";
+import { silentLogger } from "../../src/util/log.ts";
+
+const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+const DENO_JSON = fileURLToPath(new URL("../../deno.json", import.meta.url));
+
+/** The permissions tests run with, passed on to the program under test. */
+export const PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-net",
+  "--allow-env",
+  "--allow-run",
+  "--allow-sys",
+];
+
+/** What a finished `jobs` process left behind. */
+export interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A temporary folder holding jobs.yaml, handlers and the database; removed on dispose. */
+export class Workspace implements AsyncDisposable {
+  private constructor(readonly dir: string) {}
+
+  /** A new workspace with `files` (name → text) written into it. */
+  static async create(files: Record<string, string>): Promise<Workspace> {
+    const ws = new Workspace(await Deno.makeTempDir({ prefix: "jobs_runner_" }));
+    for (const [name, text] of Object.entries(files)) await ws.write(name, text);
+    return ws;
+  }
+
+  /** Absolute path of `name` inside the workspace. */
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  /** The production database (jobs.sqlite, the default `db:`). */
+  get dbPath(): string {
+    return this.path("jobs.sqlite");
+  }
+
+  /** Writes `text` to `name`; a .sh file is made executable. */
+  async write(name: string, text: string): Promise<void> {
+    await Deno.writeTextFile(this.path(name), text);
+    if (name.endsWith(".sh")) await Deno.chmod(this.path(name), 0o755);
+  }
+
+  /** Lines of a side-effect log written by handlers (none when it does not exist). */
+  async lines(name: string): Promise<string[]> {
+    try {
+      return (await Deno.readTextFile(this.path(name))).split("\n").filter(Boolean);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return [];
+      throw err;
+    }
+  }
+
+  /** A `jobs ARGS` child process run in the workspace, its output piped. */
+  spawn(args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
+    return new Deno.Command(Deno.execPath(), {
+      args: ["run", "--config", DENO_JSON, ...PERMISSIONS, MAIN, ...args],
+      cwd: this.dir,
+      env: { NO_COLOR: "1", ...env },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  }
+
+  /** Runs `jobs ARGS` to the end with --config pointing at the workspace's jobs.yaml. */
+  async jobs(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
+    return await finish(this.spawn(withConfig(this, args), env));
+  }
+
+  /** Opens the production store; closed by the caller. */
+  async openDb(path = this.dbPath): Promise<Db> {
+    return await openDb(path);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await Deno.remove(this.dir, { recursive: true });
+  }
+}
+
+/** `args` with `--config <workspace>/jobs.yaml` after the command name. */
+export function withConfig(ws: Workspace, args: string[]): string[] {
+  const [command, ...rest] = args;
+  return [command, "--config", ws.path("jobs.yaml"), ...rest];
+}
+
+/** Waits for `child` and decodes its output. */
+export async function finish(child: Deno.ChildProcess): Promise<Outcome> {
+  const { code, stdout, stderr } = await child.output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+/** Every item of `jobId` with its stages (listItems, without its default limit). */
+export async function allItems(db: Db, jobId: string): Promise<ItemListing[]> {
+  return await listItems(db, { jobId, limit: 1_000_000 });
+}
+
+/** `{ key: "stage=status", … }` for every item of `jobId`: compact, exact expectations. */
+export async function statusMap(db: Db, jobId: string): Promise<Record<string, string>> {
+  const items = await allItems(db, jobId);
+  return Object.fromEntries(
+    items.map((i) => [i.key, i.stages.map((s) => `${s.stage}=${s.status}`).join(" ")]),
+  );
+}
+
+/** Polls `check` every 10 ms until it is true; fails after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A clock the test moves by hand. */
+export function fakeClock(
+  start = Date.UTC(2026, 0, 1),
+): { now: () => number; advance(ms: number): void } {
+  let t = start;
+  return { now: () => t, advance: (ms) => void (t += ms) };
+}
+
+/** Options of runInProcess(). */
+export interface InProcessOptions {
+  now?: () => number;
+  /** Replaces fields of the RunContext (mode, limit, signal, …). */
+  ctx?: Partial<RunContext>;
+}
+
+/** Runs one job of the workspace's jobs.yaml with runJob() in this process, on `db`. */
+export async function runInProcess(
+  ws: Workspace,
+  db: Db,
+  jobId: string,
+  options: InProcessOptions = {},
+): Promise<JobRunSummary> {
+  const config: Config = await loadConfig(ws.path("jobs.yaml"));
+  const job = config.jobs.find((j) => j.id === jobId)!;
+  const runId = `test:${crypto.randomUUID().slice(0, 8)}`;
+  await registerRun(db, { runId });
+  const pacer = new Pacer();
+  return await runJob(
+    job,
+    { ...config.runner, configDir: config.dir },
+    pacer,
+    new Resources(config.resources, pacer),
+    {
+      mode: "production",
+      db,
+      runId,
+      log: silentLogger,
+      signal: new AbortController().signal,
+      noReset: false,
+      discoverOnly: false,
+      singlePass: true,
+      now: options.now ?? Date.now,
+      ...options.ctx,
+    },
+  );
+}
+
+/** SHA-256 of a file as hex, or "missing". */
+export async function fileHash(path: string): Promise<string> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return "missing";
+    throw err;
+  }
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** True when no process `pid` runs any more (a zombie counts as gone). */
+export function processGone(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return true;
+  }
+}

@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import { getResults } from "../../src/db/results.ts";
+import { allItems, processGone, Workspace } from "./_helpers.ts";
+
+// Behaves by the item key found in the JSON on stdin; item data never reaches a shell.
+const BY_KEY = `#!/bin/sh
+input=$(cat)
+case "$input" in
+  *'"key":"ok"'*) echo '{"ok":true}' ;;
+  *'"key":"skip"'*) echo '{"reason":"not today"}'; exit 10 ;;
+  *'"key":"perm"'*) echo 'bad record' >&2; exit 11 ;;
+  *'"key":"later"'*) echo 'busy' >&2; exit 75 ;;
+  *'"key":"crash"'*) echo 'it broke' >&2; exit 3 ;;
+  *'"key":"garbage"'*) echo 'hello, not json' ;;
+  *'"key":"noisy"'*) head -c 3000 /dev/zero | tr '\\0' x >&2; echo END >&2; exit 3 ;;
+  *'"key":"empty"'*) ;;
+  *) echo "{\\"len\\":\${#input}}" ;;
+esac
+`;
+
+Deno.test("command exit codes: 0 done, 10 skip, 11 permanent, 75 retry later, others retry", async () => {
+  await using ws = await Workspace.create({
+    "by_key.sh": BY_KEY,
+    "jobs.yaml": `jobs:
+  j:
+    discovery:
+      strategy: static
+      items:
+        - { key: ok }
+        - { key: skip }
+        - { key: perm }
+        - { key: later }
+        - { key: crash }
+        - { key: garbage }
+        - { key: noisy }
+        - { key: empty }
+        - { key: "$(touch injected); \`touch injected\`" }
+    stages:
+      - name: cmd
+        command: [./by_key.sh]
+        retries: 2
+        backoff: 1m
+`,
+  });
+  const out = await ws.jobs(["run"]);
+  assert.equal(out.code, 1, "a stage failed: exit 1");
+  const program = `Command "${ws.path("by_key.sh")}"`;
+  const db = await ws.openDb();
+  try {
+    const items = await allItems(db, "j");
+    const stage = Object.fromEntries(items.map((i) => [i.key, i.stages[0]]));
+    const row = (status: string, attempts: number, error: string | null) => ({
+      stage: "cmd",
+      status,
+      attempts,
+      error,
+    });
+    assert.deepEqual(stage.ok, row("done", 1, null));
+    assert.deepEqual(stage.skip, row("skipped", 1, "not today"));
+    assert.deepEqual(
+      stage.perm,
+      row(
+        "failed",
+        1,
+        `PermanentError: ${program} failed permanently (exit 11); stderr: bad record`,
+      ),
+    );
+    assert.deepEqual(
+      stage.later,
+      row("pending", 1, `${program} asked to retry later (exit 75); stderr: busy`),
+    );
+    assert.deepEqual(
+      stage.crash,
+      row("pending", 1, `Error: ${program} exited with code 3; stderr: it broke`),
+    );
+    assert.equal(stage.garbage.status, "failed");
+    assert.match(
+      stage.garbage.error!,
+      /^PermanentError: Command ".*by_key\.sh" printed invalid JSON on stdout \(.+\): "hello, not json\\n"$/s,
+    );
+    // Only the tail of a long stderr is kept.
+    assert.equal(stage.noisy.status, "pending");
+    assert.ok(stage.noisy.error!.endsWith("x".repeat(1990) + "END"), stage.noisy.error!);
+    assert.ok(stage.noisy.error!.includes("; stderr: …x"));
+    assert.ok(stage.noisy.error!.length < 2200, `kept ${stage.noisy.error!.length} chars`);
+    assert.deepEqual(stage.empty, row("done", 1, null));
+
+    const resultOf = async (key: string) =>
+      (await getResults(db, items.find((i) => i.key === key)!.id)).map((r) => r.result);
+    assert.deepEqual(await resultOf("ok"), [{ ok: true }]);
+    assert.deepEqual(await resultOf("empty"), [null]);
+    const injected = items.find((i) => i.key.startsWith("$("))!;
+    assert.equal(injected.stages[0].status, "done");
+  } finally {
+    await db.close();
+  }
+  assert.equal(await Deno.stat(ws.path("injected")).then(() => true, () => false), false);
+});
+
+// Ignores SIGTERM (noting it) and starts a child that does the same.
+const STUBBORN = `#!/bin/sh
+trap 'echo parent-term >> signals.log' TERM
+sh -c 'trap "echo child-term >> signals.log" TERM; echo $$ > child.pid; while :; do sleep 0.05; done' &
+echo $$ > parent.pid
+while :; do sleep 0.05; done
+`;
+
+Deno.test("a command past its timeout gets SIGTERM, then its whole process group SIGKILL", async () => {
+  await using ws = await Workspace.create({
+    "stubborn.sh": STUBBORN,
+    "jobs.yaml": `jobs:
+  j:
+    discovery: { strategy: static, items: [{ key: k1 }] }
+    stages:
+      - command: [./stubborn.sh]
+        timeout: 300ms
+        retries: 0
+`,
+  });
+  const out = await ws.jobs(["run"]);
+  assert.equal(out.code, 1, out.stderr);
+  const parent = Number(await Deno.readTextFile(ws.path("parent.pid")));
+  const child = Number(await Deno.readTextFile(ws.path("child.pid")));
+  assert.equal(processGone(parent), true, `command ${parent} still runs`);
+  assert.equal(processGone(child), true, `its child ${child} still runs`);
+  assert.deepEqual((await ws.lines("signals.log")).sort(), ["child-term", "parent-term"]);
+  const db = await ws.openDb();
+  try {
+    assert.deepEqual((await allItems(db, "j"))[0].stages, [
+      { stage: "stubborn.sh", status: "failed", attempts: 1, error: "Timed out after 300ms" },
+    ]);
+  } finally {
+    await db.close();
+  }
+});
+
+Deno.test("a command that cannot be started fails at once with its name", async () => {
+  await using ws = await Workspace.create({
+    "jobs.yaml": `jobs:
+  j:
+    discovery: { strategy: static, items: [{ key: k1 }] }
+    stages:
+      - command: [./missing-program, --flag]
+`,
+  });
+  const out = await ws.jobs(["run"]);
+  assert.equal(out.code, 1);
+  const db = await ws.openDb();
+  try {
+    const [stage] = (await allItems(db, "j"))[0].stages;
+    assert.equal(stage.status, "failed");
+    assert.match(
+      stage.error!,
+      /^PermanentError: Cannot start command ".*missing-program": .*No such file or directory/,
+    );
+  } finally {
+    await db.close();
+  }
+});

@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { getEvents } from "../../src/db/events.ts";
+import { stageStats } from "../../src/db/jobs.ts";
+import { finish, type Outcome, waitFor, withConfig, Workspace } from "./_helpers.ts";
+
+const ITEMS = 300;
+
+// Logs "<pid> <stage> <key>" per call; 2 ms of work so that the runs overlap.
+const HANDLER = `export default async function handle(item, ctx) {
+  Deno.writeTextFileSync(new URL("./calls.log", import.meta.url),
+    \`\${Deno.pid} \${ctx.stage} \${item.key}\\n\`, { append: true });
+  await new Promise((resolve) => setTimeout(resolve, 2));
+  return { key: item.key };
+}
+`;
+
+function yaml(): string {
+  const keys = Array.from({ length: ITEMS }, (_, i) => `{ key: k${i} }`);
+  return `jobs:
+  shared:
+    discovery:
+      strategy: static
+      every: 1h
+      items: [${keys.join(", ")}]
+    stages:
+      - { name: first, handler: ./h.ts, concurrency: 2 }
+      - { name: second, handler: ./h.ts, concurrency: 2 }
+`;
+}
+
+/** Starts three `jobs ARGS` processes at once and waits for all of them. */
+async function threeTogether(ws: Workspace, args: string[]): Promise<Outcome[]> {
+  const children = [0, 1, 2].map(() => ws.spawn(withConfig(ws, args)));
+  return await Promise.all(children.map(finish));
+}
+
+/** Checks that every (stage, item) was called exactly once; returns the pids that did work. */
+async function assertEachCalledOnce(ws: Workspace): Promise<Set<string>> {
+  const lines = await ws.lines("calls.log");
+  const calls = new Map<string, number>();
+  for (const line of lines) {
+    const id = line.slice(line.indexOf(" ") + 1);
+    calls.set(id, (calls.get(id) ?? 0) + 1);
+  }
+  const twice = [...calls].filter(([, n]) => n > 1).map(([id]) => id);
+  assert.deepEqual(twice, [], "no (stage, item) may run twice without a crash");
+  assert.equal(calls.size, ITEMS * 2);
+  return new Set(lines.map((line) => line.split(" ")[0]));
+}
+
+async function assertAllDone(ws: Workspace): Promise<number> {
+  const db = await ws.openDb();
+  try {
+    assert.deepEqual(
+      (await stageStats(db, "shared")).map((s) => [s.stage, s.done, s.pending, s.inProgress]),
+      [["first", ITEMS, 0, 0], ["second", ITEMS, 0, 0]],
+    );
+    return (await getEvents(db, { jobId: "shared", kind: "discovery" })).length;
+  } finally {
+    await db.close();
+  }
+}
+
+Deno.test("three jobs run started together on a fresh database discover once and run each stage once", async () => {
+  await using ws = await Workspace.create({ "h.ts": HANDLER, "jobs.yaml": yaml() });
+  const outs = await threeTogether(ws, ["run"]);
+  for (const out of outs) assert.equal(out.code, 0, out.stderr);
+  assert.equal(await assertAllDone(ws), 1, "one discovery event");
+  await assertEachCalledOnce(ws);
+  const discovered = outs.filter((o) => /discovered 300 \(300 new/.test(o.stderr));
+  assert.equal(discovered.length, 1, outs.map((o) => o.stderr).join("\n"));
+});
+
+Deno.test("three jobs run processes share one job's claims and never run a stage twice", async () => {
+  await using ws = await Workspace.create({ "h.ts": HANDLER, "jobs.yaml": yaml() });
+  const discovery = await threeTogether(ws, ["run", "--discover-only"]);
+  for (const out of discovery) assert.equal(out.code, 0, out.stderr);
+  const outs = await threeTogether(ws, ["run"]);
+  for (const out of outs) assert.equal(out.code, 0, out.stderr);
+  assert.equal(await assertAllDone(ws), 1, "one discovery event");
+  const workers = await assertEachCalledOnce(ws);
+  assert.ok(workers.size >= 2, `only ${workers.size} of the 3 processes claimed work`);
+});
+
+Deno.test("a heartbeat keeps a long handler's claim from being taken by another run", async () => {
+  await using ws = await Workspace.create({
+    "long.ts": `export default async function handle(item) {
+  Deno.writeTextFileSync(new URL("./calls.log", import.meta.url), \`\${Deno.pid} \${item.key}\\n\`,
+    { append: true });
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  return {};
+}
+`,
+    "jobs.yaml": `runner: { lease: 300ms }
+jobs:
+  long:
+    discovery: { strategy: static, items: [{ key: a }, { key: b }] }
+    stages:
+      - { handler: ./long.ts, concurrency: 2 }
+`,
+  });
+  const first = ws.spawn(withConfig(ws, ["run"]));
+  const firstDone = finish(first);
+  await waitFor("both handlers to start", async () => (await ws.lines("calls.log")).length === 2);
+  // Well past the 300 ms lease: without renewal the second run would take both claims back.
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  const second = await ws.jobs(["run"]);
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal((await firstDone).code, 0);
+  assert.equal((await ws.lines("calls.log")).length, 2, "each item ran once");
+  const db = await ws.openDb();
+  try {
+    assert.deepEqual((await stageStats(db, "long")).map((s) => [s.done, s.inProgress]), [[2, 0]]);
+    assert.deepEqual(await getEvents(db, { jobId: "long", kind: "released" }), []);
+  } finally {
+    await db.close();
+  }
+});

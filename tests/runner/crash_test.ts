@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { stageStats } from "../../src/db/jobs.ts";
+import { getResults } from "../../src/db/results.ts";
+import { allItems, Workspace } from "./_helpers.ts";
+
+const ITEMS = 2000;
+const STAGES = ["a", "b", "c"];
+const KILLS = 5;
+/** Every log line is "<stage> k<4 digits>\n": 8 bytes. */
+const LINE_BYTES = 8;
+
+// Each call appends one fixed-width line, so the log's size counts the calls.
+const HANDLER = `export const HANDLER_VERSION = "1";
+export default function handle(item, ctx) {
+  Deno.writeTextFileSync(new URL("./calls.log", import.meta.url),
+    \`\${ctx.stage} \${item.key}\\n\`, { append: true });
+  return { stage: ctx.stage, key: item.key };
+}
+`;
+
+function yaml(): string {
+  const keys = Array.from({ length: ITEMS }, (_, i) => `k${String(i).padStart(4, "0")}`);
+  return `jobs:
+  bulk:
+    discovery:
+      strategy: static
+      items: [${keys.map((k) => `{ key: ${k} }`).join(", ")}]
+    stages:
+${STAGES.map((s) => `      - { name: ${s}, handler: ./h.ts, concurrency: 4 }`).join("\n")}
+`;
+}
+
+async function calls(ws: Workspace): Promise<number> {
+  try {
+    return (await Deno.stat(ws.path("calls.log"))).size / LINE_BYTES;
+  } catch {
+    return 0;
+  }
+}
+
+/** Starts `jobs run`, kills it with SIGKILL once `atCalls` handler calls are logged. */
+async function runAndKill(ws: Workspace, atCalls: number): Promise<void> {
+  const child = ws.spawn(["run", "--config", ws.path("jobs.yaml")]);
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  while (!exited && await calls(ws) < atCalls) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  assert.equal(exited, false, `the run ended before ${atCalls} calls: ${await calls(ws)}`);
+  child.kill("SIGKILL");
+  await child.output();
+  assert.equal((await status).signal, "SIGKILL");
+}
+
+Deno.test("kill -9 at 5 random points: every (item, stage) ends done exactly once, none lost", async () => {
+  await using ws = await Workspace.create({ "h.ts": HANDLER, "jobs.yaml": yaml() });
+  const total = ITEMS * STAGES.length;
+  const points = Array.from(
+    { length: KILLS },
+    () => Math.floor(200 + Math.random() * (total - 800)),
+  )
+    .sort((a, b) => a - b);
+  const where = `kill points ${points.join(", ")}`;
+  // (stage, key) pairs that were claimed but not recorded at some kill: the only ones that may
+  // run twice.
+  const inFlight = new Map<string, number>();
+  for (const point of points) {
+    await runAndKill(ws, point);
+    const db = await ws.openDb();
+    try {
+      for (const item of await allItems(db, "bulk")) {
+        for (const s of item.stages) {
+          const id = `${s.stage} ${item.key}`;
+          if (s.status === "in_progress") inFlight.set(id, (inFlight.get(id) ?? 0) + 1);
+        }
+      }
+    } finally {
+      await db.close();
+    }
+  }
+  const last = await ws.jobs(["run"]);
+  assert.equal(last.code, 0, `${where}\n${last.stderr}`);
+
+  const db = await ws.openDb();
+  try {
+    assert.deepEqual(
+      (await stageStats(db, "bulk")).map((s) => [s.stage, s.done, s.pending, s.inProgress]),
+      STAGES.map((s) => [s, ITEMS, 0, 0]),
+      where,
+    );
+    const items = await allItems(db, "bulk");
+    assert.equal(items.length, ITEMS);
+    for (const item of items) {
+      const results = await getResults(db, item.id);
+      assert.deepEqual(
+        results.map((r) => r.result),
+        STAGES.map((stage) => ({ stage, key: item.key })),
+        `${where}: results of ${item.key}`,
+      );
+    }
+  } finally {
+    await db.close();
+  }
+  const counts = new Map<string, number>();
+  for (const line of await ws.lines("calls.log")) counts.set(line, (counts.get(line) ?? 0) + 1);
+  assert.equal(counts.size, total, `${where}: every (stage, item) was called`);
+  for (const [id, n] of counts) {
+    if (n === 1) continue;
+    const allowed = 1 + (inFlight.get(id) ?? 0);
+    assert.ok(n <= allowed, `${where}: "${id}" ran ${n} times, in flight at ${allowed - 1} kills`);
+  }
+});
