@@ -3,6 +3,7 @@ import { type Db, sqlite, type SqliteDb } from "./mod.ts";
 import { insertEvent } from "./events.ts";
 import type { DerivedStatus, StageStatus } from "./schema.ts";
 import * as pg from "./pg/jobs.ts";
+import { percentile } from "./_percentile.ts";
 
 /** A job's row in job_state (defaults when the job has none yet). */
 export interface JobState {
@@ -244,12 +245,6 @@ export function stageTimingStats(
       p95Ms: percentile(durations, 0.95),
     };
   }));
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
 }
 
 /** Records that a run of the job started now (for `jobs run --due` and `jobs status`). */

@@ -2,6 +2,7 @@
 import type { PgDb } from "./mod.ts";
 import type { JobState, JobStats, StageCounts, StageTiming } from "../jobs.ts";
 import type { StageStatus } from "../schema.ts";
+import { percentile } from "../_percentile.ts";
 
 /** See getJobState() in ../jobs.ts. */
 export async function getJobState(db: PgDb, jobId: string): Promise<JobState> {
@@ -180,12 +181,6 @@ export async function stageTimingStats(
       p95Ms: percentile(sorted, 0.95),
     };
   });
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
 }
 
 /** See markJobRun() in ../jobs.ts. */
