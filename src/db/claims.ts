@@ -1,6 +1,7 @@
 /** Claims and their outcomes: claimBatch, markDone, markSkipped, markFailed. */
 import { type Db, sqlite, type SqliteDb } from "./mod.ts";
 import { insertEvent } from "./events.ts";
+import { CountMoves } from "./_counts.ts";
 import * as pg from "./pg/claims.ts";
 
 /** A claimed (item, stage), with what its handler needs. */
@@ -54,7 +55,11 @@ export function claimBatch(db: Db, options: ClaimOptions): Promise<Claim[]> {
       stage: options.stage,
       limit: options.limit,
     }) as { item_id: number; position: number; attempts: number }[];
-    return rows.length ? loadClaims(s, options.stage, rows) : [];
+    if (rows.length === 0) return [];
+    const moves = new CountMoves();
+    moves.move(options.jobId, options.stage, "pending", "in_progress", rows.length);
+    moves.apply(s);
+    return loadClaims(s, options.stage, rows);
   }));
 }
 
@@ -120,8 +125,10 @@ export function markDone(
   const now = (options.now ?? Date.now)();
   return Promise.resolve(s.tx(() => {
     let recorded = 0;
+    const moves = new CountMoves();
     for (const mark of options.items) {
       if (!finishClaim(s, options.runId, mark.itemId, mark.stage, "done", now)) continue;
+      moves.move(options.jobId, mark.stage, "in_progress", "done");
       s.stmt(
         `INSERT INTO results (item_id, stage, handler_version, result, created_at)
          VALUES (?, ?, ?, ?, ?)
@@ -131,6 +138,8 @@ export function markDone(
       readyNext(s, mark.itemId, mark.position);
       recorded++;
     }
+    moves.itemsDone(options.jobId, countFinishedItems(s, options.items));
+    moves.apply(s);
     if (recorded) {
       s.stmt(
         "UPDATE job_state SET consecutive_failures = 0 WHERE job_id = ? AND consecutive_failures > 0",
@@ -159,10 +168,12 @@ export function markSkipped(
   const now = (options.now ?? Date.now)();
   return Promise.resolve(s.tx(() => {
     let recorded = 0;
+    const moves = new CountMoves();
     for (const mark of options.items) {
       if (!finishClaim(s, options.runId, mark.itemId, mark.stage, "skipped", now, mark.reason)) {
         continue;
       }
+      moves.move(options.jobId, mark.stage, "in_progress", "skipped");
       readyNext(s, mark.itemId, mark.position);
       insertEvent(s, {
         ts: now,
@@ -174,6 +185,8 @@ export function markSkipped(
       });
       recorded++;
     }
+    moves.itemsDone(options.jobId, countFinishedItems(s, options.items));
+    moves.apply(s);
     return recorded;
   }));
 }
@@ -193,6 +206,20 @@ function finishClaim(
      WHERE item_id = ? AND stage = ? AND status = 'in_progress' AND claimed_by = ?`,
   ).run(status, now, note, itemId, stage, runId);
   return info.changes === 1;
+}
+
+/**
+ * How many of the items just marked have no stage left that is not done or skipped: they
+ * became done with this batch, since each had a stage in progress until now.
+ */
+function countFinishedItems(s: SqliteDb, marks: readonly { itemId: number }[]): number {
+  if (marks.length === 0) return 0;
+  const row = s.stmt(
+    `SELECT count(*) AS n FROM (SELECT DISTINCT value AS id FROM json_each(?)) j
+     WHERE NOT EXISTS (SELECT 1 FROM item_stages
+       WHERE item_id = j.id AND status NOT IN ('done', 'skipped'))`,
+  ).get(JSON.stringify(marks.map((m) => m.itemId))) as { n: number };
+  return row.n;
 }
 
 function readyNext(s: SqliteDb, itemId: number, position: number): void {
@@ -248,6 +275,7 @@ export function markFailed(
   const random = options.random ?? Math.random;
   return Promise.resolve(s.tx(() => {
     const outcomes: FailOutcome[] = [];
+    const moves = new CountMoves();
     for (const mark of options.items) {
       const row = s.stmt(
         `UPDATE item_stages SET
@@ -271,6 +299,7 @@ export function markFailed(
         run: options.runId,
       }) as { status: "pending" | "failed"; run_after: number; attempts: number } | undefined;
       if (!row) continue;
+      moves.move(options.jobId, mark.stage, "in_progress", row.status);
       outcomes.push({
         itemId: mark.itemId,
         stage: mark.stage,
@@ -290,6 +319,7 @@ export function markFailed(
         },
       });
     }
+    moves.apply(s);
     return { outcomes, consecutiveFailures: countFailures(s, options.jobId, outcomes.length) };
   }));
 }

@@ -1,6 +1,7 @@
 /** Work items and their stages: discovery upserts, stage lifecycle, item listings. */
 import { type Db, sqlite, type SqliteDb } from "./mod.ts";
 import { insertEvent } from "./events.ts";
+import { CountMoves } from "./_counts.ts";
 import { type DerivedStatus, recountSql, type StageStatus } from "./schema.ts";
 import * as pg from "./pg/items.ts";
 
@@ -294,16 +295,19 @@ export function retryFailed(db: Db, options: RetryFailedOptions): Promise<number
   }
   const now = (options.now ?? Date.now)();
   return Promise.resolve(s.tx(() => {
-    const count = Number(
-      s.stmt(
-        `UPDATE item_stages SET status = 'pending', attempts = 0, run_after = 0, error = NULL,
-           claimed_by = NULL, lease_until = NULL, started_at = NULL, finished_at = NULL,
-           ready = (position = 0 OR EXISTS (SELECT 1 FROM item_stages p
-             WHERE p.item_id = item_stages.item_id AND p.position = item_stages.position - 1
-               AND p.status IN ('done', 'skipped')))
-         WHERE ${where.join(" AND ")}`,
-      ).run(params).changes,
-    );
+    const rows = s.stmt(
+      `UPDATE item_stages SET status = 'pending', attempts = 0, run_after = 0, error = NULL,
+         claimed_by = NULL, lease_until = NULL, started_at = NULL, finished_at = NULL,
+         ready = (position = 0 OR EXISTS (SELECT 1 FROM item_stages p
+           WHERE p.item_id = item_stages.item_id AND p.position = item_stages.position - 1
+             AND p.status IN ('done', 'skipped')))
+       WHERE ${where.join(" AND ")}
+       RETURNING stage`,
+    ).all(params) as { stage: string }[];
+    const moves = new CountMoves();
+    for (const r of rows) moves.move(options.jobId, r.stage, "failed", "pending");
+    moves.apply(s);
+    const count = rows.length;
     if (count > 0) {
       insertEvent(s, {
         ts: now,

@@ -1,6 +1,7 @@
 /** Runs and their leases: who holds a claim, renewal, release, and recovery after a crash. */
 import { type Db, sqlite, type SqliteDb } from "./mod.ts";
 import { insertEvent } from "./events.ts";
+import { CountMoves } from "./_counts.ts";
 import { hostName, isProcessAlive, processStartTime } from "../util/process.ts";
 import * as pg from "./pg/leases.ts";
 
@@ -55,18 +56,24 @@ export function releaseClaims(
 ): Promise<number> {
   if (db.engine === "postgres") return pg.releaseClaims(db, options);
   const s = sqlite(db);
-  const release = (itemId: number | null, stage: string | null) =>
-    Number(
-      s.stmt(
-        `UPDATE item_stages SET status = 'pending', attempts = max(attempts - 1, 0),
-           claimed_by = NULL, lease_until = NULL, started_at = NULL
-         WHERE claimed_by = :run AND status = 'in_progress'
-           AND (:item IS NULL OR (item_id = :item AND stage = :stage))`,
-      ).run({ run: options.runId, item: itemId, stage }).changes,
-    );
+  const moves = new CountMoves();
+  const release = (itemId: number | null, stage: string | null) => {
+    const rows = s.stmt(
+      `UPDATE item_stages SET status = 'pending', attempts = max(attempts - 1, 0),
+         claimed_by = NULL, lease_until = NULL, started_at = NULL
+       WHERE claimed_by = :run AND status = 'in_progress'
+         AND (:item IS NULL OR (item_id = :item AND stage = :stage))
+       RETURNING job_id, stage`,
+    ).all({ run: options.runId, item: itemId, stage }) as { job_id: string; stage: string }[];
+    for (const r of rows) moves.move(r.job_id, r.stage, "in_progress", "pending");
+    return rows.length;
+  };
   return Promise.resolve(s.tx(() => {
-    if (!options.items) return release(null, null);
-    return options.items.reduce((n, it) => n + release(it.itemId, it.stage), 0);
+    const released = options.items
+      ? options.items.reduce((n, it) => n + release(it.itemId, it.stage), 0)
+      : release(null, null);
+    moves.apply(s);
+    return released;
   }));
 }
 
@@ -141,7 +148,9 @@ function releaseWhere(
     attempts: number;
     error: string;
   }[];
+  const moves = new CountMoves();
   for (const r of rows) {
+    moves.move(r.job_id, r.stage, "in_progress", "pending");
     insertEvent(s, {
       ts: now,
       jobId: r.job_id,
@@ -152,6 +161,7 @@ function releaseWhere(
       data: { attempts: r.attempts },
     });
   }
+  moves.apply(s);
   return rows.length;
 }
 

@@ -1,6 +1,7 @@
 /** Stage results, handler versions, staleness and reprocessing. */
 import { type Db, sqlite, type SqliteDb } from "./mod.ts";
 import { insertEvent } from "./events.ts";
+import { CountMoves } from "./_counts.ts";
 import * as pg from "./pg/results.ts";
 
 /** A stored result. */
@@ -219,7 +220,22 @@ function resetFrom(
            WHERE p.item_id = :item AND p.position = :pos - 1 AND p.status IN ('done', 'skipped'))))
        WHERE item_id = :item AND position >= :pos`,
     );
-    for (const t of targets) reset.run({ item: t.item_id, pos: t.position });
+    const before = s.stmt(
+      "SELECT stage, status FROM item_stages WHERE item_id = ? AND position >= ?",
+    );
+    const moves = new CountMoves();
+    const wasDone = s.stmt(
+      `SELECT NOT EXISTS (SELECT 1 FROM item_stages
+         WHERE item_id = ? AND status NOT IN ('done', 'skipped')) AS done`,
+    );
+    for (const t of targets) {
+      if ((wasDone.get(t.item_id) as { done: number }).done) moves.itemsDone(options.jobId, -1);
+      for (const r of before.all(t.item_id, t.position) as { stage: string; status: string }[]) {
+        moves.move(options.jobId, r.stage, r.status, "pending");
+      }
+      reset.run({ item: t.item_id, pos: t.position });
+    }
+    moves.apply(s);
     insertEvent(s, {
       ts: now,
       jobId: options.jobId,

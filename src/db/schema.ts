@@ -160,9 +160,10 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX results_version ON results (stage, handler_version, item_id);
   `,
-  // Counters kept exact by triggers in the same transaction as each status change, so status
-  // pages read a few rows instead of every stage row: stage rows by status, and items whose
-  // stages are all done or skipped. Inserts and pipeline changes adjust them in items.ts.
+  // Counters kept exact in the same transaction as each status change, so status pages read a
+  // few rows instead of every stage row: stage rows by status (a row for every status of every
+  // stage) and items whose stages are all done or skipped. The statements that change
+  // statuses move them once per batch (see _counts.ts).
   `
   CREATE TABLE stage_counts (
     job_id TEXT NOT NULL,
@@ -176,23 +177,6 @@ const MIGRATIONS: readonly string[] = [
     n INTEGER NOT NULL
   ) WITHOUT ROWID;
   ${recountSql("1")}
-  -- stage_counts holds a row for every status of every stage, so one UPDATE moves a count.
-  CREATE TRIGGER item_stages_stage_counts AFTER UPDATE OF status ON item_stages
-  WHEN old.status <> new.status
-  BEGIN
-    UPDATE stage_counts SET n = n + CASE WHEN status = new.status THEN 1 ELSE -1 END
-      WHERE job_id = new.job_id AND stage = new.stage AND status IN (old.status, new.status);
-  END;
-  -- Only a change into or out of done/skipped can finish or reopen an item: claims never pay.
-  CREATE TRIGGER item_stages_done_items AFTER UPDATE OF status ON item_stages
-  WHEN (old.status IN ('done', 'skipped')) <> (new.status IN ('done', 'skipped'))
-  BEGIN
-    INSERT INTO done_items (job_id, n)
-      SELECT new.job_id, CASE WHEN new.status IN ('done', 'skipped') THEN 1 ELSE -1 END
-      WHERE NOT EXISTS (SELECT 1 FROM item_stages WHERE item_id = new.item_id
-        AND stage <> new.stage AND status NOT IN ('done', 'skipped'))
-      ON CONFLICT (job_id) DO UPDATE SET n = n + excluded.n;
-  END;
   DROP INDEX item_stages_open;
   -- Failure clusters and the dashboard's cost chart read only these slices.
   CREATE INDEX item_stages_failed ON item_stages (job_id, stage, item_id, error)
