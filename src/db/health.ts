@@ -238,7 +238,7 @@ export function stuckBehindFailures(
 ): Promise<{ stage: string; items: number }[]> {
   if (db.engine === "postgres") return pg.stuckBehindFailures(db, options);
   const rows = sqlite(db).stmt(
-    `SELECT f.stage, count(*) AS n FROM item_stages f INDEXED BY item_stages_counts
+    `SELECT f.stage, count(*) AS n FROM item_stages f INDEXED BY item_stages_failed
      WHERE f.job_id = ?1 AND f.status = 'failed'
        AND f.stage IN (SELECT stage FROM job_stages WHERE job_id = ?1)
        AND EXISTS (SELECT 1 FROM item_stages p
@@ -271,7 +271,7 @@ export function stageRowGaps(
     .get(options.jobId) as { n: number }).n;
   // Rows are unique per (item, stage), so what the known stages lack is a difference of counts.
   const { rows } = s.stmt(
-    `SELECT count(*) AS rows FROM item_stages INDEXED BY item_stages_counts
+    `SELECT count(*) AS rows FROM item_stages
      WHERE job_id = ?1 AND stage IN (SELECT stage FROM job_stages WHERE job_id = ?1)`,
   ).get(options.jobId) as { rows: number };
   // A job with no items yet gets its stages on its first discovery; nothing is missing.

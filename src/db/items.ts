@@ -184,11 +184,19 @@ export interface ItemListing {
 const ITEM_FILTERS = {
   status: "v.derived_status = :status",
   // Failed and in-progress items have a row of that status: start from those rows.
-  statusRows: `v.item_id IN (SELECT item_id FROM item_stages INDEXED BY item_stages_counts
-    WHERE job_id = :job AND stage IN (SELECT stage FROM job_stages WHERE job_id = :job)
-      AND status = :status)`,
-  stage: `v.item_id IN (SELECT item_id FROM item_stages INDEXED BY item_stages_counts
-      WHERE job_id = :job AND stage = :stage AND status IN ('pending', 'in_progress', 'failed'))
+  failedRows: `v.item_id IN (SELECT item_id FROM item_stages INDEXED BY item_stages_failed
+    WHERE job_id = :job AND status = 'failed')`,
+  inProgressRows: `v.item_id IN (SELECT item_id FROM item_stages INDEXED BY item_stages_claimed
+    WHERE job_id = :job AND status = 'in_progress')`,
+  // An item waits at a stage whose row is open and whose previous stage is done (ready): the
+  // candidates come from the three partial indexes of open rows, then the exact test.
+  stage: `v.item_id IN (
+      SELECT item_id FROM item_stages INDEXED BY item_stages_claim
+        WHERE job_id = :job AND stage = :stage AND status = 'pending' AND ready = 1
+      UNION ALL SELECT item_id FROM item_stages INDEXED BY item_stages_claimed
+        WHERE job_id = :job AND stage = :stage AND status = 'in_progress'
+      UNION ALL SELECT item_id FROM item_stages INDEXED BY item_stages_failed
+        WHERE job_id = :job AND stage = :stage AND status = 'failed')
     AND :stage = (SELECT st.stage FROM item_stages st
       WHERE st.item_id = v.item_id AND st.status NOT IN ('done', 'skipped')
       ORDER BY st.position LIMIT 1)`,
@@ -208,9 +216,8 @@ export function listItems(db: Db, options: ListItemsOptions): Promise<ItemListin
   };
   if (options.status) {
     where.push(ITEM_FILTERS.status);
-    if (options.status === "failed" || options.status === "in_progress") {
-      where.push(ITEM_FILTERS.statusRows);
-    }
+    if (options.status === "failed") where.push(ITEM_FILTERS.failedRows);
+    if (options.status === "in_progress") where.push(ITEM_FILTERS.inProgressRows);
     params.status = options.status;
   }
   if (options.stage) {

@@ -155,8 +155,7 @@ function staleAt(s: SqliteDb, params: { job: string; stage: string; version: str
   if (other === 0) return 0;
   if (other <= entries(SAME_VERSION)) return doneOf(OTHER_VERSIONS);
   const done = one(
-    `SELECT count(*) AS n FROM item_stages INDEXED BY item_stages_counts
-     WHERE job_id = :job AND stage = :stage AND status = 'done'`,
+    "SELECT n FROM stage_counts WHERE job_id = :job AND stage = :stage AND status = 'done'",
     { job, stage },
   );
   return done - doneOf(SAME_VERSION);

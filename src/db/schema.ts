@@ -79,9 +79,6 @@ const MIGRATIONS: readonly string[] = [
     WHERE status = 'pending' AND ready = 1;
   CREATE INDEX item_stages_claimed ON item_stages (claimed_by, lease_until)
     WHERE status = 'in_progress';
-  CREATE INDEX item_stages_counts ON item_stages (job_id, stage, status, item_id);
-  CREATE INDEX item_stages_open ON item_stages (job_id, item_id)
-    WHERE status IN ('pending', 'in_progress', 'failed');
   CREATE INDEX item_stages_finished ON item_stages (job_id, stage, finished_at)
     WHERE finished_at IS NOT NULL;
 
@@ -177,7 +174,6 @@ const MIGRATIONS: readonly string[] = [
     n INTEGER NOT NULL
   ) WITHOUT ROWID;
   ${recountSql("1")}
-  DROP INDEX item_stages_open;
   -- Failure clusters and the dashboard's cost chart read only these slices.
   CREATE INDEX item_stages_failed ON item_stages (job_id, stage, item_id, error)
     WHERE status = 'failed';
