@@ -3,7 +3,6 @@
  * (timeouts, retries, Retry-After, gzip, size cap: _http.ts), conditional requests, item keys
  * and filters live here once.
  */
-import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { parseDuration, parseRate } from "../config/units.ts";
 import type { Db } from "../db/mod.ts";
@@ -24,7 +23,9 @@ import {
   sleep,
 } from "./_http.ts";
 import { type CommonOptions, parseSince, parseSize } from "./_options.ts";
+import { hashUrl } from "./_url.ts";
 
+export { hashUrl, normalizeUrl } from "./_url.ts";
 export {
   DiscoveryError,
   type HttpBody,
@@ -314,36 +315,6 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
   }
 }
 
-/**
- * The one URL hash: normalise (lower-case scheme and host, no default port or
- * fragment, no utm_* / fbclid / gclid, sorted query, path case kept), MD5, first 16 hex.
- */
-export function hashUrl(url: string): string {
-  return createHash("md5").update(normalizeUrl(url)).digest("hex").slice(0, 16);
-}
-
-/** The normalised form of `url` that hashUrl() hashes; an unparsable URL is only trimmed. */
-export function normalizeUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url.trim());
-  } catch {
-    return url.trim();
-  }
-  parsed.hash = "";
-  // Most URLs have no query and no escapes; skipping that work keeps discovery of large
-  // sitemaps and feeds cheap.
-  if (parsed.href.includes("?")) {
-    const params = [...parsed.searchParams].filter(([name]) => !isTrackingParam(name));
-    params.sort(([a, av], [b, bv]) => a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0);
-    parsed.search = params.length ? new URLSearchParams(params).toString() : "";
-  }
-  const href = parsed.href;
-  return href.includes("%")
-    ? href.replace(/%[0-9a-f]{2}/gi, (escape) => escape.toUpperCase())
-    : href;
-}
-
 /** Follows a dot path ("data.items", "meta.id") into a value; undefined when any step is missing. */
 export function dotPath(value: unknown, path: string): unknown {
   let current = value;
@@ -367,11 +338,6 @@ export function recordItem(record: Record<string, unknown>): RawItem {
     date: typeof date === "string" || typeof date === "number" ? date : undefined,
     data: record,
   };
-}
-
-function isTrackingParam(name: string): boolean {
-  const lower = name.toLowerCase();
-  return lower.startsWith("utm_") || lower === "fbclid" || lower === "gclid";
 }
 
 function toMs(date: RawItem["date"]): number | undefined {
