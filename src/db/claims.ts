@@ -124,30 +124,55 @@ export function markDone(
   const s = sqlite(db);
   const now = (options.now ?? Date.now)();
   return Promise.resolve(s.tx(() => {
-    let recorded = 0;
+    const done = finishDone(s, options.runId, options.items, now);
+    if (done.length === 0) return 0;
+    const held = new Set(done.map((r) => `${r.item_id}\0${r.stage}`));
+    const recorded = options.items.filter((m) => held.has(`${m.itemId}\0${m.stage}`));
+    s.stmt(
+      `INSERT INTO results (item_id, stage, handler_version, result, created_at)
+       SELECT value ->> 0, value ->> 1, value ->> 3, value ->> 2, :now FROM json_each(:marks)
+       WHERE true
+       ON CONFLICT (item_id, stage) DO UPDATE SET handler_version = excluded.handler_version,
+         result = excluded.result, created_at = excluded.created_at`,
+    ).run({
+      now,
+      marks: JSON.stringify(
+        recorded.map((m) => [m.itemId, m.stage, JSON.stringify(m.result), m.handlerVersion]),
+      ),
+    });
+    s.stmt(
+      `UPDATE item_stages SET ready = 1
+       WHERE (item_id, position) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))`,
+    ).run(JSON.stringify(done.map((r) => [r.item_id, r.position + 1])));
     const moves = new CountMoves();
-    for (const mark of options.items) {
-      if (!finishClaim(s, options.runId, mark.itemId, mark.stage, "done", now)) continue;
-      moves.move(options.jobId, mark.stage, "in_progress", "done");
-      s.stmt(
-        `INSERT INTO results (item_id, stage, handler_version, result, created_at)
-         VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (item_id, stage) DO UPDATE SET handler_version = excluded.handler_version,
-           result = excluded.result, created_at = excluded.created_at`,
-      ).run(mark.itemId, mark.stage, mark.handlerVersion, JSON.stringify(mark.result), now);
-      readyNext(s, mark.itemId, mark.position);
-      recorded++;
-    }
-    moves.itemsDone(options.jobId, countFinishedItems(s, options.items));
+    for (const r of done) moves.move(options.jobId, r.stage, "in_progress", "done");
+    moves.itemsDone(options.jobId, countFinishedItems(s, recorded));
     moves.apply(s);
-    if (recorded) {
-      s.stmt(
-        "UPDATE job_state SET consecutive_failures = 0 WHERE job_id = ? AND consecutive_failures > 0",
-      )
-        .run(options.jobId);
-    }
-    return recorded;
+    s.stmt(
+      "UPDATE job_state SET consecutive_failures = 0 WHERE job_id = ? AND consecutive_failures > 0",
+    ).run(options.jobId);
+    return done.length;
   }));
+}
+
+/** Marks done, in one statement, the stages of `marks` that `runId` still holds. */
+function finishDone(
+  s: SqliteDb,
+  runId: string,
+  marks: readonly DoneMark[],
+  now: number,
+): { item_id: number; stage: string; position: number }[] {
+  return s.stmt(
+    `UPDATE item_stages SET status = 'done', finished_at = :now, claimed_by = NULL,
+       lease_until = NULL, error = NULL
+     WHERE claimed_by = :run AND status = 'in_progress'
+       AND (item_id, stage) IN (SELECT value ->> 0, value ->> 1 FROM json_each(:marks))
+     RETURNING item_id, stage, position`,
+  ).all({
+    now,
+    run: runId,
+    marks: JSON.stringify(marks.map((m) => [m.itemId, m.stage])),
+  }) as { item_id: number; stage: string; position: number }[];
 }
 
 /** A stage its handler chose to skip. */
@@ -167,12 +192,10 @@ export function markSkipped(
   const s = sqlite(db);
   const now = (options.now ?? Date.now)();
   return Promise.resolve(s.tx(() => {
-    let recorded = 0;
+    const recorded: SkipMark[] = [];
     const moves = new CountMoves();
     for (const mark of options.items) {
-      if (!finishClaim(s, options.runId, mark.itemId, mark.stage, "skipped", now, mark.reason)) {
-        continue;
-      }
+      if (!finishSkipped(s, options.runId, mark, now)) continue;
       moves.move(options.jobId, mark.stage, "in_progress", "skipped");
       readyNext(s, mark.itemId, mark.position);
       insertEvent(s, {
@@ -183,28 +206,26 @@ export function markSkipped(
         kind: "skipped",
         message: mark.reason,
       });
-      recorded++;
+      recorded.push(mark);
     }
-    moves.itemsDone(options.jobId, countFinishedItems(s, options.items));
+    moves.itemsDone(options.jobId, countFinishedItems(s, recorded));
     moves.apply(s);
-    return recorded;
+    return recorded.length;
   }));
 }
 
-function finishClaim(
+/** Marks one held stage skipped, keeping the reason in its error column. */
+function finishSkipped(
   s: SqliteDb,
   runId: string,
-  itemId: number,
-  stage: string,
-  status: "done" | "skipped",
+  mark: SkipMark,
   now: number,
-  note: string | null = null,
 ): boolean {
   const info = s.stmt(
-    `UPDATE item_stages SET status = ?, finished_at = ?, claimed_by = NULL, lease_until = NULL,
-       error = ?
+    `UPDATE item_stages SET status = 'skipped', finished_at = ?, claimed_by = NULL,
+       lease_until = NULL, error = ?
      WHERE item_id = ? AND stage = ? AND status = 'in_progress' AND claimed_by = ?`,
-  ).run(status, now, note, itemId, stage, runId);
+  ).run(now, mark.reason, mark.itemId, mark.stage, runId);
   return info.changes === 1;
 }
 
