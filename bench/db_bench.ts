@@ -236,13 +236,14 @@ function rawCycles(conn: DatabaseSync): number {
   return transitions;
 }
 
-async function benchCycles(dir: string): Promise<BenchFigure> {
+/** One claim → done run of the store and of the raw loop, each on a fresh file: [store, raw] /s. */
+async function cycleRates(dir: string, run: number): Promise<[number, number]> {
   const list = items(CYCLE_ITEMS);
-  const { db } = await freshStore(dir, "cycles");
+  const { db } = await freshStore(dir, `cycles-${run}`);
   await upsertItems(db, { jobId: "j", stages: STAGES, items: list });
   const [done, ms] = await timeAsync(() => storeCycles(db));
   await db.close();
-  const raw = await rawTwin(dir, "cycles-raw");
+  const raw = await rawTwin(dir, `cycles-raw-${run}`);
   rawUpsert(raw, list, 1);
   const [rawDone, rawMs] = time(() => rawCycles(raw));
   raw.close();
@@ -250,11 +251,21 @@ async function benchCycles(dir: string): Promise<BenchFigure> {
   if (done !== expected || rawDone !== expected) {
     throw new Error(`Expected ${expected} transitions, got ${done} (store), ${rawDone} (raw)`);
   }
+  return [(done / ms) * 1000, (rawDone / rawMs) * 1000];
+}
+
+/** The median of three claim → done runs, store and raw loop alternating on a noisy machine. */
+async function benchCycles(dir: string): Promise<BenchFigure> {
+  const runs: [number, number][] = [];
+  for (let run = 0; run < 3; run++) runs.push(await cycleRates(dir, run));
+  const median = (values: number[]) => values.sort((a, b) => a - b)[1];
   return figure(
-    `claim → done, batches of ${CYCLE_BATCH}, ${expected.toLocaleString("en")} transitions`,
+    `claim → done, batches of ${CYCLE_BATCH}, ${
+      (CYCLE_ITEMS * STAGES.length).toLocaleString("en")
+    } transitions, median of 3`,
     "transitions/s",
-    (done / ms) * 1000,
-    (rawDone / rawMs) * 1000,
+    median(runs.map((r) => r[0])),
+    median(runs.map((r) => r[1])),
     30_000,
   );
 }
