@@ -8,13 +8,16 @@ import postgres from "postgres";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../src/config/load.ts";
 import { openDb } from "../src/db/mod.ts";
-import { upsertItems } from "../src/db/items.ts";
 import { getJobStats, stageStats } from "../src/db/jobs.ts";
-import { registerRun } from "../src/db/leases.ts";
-import { Pacer } from "../src/runner/pacer.ts";
-import { Resources } from "../src/runner/resources.ts";
-import { runJob } from "../src/runner/run_job.ts";
-import { silentLogger } from "../src/util/log.ts";
+import {
+  CHILD_PERMISSIONS,
+  CONCURRENCY,
+  ITEMS,
+  runWorkload,
+  seedItems,
+  STAGES,
+  writeWorkspace,
+} from "./_workload.ts";
 
 /** One measured figure: stage transitions per second with `processes` runner processes. */
 export interface PgBenchFigure {
@@ -30,29 +33,7 @@ export interface PgBenchFigures {
   targets: { name: string; met: boolean }[];
 }
 
-const STAGES = ["a", "b", "c"];
-const ITEMS = 20_000;
-const CONCURRENCY = 16;
-const SEED_CHUNK = 5_000;
 const PROCESS_COUNTS = [1, 3];
-
-const NOOP_HANDLER = `export const HANDLER_VERSION = "1";
-export default function handle(item) {
-  return { key: item.key };
-}
-`;
-
-function jobsYaml(): string {
-  const stages = STAGES.map((name) =>
-    `      - { name: ${name}, handler: ./noop.js, concurrency: ${CONCURRENCY} }`
-  );
-  return `jobs:
-  bench:
-    discovery: { strategy: static, items: [{ key: item-0 }] }
-    stages:
-${stages.join("\n")}
-`;
-}
 
 /** A schema of its own on the server, made the search path of the returned URL. */
 async function freshSchema(url: string, name: string): Promise<string> {
@@ -77,21 +58,6 @@ async function dropSchema(url: string, name: string): Promise<void> {
   }
 }
 
-async function seed(url: string): Promise<void> {
-  const db = await openDb(url);
-  try {
-    for (let from = 0; from < ITEMS; from += SEED_CHUNK) {
-      const items = Array.from({ length: SEED_CHUNK }, (_, i) => ({
-        key: `item-${from + i}`,
-        data: { url: `https://example.org/posts/${from + i}`, n: from + i },
-      }));
-      await upsertItems(db, { jobId: "bench", stages: STAGES, items });
-    }
-  } finally {
-    await db.close();
-  }
-}
-
 /**
  * Child side: loads the job, opens the store, says it is ready, waits for the start file, runs
  * the job to the end with runJob() and prints when it started and finished (epoch ms).
@@ -99,31 +65,12 @@ async function seed(url: string): Promise<void> {
 async function child(yaml: string, url: string, ready: string, start: string): Promise<void> {
   const config = await loadConfig(yaml);
   const db = await openDb(url);
-  const runId = `bench:${Deno.pid}`;
-  await registerRun(db, { runId });
   await Deno.writeTextFile(ready, "ready");
   while (!(await Deno.stat(start).then(() => true, () => false))) {
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
   const started = Date.now();
-  const pacer = new Pacer();
-  await runJob(
-    config.jobs[0],
-    { ...config.runner, configDir: config.dir },
-    pacer,
-    new Resources(config.resources, pacer),
-    {
-      mode: "production",
-      db,
-      runId,
-      log: silentLogger,
-      signal: new AbortController().signal,
-      noReset: false,
-      discoverOnly: false,
-      singlePass: true,
-      now: Date.now,
-    },
-  );
+  await runWorkload(config, db);
   const finished = Date.now();
   await db.close();
   console.log(JSON.stringify({ started, finished }));
@@ -137,7 +84,7 @@ async function measure(dir: string, url: string, processes: number): Promise<PgB
     new Deno.Command(Deno.execPath(), {
       args: [
         "run",
-        "--allow-all",
+        ...CHILD_PERMISSIONS,
         self,
         "--child",
         `${dir}/jobs.yaml`,
@@ -198,14 +145,13 @@ export async function benchPg(): Promise<PgBenchFigures | null> {
   const dir = await Deno.makeTempDir({ prefix: "jobs-pg-bench-" });
   const schemas: string[] = [];
   try {
-    await Deno.writeTextFile(`${dir}/jobs.yaml`, jobsYaml());
-    await Deno.writeTextFile(`${dir}/noop.js`, NOOP_HANDLER);
+    await writeWorkspace(dir);
     const figures: PgBenchFigure[] = [];
     for (const processes of PROCESS_COUNTS) {
       const schema = `jobs_bench_${processes}_${Deno.pid}`;
       schemas.push(schema);
       const scoped = await freshSchema(url, schema);
-      await seed(scoped);
+      await seedItems(scoped, ITEMS);
       const figure = await measure(dir, scoped, processes);
       figures.push(figure);
       log(

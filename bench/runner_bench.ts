@@ -9,13 +9,16 @@ import { fileURLToPath } from "node:url";
 import { loadConfig } from "../src/config/load.ts";
 import type { Config } from "../src/config/types.ts";
 import { type Db, openDb } from "../src/db/mod.ts";
-import { upsertItems } from "../src/db/items.ts";
 import { stageStats } from "../src/db/jobs.ts";
-import { registerRun } from "../src/db/leases.ts";
-import { Pacer } from "../src/runner/pacer.ts";
-import { Resources } from "../src/runner/resources.ts";
-import { runJob } from "../src/runner/run_job.ts";
-import { silentLogger } from "../src/util/log.ts";
+import {
+  CHILD_PERMISSIONS,
+  CONCURRENCY,
+  ITEMS,
+  runWorkload,
+  seedItems,
+  STAGES,
+  writeWorkspace,
+} from "./_workload.ts";
 
 /** The figures of one benchRunner() run. */
 export interface RunnerBenchFigures {
@@ -34,49 +37,16 @@ export interface RunnerBenchFigures {
   targets: { name: string; met: boolean }[];
 }
 
-const STAGES = ["a", "b", "c"];
-const ITEMS = 20_000;
 const MEMORY_SMALL = 20_000;
 const MEMORY_LARGE = 200_000;
-const CONCURRENCY = 16;
 const RAW_BATCH = 64;
-const SEED_CHUNK = 10_000;
 const RSS_SAMPLE_MS = 20;
-
-const NOOP_HANDLER = `export const HANDLER_VERSION = "1";
-export default function handle(item) {
-  return { key: item.key };
-}
-`;
-
-function jobsYaml(): string {
-  const stages = STAGES.map((name) =>
-    `      - { name: ${name}, handler: ./noop.js, concurrency: ${CONCURRENCY} }`
-  );
-  return `jobs:
-  bench:
-    discovery: { strategy: static, items: [{ key: item-0 }] }
-    stages:
-${stages.join("\n")}
-`;
-}
 
 /** A folder with jobs.yaml, the no-op handler and a store seeded with `n` items. */
 async function prepare(dir: string, n: number): Promise<{ yaml: string; dbPath: string }> {
-  await Deno.mkdir(dir, { recursive: true });
-  const yaml = `${dir}/jobs.yaml`;
-  await Deno.writeTextFile(yaml, jobsYaml());
-  await Deno.writeTextFile(`${dir}/noop.js`, NOOP_HANDLER);
+  const yaml = await writeWorkspace(dir);
   const dbPath = `${dir}/jobs.sqlite`;
-  const db = await openDb(dbPath);
-  for (let from = 0; from < n; from += SEED_CHUNK) {
-    const items = Array.from({ length: Math.min(SEED_CHUNK, n - from) }, (_, i) => ({
-      key: `item-${from + i}`,
-      data: { url: `https://example.org/posts/${from + i}`, n: from + i },
-    }));
-    await upsertItems(db, { jobId: "bench", stages: STAGES, items });
-  }
-  await db.close();
+  await seedItems(dbPath, n);
   return { yaml, dbPath };
 }
 
@@ -85,27 +55,8 @@ async function runRunner(
   config: Config,
   db: Db,
 ): Promise<{ transitions: number; ms: number }> {
-  const runId = `bench:${Deno.pid}`;
-  await registerRun(db, { runId });
-  const pacer = new Pacer();
   const started = performance.now();
-  await runJob(
-    config.jobs[0],
-    { ...config.runner, configDir: config.dir },
-    pacer,
-    new Resources(config.resources, pacer),
-    {
-      mode: "production",
-      db,
-      runId,
-      log: silentLogger,
-      signal: new AbortController().signal,
-      noReset: false,
-      discoverOnly: false,
-      singlePass: true,
-      now: Date.now,
-    },
-  );
+  await runWorkload(config, db);
   const ms = performance.now() - started;
   const stats = await stageStats(db, "bench");
   return { transitions: stats.reduce((n, s) => n + s.done, 0), ms };
@@ -216,7 +167,15 @@ async function peakMemory(dir: string, n: number): Promise<MemoryPeaks> {
   const { yaml, dbPath } = await prepare(dir, n);
   const self = fileURLToPath(import.meta.url);
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--v8-flags=--expose-gc", self, "--memory-child", yaml, dbPath],
+    args: [
+      "run",
+      ...CHILD_PERMISSIONS,
+      "--v8-flags=--expose-gc",
+      self,
+      "--memory-child",
+      yaml,
+      dbPath,
+    ],
     stdout: "piped",
     stderr: "inherit",
   }).output();
