@@ -1,5 +1,5 @@
 /** `jobs status`: per job, what is paused, counted, due, spent and stale. */
-import { formatDuration } from "../config/units.ts";
+import { formatDuration } from "../util/units.ts";
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { openForReading, printJson } from "./_ops.ts";
 import { loadRuntime } from "./_runtime.ts";

@@ -11,7 +11,8 @@ import {
   rate,
   strict,
 } from "./_fields.ts";
-import type { HandlerSpec, Rate, StageConfig } from "./types.ts";
+import type { HandlerSpec, StageConfig } from "./types.ts";
+import type { Rate } from "../util/units.ts";
 
 /** Handlers shipped in the program, used as `handler: builtin:NAME`. */
 export const BUILTIN_HANDLERS = ["fetch"] as const;
@@ -21,7 +22,7 @@ const always = (): boolean => true;
 
 /** A stage as written, before `defaults:` and the built-in defaults are applied. */
 export type StageDraft =
-  & Omit<StageConfig, "index" | "concurrency" | "timeoutMs" | "retries" | "backoffMs">
+  & Omit<StageConfig, "concurrency" | "timeoutMs" | "retries" | "backoffMs">
   & { concurrency?: number; timeoutMs?: number; retries?: number; backoffMs?: number };
 
 /** What stage schemas need to know: the jobs.yaml folder and the declared resource names. */

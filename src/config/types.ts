@@ -1,10 +1,5 @@
 /** The validated, normalised form of jobs.yaml that the rest of the program reads. */
-
-/** A rate limit: at most `count` events per `perMs` milliseconds ("2/s" is { count: 2, perMs: 1000 }). */
-export interface Rate {
-  count: number;
-  perMs: number;
-}
+import type { Rate } from "../util/units.ts";
 
 /** How a stage's work is done. */
 export type HandlerSpec =
@@ -15,7 +10,6 @@ export type HandlerSpec =
 /** One stage of a job's pipeline, with every default applied. */
 export interface StageConfig {
   name: string;
-  index: number;
   handler: HandlerSpec;
   /** Parallel handlers of this stage in one process. Default 4. */
   concurrency: number;

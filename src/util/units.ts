@@ -1,5 +1,10 @@
 /** Durations ("30s") and rates ("2/s") as written in jobs.yaml, parsed to milliseconds. */
-import type { Rate } from "./types.ts";
+
+/** A rate limit: at most `count` events per `perMs` milliseconds ("2/s" is { count: 2, perMs: 1000 }). */
+export interface Rate {
+  count: number;
+  perMs: number;
+}
 
 const UNIT_MS: Readonly<Record<string, number>> = {
   ms: 1,
