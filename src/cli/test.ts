@@ -14,6 +14,7 @@ import {
   trapSignals,
 } from "./_runtime.ts";
 import { EXIT } from "./mod.ts";
+import { removeStoreFile, scratchStoreFile } from "../db/location.ts";
 
 const OPTIONS = {
   job: { type: "string", short: "j" },
@@ -26,13 +27,6 @@ const OPTIONS = {
 /** Longest JSON shown for a stage's input or output. */
 const SHOW_CHARS = 2000;
 
-/** The scratch database beside the real one: jobs.sqlite → jobs.test.sqlite. */
-export function scratchPath(dbPath: string): string {
-  return dbPath.endsWith(".sqlite")
-    ? dbPath.replace(/\.sqlite$/, ".test.sqlite")
-    : `${dbPath}.test.sqlite`;
-}
-
 /** Runs `jobs test`; returns the exit code. */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("test", args, OPTIONS);
@@ -43,10 +37,9 @@ export async function run(args: string[]): Promise<number> {
   const log = loggerFor(values["log-format"]);
   const limit = parsePositiveInt("--limit", values.limit);
   const { config, dbPath } = await loadRuntime(values, configPath);
-  if (dbPath.startsWith("postgres")) throw new UsageError("jobs test needs a SQLite database path");
   const [job] = selectJobs(config, [values.job]);
-  const scratch = scratchPath(dbPath);
-  if (!values["no-reset"]) await removeDb(scratch);
+  const scratch = scratchStoreFile(dbPath, config.dir);
+  if (!values["no-reset"]) await removeStoreFile(scratch);
   const db = await openStore(scratch);
   const signals = trapSignals(log, config.runner.shutdownGraceMs);
   const reports: StageReport[] = [];
@@ -60,7 +53,6 @@ export async function run(args: string[]): Promise<number> {
       limit,
       testStage: values.stage,
       testItem: values.item,
-      noReset: values["no-reset"] ?? false,
       discoverOnly: false,
       singlePass: true,
       onStageResult: (r) => {
@@ -85,14 +77,6 @@ export async function run(args: string[]): Promise<number> {
   } finally {
     signals.dispose();
     await db.close();
-  }
-}
-
-async function removeDb(path: string): Promise<void> {
-  for (const suffix of ["", "-wal", "-shm"]) {
-    await Deno.remove(path + suffix).catch((err) => {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    });
   }
 }
 

@@ -1,5 +1,4 @@
 /** The zod schema of jobs.yaml (snake_case, as written) and its normalisation into Config. */
-import { resolve } from "node:path";
 import { z } from "zod";
 import { strategyNames, strategySchema } from "../discovery/mod.ts";
 import {
@@ -15,8 +14,10 @@ import {
 } from "./_fields.ts";
 import { type ConfigIssue, flattenIssues, issueMessage } from "./_issues.ts";
 import { type StageDraft, stageSchemas } from "./_stages.ts";
-import type { Config, DiscoveryConfig, JobConfig, Rate, StageConfig } from "./types.ts";
-import { parseDuration } from "./units.ts";
+import type { Config, DiscoveryConfig, JobConfig, StageConfig } from "./types.ts";
+import type { Rate } from "../util/units.ts";
+import { parseDuration } from "../util/units.ts";
+import { resolveStoreLocation } from "../db/location.ts";
 
 export { BUILTIN_HANDLERS } from "./_stages.ts";
 
@@ -87,7 +88,7 @@ function configSchema(source: ConfigSource, resources: string[]): z.ZodType<Conf
   }).transform((value): Config => ({
     file: source.file,
     dir: source.dir,
-    db: resolveDb(source.dir, value.db ?? "jobs.sqlite"),
+    db: resolveStoreLocation(value.db ?? "jobs.sqlite", source.dir),
     runner: {
       leaseMs: value.runner?.lease ?? 5 * 60_000,
       shutdownGraceMs: value.runner?.shutdown_grace ?? 30_000,
@@ -100,20 +101,14 @@ function configSchema(source: ConfigSource, resources: string[]): z.ZodType<Conf
     jobs: Object.entries(value.jobs).map(([id, job]) => ({
       id,
       ...job,
-      stages: job.stages.map((stage, index) => withDefaults(stage, index, value.defaults ?? {})),
+      stages: job.stages.map((stage) => withDefaults(stage, value.defaults ?? {})),
     })),
   }));
 }
 
-/** A postgres:// URL as is; a SQLite path resolved against the jobs.yaml folder. */
-function resolveDb(dir: string, db: string): string {
-  return /^postgres(ql)?:\/\//.test(db) ? db : resolve(dir, db);
-}
-
-function withDefaults(stage: StageDraft, index: number, defaults: StageDefaults): StageConfig {
+function withDefaults(stage: StageDraft, defaults: StageDefaults): StageConfig {
   return dropUndefined({
     ...stage,
-    index,
     concurrency: stage.concurrency ?? defaults.concurrency ?? 4,
     timeoutMs: stage.timeoutMs ?? defaults.timeout ?? 5 * 60_000,
     retries: stage.retries ?? defaults.retries ?? 3,

@@ -1,5 +1,6 @@
 /** RunContext: everything about one run that is not the job's own config. */
-import type { Db } from "../db/mod.ts";
+
+import type { Store } from "../db/store.ts";
 import type { Logger } from "../util/log.ts";
 
 /** production: the real database; test: a scratch database; dry_run: report only. */
@@ -9,7 +10,7 @@ export type RunMode = "production" | "test" | "dry_run";
 export interface RunContext {
   mode: RunMode;
   /** The store this run reads and writes (the scratch database in test mode). */
-  db: Db;
+  db: Store;
   /** Identifies this process's claims. */
   runId: string;
   log: Logger;
@@ -21,8 +22,6 @@ export interface RunContext {
   testStage?: string;
   /** Test mode: the one item to run, by key or URL. */
   testItem?: string;
-  /** Test mode: keep the scratch database from the previous test. */
-  noReset: boolean;
   /** Discover, record the items, run no handler. */
   discoverOnly: boolean;
   /** Stop when nothing is left to claim (cron); false keeps going (--watch). */

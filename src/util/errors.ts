@@ -18,22 +18,41 @@ export class PermanentError extends Error {
   override name = "PermanentError";
 }
 
-/** An HTTP request that could not be completed or answered with an error status. */
-export class FetchError extends Error {
-  override name = "FetchError";
-  constructor(
-    message: string,
-    readonly url: string,
-    readonly status?: number,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
+/** What kept the store from doing what was asked. */
+export type StoreProblem =
+  | "locked"
+  | "full"
+  | "damaged"
+  | "read-only"
+  | "unreachable"
+  | "schema"
+  | "not-empty"
+  | "failed";
+
+/** Options of a StoreError. */
+export interface StoreErrorOptions extends ErrorOptions {
+  /** What went wrong, for callers that act on it. Default "failed". */
+  problem?: StoreProblem;
+  /** The schema version found and the one this program writes, when `problem` is "schema". */
+  versions?: { found: number; expected: number };
 }
 
-/** A database the program cannot use: newer schema, corrupt file, unreachable server. */
+/**
+ * The store could not do what was asked: locked, disk full, damaged file, unreachable server,
+ * a schema newer than the program. Every driver error reaches callers as one of these.
+ */
 export class StoreError extends Error {
   override name = "StoreError";
+  /** What went wrong. */
+  readonly problem: StoreProblem;
+  /** Found and expected schema versions, when `problem` is "schema". */
+  readonly versions?: { found: number; expected: number };
+
+  constructor(message: string, options: StoreErrorOptions = {}) {
+    super(message, options);
+    this.problem = options.problem ?? "failed";
+    this.versions = options.versions;
+  }
 }
 
 /** Names of the errors that are reported as a plain message, without a stack trace. */
@@ -41,17 +60,20 @@ export const EXPECTED_ERRORS: ReadonlySet<string> = new Set([
   "ConfigError",
   "UsageError",
   "PermanentError",
-  "FetchError",
   "StoreError",
   "DiscoveryError",
 ]);
 
-/** The message of `err` followed by its `cause` chain, one line each. */
+/**
+ * The message of `err` followed by its `cause` chain, one line each; a cause whose message the
+ * line before already quotes is left out.
+ */
 export function describeError(err: unknown): string {
   const lines: string[] = [];
   let current: unknown = err;
   while (current !== undefined && lines.length < 8) {
-    lines.push(current instanceof Error ? current.message : String(current));
+    const message = current instanceof Error ? current.message : String(current);
+    if (!lines.at(-1)?.includes(message)) lines.push(message);
     current = current instanceof Error ? current.cause : undefined;
   }
   return lines.join("\n  caused by: ");

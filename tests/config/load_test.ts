@@ -346,7 +346,6 @@ jobs:
           {
             ...stageDefaults,
             name: "fetch",
-            index: 0,
             handler: { kind: "builtin", name: "fetch", options: { max_bytes: 1000 } },
             concurrency: 8,
             uses: [],
@@ -355,7 +354,6 @@ jobs:
           {
             ...stageDefaults,
             name: "summarise",
-            index: 1,
             handler: { kind: "module", path: join(dir, "handlers/summarise.ts") },
             backoffMs: 500,
             uses: ["openai"],
@@ -365,7 +363,6 @@ jobs:
           {
             ...stageDefaults,
             name: "store.sh",
-            index: 2,
             handler: { kind: "command", argv: [join(dir, "bin/store.sh"), "--fast"] },
             retries: 0,
             timeoutMs: 0,
@@ -375,7 +372,6 @@ jobs:
           {
             ...stageDefaults,
             name: "python3",
-            index: 3,
             handler: { kind: "command", argv: ["python3", "notify.py"] },
             uses: [],
             version: "v1",
@@ -389,7 +385,6 @@ jobs:
         stages: [{
           ...stageDefaults,
           name: "node",
-          index: 0,
           handler: { kind: "command", argv: ["node", "transcribe.js"] },
           uses: ["whisper"],
           domainRate,
@@ -401,7 +396,6 @@ jobs:
         stages: [{
           ...stageDefaults,
           name: "tag",
-          index: 0,
           handler: { kind: "module", path: "/opt/handlers/tag.js" },
           uses: [],
           domainRate,
@@ -427,7 +421,6 @@ jobs:
   assert.deepEqual(config.resources, {});
   assert.deepEqual(config.jobs[0].stages, [{
     name: "fetch",
-    index: 0,
     handler: { kind: "builtin", name: "fetch", options: {} },
     concurrency: 4,
     timeoutMs: 300_000,

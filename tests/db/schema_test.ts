@@ -1,10 +1,9 @@
 import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { makeItems, SQLITE_ONLY, tempDb } from "./_helpers.ts";
-import { openDb, sqlite } from "../../src/db/mod.ts";
-import { SCHEMA_VERSION, schemaVersion } from "../../src/db/schema.ts";
-import { upsertItems } from "../../src/db/items.ts";
-import { stageStats } from "../../src/db/jobs.ts";
+import { openDb } from "../../src/db/mod.ts";
+import { connect } from "../../src/db/sqlite/mod.ts";
+import { SCHEMA_VERSION } from "../../src/db/sqlite/schema.ts";
 import { StoreError } from "../../src/util/errors.ts";
 
 /** Reads a PRAGMA of the file through a connection of its own. */
@@ -30,14 +29,14 @@ Deno.test(
 
 Deno.test("reopening a migrated database keeps its version and its data", SQLITE_ONLY, async () => {
   await using t = await tempDb();
-  await upsertItems(t.db, { jobId: "j", stages: ["a"], items: makeItems(3) });
+  await t.db.upsertItems({ jobId: "j", stages: ["a"], items: makeItems(3) });
   await t.db.close();
   const again = await openDb(t.path);
   try {
-    assertEquals(schemaVersion(sqlite(again).conn), SCHEMA_VERSION);
-    assertEquals((await stageStats(again, "j"))[0].pending, 3);
+    assertEquals(filePragma(t.path, "user_version"), SCHEMA_VERSION);
+    assertEquals((await again.stageStats("j"))[0].pending, 3);
     assertEquals(
-      await upsertItems(again, { jobId: "j", stages: ["a"], items: makeItems(3) }),
+      await again.upsertItems({ jobId: "j", stages: ["a"], items: makeItems(3) }),
       { inserted: 0, updated: 0, unchanged: 3 },
     );
   } finally {
@@ -59,7 +58,7 @@ Deno.test(
       assertEquals(
         err.message,
         `Database "${t.path}" has schema version ${SCHEMA_VERSION + 1}, newer than this ` +
-          `program's ${SCHEMA_VERSION}: upgrade jobs before using it`,
+          `program's ${SCHEMA_VERSION}: upgrade jobctl before using it`,
       );
       return true;
     });
@@ -100,16 +99,17 @@ Deno.test(
   async () => {
     await using t = await tempDb();
     assertEquals(filePragma(t.path, "journal_mode"), "wal");
-    const conn = sqlite(t.db).conn;
-    const pragma = (name: string) => Object.values(conn.prepare(`PRAGMA ${name}`).get()!)[0];
-    assertEquals(pragma("foreign_keys"), 1);
-    assertEquals(pragma("busy_timeout"), 30_000);
-    const custom = await openDb(t.path, { busyTimeoutMs: 1234 });
+    const pragma = (conn: DatabaseSync, name: string) =>
+      Object.values(conn.prepare(`PRAGMA ${name}`).get()!)[0];
+    const store = connect(t.path);
+    const custom = connect(t.path, { busyTimeoutMs: 1234 });
     try {
-      const value = sqlite(custom).conn.prepare("PRAGMA busy_timeout").get()!;
-      assertEquals(Object.values(value)[0], 1234);
+      assertEquals(pragma(store.conn, "foreign_keys"), 1);
+      assertEquals(pragma(store.conn, "busy_timeout"), 30_000);
+      assertEquals(pragma(custom.conn, "busy_timeout"), 1234);
     } finally {
-      await custom.close();
+      store.close();
+      custom.close();
     }
   },
 );
@@ -124,7 +124,11 @@ Deno.test(
       await Deno.writeTextFile(path, "these are my notes, not a database ".repeat(100));
       await assertRejects(openDb(path), (err: Error) => {
         assertEquals(err.name, "StoreError");
-        assertEquals(err.message.startsWith(`Cannot use database "${path}": `), true);
+        assertEquals(
+          err.message,
+          `Cannot open database "${path}": it is damaged (file is not a database)`,
+        );
+        assertEquals((err as StoreError).problem, "damaged");
         return true;
       });
     } finally {

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { getEvents } from "../../src/db/events.ts";
-import { getResults } from "../../src/db/results.ts";
-import { allItems, fakeClock, runInProcess, statusMap, Workspace } from "./_helpers.ts";
+
+import { allItems, fakeClock, resultsOf, runInProcess, statusMap, Workspace } from "./_helpers.ts";
 
 type Route = (req: Request) => Response;
 
@@ -51,7 +50,7 @@ Deno.test("builtin fetch: a 429 with Retry-After puts the retry no earlier than 
       attempts: 1,
       error: `GET ${url("/busy")} answered 429`,
     }]);
-    const [retry] = await getEvents(db, { jobId: "j", kind: "retry" });
+    const [retry] = await db.getEvents({ jobId: "j", kind: "retry" });
     assert.equal(retry.data!.runAfter, clock.now() + 120_000);
     clock.advance(119_999);
     await runInProcess(ws, db, "j", { now: clock.now });
@@ -89,7 +88,7 @@ Deno.test("builtin fetch: 5xx is retried, other 4xx fail at once, 200 stores the
       error: `PermanentError: GET ${url("/gone")} answered 410`,
     });
     const ok = items.find((i) => i.key === "ok")!;
-    assert.deepEqual((await getResults(db, ok.id))[0].result, {
+    assert.deepEqual((await resultsOf(db, "j", ok.key))[0].result, {
       url: url("/ok"),
       status: 200,
       contentType: "text/plain",

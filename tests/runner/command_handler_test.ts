@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { getResults } from "../../src/db/results.ts";
-import { allItems, processGone, Workspace } from "./_helpers.ts";
+
+import { allItems, processGone, resultsOf, Workspace } from "./_helpers.ts";
 
 // Behaves by the item key found in the JSON on stdin; item data never reaches a shell.
 const BY_KEY = `#!/bin/sh
@@ -85,8 +85,7 @@ Deno.test("command exit codes: 0 done, 10 skip, 11 permanent, 75 retry later, ot
     assert.ok(stage.noisy.error!.length < 2200, `kept ${stage.noisy.error!.length} chars`);
     assert.deepEqual(stage.empty, row("done", 1, null));
 
-    const resultOf = async (key: string) =>
-      (await getResults(db, items.find((i) => i.key === key)!.id)).map((r) => r.result);
+    const resultOf = async (key: string) => (await resultsOf(db, "j", key)).map((r) => r.result);
     assert.deepEqual(await resultOf("ok"), [{ ok: true }]);
     assert.deepEqual(await resultOf("empty"), [null]);
     const injected = items.find((i) => i.key.startsWith("$("))!;

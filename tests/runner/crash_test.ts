@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { stageStats } from "../../src/db/jobs.ts";
-import { getResults } from "../../src/db/results.ts";
-import { allItems, Workspace } from "./_helpers.ts";
+
+import { allItems, resultsOf, Workspace } from "./_helpers.ts";
 
 const ITEMS = 2000;
 const STAGES = ["a", "b", "c"];
@@ -87,14 +86,14 @@ Deno.test("kill -9 at 5 random points: every (item, stage) ends done exactly onc
   const db = await ws.openDb();
   try {
     assert.deepEqual(
-      (await stageStats(db, "bulk")).map((s) => [s.stage, s.done, s.pending, s.inProgress]),
+      (await db.stageStats("bulk")).map((s) => [s.stage, s.done, s.pending, s.inProgress]),
       STAGES.map((s) => [s, ITEMS, 0, 0]),
       where,
     );
     const items = await allItems(db, "bulk");
     assert.equal(items.length, ITEMS);
     for (const item of items) {
-      const results = await getResults(db, item.id);
+      const results = await resultsOf(db, "bulk", item.key);
       assert.deepEqual(
         results.map((r) => r.result),
         STAGES.map((stage) => ({ stage, key: item.key })),

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { getResults } from "../../src/db/results.ts";
-import { stageStats } from "../../src/db/jobs.ts";
-import { allItems, finish, Workspace } from "./_helpers.ts";
+
+import { allItems, finish, resultsOf, Workspace } from "./_helpers.ts";
 
 const WORDS_HANDLER = `export const HANDLER_VERSION = "w1";
 export default function handle(item, ctx) {
@@ -87,11 +86,11 @@ Deno.test("jobs run takes items through a module, a command and the builtin fetc
     const db = await ws.openDb();
     try {
       assert.deepEqual(
-        (await stageStats(db, "pages")).map((s) => [s.stage, s.done, s.pending, s.failed]),
+        (await db.stageStats("pages")).map((s) => [s.stage, s.done, s.pending, s.failed]),
         [["fetch", 5, 0, 0], ["words", 5, 0, 0], ["tag", 5, 0, 0]],
       );
       const p1 = (await allItems(db, "pages")).find((i) => i.key === "p1")!;
-      const results = await getResults(db, p1.id);
+      const results = await resultsOf(db, "pages", p1.key);
       assert.deepEqual(results.map((r) => [r.stage, r.handlerVersion]), [
         ["fetch", "builtin:fetch"],
         ["words", "w1"],
@@ -109,11 +108,13 @@ Deno.test("jobs run takes items through a module, a command and the builtin fetc
       });
       // The one-handler job is a pipeline of one stage named after its module.
       assert.deepEqual(
-        (await stageStats(db, "single")).map((s) => [s.stage, s.done]),
+        (await db.stageStats("single")).map((s) => [s.stage, s.done]),
         [["count", 2]],
       );
       const s2 = (await allItems(db, "single")).find((i) => i.key === "s2")!;
-      assert.deepEqual((await getResults(db, s2.id)).map((r) => r.result), [{ letters: 5 }]);
+      assert.deepEqual((await resultsOf(db, "single", s2.key)).map((r) => r.result), [{
+        letters: 5,
+      }]);
     } finally {
       await db.close();
     }
@@ -177,7 +178,7 @@ jobs:
   const db = await ws.openDb();
   try {
     const [item] = await allItems(db, "j");
-    assert.deepEqual((await getResults(db, item.id)).map((r) => r.result), [
+    assert.deepEqual((await resultsOf(db, "j", item.key)).map((r) => r.result), [
       { from: "module" },
       { cwd: await Deno.realPath(ws.path("conf")) },
     ]);

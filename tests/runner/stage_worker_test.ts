@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { getEvents } from "../../src/db/events.ts";
-import { getResults, getStaleCount } from "../../src/db/results.ts";
-import { allItems, fakeClock, runInProcess, statusMap, Workspace } from "./_helpers.ts";
+
+import { allItems, fakeClock, resultsOf, runInProcess, statusMap, Workspace } from "./_helpers.ts";
 
 const FLAKY = `export const HANDLER_VERSION = "1";
 export default function handle(item, ctx) {
@@ -31,7 +30,7 @@ Deno.test("a failing handler is retried after exponential backoff with jitter un
   const db = await ws.openDb();
   try {
     const run = () => runInProcess(ws, db, "j", { now: clock.now });
-    const retryAt = async () => (await getEvents(db, { jobId: "j", kind: "retry", limit: 1 }))[0];
+    const retryAt = async () => (await db.getEvents({ jobId: "j", kind: "retry", limit: 1 }))[0];
 
     await run();
     assert.deepEqual(await statusMap(db, "j"), { k1: "s=pending" });
@@ -56,7 +55,7 @@ Deno.test("a failing handler is retried after exponential backoff with jitter un
     assert.deepEqual(await ws.lines("calls.log"), ["k1 1", "k1 2", "k1 3"]);
     const [item] = await allItems(db, "j");
     assert.deepEqual(item.stages, [{ stage: "s", status: "done", attempts: 3, error: null }]);
-    assert.deepEqual((await getResults(db, item.id)).map((r) => r.result), [{ attempt: 3 }]);
+    assert.deepEqual((await resultsOf(db, "j", item.key)).map((r) => r.result), [{ attempt: 3 }]);
   } finally {
     await db.close();
   }
@@ -80,7 +79,7 @@ Deno.test("when retries are spent the stage fails with the last error", async ()
       { stage: "s", status: "failed", attempts: 2, error: "TypeError: broken input" },
     ]);
     assert.equal(item.status, "failed");
-    const kinds = (await getEvents(db, { jobId: "j" })).map((e) => e.kind).filter((k) =>
+    const kinds = (await db.getEvents({ jobId: "j" })).map((e) => e.kind).filter((k) =>
       k === "retry" || k === "failed"
     );
     assert.deepEqual(kinds, ["failed", "retry"]);
@@ -136,10 +135,10 @@ Deno.test("ctx.skip(reason) skips the stage, records why, and the next stage run
     const blank = (await allItems(db, "j")).find((i) => i.key === "blank")!;
     assert.equal(blank.status, "done");
     assert.equal(blank.stages[0].error, "nothing to read");
-    assert.deepEqual((await getResults(db, blank.id)).map((r) => [r.stage, r.result]), [
+    assert.deepEqual((await resultsOf(db, "j", blank.key)).map((r) => [r.stage, r.result]), [
       ["after", { saw: {} }],
     ]);
-    const skipped = await getEvents(db, { jobId: "j", kind: "skipped" });
+    const skipped = await db.getEvents({ jobId: "j", kind: "skipped" });
     assert.deepEqual(skipped.map((e) => [e.itemId, e.stage, e.message]), [
       [blank.id, "maybe", "nothing to read"],
     ]);
@@ -245,13 +244,13 @@ export default function handle(item) { return { key: item.key }; }
   try {
     await runInProcess(ws, db, "j");
     const [item] = await allItems(db, "j");
-    assert.deepEqual((await getResults(db, item.id)).map((r) => r.handlerVersion), [
+    assert.deepEqual((await resultsOf(db, "j", item.key)).map((r) => r.handlerVersion), [
       "from-module",
     ]);
-    assert.deepEqual(await getStaleCount(db, { jobId: "j" }), {});
+    assert.deepEqual(await db.getStaleCount({ jobId: "j" }), {});
     await ws.write("jobs.yaml", oneStageYaml("./v.ts", "        version: v2\n"));
     await runInProcess(ws, db, "j");
-    assert.deepEqual(await getStaleCount(db, { jobId: "j" }), { s: 1 });
+    assert.deepEqual(await db.getStaleCount({ jobId: "j" }), { s: 1 });
   } finally {
     await db.close();
   }

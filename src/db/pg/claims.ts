@@ -1,20 +1,32 @@
-/** PostgreSQL twin of ../claims.ts: claims with SKIP LOCKED, and batched outcomes. */
-import type { PgDb } from "./mod.ts";
+/** PostgreSQL: claims with SKIP LOCKED, and batched outcomes. */
 import type {
   Claim,
   ClaimOptions,
+  ClaimStore,
   DoneMark,
   FailOutcome,
+  Impl,
   MarkFailedOptions,
   SkipMark,
-} from "../claims.ts";
+} from "../store.ts";
+import type { PgConn } from "./connection.ts";
+
+/** The Claim area of the PostgreSQL store. */
+export function pgClaims(db: PgConn): Impl<ClaimStore> {
+  return {
+    claimBatch: (options) => claimBatch(db, options),
+    markDone: (options) => markDone(db, options),
+    markSkipped: (options) => markSkipped(db, options),
+    markFailed: (options) => markFailed(db, options),
+  };
+}
 
 /**
- * See claimBatch() in ../claims.ts. One statement: lock up to `limit` claimable rows that no
+ * One statement: lock up to `limit` claimable rows that no
  * other machine has locked (SKIP LOCKED, so claimers never wait for each other), claim them,
  * and return them with their item's data and the results of the item's earlier stages.
  */
-export async function claimBatch(db: PgDb, options: ClaimOptions): Promise<Claim[]> {
+async function claimBatch(db: PgConn, options: ClaimOptions): Promise<Claim[]> {
   const now = (options.now ?? Date.now)();
   const rows = await db.sql<{
     item_id: number;
@@ -61,11 +73,11 @@ export async function claimBatch(db: PgDb, options: ClaimOptions): Promise<Claim
 // expect one held row and compare every held row with every mark.
 
 /**
- * See markDone() in ../claims.ts. One statement for the whole batch: finish the rows this run
+ * One statement for the whole batch: finish the rows this run
  * still holds, store their results, ready the next stages, reset the failure streak.
  */
-export async function markDone(
-  db: PgDb,
+async function markDone(
+  db: PgConn,
   options: { jobId: string; runId: string; items: readonly DoneMark[]; now?: () => number },
 ): Promise<number> {
   if (options.items.length === 0) return 0;
@@ -100,9 +112,9 @@ export async function markDone(
   return row.n;
 }
 
-/** See markSkipped() in ../claims.ts; one statement for the whole batch. */
-export async function markSkipped(
-  db: PgDb,
+/** one statement for the whole batch. */
+async function markSkipped(
+  db: PgConn,
   options: { jobId: string; runId: string; items: readonly SkipMark[]; now?: () => number },
 ): Promise<number> {
   if (options.items.length === 0) return 0;
@@ -133,11 +145,11 @@ export async function markSkipped(
 }
 
 /**
- * See markFailed() in ../claims.ts. One statement: each attempt goes back to pending with its
+ * One statement: each attempt goes back to pending with its
  * backoff or fails, gets an event, and the job's failure streak grows by the batch's count.
  */
-export async function markFailed(
-  db: PgDb,
+async function markFailed(
+  db: PgConn,
   options: MarkFailedOptions,
 ): Promise<{ outcomes: FailOutcome[]; consecutiveFailures: number }> {
   const now = (options.now ?? Date.now)();

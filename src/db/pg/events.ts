@@ -1,9 +1,28 @@
-/** PostgreSQL twin of ../events.ts: the audit log and costs. */
-import type { Fragment, PgDb } from "./mod.ts";
-import type { CostRow, EventFilter, EventRow, NewEvent, StageCostPerItem } from "../events.ts";
+/** PostgreSQL: the audit log; costs are events with cost_usd. */
+import type {
+  CostRow,
+  EventFilter,
+  EventRow,
+  EventStore,
+  Impl,
+  NewEvent,
+  StageCostPerItem,
+} from "../store.ts";
+import type { Fragment, PgConn } from "./connection.ts";
 
-/** See logEvent() in ../events.ts. */
-export async function logEvent(db: PgDb, event: NewEvent): Promise<number> {
+/** The Event area of the PostgreSQL store. */
+export function pgEvents(db: PgConn): Impl<EventStore> {
+  return {
+    logEvent: (event) => logEvent(db, event),
+    getEvents: (filter) => getEvents(db, filter),
+    getEventsAfter: (filter) => getEventsAfter(db, filter),
+    getDailyCost: (options) => getDailyCost(db, options),
+    getCostsByDay: (options) => getCostsByDay(db, options),
+    getCostPerItem: (options) => getCostPerItem(db, options),
+  };
+}
+
+async function logEvent(db: PgConn, event: NewEvent): Promise<number> {
   const [row] = await db.sql<{ id: number }[]>`
     INSERT INTO events (ts, job_id, item_id, stage, kind, message, data, cost_usd)
     VALUES (${event.ts ?? Date.now()}::bigint, ${event.jobId ?? null}, ${event.itemId ?? null},
@@ -40,7 +59,7 @@ function toEvent(r: EventDbRow): EventRow {
 }
 
 /** Conditions on job, item and kind that `filter` sets, after `first`. */
-function filterWhere(db: PgDb, filter: EventFilter, first: Fragment): Fragment {
+function filterWhere(db: PgConn, filter: EventFilter, first: Fragment): Fragment {
   const { sql } = db;
   const where = [first];
   if (filter.jobId !== undefined) where.push(sql`job_id = ${filter.jobId}`);
@@ -49,8 +68,8 @@ function filterWhere(db: PgDb, filter: EventFilter, first: Fragment): Fragment {
   return where.reduce((all, w) => sql`${all} AND ${w}`);
 }
 
-/** See getEvents() in ../events.ts. */
-export async function getEvents(db: PgDb, filter: EventFilter = {}): Promise<EventRow[]> {
+/** See the contract; also for other areas of this engine. */
+export async function getEvents(db: PgConn, filter: EventFilter = {}): Promise<EventRow[]> {
   const { sql } = db;
   const first = sql`ts >= ${filter.sinceTs ?? 0}::bigint AND id > ${filter.afterId ?? 0}::bigint`;
   const rows = await sql<EventDbRow[]>`
@@ -59,9 +78,8 @@ export async function getEvents(db: PgDb, filter: EventFilter = {}): Promise<Eve
   return rows.map(toEvent);
 }
 
-/** See getEventsAfter() in ../events.ts. */
-export async function getEventsAfter(
-  db: PgDb,
+async function getEventsAfter(
+  db: PgConn,
   filter: Omit<EventFilter, "sinceTs"> & { afterId: number },
 ): Promise<EventRow[]> {
   const { sql } = db;
@@ -74,9 +92,8 @@ export async function getEventsAfter(
 
 const DAY_MS = 86_400_000;
 
-/** See getDailyCost() in ../events.ts. */
-export async function getDailyCost(
-  db: PgDb,
+async function getDailyCost(
+  db: PgConn,
   options: { jobId?: string; day?: number } = {},
 ): Promise<number> {
   const start = Math.floor((options.day ?? Date.now()) / DAY_MS) * DAY_MS;
@@ -87,9 +104,9 @@ export async function getDailyCost(
   return row.usd;
 }
 
-/** See getCostsByDay() in ../events.ts; days are UTC, NULL stages sort first as on SQLite. */
-export async function getCostsByDay(
-  db: PgDb,
+/** days are UTC, NULL stages sort first as on SQLite. */
+async function getCostsByDay(
+  db: PgConn,
   options: { jobId?: string; days: number; now?: number },
 ): Promise<CostRow[]> {
   const now = options.now ?? Date.now();
@@ -116,9 +133,8 @@ export async function getCostsByDay(
   }));
 }
 
-/** See getCostPerItem() in ../events.ts. */
-export async function getCostPerItem(
-  db: PgDb,
+async function getCostPerItem(
+  db: PgConn,
   options: { jobId: string },
 ): Promise<StageCostPerItem[]> {
   const rows = await db.sql<{ stage: string; items: number; usd: number }[]>`

@@ -1,17 +1,35 @@
-/** PostgreSQL twin of ../health.ts: what `jobs doctor` and the dashboard ask of the store. */
-import type { PgDb } from "./mod.ts";
-import type { LeaseProblem, LeaseProblemOptions, StageRowGaps } from "../health.ts";
+/** PostgreSQL: what `doctor` and the dashboard ask of the store. */
+import type {
+  FailedRow,
+  FailureClusterOptions,
+  HealthStore,
+  Impl,
+  LeaseProblem,
+  LeaseProblemOptions,
+  StageRowGaps,
+} from "../store.ts";
+import type { PgConn } from "./connection.ts";
 import { syncStages } from "./items.ts";
 import { hostName, isProcessAlive } from "../../util/process.ts";
 
-/** Failed stage rows of a job, in stage and item order, for ../health.ts to cluster. */
-export async function failedRows(
-  db: PgDb,
-  options: { jobId: string; stage?: string },
-): Promise<{ stage: string; position: number; item_id: number; error: string }[]> {
+/** The Health area of the PostgreSQL store. */
+export function pgHealth(db: PgConn): Impl<HealthStore> {
+  return {
+    failedRows: (options) => failedRows(db, options),
+    integrityProblems: (options) => integrityProblems(db, options),
+    walSize: () => walSize(db),
+    checkpointWal: () => checkpointWal(db),
+    leaseProblems: (options) => leaseProblems(db, options),
+    stuckBehindFailures: (options) => stuckBehindFailures(db, options),
+    stageRowGaps: (options) => stageRowGaps(db, options),
+    addMissingStageRows: (options) => addMissingStageRows(db, options),
+  };
+}
+
+async function failedRows(db: PgConn, options: FailureClusterOptions): Promise<FailedRow[]> {
   return [
-    ...await db.sql<{ stage: string; position: number; item_id: number; error: string }[]>`
-    SELECT st.stage, st.position, st.item_id, coalesce(st.error, '') AS error
+    ...await db.sql<FailedRow[]>`
+    SELECT st.stage, st.position, st.item_id AS "itemId", coalesce(st.error, '') AS error
     FROM item_stages st JOIN job_stages js ON js.job_id = st.job_id AND js.stage = st.stage
     WHERE st.job_id = ${options.jobId} AND st.status = 'failed'
       ${options.stage === undefined ? db.sql`` : db.sql`AND st.stage = ${options.stage}`}
@@ -19,9 +37,8 @@ export async function failedRows(
   ];
 }
 
-/** See leaseProblems() in ../health.ts. */
-export async function leaseProblems(
-  db: PgDb,
+async function leaseProblems(
+  db: PgConn,
   options: LeaseProblemOptions = {},
 ): Promise<LeaseProblem[]> {
   const now = (options.now ?? Date.now)();
@@ -53,9 +70,8 @@ export async function leaseProblems(
   return [...byJob.values()].filter((p) => p.expired + p.deadProcess > 0);
 }
 
-/** See stuckBehindFailures() in ../health.ts. */
-export async function stuckBehindFailures(
-  db: PgDb,
+async function stuckBehindFailures(
+  db: PgConn,
   options: { jobId: string },
 ): Promise<{ stage: string; items: number }[]> {
   const rows = await db.sql<{ stage: string; n: number }[]>`
@@ -68,9 +84,8 @@ export async function stuckBehindFailures(
   return rows.map((r) => ({ stage: r.stage, items: r.n }));
 }
 
-/** See stageRowGaps() in ../health.ts. */
-export async function stageRowGaps(
-  db: PgDb,
+async function stageRowGaps(
+  db: PgConn,
   options: { jobId: string; stages: readonly string[] },
 ): Promise<StageRowGaps> {
   const [known, [{ items, rows }]] = await Promise.all([
@@ -91,9 +106,8 @@ export async function stageRowGaps(
   };
 }
 
-/** See addMissingStageRows() in ../health.ts. */
-export async function addMissingStageRows(
-  db: PgDb,
+async function addMissingStageRows(
+  db: PgConn,
   options: { jobId: string; stages: readonly string[] },
 ): Promise<number | null> {
   const gaps = await stageRowGaps(db, options);
@@ -122,19 +136,19 @@ export async function addMissingStageRows(
 }
 
 /**
- * See integrityProblems() in ../health.ts. The server checks its own pages (and checksums,
+ * The server checks its own pages (and checksums,
  * when enabled); there is nothing the store can ask it cheaply, so nothing is reported.
  */
-export function integrityProblems(_db: PgDb, _options: { max?: number } = {}): Promise<string[]> {
+function integrityProblems(_db: PgConn, _options: { max?: number } = {}): Promise<string[]> {
   return Promise.resolve([]);
 }
 
-/** See walSize() in ../health.ts: the server manages its write-ahead log, so 0. */
-export function walSize(_db: PgDb): Promise<number> {
+/** the server manages its write-ahead log, so 0. */
+function walSize(_db: PgConn): Promise<number> {
   return Promise.resolve(0);
 }
 
-/** See checkpointWal() in ../health.ts: the server checkpoints on its own; nothing to do. */
-export function checkpointWal(_db: PgDb): Promise<{ busy: boolean; walBytes: number }> {
+/** the server checkpoints on its own; nothing to do. */
+function checkpointWal(_db: PgConn): Promise<{ busy: boolean; walBytes: number }> {
   return Promise.resolve({ busy: false, walBytes: 0 });
 }

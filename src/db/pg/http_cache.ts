@@ -1,9 +1,16 @@
-/** PostgreSQL twin of ../http_cache.ts: validators of conditional discovery requests. */
-import type { PgDb } from "./mod.ts";
-import type { HttpCacheEntry } from "../http_cache.ts";
+/** PostgreSQL: validators of conditional discovery requests per URL. */
+import type { HttpCacheEntry, HttpCacheStore, Impl } from "../store.ts";
+import type { PgConn } from "./connection.ts";
 
-/** See getHttpCache() in ../http_cache.ts. */
-export async function getHttpCache(db: PgDb, url: string): Promise<HttpCacheEntry | undefined> {
+/** The HttpCache area of the PostgreSQL store. */
+export function pgHttpCache(db: PgConn): Impl<HttpCacheStore> {
+  return {
+    getHttpCache: (url) => getHttpCache(db, url),
+    putHttpCache: (entry) => putHttpCache(db, entry),
+  };
+}
+
+async function getHttpCache(db: PgConn, url: string): Promise<HttpCacheEntry | undefined> {
   const [row] = await db.sql<
     { url: string; etag: string | null; last_modified: string | null; checked_at: number }[]
   >`SELECT url, etag, last_modified, checked_at FROM http_cache WHERE url = ${url}`;
@@ -16,8 +23,7 @@ export async function getHttpCache(db: PgDb, url: string): Promise<HttpCacheEntr
   };
 }
 
-/** See putHttpCache() in ../http_cache.ts. */
-export async function putHttpCache(db: PgDb, entry: HttpCacheEntry): Promise<void> {
+async function putHttpCache(db: PgConn, entry: HttpCacheEntry): Promise<void> {
   await db.sql`
     INSERT INTO http_cache (url, etag, last_modified, checked_at)
     VALUES (${entry.url}, ${entry.etag ?? null}, ${entry.lastModified ?? null},

@@ -1,16 +1,31 @@
-/** PostgreSQL twin of ../item_detail.ts: one item in full, and finding items. */
-import type { PgDb } from "./mod.ts";
-import type { ItemDetail, ItemRef, ItemStageDetail } from "../item_detail.ts";
-import type { DerivedStatus } from "../schema.ts";
+/** PostgreSQL: one item in full, and finding items. */
+import type {
+  DerivedStatus,
+  Impl,
+  ItemDetail,
+  ItemDetailStore,
+  ItemRef,
+  ItemStageDetail,
+} from "../store.ts";
+import type { PgConn } from "./connection.ts";
 import { getEvents } from "./events.ts";
 import { getResults } from "./results.ts";
+
+/** The ItemDetail area of the PostgreSQL store. */
+export function pgItemDetail(db: PgConn): Impl<ItemDetailStore> {
+  return {
+    findItem: (options) => findItem(db, options),
+    findItemByUrl: (options) => findItemByUrl(db, options),
+    getItemKeys: (options) => getItemKeys(db, options),
+    getItemDetail: (options) => getItemDetail(db, options),
+  };
+}
 
 /** Events shown with an item, newest first. */
 const ITEM_EVENTS = 100;
 
-/** See findItem() in ../item_detail.ts. */
-export async function findItem(
-  db: PgDb,
+async function findItem(
+  db: PgConn,
   options: { jobId: string; key: string },
 ): Promise<ItemRef | undefined> {
   const [row] = await db.sql<ItemRef[]>`
@@ -18,9 +33,8 @@ export async function findItem(
   return row ? { id: row.id, key: row.key } : undefined;
 }
 
-/** See findItemByUrl() in ../item_detail.ts. */
-export async function findItemByUrl(
-  db: PgDb,
+async function findItemByUrl(
+  db: PgConn,
   options: { jobId: string; url: string },
 ): Promise<ItemRef | undefined> {
   const [row] = await db.sql<ItemRef[]>`
@@ -30,9 +44,8 @@ export async function findItemByUrl(
   return row ? { id: row.id, key: row.key } : undefined;
 }
 
-/** See getItemKeys() in ../item_detail.ts. */
-export async function getItemKeys(
-  db: PgDb,
+async function getItemKeys(
+  db: PgConn,
   options: { itemIds: readonly number[] },
 ): Promise<Map<number, string>> {
   const rows = await db.sql<ItemRef[]>`
@@ -40,9 +53,8 @@ export async function getItemKeys(
   return new Map(rows.map((r) => [r.id, r.key]));
 }
 
-/** See getItemDetail() in ../item_detail.ts. */
-export async function getItemDetail(
-  db: PgDb,
+async function getItemDetail(
+  db: PgConn,
   options: { jobId: string; key: string },
 ): Promise<ItemDetail | undefined> {
   const [item] = await db.sql<{

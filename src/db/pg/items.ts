@@ -1,20 +1,33 @@
-/** PostgreSQL twin of ../items.ts: discovery upserts, stage sync, item listings. */
-import type { PgDb, Sql } from "./mod.ts";
+/** PostgreSQL: discovery upserts, stage sync, item listings. */
 import type {
+  DerivedStatus,
+  Impl,
   ItemListing,
   ItemStage,
+  ItemStore,
   ListItemsOptions,
   RetryFailedOptions,
   UpsertCounts,
   UpsertItemsOptions,
-} from "../items.ts";
-import type { DerivedStatus } from "../schema.ts";
+} from "../store.ts";
+import type { PgConn, Sql } from "./connection.ts";
+
+/** The Item area of the PostgreSQL store. */
+export function pgItems(db: PgConn): Impl<ItemStore> {
+  return {
+    syncStages: (options) => syncStages(db, options),
+    upsertItems: (options) => upsertItems(db, options),
+    listItems: (options) => listItems(db, options),
+    findKnownKeys: (options) => findKnownKeys(db, options),
+    retryFailed: (options) => retryFailed(db, options),
+  };
+}
 
 const UPSERT_CHUNK = 5000;
 
-/** See syncStages() in ../items.ts. */
+/** See the contract; also for other areas of this engine. */
 export function syncStages(
-  db: PgDb,
+  db: PgConn,
   options: { jobId: string; stages: readonly string[] },
 ): Promise<{ added: string[]; removed: string[] }> {
   return db.tx((sql) => syncStagesTx(sql, options.jobId, options.stages));
@@ -53,8 +66,7 @@ async function syncStagesTx(sql: Sql, jobId: string, stages: readonly string[]) 
   return { added, removed };
 }
 
-/** See upsertItems() in ../items.ts. */
-export async function upsertItems(db: PgDb, options: UpsertItemsOptions): Promise<UpsertCounts> {
+async function upsertItems(db: PgConn, options: UpsertItemsOptions): Promise<UpsertCounts> {
   const now = (options.now ?? Date.now)();
   const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
   const unique = new Map(options.items.map((item) => [item.key, JSON.stringify(item.data)]));
@@ -96,8 +108,7 @@ function upsertChunk(sql: Sql, jobId: string, chunk: [string, string][], now: nu
     FROM up`;
 }
 
-/** See listItems() in ../items.ts. */
-export async function listItems(db: PgDb, options: ListItemsOptions): Promise<ItemListing[]> {
+async function listItems(db: PgConn, options: ListItemsOptions): Promise<ItemListing[]> {
   const { sql } = db;
   const filters = [sql`v.job_id = ${options.jobId}`];
   if (options.status) filters.push(sql`v.derived_status = ${options.status}`);
@@ -128,9 +139,8 @@ export async function listItems(db: PgDb, options: ListItemsOptions): Promise<It
   }));
 }
 
-/** See findKnownKeys() in ../items.ts. */
-export async function findKnownKeys(
-  db: PgDb,
+async function findKnownKeys(
+  db: PgConn,
   options: { jobId: string; keys: readonly string[] },
 ): Promise<Set<string>> {
   const rows = await db.sql<{ key: string }[]>`
@@ -139,8 +149,8 @@ export async function findKnownKeys(
   return new Set(rows.map((r) => r.key));
 }
 
-/** See retryFailed() in ../items.ts; the rows and their event in one statement. */
-export async function retryFailed(db: PgDb, options: RetryFailedOptions): Promise<number> {
+/** the rows and their event in one statement. */
+async function retryFailed(db: PgConn, options: RetryFailedOptions): Promise<number> {
   const { sql } = db;
   const where = [
     sql`st.job_id = ${options.jobId} AND st.status = 'failed'`,

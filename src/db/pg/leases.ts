@@ -1,15 +1,27 @@
-/** PostgreSQL twin of ../leases.ts: runs, lease renewal, release and crash recovery. */
-import type { Fragment, PgDb, Sql } from "./mod.ts";
+/** PostgreSQL: runs, lease renewal, release and crash recovery. */
 import type {
   HeldClaims,
+  Impl,
+  LeaseStore,
   ReconcileCounts,
   ReconcileOptions,
   RegisterRunOptions,
-} from "../leases.ts";
+} from "../store.ts";
+import type { Fragment, PgConn, Sql } from "./connection.ts";
 import { hostName, isProcessAlive, processStartTime } from "../../util/process.ts";
 
-/** See registerRun() in ../leases.ts. */
-export async function registerRun(db: PgDb, options: RegisterRunOptions): Promise<void> {
+/** The Lease area of the PostgreSQL store. */
+export function pgLeases(db: PgConn): Impl<LeaseStore> {
+  return {
+    registerRun: (options) => registerRun(db, options),
+    renewLeases: (options) => renewLeases(db, options),
+    releaseClaims: (options) => releaseClaims(db, options),
+    reconcileExpiredLeases: (options) => reconcileExpiredLeases(db, options),
+    heldClaims: (options) => heldClaims(db, options),
+  };
+}
+
+async function registerRun(db: PgConn, options: RegisterRunOptions): Promise<void> {
   const pid = options.pid ?? Deno.pid;
   await db.sql`
     INSERT INTO runs (run_id, host, pid, pid_start, started_at)
@@ -18,9 +30,8 @@ export async function registerRun(db: PgDb, options: RegisterRunOptions): Promis
     ON CONFLICT (run_id) DO NOTHING`;
 }
 
-/** See renewLeases() in ../leases.ts. */
-export async function renewLeases(
-  db: PgDb,
+async function renewLeases(
+  db: PgConn,
   options: { runId: string; leaseMs: number; now?: () => number },
 ): Promise<number> {
   const until = (options.now ?? Date.now)() + options.leaseMs;
@@ -31,9 +42,8 @@ export async function renewLeases(
   return result.count;
 }
 
-/** See releaseClaims() in ../leases.ts. */
-export async function releaseClaims(
-  db: PgDb,
+async function releaseClaims(
+  db: PgConn,
   options: { runId: string; items?: readonly { itemId: number; stage: string }[] },
 ): Promise<number> {
   const items = options.items;
@@ -62,12 +72,12 @@ export async function releaseClaims(
 }
 
 /**
- * See reconcileExpiredLeases() in ../leases.ts. Safe on several machines at once: the rows are
+ * Safe on several machines at once: the rows are
  * locked with SKIP LOCKED, so each claim is released (and logged) by exactly one of them, and a
  * row its owner is finishing right now is left to its owner.
  */
-export async function reconcileExpiredLeases(
-  db: PgDb,
+async function reconcileExpiredLeases(
+  db: PgConn,
   options: ReconcileOptions = {},
 ): Promise<ReconcileCounts> {
   const now = (options.now ?? Date.now)();
@@ -122,9 +132,8 @@ async function releaseWhere(
   return row.n;
 }
 
-/** See heldClaims() in ../leases.ts. */
-export async function heldClaims(
-  db: PgDb,
+async function heldClaims(
+  db: PgConn,
   options: { jobId: string; now?: () => number },
 ): Promise<HeldClaims[]> {
   const now = (options.now ?? Date.now)();

@@ -1,24 +1,16 @@
-/** PostgreSQL twin of ../results.ts: results, handler versions, staleness, reprocessing. */
-import type { Fragment, PgDb, Sql } from "./mod.ts";
-import type { DoneResult, ReprocessOptions, ResultRow } from "../results.ts";
+/** PostgreSQL: results, handler versions, staleness, reprocessing. */
+import type { DoneResult, Impl, ReprocessOptions, ResultRow, ResultStore } from "../store.ts";
+import type { Fragment, PgConn, Sql } from "./connection.ts";
 
-/** See storeResult() in ../results.ts. */
-export async function storeResult(
-  db: PgDb,
-  row: {
-    itemId: number;
-    stage: string;
-    handlerVersion: string | null;
-    result: unknown;
-    now?: number;
-  },
-): Promise<void> {
-  await db.sql`
-    INSERT INTO results (item_id, stage, handler_version, result, created_at)
-    VALUES (${row.itemId}::bigint, ${row.stage}, ${row.handlerVersion},
-      ${JSON.stringify(row.result)}, ${row.now ?? Date.now()}::bigint)
-    ON CONFLICT (item_id, stage) DO UPDATE SET handler_version = excluded.handler_version,
-      result = excluded.result, created_at = excluded.created_at`;
+/** The Result area of the PostgreSQL store. */
+export function pgResults(db: PgConn): Impl<ResultStore> {
+  return {
+    setHandlerVersion: (options) => setHandlerVersion(db, options),
+    getStaleCount: (options) => getStaleCount(db, options),
+    reprocessStale: (options) => reprocessStale(db, options),
+    reprocessStage: (options) => reprocessStage(db, options),
+    getDoneResults: (options) => getDoneResults(db, options),
+  };
 }
 
 type ResultDbRow = {
@@ -39,20 +31,7 @@ function toResult(r: ResultDbRow): ResultRow {
   };
 }
 
-/** See getResult() in ../results.ts. */
-export async function getResult(
-  db: PgDb,
-  itemId: number,
-  stage: string,
-): Promise<ResultRow | undefined> {
-  const [row] = await db.sql<ResultDbRow[]>`
-    SELECT item_id, stage, handler_version, result, created_at FROM results
-    WHERE item_id = ${itemId}::bigint AND stage = ${stage}`;
-  return row ? toResult(row) : undefined;
-}
-
-/** See getResults() in ../results.ts. */
-export async function getResults(db: PgDb, itemId: number): Promise<ResultRow[]> {
+export async function getResults(db: PgConn, itemId: number): Promise<ResultRow[]> {
   const rows = await db.sql<ResultDbRow[]>`
     SELECT r.item_id, r.stage, r.handler_version, r.result, r.created_at
     FROM results r LEFT JOIN item_stages s ON s.item_id = r.item_id AND s.stage = r.stage
@@ -61,9 +40,8 @@ export async function getResults(db: PgDb, itemId: number): Promise<ResultRow[]>
   return rows.map(toResult);
 }
 
-/** See setHandlerVersion() in ../results.ts. */
-export async function setHandlerVersion(
-  db: PgDb,
+async function setHandlerVersion(
+  db: PgConn,
   options: { jobId: string; stage: string; version: string | null },
 ): Promise<void> {
   await db.sql`
@@ -72,18 +50,10 @@ export async function setHandlerVersion(
       AND handler_version IS DISTINCT FROM ${options.version}::text`;
 }
 
-/** See getHandlerVersion() in ../results.ts. */
-export async function getHandlerVersion(
-  db: PgDb,
-  options: { jobId: string; stage: string },
-): Promise<string | null> {
-  const [row] = await db.sql<{ handler_version: string | null }[]>`
-    SELECT handler_version FROM job_stages
-    WHERE job_id = ${options.jobId} AND stage = ${options.stage}`;
-  return row?.handler_version ?? null;
-}
-
-/** Stale results of done stages of the job, as ../results.ts defines them. */
+/**
+ * Stale results of done stages of the job: the stage has a recorded version and the result's
+ * differs (a result of a stage reset for reprocessing is not stale again).
+ */
 function staleWhere(sql: Sql, jobId: string): Fragment {
   return sql`r.item_id IN (SELECT id FROM work_items WHERE job_id = ${jobId})
     AND r.stage = js.stage AND js.job_id = ${jobId} AND js.handler_version IS NOT NULL
@@ -92,9 +62,8 @@ function staleWhere(sql: Sql, jobId: string): Fragment {
       WHERE st.item_id = r.item_id AND st.stage = r.stage AND st.status = 'done')`;
 }
 
-/** See getStaleCount() in ../results.ts. */
-export async function getStaleCount(
-  db: PgDb,
+async function getStaleCount(
+  db: PgConn,
   options: { jobId: string },
 ): Promise<Record<string, number>> {
   const rows = await db.sql<{ stage: string; n: number }[]>`
@@ -105,8 +74,7 @@ export async function getStaleCount(
 
 type Target = { item_id: number; position: number };
 
-/** See reprocessStale() in ../results.ts. */
-export function reprocessStale(db: PgDb, options: ReprocessOptions): Promise<number> {
+function reprocessStale(db: PgConn, options: ReprocessOptions): Promise<number> {
   return db.tx(async (sql) => {
     const targets = await sql<Target[]>`
       SELECT r.item_id, min(js.position) AS position FROM results r, job_stages js
@@ -117,9 +85,8 @@ export function reprocessStale(db: PgDb, options: ReprocessOptions): Promise<num
   });
 }
 
-/** See reprocessStage() in ../results.ts. */
-export function reprocessStage(
-  db: PgDb,
+function reprocessStage(
+  db: PgConn,
   options: ReprocessOptions & { stage: string },
 ): Promise<number> {
   return db.tx(async (sql) => {
@@ -158,9 +125,8 @@ async function resetFrom(
   return targets.length;
 }
 
-/** See getDoneResults() in ../results.ts. */
-export async function getDoneResults(
-  db: PgDb,
+async function getDoneResults(
+  db: PgConn,
   options: { jobId: string; stage: string; limit?: number },
 ): Promise<DoneResult[]> {
   const rows = await db.sql<{ key: string; data: string; result: string; finished_at: number }[]>`

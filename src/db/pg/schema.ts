@@ -1,10 +1,10 @@
 /** PostgreSQL DDL and numbered migrations; the schema version lives in schema_version. */
 import { StoreError } from "../../util/errors.ts";
-import type { Pool, Sql } from "./mod.ts";
+import type { Pool, Sql } from "./connection.ts";
 
 /**
- * Migration N (1-based) brings a database from version N-1 to N. The same tables as on SQLite;
- * times are bigint milliseconds, JSON is kept as text exactly as written.
+ * Migration N (1-based) brings a database from version N-1 to N. Times are bigint
+ * milliseconds; JSON is kept as text exactly as written.
  */
 const MIGRATIONS: readonly string[] = [
   `
@@ -138,10 +138,12 @@ const MIGRATION_LOCK = 0x6a6f6273;
 /** Brings the database to PG_SCHEMA_VERSION; refuses a database newer than the code. */
 export async function migrate(sql: Pool, location: string, readOnly: boolean): Promise<void> {
   const current = await schemaVersion(sql);
+  const versions = { found: current, expected: PG_SCHEMA_VERSION };
   if (current > PG_SCHEMA_VERSION) {
     throw new StoreError(
       `Database "${location}" has schema version ${current}, newer than this program's ` +
-        `${PG_SCHEMA_VERSION}: upgrade jobs before using it`,
+        `${PG_SCHEMA_VERSION}: upgrade jobctl before using it`,
+      { problem: "schema", versions },
     );
   }
   if (current === PG_SCHEMA_VERSION) return;
@@ -149,6 +151,7 @@ export async function migrate(sql: Pool, location: string, readOnly: boolean): P
     throw new StoreError(
       `Database "${location}" has schema version ${current}, expected ${PG_SCHEMA_VERSION}: ` +
         `open it once without read-only to migrate it`,
+      { problem: "schema", versions },
     );
   }
   await sql.begin(async (tx) => {

@@ -1,11 +1,21 @@
-/** PostgreSQL twin of ../transfer.ts: a store's rows out, and into an empty store. */
-import type { PgDb, Sql } from "./mod.ts";
+/** PostgreSQL: a whole store's rows out and in, for `migrate`. */
 import {
-  refuseUnlessEmpty,
+  type Impl,
   type RowBatch,
   TRANSFER_COLUMNS,
+  type TransferStore,
   type TransferTable,
-} from "../transfer.ts";
+} from "../store.ts";
+import type { PgConn, Sql } from "./connection.ts";
+
+/** The Transfer area of the PostgreSQL store. */
+export function pgTransfer(db: PgConn): Impl<TransferStore> {
+  return {
+    isStoreEmpty: () => isStoreEmpty(db),
+    exportRows: (batchSize) => exportRows(db, batchSize),
+    importRows: (batches) => importRows(db, batches),
+  };
+}
 
 /** The primary key of each table: export pages through it. */
 const KEYS: Record<TransferTable, readonly string[]> = {
@@ -19,8 +29,7 @@ const KEYS: Record<TransferTable, readonly string[]> = {
   http_cache: ["url"],
 };
 
-/** See isStoreEmpty() in ../transfer.ts. */
-export async function isStoreEmpty(db: PgDb): Promise<boolean> {
+async function isStoreEmpty(db: PgConn): Promise<boolean> {
   const { sql } = db;
   const probes = Object.keys(TRANSFER_COLUMNS).map((t) =>
     sql`SELECT EXISTS (SELECT 1 FROM ${sql(t)}) AS used`
@@ -29,8 +38,8 @@ export async function isStoreEmpty(db: PgDb): Promise<boolean> {
   return rows.every(([row]) => !row.used);
 }
 
-/** See exportRows() in ../transfer.ts: pages of each table in primary key order. */
-export async function* exportRows(db: PgDb, batchSize: number): AsyncGenerator<RowBatch> {
+/** Pages of each table in primary key order. */
+async function* exportRows(db: PgConn, batchSize = 5000): AsyncGenerator<RowBatch> {
   const { sql } = db;
   for (const [name, columns] of Object.entries(TRANSFER_COLUMNS)) {
     const table = name as TransferTable;
@@ -53,14 +62,9 @@ export async function* exportRows(db: PgDb, batchSize: number): AsyncGenerator<R
   }
 }
 
-/** See importRows() in ../transfer.ts: one transaction, identities moved past the copied ids. */
-export function importRows(
-  db: PgDb,
-  batches: AsyncIterable<RowBatch>,
-  options: { replace?: boolean },
-): Promise<Record<string, number>> {
+/** One transaction; identities are moved past the copied ids. */
+function importRows(db: PgConn, batches: AsyncIterable<RowBatch>): Promise<Record<string, number>> {
   return db.tx(async (sql) => {
-    await refuseUnlessEmpty(db, options.replace ?? false);
     await sql`TRUNCATE ${sql(Object.keys(TRANSFER_COLUMNS))} RESTART IDENTITY`;
     const counts: Record<string, number> = {};
     for await (const { table, rows } of batches) {

@@ -1,25 +1,31 @@
-/** Runs and their leases: who holds a claim, renewal, release, and recovery after a crash. */
-import { type Db, sqlite, type SqliteDb } from "./mod.ts";
+/** SQLite: runs and their leases: renewal, release, and recovery after a crash. */
+import type {
+  HeldClaims,
+  Impl,
+  LeaseStore,
+  ReconcileCounts,
+  ReconcileOptions,
+  RegisterRunOptions,
+} from "../store.ts";
+import type { SqliteConn } from "./connection.ts";
 import { insertEvent } from "./events.ts";
 import { CountMoves } from "./_counts.ts";
-import { hostName, isProcessAlive, processStartTime } from "../util/process.ts";
-import * as pg from "./pg/leases.ts";
+import { hostName, isProcessAlive, processStartTime } from "../../util/process.ts";
 
-/** Options of registerRun(). */
-export interface RegisterRunOptions {
-  runId: string;
-  /** Default: this machine's name. */
-  host?: string;
-  /** Default: this process. */
-  pid?: number;
-  now?: () => number;
+/** The lease area of the SQLite store. */
+export function sqliteLeases(s: SqliteConn): Impl<LeaseStore> {
+  return {
+    registerRun: (options) => registerRun(s, options),
+    renewLeases: (options) => renewLeases(s, options),
+    releaseClaims: (options) => releaseClaims(s, options),
+    reconcileExpiredLeases: (options) => reconcileExpiredLeases(s, options),
+    heldClaims: (options) => heldClaims(s, options),
+  };
 }
 
-/** Records the process behind `runId` so its claims can be traced to a host and pid. */
-export function registerRun(db: Db, options: RegisterRunOptions): Promise<void> {
-  if (db.engine === "postgres") return pg.registerRun(db, options);
+function registerRun(s: SqliteConn, options: RegisterRunOptions): void {
   const pid = options.pid ?? Deno.pid;
-  sqlite(db).stmt(
+  s.stmt(
     `INSERT INTO runs (run_id, host, pid, pid_start, started_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (run_id) DO NOTHING`,
   ).run(
@@ -29,33 +35,24 @@ export function registerRun(db: Db, options: RegisterRunOptions): Promise<void> 
     processStartTime(pid) ?? null,
     (options.now ?? Date.now)(),
   );
-  return Promise.resolve();
+  return;
 }
 
-/** Extends the lease of every stage `runId` holds; returns how many. */
-export function renewLeases(
-  db: Db,
+function renewLeases(
+  s: SqliteConn,
   options: { runId: string; leaseMs: number; now?: () => number },
-): Promise<number> {
-  if (db.engine === "postgres") return pg.renewLeases(db, options);
-  const s = sqlite(db);
+): number {
   const now = (options.now ?? Date.now)();
   const info = s.stmt(
     "UPDATE item_stages SET lease_until = ? WHERE claimed_by = ? AND status = 'in_progress'",
   ).run(now + options.leaseMs, options.runId);
-  return Promise.resolve(Number(info.changes));
+  return Number(info.changes);
 }
 
-/**
- * Returns claims of `runId` to pending without counting the attempt (a clean shutdown, not a
- * failure): all of them, or only `items`. Returns how many.
- */
-export function releaseClaims(
-  db: Db,
+function releaseClaims(
+  s: SqliteConn,
   options: { runId: string; items?: readonly { itemId: number; stage: string }[] },
-): Promise<number> {
-  if (db.engine === "postgres") return pg.releaseClaims(db, options);
-  const s = sqlite(db);
+): number {
   const moves = new CountMoves();
   const release = (itemId: number | null, stage: string | null) => {
     const rows = s.stmt(
@@ -68,46 +65,23 @@ export function releaseClaims(
     for (const r of rows) moves.move(r.job_id, r.stage, "in_progress", "pending");
     return rows.length;
   };
-  return Promise.resolve(s.tx(() => {
+  return s.tx(() => {
     const released = options.items
       ? options.items.reduce((n, it) => n + release(it.itemId, it.stage), 0)
       : release(null, null);
     moves.apply(s);
     return released;
-  }));
+  });
 }
 
-/** Options of reconcileExpiredLeases(). */
-export interface ReconcileOptions {
-  now?: () => number;
-  /** This machine's name; claims of dead processes are recognised only on it. */
-  host?: string;
-  /** Whether a process of this host still runs; default checks /proc. */
-  isAlive?: (pid: number, pidStart: string | null) => boolean;
-}
-
-/** What reconcileExpiredLeases() released. */
-export interface ReconcileCounts {
-  /** Claims whose lease had passed. */
-  expired: number;
-  /** Claims of processes on this host that no longer run. */
-  deadProcess: number;
-}
-
-/**
- * Returns to pending every claim whose lease has expired, and at once every claim of a dead
- * process on this host. The attempt counts; each release is an event.
- */
-export function reconcileExpiredLeases(
-  db: Db,
+function reconcileExpiredLeases(
+  s: SqliteConn,
   options: ReconcileOptions = {},
-): Promise<ReconcileCounts> {
-  if (db.engine === "postgres") return pg.reconcileExpiredLeases(db, options);
-  const s = sqlite(db);
+): ReconcileCounts {
   const now = (options.now ?? Date.now)();
   const host = options.host ?? hostName();
   const isAlive = options.isAlive ?? isProcessAlive;
-  return Promise.resolve(s.tx(() => {
+  return s.tx(() => {
     const expired = releaseWhere(s, now, "lease_until < :now", { now }, "lease expired");
     const claimers = s.stmt(
       `SELECT DISTINCT r.run_id, r.pid, r.pid_start FROM runs r
@@ -126,11 +100,11 @@ export function reconcileExpiredLeases(
       );
     }
     return { expired, deadProcess };
-  }));
+  });
 }
 
 function releaseWhere(
-  s: SqliteDb,
+  s: SqliteConn,
   now: number,
   condition: string,
   params: Record<string, string | number>,
@@ -165,28 +139,11 @@ function releaseWhere(
   return rows.length;
 }
 
-/** The claims of one run at one stage of a job. */
-export interface HeldClaims {
-  stage: string;
-  runId: string;
-  /** Where the run was registered; null for a run that never registered. */
-  host: string | null;
-  pid: number | null;
-  claims: number;
-  /** When the longest-held of them was claimed. */
-  oldestStartedAt: number | null;
-}
-
-/**
- * Who holds the job's claims whose lease has not expired at `now` (expired ones are for
- * reconcileExpiredLeases()): per stage and run, longest-held first.
- */
-export function heldClaims(
-  db: Db,
+function heldClaims(
+  s: SqliteConn,
   options: { jobId: string; now?: () => number },
-): Promise<HeldClaims[]> {
-  if (db.engine === "postgres") return pg.heldClaims(db, options);
-  const rows = sqlite(db).stmt(
+): HeldClaims[] {
+  const rows = s.stmt(
     `SELECT st.stage, st.claimed_by AS run_id, r.host, r.pid, count(*) AS claims,
        min(st.started_at) AS oldest
      FROM item_stages st LEFT JOIN runs r ON r.run_id = st.claimed_by
@@ -200,12 +157,12 @@ export function heldClaims(
     claims: number;
     oldest: number | null;
   }[];
-  return Promise.resolve(rows.map((r) => ({
+  return rows.map((r) => ({
     stage: r.stage,
     runId: r.run_id,
     host: r.host,
     pid: r.pid,
     claims: r.claims,
     oldestStartedAt: r.oldest,
-  })));
+  }));
 }

@@ -1,49 +1,44 @@
-/** Work items and their stages: discovery upserts, stage lifecycle, item listings. */
-import { type Db, sqlite, type SqliteDb } from "./mod.ts";
+/** SQLite: work items and their stages: discovery upserts, stage lifecycle, item listings. */
+import type {
+  DerivedStatus,
+  Impl,
+  ItemListing,
+  ItemStage,
+  ItemStore,
+  ListItemsOptions,
+  RetryFailedOptions,
+  StageStatus,
+  UpsertCounts,
+  UpsertItemsOptions,
+} from "../store.ts";
+import type { SqliteConn } from "./connection.ts";
 import { insertEvent } from "./events.ts";
 import { CountMoves } from "./_counts.ts";
-import { type DerivedStatus, recountSql, type StageStatus } from "./schema.ts";
-import * as pg from "./pg/items.ts";
+import { readySql } from "./_ready.ts";
+import { recountSql } from "./schema.ts";
 
-/** An item as discovery hands it over. */
-export interface NewItem {
-  key: string;
-  data: Record<string, unknown>;
-}
-
-/** Options of upsertItems(). */
-export interface UpsertItemsOptions {
-  jobId: string;
-  /** The job's stage names in order; rows are created for each. */
-  stages: readonly string[];
-  items: readonly NewItem[];
-  /** Clock; default Date.now. */
-  now?: () => number;
-}
-
-/** What an upsert did. */
-export interface UpsertCounts {
-  inserted: number;
-  updated: number;
-  unchanged: number;
+/** The item area of the SQLite store. */
+export function sqliteItems(s: SqliteConn): Impl<ItemStore> {
+  return {
+    syncStages: (options) => syncStages(s, options),
+    upsertItems: (options) => upsertItems(s, options),
+    listItems: (options) => listItems(s, options),
+    findKnownKeys: (options) => findKnownKeys(s, options),
+    retryFailed: (options) => retryFailed(s, options),
+  };
 }
 
 const UPSERT_CHUNK = 5000;
 
-/**
- * Makes the job's pipeline `stages` (in order): adds rows for new stages to every item, drops
- * rows of removed stages and re-derives which rows are ready to claim.
- */
+/** See ItemStore.syncStages(); also for the health area. */
 export function syncStages(
-  db: Db,
+  s: SqliteConn,
   options: { jobId: string; stages: readonly string[] },
-): Promise<{ added: string[]; removed: string[] }> {
-  if (db.engine === "postgres") return pg.syncStages(db, options);
-  const s = sqlite(db);
-  return Promise.resolve(s.tx(() => syncStagesTx(s, options.jobId, options.stages)));
+): { added: string[]; removed: string[] } {
+  return s.tx(() => syncStagesTx(s, options.jobId, options.stages));
 }
 
-function syncStagesTx(s: SqliteDb, jobId: string, stages: readonly string[]) {
+function syncStagesTx(s: SqliteConn, jobId: string, stages: readonly string[]) {
   const current = s.stmt(
     "SELECT stage, position FROM job_stages WHERE job_id = ? ORDER BY position",
   )
@@ -74,30 +69,19 @@ function syncStagesTx(s: SqliteDb, jobId: string, stages: readonly string[]) {
        WHERE w.job_id = ?`,
     ).run(stage, jobId);
   }
-  s.stmt(
-    `UPDATE item_stages SET ready = CASE WHEN position = 0 THEN 1 ELSE EXISTS (
-       SELECT 1 FROM item_stages p WHERE p.item_id = item_stages.item_id
-         AND p.position = item_stages.position - 1 AND p.status IN ('done', 'skipped')) END
-     WHERE job_id = ?`,
-  ).run(jobId);
+  s.stmt(`UPDATE item_stages SET ready = ${readySql("item_stages")} WHERE job_id = ?`).run(jobId);
   recountJob(s, jobId);
   return { added, removed };
 }
 
-/** Rebuilds a job's status counters from its rows, after its pipeline changed. */
-function recountJob(s: SqliteDb, jobId: string): void {
+/** Rebuilds a job's status counters from its rows, after its pipeline or its rows changed. */
+export function recountJob(s: SqliteConn, jobId: string): void {
   for (const sql of recountSql("job_id = :job").split(";")) {
     if (sql.trim()) s.stmt(sql).run({ job: jobId });
   }
 }
 
-/**
- * Inserts new items with a pending row for every stage, and updates the data of known items
- * without touching their stages. Idempotent: the same items again change nothing.
- */
-export function upsertItems(db: Db, options: UpsertItemsOptions): Promise<UpsertCounts> {
-  if (db.engine === "postgres") return pg.upsertItems(db, options);
-  const s = sqlite(db);
+function upsertItems(s: SqliteConn, options: UpsertItemsOptions): UpsertCounts {
   const now = (options.now ?? Date.now)();
   const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
   const unique = new Map(options.items.map((item) => [item.key, JSON.stringify(item.data)]));
@@ -107,11 +91,11 @@ export function upsertItems(db: Db, options: UpsertItemsOptions): Promise<Upsert
     const chunk = entries.slice(i, i + UPSERT_CHUNK);
     s.tx(() => upsertChunk(s, options.jobId, chunk, now, counts));
   }
-  return Promise.resolve(counts);
+  return counts;
 }
 
 function upsertChunk(
-  s: SqliteDb,
+  s: SqliteConn,
   jobId: string,
   chunk: [string, string][],
   now: number,
@@ -149,36 +133,6 @@ function upsertChunk(
   ).run(jobId, maxId);
 }
 
-/** Options of listItems(). */
-export interface ListItemsOptions {
-  jobId: string;
-  /** Only items with this derived status (item_derived_status). Default: any. */
-  status?: DerivedStatus;
-  /** Only items at this stage: their first stage that is neither done nor skipped. Default: any. */
-  stage?: string;
-  /** Only items with a stage whose error contains this text. Default: any. */
-  error?: string;
-  /** At most this many items, in discovery order. Default 100. */
-  limit?: number;
-}
-
-/** One stage of a listed item. */
-export interface ItemStage {
-  stage: string;
-  status: StageStatus;
-  attempts: number;
-  error: string | null;
-}
-
-/** An item as listed by listItems(). */
-export interface ItemListing {
-  id: number;
-  key: string;
-  status: DerivedStatus;
-  /** Every stage of the item, in pipeline order. */
-  stages: ItemStage[];
-}
-
 // Filters of listItems(); each is added only when asked for, so every variant keeps a plan
 // that reads items in id order and stops at the limit.
 const ITEM_FILTERS = {
@@ -204,10 +158,7 @@ const ITEM_FILTERS = {
     WHERE st.item_id = v.item_id AND instr(st.error, :error) > 0)`,
 };
 
-/** Items of a job with their derived status and stages, filtered by status, stage and error. */
-export function listItems(db: Db, options: ListItemsOptions): Promise<ItemListing[]> {
-  if (db.engine === "postgres") return pg.listItems(db, options);
-  const s = sqlite(db);
+function listItems(s: SqliteConn, options: ListItemsOptions): ItemListing[] {
   // "+" keeps the planner off the (job_id, key) index, which would sort every item of the job.
   const where = ["+v.job_id = :job"];
   const params: Record<string, string | number> = {
@@ -245,32 +196,17 @@ export function listItems(db: Db, options: ListItemsOptions): Promise<ItemListin
     error: string | null;
   }[];
   for (const { item_id, ...stage } of rows) stages.get(item_id)!.push(stage);
-  return Promise.resolve(items.map((item) => ({ ...item, stages: stages.get(item.id)! })));
+  return items.map((item) => ({ ...item, stages: stages.get(item.id)! }));
 }
 
-/** Which of `keys` the job already has (for dry runs: what discovery would add). */
-export function findKnownKeys(
-  db: Db,
+function findKnownKeys(
+  s: SqliteConn,
   options: { jobId: string; keys: readonly string[] },
-): Promise<Set<string>> {
-  if (db.engine === "postgres") return pg.findKnownKeys(db, options);
-  const rows = sqlite(db).stmt(
+): Set<string> {
+  const rows = s.stmt(
     `SELECT key FROM work_items WHERE job_id = ? AND key IN (SELECT value FROM json_each(?))`,
   ).all(options.jobId, JSON.stringify(options.keys)) as { key: string }[];
-  return Promise.resolve(new Set(rows.map((r) => r.key)));
-}
-
-/** Options of retryFailed(). */
-export interface RetryFailedOptions {
-  jobId: string;
-  /** Only failed rows of this stage. Default: every stage. */
-  stage?: string;
-  /** Only failed rows whose error contains this text. Default: any error. */
-  errorContains?: string;
-  /** Only this item. Default: every item. */
-  itemKey?: string;
-  /** Clock for the event; default Date.now. */
-  now?: () => number;
+  return new Set(rows.map((r) => r.key));
 }
 
 // Filters of retryFailed(), added only when asked for so the counts index serves every variant.
@@ -281,13 +217,7 @@ const RETRY_FILTERS = {
   item: "item_id = (SELECT id FROM work_items WHERE job_id = :job AND key = :key)",
 };
 
-/**
- * Puts failed stages back to pending with attempts reset, ready to claim again once their
- * previous stage is done or skipped. Logs one event for the whole batch; returns how many.
- */
-export function retryFailed(db: Db, options: RetryFailedOptions): Promise<number> {
-  if (db.engine === "postgres") return pg.retryFailed(db, options);
-  const s = sqlite(db);
+function retryFailed(s: SqliteConn, options: RetryFailedOptions): number {
   const where = ["job_id = :job", "status = 'failed'"];
   const params: Record<string, string> = { job: options.jobId };
   where.push(options.stage === undefined ? RETRY_FILTERS.anyStage : RETRY_FILTERS.stage);
@@ -301,13 +231,11 @@ export function retryFailed(db: Db, options: RetryFailedOptions): Promise<number
     params.key = options.itemKey;
   }
   const now = (options.now ?? Date.now)();
-  return Promise.resolve(s.tx(() => {
+  return s.tx(() => {
     const rows = s.stmt(
       `UPDATE item_stages SET status = 'pending', attempts = 0, run_after = 0, error = NULL,
          claimed_by = NULL, lease_until = NULL, started_at = NULL, finished_at = NULL,
-         ready = (position = 0 OR EXISTS (SELECT 1 FROM item_stages p
-           WHERE p.item_id = item_stages.item_id AND p.position = item_stages.position - 1
-             AND p.status IN ('done', 'skipped')))
+         ready = ${readySql("item_stages")}
        WHERE ${where.join(" AND ")}
        RETURNING stage`,
     ).all(params) as { stage: string }[];
@@ -331,5 +259,5 @@ export function retryFailed(db: Db, options: RetryFailedOptions): Promise<number
       });
     }
     return count;
-  }));
+  });
 }

@@ -1,21 +1,6 @@
-/** DDL and numbered migrations; the schema version lives in PRAGMA user_version. */
+/** SQLite DDL and numbered migrations; the schema version lives in PRAGMA user_version. */
 import type { DatabaseSync } from "node:sqlite";
-import { StoreError } from "../util/errors.ts";
-
-/** Stage statuses; mirrored by the CHECK constraint on item_stages.status. */
-export const STAGE_STATUS = {
-  pending: "pending",
-  inProgress: "in_progress",
-  done: "done",
-  failed: "failed",
-  skipped: "skipped",
-} as const;
-
-/** One of the five stage statuses. */
-export type StageStatus = typeof STAGE_STATUS[keyof typeof STAGE_STATUS];
-
-/** An item's status, derived from its stages by the item_derived_status view. */
-export type DerivedStatus = "pending" | "in_progress" | "done" | "failed";
+import { StoreError } from "../../util/errors.ts";
 
 /** Rebuilds the counters of the jobs matching `where` (a condition on job_id) from the rows. */
 export function recountSql(where: string): string {
@@ -187,10 +172,12 @@ export const SCHEMA_VERSION: number = MIGRATIONS.length;
 /** Brings the database to SCHEMA_VERSION; refuses a database newer than the code. */
 export function migrate(conn: DatabaseSync, location: string, readOnly: boolean): void {
   const current = schemaVersion(conn);
+  const versions = { found: current, expected: SCHEMA_VERSION };
   if (current > SCHEMA_VERSION) {
     throw new StoreError(
       `Database "${location}" has schema version ${current}, newer than this program's ` +
-        `${SCHEMA_VERSION}: upgrade jobs before using it`,
+        `${SCHEMA_VERSION}: upgrade jobctl before using it`,
+      { problem: "schema", versions },
     );
   }
   if (current === SCHEMA_VERSION) return;
@@ -198,6 +185,7 @@ export function migrate(conn: DatabaseSync, location: string, readOnly: boolean)
     throw new StoreError(
       `Database "${location}" has schema version ${current}, expected ${SCHEMA_VERSION}: ` +
         `open it once without read-only to migrate it`,
+      { problem: "schema", versions },
     );
   }
   conn.exec("BEGIN IMMEDIATE");

@@ -1,62 +1,29 @@
-/** Stage results, handler versions, staleness and reprocessing. */
-import { type Db, sqlite, type SqliteDb } from "./mod.ts";
+/** SQLite: stage results, handler versions, staleness and reprocessing. */
+import type { DoneResult, Impl, ReprocessOptions, ResultRow, ResultStore } from "../store.ts";
+import type { SqliteConn } from "./connection.ts";
 import { insertEvent } from "./events.ts";
 import { CountMoves } from "./_counts.ts";
-import * as pg from "./pg/results.ts";
+import { readySql } from "./_ready.ts";
 
-/** A stored result. */
-export interface ResultRow {
-  itemId: number;
-  stage: string;
-  handlerVersion: string | null;
-  result: unknown;
-  createdAt: number;
+/** The result area of the SQLite store. */
+export function sqliteResults(s: SqliteConn): Impl<ResultStore> {
+  return {
+    setHandlerVersion: (options) => setHandlerVersion(s, options),
+    getStaleCount: (options) => getStaleCount(s, options),
+    reprocessStale: (options) => reprocessStale(s, options),
+    reprocessStage: (options) => reprocessStage(s, options),
+    getDoneResults: (options) => getDoneResults(s, options),
+  };
 }
 
-/** Stores (replaces) the result of an item's stage outside a claim, e.g. for imports. */
-export function storeResult(
-  db: Db,
-  row: {
-    itemId: number;
-    stage: string;
-    handlerVersion: string | null;
-    result: unknown;
-    now?: number;
-  },
-): Promise<void> {
-  if (db.engine === "postgres") return pg.storeResult(db, row);
-  sqlite(db).stmt(
-    `INSERT INTO results (item_id, stage, handler_version, result, created_at) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (item_id, stage) DO UPDATE SET handler_version = excluded.handler_version,
-       result = excluded.result, created_at = excluded.created_at`,
-  ).run(
-    row.itemId,
-    row.stage,
-    row.handlerVersion,
-    JSON.stringify(row.result),
-    row.now ?? Date.now(),
-  );
-  return Promise.resolve();
-}
-
-/** The result of one item's stage, if any. */
-export function getResult(db: Db, itemId: number, stage: string): Promise<ResultRow | undefined> {
-  if (db.engine === "postgres") return pg.getResult(db, itemId, stage);
-  const row = sqlite(db).stmt(
-    "SELECT item_id, stage, handler_version, result, created_at FROM results WHERE item_id = ? AND stage = ?",
-  ).get(itemId, stage) as Record<string, unknown> | undefined;
-  return Promise.resolve(row ? toResult(row) : undefined);
-}
-
-/** Every stored result of an item, in pipeline order. */
-export function getResults(db: Db, itemId: number): Promise<ResultRow[]> {
-  if (db.engine === "postgres") return pg.getResults(db, itemId);
-  const rows = sqlite(db).stmt(
+/** The stored results of an item, in pipeline order; for the item detail. */
+export function getResults(s: SqliteConn, itemId: number): ResultRow[] {
+  const rows = s.stmt(
     `SELECT r.item_id, r.stage, r.handler_version, r.result, r.created_at
      FROM results r LEFT JOIN item_stages s ON s.item_id = r.item_id AND s.stage = r.stage
      WHERE r.item_id = ? ORDER BY coalesce(s.position, 1e9), r.stage`,
   ).all(itemId) as Record<string, unknown>[];
-  return Promise.resolve(rows.map(toResult));
+  return rows.map(toResult);
 }
 
 function toResult(r: Record<string, unknown>): ResultRow {
@@ -69,27 +36,13 @@ function toResult(r: Record<string, unknown>): ResultRow {
   };
 }
 
-/** Records the current handler version of a stage; results of other versions become stale. */
-export function setHandlerVersion(
-  db: Db,
+function setHandlerVersion(
+  s: SqliteConn,
   options: { jobId: string; stage: string; version: string | null },
-): Promise<void> {
-  if (db.engine === "postgres") return pg.setHandlerVersion(db, options);
-  sqlite(db).stmt("UPDATE job_stages SET handler_version = ? WHERE job_id = ? AND stage = ?")
+): void {
+  s.stmt("UPDATE job_stages SET handler_version = ? WHERE job_id = ? AND stage = ?")
     .run(options.version, options.jobId, options.stage);
-  return Promise.resolve();
-}
-
-/** The current handler version of a stage as last recorded by a run. */
-export function getHandlerVersion(
-  db: Db,
-  options: { jobId: string; stage: string },
-): Promise<string | null> {
-  if (db.engine === "postgres") return pg.getHandlerVersion(db, options);
-  const row = sqlite(db).stmt(
-    "SELECT handler_version FROM job_stages WHERE job_id = ? AND stage = ?",
-  ).get(options.jobId, options.stage) as { handler_version: string | null } | undefined;
-  return Promise.resolve(row?.handler_version ?? null);
+  return;
 }
 
 // Only results of done stages: a stage already reset for reprocessing is not stale again,
@@ -100,10 +53,7 @@ const STALE_WHERE = `r.item_id IN (SELECT id FROM work_items WHERE job_id = :job
   AND EXISTS (SELECT 1 FROM item_stages st
     WHERE st.item_id = r.item_id AND st.stage = r.stage AND st.status = 'done')`;
 
-/** Number of stale results of done stages (handler version differs from the current one). */
-export function getStaleCount(db: Db, options: { jobId: string }): Promise<Record<string, number>> {
-  if (db.engine === "postgres") return pg.getStaleCount(db, options);
-  const s = sqlite(db);
+function getStaleCount(s: SqliteConn, options: { jobId: string }): Record<string, number> {
   const stages = s.stmt(
     `SELECT stage, handler_version FROM job_stages
      WHERE job_id = ? AND handler_version IS NOT NULL ORDER BY position`,
@@ -113,7 +63,7 @@ export function getStaleCount(db: Db, options: { jobId: string }): Promise<Recor
     const n = staleAt(s, { job: options.jobId, stage, version });
     if (n > 0) counts[stage] = n;
   }
-  return Promise.resolve(counts);
+  return counts;
 }
 
 // Index ranges of results_version: a stage's results of the current version, and of any other.
@@ -130,7 +80,7 @@ const OTHER_VERSIONS = [
  * matched to done rows, or the current version's are and subtracted from the done rows (a done
  * row always has its result: markDone writes both).
  */
-function staleAt(s: SqliteDb, params: { job: string; stage: string; version: string }): number {
+function staleAt(s: SqliteConn, params: { job: string; stage: string; version: string }): number {
   const { job, stage, version } = params;
   const one = (sql: string, values: Record<string, string>) =>
     (s.stmt(sql).get(values) as { n: number }).n;
@@ -161,23 +111,7 @@ function staleAt(s: SqliteDb, params: { job: string; stage: string; version: str
   return done - doneOf(SAME_VERSION);
 }
 
-/** Options of reprocessStale() and reprocessStage(). */
-export interface ReprocessOptions {
-  jobId: string;
-  /** The stage; for reprocessStale, omitted means every stage. */
-  stage?: string;
-  /** Count only; change nothing. Default false. */
-  dryRun?: boolean;
-  now?: () => number;
-}
-
-/**
- * Resets every stage whose result is stale, and every later stage of the same item, to a fresh
- * pending state. Returns how many items were (or, with dryRun, would be) reset.
- */
-export function reprocessStale(db: Db, options: ReprocessOptions): Promise<number> {
-  if (db.engine === "postgres") return pg.reprocessStale(db, options);
-  const s = sqlite(db);
+function reprocessStale(s: SqliteConn, options: ReprocessOptions): number {
   const targets = s.stmt(
     `SELECT r.item_id, min(js.position) AS position FROM results r, job_stages js
      WHERE ${STALE_WHERE} AND (:stage IS NULL OR js.stage = :stage)
@@ -186,25 +120,22 @@ export function reprocessStale(db: Db, options: ReprocessOptions): Promise<numbe
     item_id: number;
     position: number;
   }[];
-  return Promise.resolve(resetFrom(s, options, targets, "stale results"));
+  return resetFrom(s, options, targets, "stale results");
 }
 
-/** Resets one stage and every later stage of every item of the job. */
-export function reprocessStage(
-  db: Db,
+function reprocessStage(
+  s: SqliteConn,
   options: ReprocessOptions & { stage: string },
-): Promise<number> {
-  if (db.engine === "postgres") return pg.reprocessStage(db, options);
-  const s = sqlite(db);
+): number {
   const targets = s.stmt(
     `SELECT st.item_id, st.position FROM item_stages st
      WHERE st.job_id = ? AND st.stage = ? AND st.status <> 'pending'`,
   ).all(options.jobId, options.stage) as { item_id: number; position: number }[];
-  return Promise.resolve(resetFrom(s, options, targets, `stage ${options.stage}`));
+  return resetFrom(s, options, targets, `stage ${options.stage}`);
 }
 
 function resetFrom(
-  s: SqliteDb,
+  s: SqliteConn,
   options: ReprocessOptions,
   targets: { item_id: number; position: number }[],
   why: string,
@@ -215,8 +146,7 @@ function resetFrom(
     const reset = s.stmt(
       `UPDATE item_stages SET status = 'pending', attempts = 0, run_after = 0, error = NULL,
          claimed_by = NULL, lease_until = NULL, started_at = NULL, finished_at = NULL,
-         ready = (position = :pos AND (:pos = 0 OR EXISTS (SELECT 1 FROM item_stages p
-           WHERE p.item_id = :item AND p.position = :pos - 1 AND p.status IN ('done', 'skipped'))))
+         ready = (position = :pos AND ${readySql("item_stages")})
        WHERE item_id = :item AND position >= :pos`,
     );
     const before = s.stmt(
@@ -247,21 +177,11 @@ function resetFrom(
   return targets.length;
 }
 
-/** An item of a job that reached done at a stage, with that stage's result. */
-export interface DoneResult {
-  key: string;
-  data: Record<string, unknown>;
-  result: unknown;
-  finishedAt: number;
-}
-
-/** Items of `jobId` done at `stage`, oldest first, with that stage's result (job chaining). */
-export function getDoneResults(
-  db: Db,
+function getDoneResults(
+  s: SqliteConn,
   options: { jobId: string; stage: string; limit?: number },
-): Promise<DoneResult[]> {
-  if (db.engine === "postgres") return pg.getDoneResults(db, options);
-  const rows = sqlite(db).stmt(
+): DoneResult[] {
+  const rows = s.stmt(
     `SELECT w.key, w.data, r.result, st.finished_at FROM item_stages st
      JOIN work_items w ON w.id = st.item_id
      JOIN results r ON r.item_id = st.item_id AND r.stage = st.stage
@@ -273,10 +193,10 @@ export function getDoneResults(
     result: string;
     finished_at: number;
   }[];
-  return Promise.resolve(rows.map((r) => ({
+  return rows.map((r) => ({
     key: r.key,
     data: JSON.parse(r.data),
     result: JSON.parse(r.result),
     finishedAt: r.finished_at,
-  })));
+  }));
 }

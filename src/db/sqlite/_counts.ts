@@ -1,9 +1,8 @@
 /**
  * Bookkeeping of the status counters (stage_counts, done_items): every statement that changes
- * stage statuses records its moves here and applies them once per transaction, instead of a
- * trigger firing for every row.
+ * stage statuses records its moves here and applies them once per transaction.
  */
-import type { SqliteDb } from "./mod.ts";
+import type { SqliteConn } from "./connection.ts";
 
 /** Moves of stage rows between statuses, summed per (job, stage, status). */
 export class CountMoves {
@@ -23,7 +22,7 @@ export class CountMoves {
   }
 
   /** Writes the summed moves; call inside the transaction that made them. */
-  apply(s: SqliteDb): void {
+  apply(s: SqliteConn): void {
     const update = s.stmt(
       "UPDATE stage_counts SET n = n + ? WHERE job_id = ? AND stage = ? AND status = ?",
     );

@@ -1,41 +1,31 @@
-/** Claims and their outcomes: claimBatch, markDone, markSkipped, markFailed. */
-import { type Db, sqlite, type SqliteDb } from "./mod.ts";
+/** SQLite: claims and their outcomes. */
+import type {
+  Claim,
+  ClaimOptions,
+  ClaimStore,
+  DoneMark,
+  FailOutcome,
+  Impl,
+  MarkFailedOptions,
+  SkipMark,
+} from "../store.ts";
+import type { SqliteConn } from "./connection.ts";
 import { insertEvent } from "./events.ts";
 import { CountMoves } from "./_counts.ts";
-import * as pg from "./pg/claims.ts";
 
-/** A claimed (item, stage), with what its handler needs. */
-export interface Claim {
-  itemId: number;
-  key: string;
-  data: Record<string, unknown>;
-  stage: string;
-  position: number;
-  /** Attempts including this one. */
-  attempts: number;
-  /** Results of the item's earlier stages, by stage name. */
-  results: Record<string, unknown>;
+/** The claim area of the SQLite store. */
+export function sqliteClaims(s: SqliteConn): Impl<ClaimStore> {
+  return {
+    claimBatch: (options) => claimBatch(s, options),
+    markDone: (options) => markDone(s, options),
+    markSkipped: (options) => markSkipped(s, options),
+    markFailed: (options) => markFailed(s, options),
+  };
 }
 
-/** Options of claimBatch(). */
-export interface ClaimOptions {
-  jobId: string;
-  stage: string;
-  runId: string;
-  limit: number;
-  leaseMs: number;
-  now?: () => number;
-}
-
-/**
- * Claims up to `limit` claimable rows of one stage in one atomic statement: pending, due,
- * previous stage done or skipped, job not paused. Sets in_progress, run id, lease, attempts + 1.
- */
-export function claimBatch(db: Db, options: ClaimOptions): Promise<Claim[]> {
-  if (db.engine === "postgres") return pg.claimBatch(db, options);
-  const s = sqlite(db);
+function claimBatch(s: SqliteConn, options: ClaimOptions): Claim[] {
   const now = (options.now ?? Date.now)();
-  return Promise.resolve(s.tx(() => {
+  return s.tx(() => {
     const rows = s.stmt(
       `UPDATE item_stages
        SET status = 'in_progress', claimed_by = :run, lease_until = :lease,
@@ -60,11 +50,11 @@ export function claimBatch(db: Db, options: ClaimOptions): Promise<Claim[]> {
     moves.move(options.jobId, options.stage, "pending", "in_progress", rows.length);
     moves.apply(s);
     return loadClaims(s, options.stage, rows);
-  }));
+  });
 }
 
 function loadClaims(
-  s: SqliteDb,
+  s: SqliteConn,
   stage: string,
   rows: { item_id: number; position: number; attempts: number }[],
 ): Claim[] {
@@ -101,29 +91,12 @@ function loadClaims(
   });
 }
 
-/** A finished stage to record as done. */
-export interface DoneMark {
-  itemId: number;
-  stage: string;
-  position: number;
-  /** Already JSON-serialisable; stored as the stage's result. */
-  result: unknown;
-  handlerVersion: string | null;
-}
-
-/**
- * Records done stages of one job in one transaction: stores each result, marks the stage done
- * and makes the item's next stage claimable. A row no longer claimed by `runId` (its lease
- * expired and another run took it) is left alone. Returns how many were recorded.
- */
-export function markDone(
-  db: Db,
+function markDone(
+  s: SqliteConn,
   options: { jobId: string; runId: string; items: readonly DoneMark[]; now?: () => number },
-): Promise<number> {
-  if (db.engine === "postgres") return pg.markDone(db, options);
-  const s = sqlite(db);
+): number {
   const now = (options.now ?? Date.now)();
-  return Promise.resolve(s.tx(() => {
+  return s.tx(() => {
     const done = finishDone(s, options.runId, options.items, now);
     if (done.length === 0) return 0;
     const held = new Set(done.map((r) => `${r.item_id}\0${r.stage}`));
@@ -152,12 +125,12 @@ export function markDone(
       "UPDATE job_state SET consecutive_failures = 0 WHERE job_id = ? AND consecutive_failures > 0",
     ).run(options.jobId);
     return done.length;
-  }));
+  });
 }
 
 /** Marks done, in one statement, the stages of `marks` that `runId` still holds. */
 function finishDone(
-  s: SqliteDb,
+  s: SqliteConn,
   runId: string,
   marks: readonly DoneMark[],
   now: number,
@@ -175,23 +148,12 @@ function finishDone(
   }) as { item_id: number; stage: string; position: number }[];
 }
 
-/** A stage its handler chose to skip. */
-export interface SkipMark {
-  itemId: number;
-  stage: string;
-  position: number;
-  reason: string;
-}
-
-/** Records skipped stages (the next stage becomes claimable) with a "skipped" event each. */
-export function markSkipped(
-  db: Db,
+function markSkipped(
+  s: SqliteConn,
   options: { jobId: string; runId: string; items: readonly SkipMark[]; now?: () => number },
-): Promise<number> {
-  if (db.engine === "postgres") return pg.markSkipped(db, options);
-  const s = sqlite(db);
+): number {
   const now = (options.now ?? Date.now)();
-  return Promise.resolve(s.tx(() => {
+  return s.tx(() => {
     const recorded: SkipMark[] = [];
     const moves = new CountMoves();
     for (const mark of options.items) {
@@ -211,12 +173,12 @@ export function markSkipped(
     moves.itemsDone(options.jobId, countFinishedItems(s, recorded));
     moves.apply(s);
     return recorded.length;
-  }));
+  });
 }
 
 /** Marks one held stage skipped, keeping the reason in its error column. */
 function finishSkipped(
-  s: SqliteDb,
+  s: SqliteConn,
   runId: string,
   mark: SkipMark,
   now: number,
@@ -233,7 +195,7 @@ function finishSkipped(
  * How many of the items just marked have no stage left that is not done or skipped: they
  * became done with this batch, since each had a stage in progress until now.
  */
-function countFinishedItems(s: SqliteDb, marks: readonly { itemId: number }[]): number {
+function countFinishedItems(s: SqliteConn, marks: readonly { itemId: number }[]): number {
   if (marks.length === 0) return 0;
   const row = s.stmt(
     `SELECT count(*) AS n FROM (SELECT DISTINCT value AS id FROM json_each(?)) j
@@ -243,58 +205,18 @@ function countFinishedItems(s: SqliteDb, marks: readonly { itemId: number }[]): 
   return row.n;
 }
 
-function readyNext(s: SqliteDb, itemId: number, position: number): void {
+function readyNext(s: SqliteConn, itemId: number, position: number): void {
   s.stmt("UPDATE item_stages SET ready = 1 WHERE item_id = ? AND position = ?")
     .run(itemId, position + 1);
 }
 
-/** A failed attempt. */
-export interface FailMark {
-  itemId: number;
-  stage: string;
-  error: string;
-  /** Fail now, whatever retries are left (PermanentError, bad result). */
-  permanent: boolean;
-  /** Attempts allowed after the first. */
-  retries: number;
-  /** Base of the exponential backoff. */
-  backoffMs: number;
-  /** The least delay before the retry (a Retry-After); default none. */
-  retryAfterMs?: number;
-}
-
-/** What became of a failed attempt. */
-export interface FailOutcome {
-  itemId: number;
-  stage: string;
-  status: "pending" | "failed";
-  runAfter: number;
-}
-
-/** Options of markFailed(). */
-export interface MarkFailedOptions {
-  jobId: string;
-  runId: string;
-  items: readonly FailMark[];
-  now?: () => number;
-  /** Source of jitter in [0, 1); default Math.random. */
-  random?: () => number;
-}
-
-/**
- * Records failed attempts: back to pending with run_after = now + backoff × 2^(attempts-1)
- * (±20% jitter) while retries remain, else failed. Each gets an event; the job's count of
- * consecutive failures grows. Returns the outcomes and that count.
- */
-export function markFailed(
-  db: Db,
+function markFailed(
+  s: SqliteConn,
   options: MarkFailedOptions,
-): Promise<{ outcomes: FailOutcome[]; consecutiveFailures: number }> {
-  if (db.engine === "postgres") return pg.markFailed(db, options);
-  const s = sqlite(db);
+): { outcomes: FailOutcome[]; consecutiveFailures: number } {
   const now = (options.now ?? Date.now)();
   const random = options.random ?? Math.random;
-  return Promise.resolve(s.tx(() => {
+  return s.tx(() => {
     const outcomes: FailOutcome[] = [];
     const moves = new CountMoves();
     for (const mark of options.items) {
@@ -342,10 +264,10 @@ export function markFailed(
     }
     moves.apply(s);
     return { outcomes, consecutiveFailures: countFailures(s, options.jobId, outcomes.length) };
-  }));
+  });
 }
 
-function countFailures(s: SqliteDb, jobId: string, failed: number): number {
+function countFailures(s: SqliteConn, jobId: string, failed: number): number {
   const row = s.stmt(
     `INSERT INTO job_state (job_id, consecutive_failures) VALUES (?, ?)
      ON CONFLICT (job_id) DO UPDATE SET consecutive_failures = consecutive_failures + excluded.consecutive_failures

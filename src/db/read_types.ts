@@ -1,0 +1,265 @@
+/** Types of what the store contract reads back: listings, details, counts, health, transfer. */
+import type { DerivedStatus, EventRow, StageStatus } from "./types.ts";
+
+/** Options of listItems(). */
+export interface ListItemsOptions {
+  jobId: string;
+  /** Only items with this derived status (item_derived_status). Default: any. */
+  status?: DerivedStatus;
+  /** Only items at this stage: their first stage that is neither done nor skipped. Default: any. */
+  stage?: string;
+  /** Only items with a stage whose error contains this text. Default: any. */
+  error?: string;
+  /** At most this many items, in discovery order. Default 100. */
+  limit?: number;
+}
+
+/** One stage of a listed item. */
+export interface ItemStage {
+  stage: string;
+  status: StageStatus;
+  attempts: number;
+  error: string | null;
+}
+
+/** An item as listed by listItems(). */
+export interface ItemListing {
+  id: number;
+  key: string;
+  status: DerivedStatus;
+  /** Every stage of the item, in pipeline order. */
+  stages: ItemStage[];
+}
+
+/** The claims of one run at one stage of a job. */
+export interface HeldClaims {
+  stage: string;
+  runId: string;
+  /** Where the run was registered; null for a run that never registered. */
+  host: string | null;
+  pid: number | null;
+  claims: number;
+  /** When the longest-held of them was claimed. */
+  oldestStartedAt: number | null;
+}
+
+/** Counts of one stage by status. */
+export interface StageCounts {
+  stage: string;
+  position: number;
+  pending: number;
+  inProgress: number;
+  done: number;
+  failed: number;
+  skipped: number;
+}
+
+/** Items of a job by derived status, and per-stage counts. */
+export interface JobStats {
+  items: Record<DerivedStatus, number> & { total: number };
+  stages: StageCounts[];
+}
+
+/** Duration percentiles of one stage's finished attempts. */
+export interface StageTiming {
+  stage: string;
+  count: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
+/** One row of getCostsByDay(). */
+export interface CostRow {
+  /** UTC day as YYYY-MM-DD. */
+  day: string;
+  jobId: string;
+  stage: string | null;
+  usd: number;
+  events: number;
+}
+
+/** What one stage of a job has cost per item, from its cost events. */
+export interface StageCostPerItem {
+  stage: string;
+  /** Distinct items with a cost event at this stage. */
+  items: number;
+  usd: number;
+  /** usd / items. */
+  usdPerItem: number;
+}
+
+/** A stored result. */
+export interface ResultRow {
+  itemId: number;
+  stage: string;
+  handlerVersion: string | null;
+  result: unknown;
+  createdAt: number;
+}
+
+/** An item of a job that reached done at a stage, with that stage's result. */
+export interface DoneResult {
+  key: string;
+  data: Record<string, unknown>;
+  result: unknown;
+  finishedAt: number;
+}
+
+/** Failed stages of a job that share one error once its variable parts are normalised. */
+export interface FailureCluster {
+  stage: string;
+  /** The error with numbers, hex ids, URLs and quoted values replaced by placeholders. */
+  pattern: string;
+  /** The longest literal part of the pattern: every error of the cluster contains it. */
+  match: string;
+  /** Failed stage rows in the cluster. */
+  count: number;
+  /** Keys of a few items in the cluster, in discovery order. */
+  exampleKeys: string[];
+}
+
+/** Options of failureClusters(). */
+export interface FailureClusterOptions {
+  jobId: string;
+  /** Only failures of this stage. Default: every stage. */
+  stage?: string;
+  /** At most this many clusters, largest first. Default 10. */
+  limit?: number;
+  /** Example item keys per cluster. Default 3. */
+  examples?: number;
+}
+
+/** A failed stage row, as failure clusters read it. */
+export interface FailedRow {
+  stage: string;
+  position: number;
+  itemId: number;
+  error: string;
+}
+
+/** Options of leaseProblems(). */
+export interface LeaseProblemOptions {
+  /** Clock; default Date.now. */
+  now?: () => number;
+}
+
+/** Claims of one job that reconcileExpiredLeases() would release. */
+export interface LeaseProblem {
+  jobId: string;
+  /** Claims whose lease has passed. */
+  expired: number;
+  /** Unexpired claims of processes on this host that no longer run. */
+  deadProcess: number;
+}
+
+/** How a job's stage rows in the store differ from its configured pipeline. */
+export interface StageRowGaps {
+  /** Configured stages the store does not know yet (a job with no items has none). */
+  unknownStages: string[];
+  /** Stages the store knows that the config no longer has. */
+  removedStages: string[];
+  /** Stage rows its items lack, for known and unknown stages. */
+  missingRows: number;
+}
+
+/** A found item: its id and key. */
+export interface ItemRef {
+  id: number;
+  key: string;
+}
+
+/** One stage row of an item, every field. */
+export interface ItemStageDetail {
+  stage: string;
+  position: number;
+  status: StageStatus;
+  attempts: number;
+  runAfter: number;
+  claimedBy: string | null;
+  leaseUntil: number | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  error: string | null;
+}
+
+/** An item with its stages, stored results and latest events. */
+export interface ItemDetail {
+  id: number;
+  jobId: string;
+  key: string;
+  data: Record<string, unknown>;
+  discoveredAt: number;
+  updatedAt: number;
+  status: DerivedStatus;
+  /** In pipeline order. */
+  stages: ItemStageDetail[];
+  /** In pipeline order. */
+  results: ResultRow[];
+  /** The latest 100, newest first. */
+  events: EventRow[];
+}
+
+/** Attempts of one stage that finished in one hour. */
+export interface StageHourRuns {
+  stage: string;
+  /** Start of the hour, ms since epoch (UTC). */
+  hourStart: number;
+  /** Attempts that finished in that hour, whatever their outcome (done, skipped, failed, retry). */
+  runs: number;
+}
+
+/** Cost of one UTC day. */
+export interface DayCost {
+  /** Start of the day, ms since epoch (UTC). */
+  dayStart: number;
+  usd: number;
+}
+
+/** The columns of every copied table, parents before children. */
+export const TRANSFER_COLUMNS = {
+  job_stages: ["job_id", "stage", "position", "handler_version"],
+  work_items: ["id", "job_id", "key", "data", "discovered_at", "updated_at"],
+  item_stages: [
+    "item_id",
+    "job_id",
+    "stage",
+    "position",
+    "status",
+    "ready",
+    "attempts",
+    "run_after",
+    "claimed_by",
+    "lease_until",
+    "started_at",
+    "finished_at",
+    "error",
+  ],
+  results: ["item_id", "stage", "handler_version", "result", "created_at"],
+  events: ["id", "ts", "job_id", "item_id", "stage", "kind", "message", "data", "cost_usd"],
+  job_state: [
+    "job_id",
+    "paused",
+    "pause_reason",
+    "paused_at",
+    "wake_requested_at",
+    "last_discovery_at",
+    "last_run_at",
+    "consecutive_failures",
+    "discovery_owner",
+    "discovery_lease_until",
+  ],
+  runs: ["run_id", "host", "pid", "pid_start", "started_at"],
+  http_cache: ["url", "etag", "last_modified", "checked_at"],
+} as const;
+
+/** A table the copy carries. */
+export type TransferTable = keyof typeof TRANSFER_COLUMNS;
+
+/** Columns stored as 0/1 on SQLite and as booleans on PostgreSQL; booleans in a RowBatch. */
+export const BOOLEAN_COLUMNS: ReadonlySet<string> = new Set(["ready", "paused"]);
+
+/** Rows of one table, column values by name (times in ms, JSON as its text, booleans). */
+export interface RowBatch {
+  table: TransferTable;
+  rows: Record<string, unknown>[];
+}

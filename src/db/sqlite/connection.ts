@@ -1,0 +1,38 @@
+/** The SQLite connection of a store: prepared statements and transactions. */
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+
+/** One open SQLite file; used only by the modules of this engine. */
+export class SqliteConn {
+  readonly #statements = new Map<string, StatementSync>();
+
+  /** `location`: the file, for messages. */
+  constructor(readonly conn: DatabaseSync, readonly location: string) {}
+
+  /** The statement for `sql`, prepared once per connection. */
+  stmt(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.conn.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs `fn` inside BEGIN IMMEDIATE … COMMIT; rolls back when it throws. */
+  tx<T>(fn: () => T): T {
+    this.conn.exec("BEGIN IMMEDIATE");
+    try {
+      const value = fn();
+      this.conn.exec("COMMIT");
+      return value;
+    } catch (err) {
+      if (this.conn.isTransaction) this.conn.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  /** Closes the file; closing twice is harmless. */
+  close(): void {
+    if (this.conn.isOpen) this.conn.close();
+  }
+}

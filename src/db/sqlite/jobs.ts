@@ -1,0 +1,108 @@
+/** SQLite: job-level state: pause, wake, discovery lease, last run. */
+import type { Impl, JobState, JobStore } from "../store.ts";
+import type { SqliteConn } from "./connection.ts";
+import { insertEvent } from "./events.ts";
+
+/** The job area of the SQLite store. */
+export function sqliteJobs(s: SqliteConn): Impl<JobStore> {
+  return {
+    getJobState: (jobId) => getJobState(s, jobId),
+    setJobPaused: (options) => setJobPaused(s, options),
+    wakeJob: (jobId, now) => wakeJob(s, jobId, now),
+    acquireDiscoveryLease: (options) => acquireDiscoveryLease(s, options),
+    finishDiscovery: (options) => finishDiscovery(s, options),
+    markJobRun: (options) => markJobRun(s, options),
+  };
+}
+
+function getJobState(s: SqliteConn, jobId: string): JobState {
+  const r = s.stmt(
+    `SELECT paused, pause_reason, paused_at, wake_requested_at, last_discovery_at, last_run_at,
+       consecutive_failures FROM job_state WHERE job_id = ?`,
+  ).get(jobId) as Record<string, number | string | null> | undefined;
+  return {
+    jobId,
+    paused: r?.paused === 1,
+    pauseReason: (r?.pause_reason as string) ?? null,
+    pausedAt: (r?.paused_at as number) ?? null,
+    wakeRequestedAt: (r?.wake_requested_at as number) ?? null,
+    lastDiscoveryAt: (r?.last_discovery_at as number) ?? null,
+    lastRunAt: (r?.last_run_at as number) ?? null,
+    consecutiveFailures: (r?.consecutive_failures as number) ?? 0,
+  };
+}
+
+function setJobPaused(
+  s: SqliteConn,
+  options: { jobId: string; paused: boolean; reason?: string; now?: () => number },
+): void {
+  const now = (options.now ?? Date.now)();
+  s.tx(() => {
+    s.stmt(
+      `INSERT INTO job_state (job_id, paused, pause_reason, paused_at) VALUES (:job, :p, :reason, :at)
+       ON CONFLICT (job_id) DO UPDATE SET paused = :p, pause_reason = :reason, paused_at = :at,
+         consecutive_failures = CASE WHEN :p THEN consecutive_failures ELSE 0 END`,
+    ).run({
+      job: options.jobId,
+      p: options.paused ? 1 : 0,
+      reason: options.paused ? options.reason ?? null : null,
+      at: options.paused ? now : null,
+    });
+    insertEvent(s, {
+      ts: now,
+      jobId: options.jobId,
+      kind: options.paused ? "pause" : "unpause",
+      message: options.reason ?? (options.paused ? "paused" : "unpaused"),
+    });
+  });
+  return;
+}
+
+function wakeJob(s: SqliteConn, jobId: string, now = Date.now()): void {
+  s.tx(() => {
+    s.stmt(
+      `INSERT INTO job_state (job_id, wake_requested_at) VALUES (?, ?)
+       ON CONFLICT (job_id) DO UPDATE SET wake_requested_at = excluded.wake_requested_at`,
+    ).run(jobId, now);
+    insertEvent(s, { ts: now, jobId, kind: "wake", message: "discovery requested" });
+  });
+  return;
+}
+
+function acquireDiscoveryLease(
+  s: SqliteConn,
+  options: { jobId: string; owner: string; leaseMs: number; now?: () => number },
+): boolean {
+  const now = (options.now ?? Date.now)();
+  const row = s.stmt(
+    `INSERT INTO job_state (job_id, discovery_owner, discovery_lease_until) VALUES (:job, :owner, :until)
+     ON CONFLICT (job_id) DO UPDATE SET discovery_owner = :owner, discovery_lease_until = :until
+     WHERE job_state.discovery_owner IS NULL OR job_state.discovery_owner = :owner
+       OR job_state.discovery_lease_until < :now
+     RETURNING job_id`,
+  ).get({ job: options.jobId, owner: options.owner, until: now + options.leaseMs, now });
+  return row !== undefined;
+}
+
+function finishDiscovery(
+  s: SqliteConn,
+  options: { jobId: string; owner: string; succeeded: boolean; now?: () => number },
+): void {
+  const now = (options.now ?? Date.now)();
+  s.stmt(
+    `UPDATE job_state SET discovery_owner = NULL, discovery_lease_until = NULL,
+       last_discovery_at = CASE WHEN :ok THEN :now ELSE last_discovery_at END,
+       wake_requested_at = CASE WHEN :ok THEN NULL ELSE wake_requested_at END
+     WHERE job_id = :job AND discovery_owner = :owner`,
+  ).run({ ok: options.succeeded ? 1 : 0, now, job: options.jobId, owner: options.owner });
+  return;
+}
+
+/** Per-stage counts by status, in pipeline order. */
+function markJobRun(s: SqliteConn, options: { jobId: string; now: number }): void {
+  s.stmt(
+    `INSERT INTO job_state (job_id, last_run_at) VALUES (?, ?)
+     ON CONFLICT (job_id) DO UPDATE SET last_run_at = excluded.last_run_at`,
+  ).run(options.jobId, options.now);
+  return;
+}

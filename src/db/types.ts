@@ -1,0 +1,221 @@
+/** Types and constants of the store contract: what is written, and the status constants. */
+
+/** Stage statuses; mirrored by the CHECK constraint on item_stages.status. */
+export const STAGE_STATUS = {
+  pending: "pending",
+  inProgress: "in_progress",
+  done: "done",
+  failed: "failed",
+  skipped: "skipped",
+} as const;
+
+/** One of the five stage statuses. */
+export type StageStatus = typeof STAGE_STATUS[keyof typeof STAGE_STATUS];
+
+/** An item's status, derived from its stages by the item_derived_status view. */
+export type DerivedStatus = "pending" | "in_progress" | "done" | "failed";
+
+/** An item as discovery hands it over. */
+export interface NewItem {
+  key: string;
+  data: Record<string, unknown>;
+}
+
+/** Options of upsertItems(). */
+export interface UpsertItemsOptions {
+  jobId: string;
+  /** The job's stage names in order; rows are created for each. */
+  stages: readonly string[];
+  items: readonly NewItem[];
+  /** Clock; default Date.now. */
+  now?: () => number;
+}
+
+/** What an upsert did. */
+export interface UpsertCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+/** Options of retryFailed(). */
+export interface RetryFailedOptions {
+  jobId: string;
+  /** Only failed rows of this stage. Default: every stage. */
+  stage?: string;
+  /** Only failed rows whose error contains this text. Default: any error. */
+  errorContains?: string;
+  /** Only this item. Default: every item. */
+  itemKey?: string;
+  /** Clock for the event; default Date.now. */
+  now?: () => number;
+}
+
+/** A claimed (item, stage), with what its handler needs. */
+export interface Claim {
+  itemId: number;
+  key: string;
+  data: Record<string, unknown>;
+  stage: string;
+  position: number;
+  /** Attempts including this one. */
+  attempts: number;
+  /** Results of the item's earlier stages, by stage name. */
+  results: Record<string, unknown>;
+}
+
+/** Options of claimBatch(). */
+export interface ClaimOptions {
+  jobId: string;
+  stage: string;
+  runId: string;
+  limit: number;
+  leaseMs: number;
+  now?: () => number;
+}
+
+/** A finished stage to record as done. */
+export interface DoneMark {
+  itemId: number;
+  stage: string;
+  position: number;
+  /** Already JSON-serialisable; stored as the stage's result. */
+  result: unknown;
+  handlerVersion: string | null;
+}
+
+/** A stage its handler chose to skip. */
+export interface SkipMark {
+  itemId: number;
+  stage: string;
+  position: number;
+  reason: string;
+}
+
+/** A failed attempt. */
+export interface FailMark {
+  itemId: number;
+  stage: string;
+  error: string;
+  /** Fail now, whatever retries are left (PermanentError, bad result). */
+  permanent: boolean;
+  /** Attempts allowed after the first. */
+  retries: number;
+  /** Base of the exponential backoff. */
+  backoffMs: number;
+  /** The least delay before the retry (a Retry-After); default none. */
+  retryAfterMs?: number;
+}
+
+/** What became of a failed attempt. */
+export interface FailOutcome {
+  itemId: number;
+  stage: string;
+  status: "pending" | "failed";
+  runAfter: number;
+}
+
+/** Options of markFailed(). */
+export interface MarkFailedOptions {
+  jobId: string;
+  runId: string;
+  items: readonly FailMark[];
+  now?: () => number;
+  /** Source of jitter in [0, 1); default Math.random. */
+  random?: () => number;
+}
+
+/** Options of registerRun(). */
+export interface RegisterRunOptions {
+  runId: string;
+  /** Default: this machine's name. */
+  host?: string;
+  /** Default: this process. */
+  pid?: number;
+  now?: () => number;
+}
+
+/** Options of reconcileExpiredLeases(). */
+export interface ReconcileOptions {
+  now?: () => number;
+  /** This machine's name; claims of dead processes are recognised only on it. */
+  host?: string;
+  /** Whether a process of this host still runs; default checks /proc. */
+  isAlive?: (pid: number, pidStart: string | null) => boolean;
+}
+
+/** What reconcileExpiredLeases() released. */
+export interface ReconcileCounts {
+  /** Claims whose lease had passed. */
+  expired: number;
+  /** Claims of processes on this host that no longer run. */
+  deadProcess: number;
+}
+
+/** A job's row in job_state (defaults when the job has none yet). */
+export interface JobState {
+  jobId: string;
+  paused: boolean;
+  pauseReason: string | null;
+  pausedAt: number | null;
+  wakeRequestedAt: number | null;
+  lastDiscoveryAt: number | null;
+  lastRunAt: number | null;
+  consecutiveFailures: number;
+}
+
+/** One event as stored. */
+export interface EventRow {
+  id: number;
+  ts: number;
+  jobId: string | null;
+  itemId: number | null;
+  stage: string | null;
+  kind: string;
+  message: string;
+  data: Record<string, unknown> | null;
+  costUsd: number | null;
+}
+
+/** An event to record; `ts` defaults to now. */
+export interface NewEvent {
+  ts?: number;
+  jobId?: string | null;
+  itemId?: number | null;
+  stage?: string | null;
+  kind: string;
+  message: string;
+  data?: Record<string, unknown>;
+  costUsd?: number;
+}
+
+/** Filters of getEvents(); all optional. */
+export interface EventFilter {
+  jobId?: string;
+  itemId?: number;
+  kind?: string;
+  /** Only events at or after this time (ms). */
+  sinceTs?: number;
+  /** Only events with an id above this; for following the log. */
+  afterId?: number;
+  /** Newest first, at most this many. Default 100. */
+  limit?: number;
+}
+
+/** Options of reprocessStale() and reprocessStage(). */
+export interface ReprocessOptions {
+  jobId: string;
+  /** The stage; for reprocessStale, omitted means every stage. */
+  stage?: string;
+  /** Count only; change nothing. Default false. */
+  dryRun?: boolean;
+  now?: () => number;
+}
+
+/** What a server said about a URL last time. */
+export interface HttpCacheEntry {
+  url: string;
+  etag?: string;
+  lastModified?: string;
+  checkedAt: number;
+}
