@@ -8,7 +8,7 @@ import type { Store } from "../src/db/store.ts";
 import { DatabaseSync } from "node:sqlite";
 
 import { loadConfig } from "../src/config/load.ts";
-import { collectStatus } from "../src/cli/_status_data.ts";
+import { collectStatus } from "../src/status/report.ts";
 import type { PageContext } from "../src/dashboard/context.ts";
 import { CostHistory } from "../src/dashboard/cost_history.ts";
 

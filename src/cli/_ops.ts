@@ -4,7 +4,8 @@ import type { Config, JobConfig } from "../config/types.ts";
 import { storeExists } from "../db/location.ts";
 import { parseDuration } from "../util/units.ts";
 import { UsageError } from "../util/errors.ts";
-import { openStore, selectJobs } from "./_runtime.ts";
+import { openStore } from "./_runtime.ts";
+import { selectJobs } from "../config/select.ts";
 
 /** The job named by -j for `command`; a missing or unknown name is a UsageError. */
 export function requireJob(config: Config, command: string, name: string | undefined): JobConfig {

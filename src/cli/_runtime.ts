@@ -1,7 +1,7 @@
 /** What `jobs run` and `jobs test` share: config, store, run id, signals. */
 import type { Store } from "../db/store.ts";
 import { loadConfig } from "../config/load.ts";
-import type { Config, JobConfig } from "../config/types.ts";
+import type { Config } from "../config/types.ts";
 import { openDb } from "../db/mod.ts";
 
 import { UsageError } from "../util/errors.ts";
@@ -15,20 +15,6 @@ export async function loadRuntime(
 ): Promise<{ config: Config; dbPath: string }> {
   const config = await loadConfig(configPathOf(flags.config));
   return { config, dbPath: flags.db ?? Deno.env.get("JOBS_DB") ?? config.db };
-}
-
-/** The jobs named with -j (all when none), in config order; an unknown name is a usage error. */
-export function selectJobs(config: Config, names: readonly string[] | undefined): JobConfig[] {
-  if (!names?.length) return config.jobs;
-  const known = new Set(config.jobs.map((j) => j.id));
-  const unknown = names.filter((n) => !known.has(n));
-  if (unknown.length) {
-    throw new UsageError(
-      `Unknown job ${unknown.map((n) => `"${n}"`).join(", ")}; jobs in ${config.file}: ` +
-        [...known].join(", "),
-    );
-  }
-  return config.jobs.filter((j) => names.includes(j.id));
 }
 
 /** A logger for --log-format; anything but text or json is a usage error. */

@@ -12,14 +12,8 @@ import { type JobRunSummary, runJob } from "../runner/run_job.ts";
 import { UsageError } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
-import {
-  loadRuntime,
-  loggerFor,
-  openStore,
-  selectJobs,
-  startRun,
-  trapSignals,
-} from "./_runtime.ts";
+import { loadRuntime, loggerFor, openStore, startRun, trapSignals } from "./_runtime.ts";
+import { selectJobs } from "../config/select.ts";
 import { startProgress } from "./_progress.ts";
 import { EXIT } from "./mod.ts";
 

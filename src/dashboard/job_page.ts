@@ -1,6 +1,6 @@
 /** A job's page: figures, stages with timings, charts, failures by error, recent events. */
 import type { StageTiming } from "../db/store.ts";
-import { collectStatus, type JobStatus } from "../cli/_status_data.ts";
+import { collectStatus, type JobStatus } from "../status/report.ts";
 
 import { type Html, html } from "./html.ts";
 import { formatCount, formatMs } from "./format.ts";

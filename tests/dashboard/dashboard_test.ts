@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import type { JobStatus, StatusReport } from "../../src/cli/_status_data.ts";
+import type { JobStatus, StatusReport } from "../../src/status/report.ts";
 
 import { openDb } from "../../src/db/mod.ts";
 import { Browser, type Page } from "./_cdp.ts";

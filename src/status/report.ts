@@ -3,7 +3,7 @@ import type { JobState, Store } from "../db/store.ts";
 import { Cron } from "croner";
 import type { Config, JobConfig } from "../config/types.ts";
 
-import { selectJobs } from "./_runtime.ts";
+import { selectJobs } from "../config/select.ts";
 
 /** The window of the throughput figures. */
 export const THROUGHPUT_WINDOW_MS = 3_600_000;

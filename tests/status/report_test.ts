@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.ts";
 import { openDb } from "../../src/db/mod.ts";
 
-import { collectStatus, type JobStatus } from "../../src/cli/_status_data.ts";
-import { HOUR, MINUTE, workspace } from "./_seed.ts";
+import { collectStatus, type JobStatus } from "../../src/status/report.ts";
+import { HOUR, MINUTE, workspace } from "../cli/_seed.ts";
 
 const QUARTER = 15 * MINUTE;
 
