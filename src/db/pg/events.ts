@@ -9,6 +9,7 @@ import type {
   StageCostPerItem,
 } from "../store.ts";
 import type { Fragment, PgConn } from "./connection.ts";
+import { DAY_MS } from "../../util/time.ts";
 
 /** The Event area of the PostgreSQL store. */
 export function pgEvents(db: PgConn): Impl<EventStore> {
@@ -89,8 +90,6 @@ async function getEventsAfter(
     ORDER BY id LIMIT ${filter.limit ?? 100}`;
   return rows.map(toEvent);
 }
-
-const DAY_MS = 86_400_000;
 
 async function getDailyCost(
   db: PgConn,

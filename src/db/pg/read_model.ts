@@ -14,6 +14,7 @@ import type {
 } from "../store.ts";
 import type { PgConn } from "./connection.ts";
 import { percentile } from "../_percentile.ts";
+import { DAY_MS, HOUR_MS } from "../../util/time.ts";
 
 /** The read model of the PostgreSQL store. */
 export function pgReadModel(db: PgConn): Impl<ReadModelStore> {
@@ -26,9 +27,6 @@ export function pgReadModel(db: PgConn): Impl<ReadModelStore> {
     costPerDay: (options) => costPerDay(db, options),
   };
 }
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 
 async function hourlyRuns(
   db: PgConn,

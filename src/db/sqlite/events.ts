@@ -9,6 +9,7 @@ import type {
   StageCostPerItem,
 } from "../store.ts";
 import type { SqliteConn } from "./connection.ts";
+import { DAY_MS } from "../../util/time.ts";
 
 /** The event area of the SQLite store. */
 export function sqliteEvents(s: SqliteConn): Impl<EventStore> {
@@ -94,8 +95,6 @@ function toEvent(r: Record<string, unknown>): EventRow {
     costUsd: r.cost_usd as number | null,
   };
 }
-
-const DAY_MS = 86_400_000;
 
 function getDailyCost(
   s: SqliteConn,

@@ -15,6 +15,7 @@ import type {
 } from "../store.ts";
 import type { SqliteConn } from "./connection.ts";
 import { percentile } from "../_percentile.ts";
+import { DAY_MS, HOUR_MS } from "../../util/time.ts";
 
 /** The read model of the SQLite store. */
 export function sqliteReadModel(s: SqliteConn): Impl<ReadModelStore> {
@@ -27,9 +28,6 @@ export function sqliteReadModel(s: SqliteConn): Impl<ReadModelStore> {
     costPerDay: (options) => costPerDay(s, options),
   };
 }
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 
 function hourlyRuns(
   s: SqliteConn,
