@@ -10,6 +10,7 @@ import type {
 } from "../store.ts";
 import type { Fragment, PgConn } from "./connection.ts";
 import { DAY_MS } from "../../util/time.ts";
+import { type EventDbRow, toEvent } from "../_rows.ts";
 
 /** The Event area of the PostgreSQL store. */
 export function pgEvents(db: PgConn): Impl<EventStore> {
@@ -31,32 +32,6 @@ async function logEvent(db: PgConn, event: NewEvent): Promise<number> {
       ${event.data ? JSON.stringify(event.data) : null}, ${event.costUsd ?? null})
     RETURNING id`;
   return row.id;
-}
-
-type EventDbRow = {
-  id: number;
-  ts: number;
-  job_id: string | null;
-  item_id: number | null;
-  stage: string | null;
-  kind: string;
-  message: string;
-  data: string | null;
-  cost_usd: number | null;
-};
-
-function toEvent(r: EventDbRow): EventRow {
-  return {
-    id: r.id,
-    ts: r.ts,
-    jobId: r.job_id,
-    itemId: r.item_id,
-    stage: r.stage,
-    kind: r.kind,
-    message: r.message,
-    data: r.data ? JSON.parse(r.data) : null,
-    costUsd: r.cost_usd,
-  };
 }
 
 /** Conditions on job, item and kind that `filter` sets, after `first`. */

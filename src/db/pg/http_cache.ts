@@ -1,8 +1,9 @@
 /** PostgreSQL: validators of conditional discovery requests per URL. */
 import type { HttpCacheEntry, HttpCacheStore, Impl } from "../store.ts";
 import type { PgConn } from "./connection.ts";
+import { type HttpCacheDbRow, toHttpCacheEntry } from "../_rows.ts";
 
-/** The HttpCache area of the PostgreSQL store. */
+/** The HTTP cache area of the PostgreSQL store. */
 export function pgHttpCache(db: PgConn): Impl<HttpCacheStore> {
   return {
     getHttpCache: (url) => getHttpCache(db, url),
@@ -11,16 +12,9 @@ export function pgHttpCache(db: PgConn): Impl<HttpCacheStore> {
 }
 
 async function getHttpCache(db: PgConn, url: string): Promise<HttpCacheEntry | undefined> {
-  const [row] = await db.sql<
-    { url: string; etag: string | null; last_modified: string | null; checked_at: number }[]
-  >`SELECT url, etag, last_modified, checked_at FROM http_cache WHERE url = ${url}`;
-  if (!row) return undefined;
-  return {
-    url: row.url,
-    etag: row.etag ?? undefined,
-    lastModified: row.last_modified ?? undefined,
-    checkedAt: row.checked_at,
-  };
+  const [row] = await db.sql<HttpCacheDbRow[]>`
+    SELECT url, etag, last_modified, checked_at FROM http_cache WHERE url = ${url}`;
+  return row && toHttpCacheEntry(row);
 }
 
 async function putHttpCache(db: PgConn, entry: HttpCacheEntry): Promise<void> {

@@ -9,6 +9,7 @@ import type {
 } from "../store.ts";
 import type { Fragment, PgConn, Sql } from "./connection.ts";
 import { hostName, isProcessAlive, processStartTime } from "../../util/process.ts";
+import { type HeldClaimsDbRow, toHeldClaims } from "../_rows.ts";
 
 /** The Lease area of the PostgreSQL store. */
 export function pgLeases(db: PgConn): Impl<LeaseStore> {
@@ -137,26 +138,12 @@ async function heldClaims(
   options: { jobId: string; now?: () => number },
 ): Promise<HeldClaims[]> {
   const now = (options.now ?? Date.now)();
-  const rows = await db.sql<{
-    stage: string;
-    run_id: string;
-    host: string | null;
-    pid: number | null;
-    claims: number;
-    oldest: number | null;
-  }[]>`
+  const rows = await db.sql<HeldClaimsDbRow[]>`
     SELECT st.stage, st.claimed_by AS run_id, r.host, r.pid, count(*)::int AS claims,
       min(st.started_at) AS oldest
     FROM item_stages st LEFT JOIN runs r ON r.run_id = st.claimed_by
     WHERE st.lease_until >= ${now}::bigint AND st.job_id = ${options.jobId}
       AND st.status = 'in_progress'
     GROUP BY st.stage, st.claimed_by, r.host, r.pid ORDER BY oldest, st.stage COLLATE "C"`;
-  return rows.map((r) => ({
-    stage: r.stage,
-    runId: r.run_id,
-    host: r.host,
-    pid: r.pid,
-    claims: r.claims,
-    oldestStartedAt: r.oldest,
-  }));
+  return rows.map(toHeldClaims);
 }

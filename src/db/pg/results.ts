@@ -1,6 +1,7 @@
 /** PostgreSQL: results, handler versions, staleness, reprocessing. */
 import type { DoneResult, Impl, ReprocessOptions, ResultRow, ResultStore } from "../store.ts";
 import type { Fragment, PgConn, Sql } from "./connection.ts";
+import { type ResultDbRow, toResult } from "../_rows.ts";
 
 /** The Result area of the PostgreSQL store. */
 export function pgResults(db: PgConn): Impl<ResultStore> {
@@ -10,24 +11,6 @@ export function pgResults(db: PgConn): Impl<ResultStore> {
     reprocessStale: (options) => reprocessStale(db, options),
     reprocessStage: (options) => reprocessStage(db, options),
     getDoneResults: (options) => getDoneResults(db, options),
-  };
-}
-
-type ResultDbRow = {
-  item_id: number;
-  stage: string;
-  handler_version: string | null;
-  result: string;
-  created_at: number;
-};
-
-function toResult(r: ResultDbRow): ResultRow {
-  return {
-    itemId: r.item_id,
-    stage: r.stage,
-    handlerVersion: r.handler_version,
-    result: JSON.parse(r.result),
-    createdAt: r.created_at,
   };
 }
 

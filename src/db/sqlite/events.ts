@@ -10,6 +10,7 @@ import type {
 } from "../store.ts";
 import type { SqliteConn } from "./connection.ts";
 import { DAY_MS } from "../../util/time.ts";
+import { type EventDbRow, toEvent } from "../_rows.ts";
 
 /** The event area of the SQLite store. */
 export function sqliteEvents(s: SqliteConn): Impl<EventStore> {
@@ -59,7 +60,7 @@ export function getEvents(s: SqliteConn, filter: EventFilter = {}): EventRow[] {
     since: filter.sinceTs ?? 0,
     after: filter.afterId ?? 0,
     limit: filter.limit ?? 100,
-  }) as Record<string, unknown>[];
+  }) as unknown as EventDbRow[];
   return rows.map(toEvent);
 }
 
@@ -78,22 +79,8 @@ function getEventsAfter(
     item: filter.itemId ?? null,
     kind: filter.kind ?? null,
     limit: filter.limit ?? 100,
-  }) as Record<string, unknown>[];
+  }) as unknown as EventDbRow[];
   return rows.map(toEvent);
-}
-
-function toEvent(r: Record<string, unknown>): EventRow {
-  return {
-    id: r.id as number,
-    ts: r.ts as number,
-    jobId: r.job_id as string | null,
-    itemId: r.item_id as number | null,
-    stage: r.stage as string | null,
-    kind: r.kind as string,
-    message: r.message as string,
-    data: r.data ? JSON.parse(r.data as string) : null,
-    costUsd: r.cost_usd as number | null,
-  };
 }
 
 function getDailyCost(

@@ -55,7 +55,6 @@ function setJobPaused(
       message: options.reason ?? (options.paused ? "paused" : "unpaused"),
     });
   });
-  return;
 }
 
 function wakeJob(s: SqliteConn, jobId: string, now = Date.now()): void {
@@ -66,7 +65,6 @@ function wakeJob(s: SqliteConn, jobId: string, now = Date.now()): void {
     ).run(jobId, now);
     insertEvent(s, { ts: now, jobId, kind: "wake", message: "discovery requested" });
   });
-  return;
 }
 
 function acquireDiscoveryLease(
@@ -95,7 +93,6 @@ function finishDiscovery(
        wake_requested_at = CASE WHEN :ok THEN NULL ELSE wake_requested_at END
      WHERE job_id = :job AND discovery_owner = :owner`,
   ).run({ ok: options.succeeded ? 1 : 0, now, job: options.jobId, owner: options.owner });
-  return;
 }
 
 /** Per-stage counts by status, in pipeline order. */
@@ -104,5 +101,4 @@ function markJobRun(s: SqliteConn, options: { jobId: string; now: number }): voi
     `INSERT INTO job_state (job_id, last_run_at) VALUES (?, ?)
      ON CONFLICT (job_id) DO UPDATE SET last_run_at = excluded.last_run_at`,
   ).run(options.jobId, options.now);
-  return;
 }

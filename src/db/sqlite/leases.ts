@@ -11,6 +11,7 @@ import type { SqliteConn } from "./connection.ts";
 import { insertEvent } from "./events.ts";
 import { CountMoves } from "./_counts.ts";
 import { hostName, isProcessAlive, processStartTime } from "../../util/process.ts";
+import { type HeldClaimsDbRow, toHeldClaims } from "../_rows.ts";
 
 /** The lease area of the SQLite store. */
 export function sqliteLeases(s: SqliteConn): Impl<LeaseStore> {
@@ -35,7 +36,6 @@ function registerRun(s: SqliteConn, options: RegisterRunOptions): void {
     processStartTime(pid) ?? null,
     (options.now ?? Date.now)(),
   );
-  return;
 }
 
 function renewLeases(
@@ -149,20 +149,6 @@ function heldClaims(
      FROM item_stages st LEFT JOIN runs r ON r.run_id = st.claimed_by
      WHERE st.job_id = ? AND st.status = 'in_progress' AND st.lease_until >= ?
      GROUP BY st.stage, st.claimed_by ORDER BY oldest, st.stage`,
-  ).all(options.jobId, (options.now ?? Date.now)()) as {
-    stage: string;
-    run_id: string;
-    host: string | null;
-    pid: number | null;
-    claims: number;
-    oldest: number | null;
-  }[];
-  return rows.map((r) => ({
-    stage: r.stage,
-    runId: r.run_id,
-    host: r.host,
-    pid: r.pid,
-    claims: r.claims,
-    oldestStartedAt: r.oldest,
-  }));
+  ).all(options.jobId, (options.now ?? Date.now)()) as unknown as HeldClaimsDbRow[];
+  return rows.map(toHeldClaims);
 }

@@ -4,6 +4,7 @@ import type { SqliteConn } from "./connection.ts";
 import { insertEvent } from "./events.ts";
 import { CountMoves } from "./_counts.ts";
 import { readySql } from "./_ready.ts";
+import { type ResultDbRow, toResult } from "../_rows.ts";
 
 /** The result area of the SQLite store. */
 export function sqliteResults(s: SqliteConn): Impl<ResultStore> {
@@ -22,18 +23,8 @@ export function getResults(s: SqliteConn, itemId: number): ResultRow[] {
     `SELECT r.item_id, r.stage, r.handler_version, r.result, r.created_at
      FROM results r LEFT JOIN item_stages s ON s.item_id = r.item_id AND s.stage = r.stage
      WHERE r.item_id = ? ORDER BY coalesce(s.position, 1e9), r.stage`,
-  ).all(itemId) as Record<string, unknown>[];
+  ).all(itemId) as unknown as ResultDbRow[];
   return rows.map(toResult);
-}
-
-function toResult(r: Record<string, unknown>): ResultRow {
-  return {
-    itemId: r.item_id as number,
-    stage: r.stage as string,
-    handlerVersion: r.handler_version as string | null,
-    result: JSON.parse(r.result as string),
-    createdAt: r.created_at as number,
-  };
 }
 
 function setHandlerVersion(
@@ -42,7 +33,6 @@ function setHandlerVersion(
 ): void {
   s.stmt("UPDATE job_stages SET handler_version = ? WHERE job_id = ? AND stage = ?")
     .run(options.version, options.jobId, options.stage);
-  return;
 }
 
 // Only results of done stages: a stage already reset for reprocessing is not stale again,

@@ -1,0 +1,90 @@
+/** Row mappers both engines share: the rows agree column for column (JSON kept as text). */
+import type { EventRow, HeldClaims, HttpCacheEntry, ResultRow } from "./store.ts";
+
+/** A row of events. */
+export interface EventDbRow {
+  id: number;
+  ts: number;
+  job_id: string | null;
+  item_id: number | null;
+  stage: string | null;
+  kind: string;
+  message: string;
+  data: string | null;
+  cost_usd: number | null;
+}
+
+/** An event as callers see it. */
+export function toEvent(r: EventDbRow): EventRow {
+  return {
+    id: r.id,
+    ts: r.ts,
+    jobId: r.job_id,
+    itemId: r.item_id,
+    stage: r.stage,
+    kind: r.kind,
+    message: r.message,
+    data: r.data ? JSON.parse(r.data) : null,
+    costUsd: r.cost_usd,
+  };
+}
+
+/** A row of results. */
+export interface ResultDbRow {
+  item_id: number;
+  stage: string;
+  handler_version: string | null;
+  result: string;
+  created_at: number;
+}
+
+/** A stored result as callers see it. */
+export function toResult(r: ResultDbRow): ResultRow {
+  return {
+    itemId: r.item_id,
+    stage: r.stage,
+    handlerVersion: r.handler_version,
+    result: JSON.parse(r.result),
+    createdAt: r.created_at,
+  };
+}
+
+/** A row of http_cache. */
+export interface HttpCacheDbRow {
+  url: string;
+  etag: string | null;
+  last_modified: string | null;
+  checked_at: number;
+}
+
+/** A URL's validators as callers see them. */
+export function toHttpCacheEntry(r: HttpCacheDbRow): HttpCacheEntry {
+  return {
+    url: r.url,
+    etag: r.etag ?? undefined,
+    lastModified: r.last_modified ?? undefined,
+    checkedAt: r.checked_at,
+  };
+}
+
+/** A row of the held-claims query: one run's claims at one stage. */
+export interface HeldClaimsDbRow {
+  stage: string;
+  run_id: string;
+  host: string | null;
+  pid: number | null;
+  claims: number;
+  oldest: number | null;
+}
+
+/** One run's held claims as callers see them. */
+export function toHeldClaims(r: HeldClaimsDbRow): HeldClaims {
+  return {
+    stage: r.stage,
+    runId: r.run_id,
+    host: r.host,
+    pid: r.pid,
+    claims: r.claims,
+    oldestStartedAt: r.oldest,
+  };
+}
