@@ -8,8 +8,13 @@ export const COMMON_OPTIONS = {
   db: { type: "string" },
   json: { type: "boolean" },
   "log-format": { type: "string" },
-  help: { type: "boolean", short: "h" },
 } as const satisfies ParseArgsConfig["options"];
+
+/** Whether `args` ask for help (`--help` or `-h` before any `--`): then nothing else is done. */
+export function wantsHelp(args: readonly string[]): boolean {
+  const end = args.indexOf("--");
+  return (end < 0 ? args : args.slice(0, end)).some((arg) => arg === "--help" || arg === "-h");
+}
 
 /** Parses `args` for `command`; unknown flags and missing values become a UsageError. */
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
@@ -27,7 +32,7 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"
     });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    throw new UsageError(`jobs ${command}: ${message.replace(/\. To specify.*$/s, "")}`);
+    throw new UsageError(`jobctl ${command}: ${message.replace(/\. To specify.*$/s, "")}`);
   }
 }
 

@@ -1,4 +1,4 @@
-/** What `jobs run` and `jobs test` share: config, store, run id, signals. */
+/** What `jobctl run` and `jobctl test` share: config, store, run id, signals. */
 import { loadConfig } from "../config/load.ts";
 import type { Config, JobConfig } from "../config/types.ts";
 import { type Db, openDb } from "../db/mod.ts";

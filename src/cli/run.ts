@@ -1,4 +1,4 @@
-/** `jobs run`: discover and process items; single pass by default, --watch keeps going. */
+/** `jobctl run`: discover and process items; single pass by default, --watch keeps going. */
 import { Cron } from "croner";
 import type { Config, JobConfig } from "../config/types.ts";
 import { type Db, storeExists } from "../db/mod.ts";
@@ -20,7 +20,7 @@ import {
   trapSignals,
 } from "./_runtime.ts";
 import { startProgress } from "./_progress.ts";
-import { EXIT } from "./mod.ts";
+import { COMMON_HELP, EXIT } from "./mod.ts";
 
 const OPTIONS = {
   job: { type: "string", short: "j", multiple: true },
@@ -32,7 +32,31 @@ const OPTIONS = {
   due: { type: "boolean" },
 } as const;
 
-/** Runs `jobs run`; returns the exit code. */
+/** What `jobctl run --help` prints. */
+export const HELP =
+  `Usage: jobctl run [-j JOB]... [--due] [--limit N] [--discover-only] [--dry-run] [--watch]
+                  [--max-runtime DURATION]
+
+Releases dead claims, discovers new items of each job whose discovery is due, then runs every
+claimable stage until none is left, and exits (a single pass, for cron). Exit code: 0 done,
+1 a stage or a discovery failed in this run, 2 bad usage or config, 130 stopped by a signal.
+  -j, --job JOB            only this job (repeatable; default every job in jobs.yaml)
+  --due                    only jobs whose cron "schedule" fired since their last run (jobs
+                           without a schedule are always due)
+  --limit N                at most N claims per stage in this run (default no limit)
+  --discover-only          discover and record items; run no handler
+  --dry-run                discover and report what is new and what would run; call no
+                           handler, write nothing
+  --watch                  keep going: run new work as it appears and discover again every
+                           discovery.every (default 15m for discovery over HTTP, else every 5s)
+                           and on \`jobctl wake\`
+  --max-runtime DURATION   stop claiming after this long (e.g. 10m), let in-flight work
+                           finish, exit 0 (default no limit)
+  --log-format text|json   log lines as text or JSON lines (default text)
+
+${COMMON_HELP}`;
+
+/** Runs `jobctl run`; returns the exit code. */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("run", args, OPTIONS);
   const log = loggerFor(values["log-format"]);

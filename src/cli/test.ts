@@ -1,4 +1,4 @@
-/** `jobs test`: run a job's stages on a few items in a scratch database, showing each step. */
+/** `jobctl test`: run a job's stages on a few items in a scratch database, showing each step. */
 import type { RunContext, StageReport } from "../runner/context.ts";
 import { Pacer } from "../runner/pacer.ts";
 import { Resources } from "../runner/resources.ts";
@@ -13,7 +13,7 @@ import {
   startRun,
   trapSignals,
 } from "./_runtime.ts";
-import { EXIT } from "./mod.ts";
+import { COMMON_HELP, EXIT } from "./mod.ts";
 
 const OPTIONS = {
   job: { type: "string", short: "j" },
@@ -22,6 +22,22 @@ const OPTIONS = {
   limit: { type: "string" },
   "no-reset": { type: "boolean" },
 } as const;
+
+/** What `jobctl test --help` prints. */
+export const HELP = `Usage: jobctl test -j JOB [--stage S] [--item KEY|URL | --limit N] [--no-reset]
+
+Runs one job on a few items in a scratch database beside the real one (jobs.test.sqlite for
+jobs.sqlite), in the foreground, printing each stage's input and output. The production
+database is never opened.
+  -j, --job JOB            the job (required)
+  --limit N                discover at most N items (default 3)
+  --item KEY|URL           exactly this item: a key, or a URL (an unknown URL becomes { url })
+  --stage S                run up to stage S, and S again; earlier stages run only where they
+                           have no result yet (with --no-reset: reuse earlier results)
+  --no-reset               keep the scratch database of the previous test (default: reset it)
+  --log-format text|json   log lines as text or JSON lines (default text)
+
+${COMMON_HELP}`;
 
 /** Longest JSON shown for a stage's input or output. */
 const SHOW_CHARS = 2000;
@@ -33,17 +49,19 @@ export function scratchPath(dbPath: string): string {
     : `${dbPath}.test.sqlite`;
 }
 
-/** Runs `jobs test`; returns the exit code. */
+/** Runs `jobctl test`; returns the exit code. */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("test", args, OPTIONS);
-  if (!values.job) throw new UsageError("jobs test needs a job: jobs test -j JOB");
+  if (!values.job) throw new UsageError("jobctl test needs a job: jobctl test -j JOB");
   if (values.item !== undefined && values.limit !== undefined) {
     throw new UsageError("--item and --limit cannot be combined");
   }
   const log = loggerFor(values["log-format"]);
   const limit = parsePositiveInt("--limit", values.limit);
   const { config, dbPath } = await loadRuntime(values, configPath);
-  if (dbPath.startsWith("postgres")) throw new UsageError("jobs test needs a SQLite database path");
+  if (dbPath.startsWith("postgres")) {
+    throw new UsageError("jobctl test needs a SQLite database path");
+  }
   const [job] = selectJobs(config, [values.job]);
   const scratch = scratchPath(dbPath);
   if (!values["no-reset"]) await removeDb(scratch);

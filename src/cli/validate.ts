@@ -1,23 +1,20 @@
-/** `jobs validate`: check jobs.yaml and print one summary line per job. */
+/** `jobctl validate`: check jobs.yaml and print one summary line per job. */
 import { loadConfig } from "../config/load.ts";
 import type { JobConfig } from "../config/types.ts";
 import { formatDuration } from "../config/units.ts";
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { EXIT } from "./mod.ts";
 
-const HELP = `Usage: jobs validate [--config FILE] [--json]
+/** What `jobctl validate --help` prints. */
+export const HELP = `Usage: jobctl validate [--config FILE] [--json]
 
 Checks jobs.yaml and prints one line per job; every problem is printed as
 FILE:LINE:COL: FIELD: MESSAGE and the exit code is 2.
   --json   print the validated, normalised config as JSON instead`;
 
-/** Runs `jobs validate`; a config problem is thrown as a ConfigError (exit 2). */
+/** Runs `jobctl validate`; a config problem is thrown as a ConfigError (exit 2). */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("validate", args, {});
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
   const config = await loadConfig(configPath(values.config));
   if (values.json) {
     console.log(JSON.stringify(config, null, 2));

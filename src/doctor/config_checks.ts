@@ -20,7 +20,7 @@ export async function loadConfigChecked(
         title: `The config does not load: ${plural(err.problems.length, "problem")}`,
         explanation: `${err.problems.join("\n")}\nNo job runs until these are fixed; the ` +
           "checks of jobs and stages were skipped",
-        fix: `edit the config at the positions above, then run: jobs validate --config ${
+        fix: `edit the config at the positions above, then run: jobctl validate --config ${
           shellQuote(path)
         }`,
         safeFix: false,

@@ -1,4 +1,4 @@
-/** The safe fixes of `jobs doctor --fix`: release abandoned claims, add stage rows, checkpoint. */
+/** The safe fixes of `jobctl doctor --fix`: release abandoned claims, add stage rows, checkpoint. */
 import type { Config } from "../config/types.ts";
 import type { Db } from "../db/mod.ts";
 import { addMissingStageRows, checkpointWal, walSize } from "../db/health.ts";

@@ -1,4 +1,4 @@
-/** `jobs doctor`: health checks over the config, the store and the disk, and their safe fixes. */
+/** `jobctl doctor`: health checks over the config, the store and the disk, and their safe fixes. */
 import type { Config } from "../config/types.ts";
 import { type Db, storeExists, storeFile } from "../db/mod.ts";
 import { handlerFindings, loadConfigChecked } from "./config_checks.ts";
@@ -74,7 +74,7 @@ async function storeReport(
         severity: "info",
         title: `No database yet at "${path}"`,
         explanation: "The first run creates it; until then there is nothing else to check",
-        fix: `jobs run${config ? "" : ` --db ${shellQuote(path)}`}`,
+        fix: `jobctl run${config ? "" : ` --db ${shellQuote(path)}`}`,
         safeFix: false,
       }],
       fixed: [],

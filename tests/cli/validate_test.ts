@@ -51,7 +51,7 @@ interface Outcome {
   stderr: string;
 }
 
-/** Runs `jobs validate ARGS` in a temporary folder holding `files`. */
+/** Runs `jobctl validate ARGS` in a temporary folder holding `files`. */
 async function validate(
   files: Record<string, string>,
   args: string[] = [],
@@ -77,7 +77,7 @@ async function validate(
   }
 }
 
-Deno.test("jobs validate prints one summary line per job and exits 0", async () => {
+Deno.test("jobctl validate prints one summary line per job and exits 0", async () => {
   const result = await validate({ "jobs.yaml": VALID });
   assert.equal(result.stderr, "");
   assert.equal(
@@ -89,7 +89,7 @@ Deno.test("jobs validate prints one summary line per job and exits 0", async () 
   assert.equal(result.code, 0);
 });
 
-Deno.test("jobs validate prints every problem with file:line:col and exits 2, no stack trace", async () => {
+Deno.test("jobctl validate prints every problem with file:line:col and exits 2, no stack trace", async () => {
   const result = await validate({ "custom.yaml": INVALID }, ["--config", "custom.yaml"]);
   assert.equal(result.stdout, "");
   assert.equal(
@@ -100,7 +100,7 @@ Deno.test("jobs validate prints every problem with file:line:col and exits 2, no
   assert.equal(result.code, 2);
 });
 
-Deno.test("jobs validate reads the file named by $JOBS_CONFIG", async () => {
+Deno.test("jobctl validate reads the file named by $JOBS_CONFIG", async () => {
   const result = await validate({ "other.yaml": INVALID, "jobs.yaml": VALID }, [], {
     JOBS_CONFIG: "other.yaml",
   });
@@ -108,7 +108,7 @@ Deno.test("jobs validate reads the file named by $JOBS_CONFIG", async () => {
   assert.match(result.stderr, /^other\.yaml:8:9: /);
 });
 
-Deno.test("jobs validate --json prints the normalised config", async () => {
+Deno.test("jobctl validate --json prints the normalised config", async () => {
   const result = await validate({ "jobs.yaml": VALID }, ["--json"]);
   assert.equal(result.code, 0);
   const config = JSON.parse(result.stdout);
@@ -117,7 +117,7 @@ Deno.test("jobs validate --json prints the normalised config", async () => {
   assert.equal(config.jobs[0].discovery.everyMs, 3_600_000);
 });
 
-Deno.test("jobs validate reports a missing config file and exits 2", async () => {
+Deno.test("jobctl validate reports a missing config file and exits 2", async () => {
   const result = await validate({}, ["-c", "missing.yaml"]);
   assert.equal(
     result.stderr,
@@ -127,9 +127,9 @@ Deno.test("jobs validate reports a missing config file and exits 2", async () =>
   assert.equal(result.code, 2);
 });
 
-Deno.test("jobs validate rejects an unknown flag with exit 2", async () => {
+Deno.test("jobctl validate rejects an unknown flag with exit 2", async () => {
   const result = await validate({ "jobs.yaml": VALID }, ["--frobnicate"]);
   assert.equal(result.code, 2);
-  assert.match(result.stderr, /^jobs validate: .*--frobnicate/);
+  assert.match(result.stderr, /^jobctl validate: .*--frobnicate/);
   assert.doesNotMatch(result.stderr, /\n\s+at /);
 });

@@ -28,7 +28,7 @@ export const PERMISSIONS = [
   "--allow-sys",
 ];
 
-/** What a finished `jobs` process left behind. */
+/** What a finished `jobctl` process left behind. */
 export interface Outcome {
   code: number;
   stdout: string;
