@@ -2,6 +2,7 @@
 import { describeError, EXPECTED_ERRORS } from "./src/util/errors.ts";
 import { EXIT, USAGE } from "./src/cli/mod.ts";
 import { wantsHelp } from "./src/cli/_args.ts";
+import { useCallersFolder } from "./src/cli/_cwd.ts";
 import { PROGRAM, VERSION } from "./src/version.ts";
 
 type Command = { HELP: string; run(args: string[]): Promise<number> };
@@ -50,7 +51,10 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     const command = await load();
-    if (!wantsHelp(args)) return await command.run(args);
+    if (!wantsHelp(args)) {
+      useCallersFolder();
+      return await command.run(args);
+    }
     console.log(command.HELP);
     return EXIT.ok;
   } catch (err) {
