@@ -3,6 +3,7 @@ import { basename, extname, resolve } from "node:path";
 import { z } from "zod";
 import {
   count,
+  didYouMean,
   dropUndefined,
   duration,
   isRecord,
@@ -87,9 +88,9 @@ function handlerRef(): z.ZodType<string, unknown> {
     if ((BUILTIN_HANDLERS as readonly string[]).includes(name)) return;
     ctx.addIssue({
       code: "custom",
-      message: `unknown builtin handler ${JSON.stringify(name)}; known: ${
-        BUILTIN_HANDLERS.join(", ")
-      }`,
+      message: `unknown builtin handler ${JSON.stringify(name)}${
+        didYouMean(name, BUILTIN_HANDLERS)
+      }; known: ${BUILTIN_HANDLERS.join(", ")}`,
     });
   });
 }

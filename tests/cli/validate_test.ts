@@ -94,7 +94,7 @@ Deno.test("jobctl validate prints every problem with file:line:col and exits 2, 
   assert.equal(result.stdout, "");
   assert.equal(
     result.stderr,
-    'custom.yaml:8:9: jobs.feed.stages[0].concurency: unknown key (did you mean "concurrency"?)\n' +
+    'custom.yaml:8:9: jobs.feed.stages[0].concurency: unknown key "concurency" (did you mean "concurrency"?)\n' +
       'custom.yaml:10:18: jobs.feed.stages[1].timeout: expected a duration like "30s", got "soon"\n',
   );
   assert.equal(result.code, 2);

@@ -81,8 +81,8 @@ Deno.test("loadConfig() reports an unknown key at the key, suggesting the near o
   const yaml =
     `jobs:\n  feed:\n${STATIC_DISCOVERY}    stages:\n      - handler: ./a.ts\n        concurency: 8\n        colour: red\n`;
   assert.deepEqual(await problemsOf(yaml), [
-    'jobs.yaml:8:9: jobs.feed.stages[0].concurency: unknown key (did you mean "concurrency"?)',
-    "jobs.yaml:9:9: jobs.feed.stages[0].colour: unknown key",
+    'jobs.yaml:8:9: jobs.feed.stages[0].concurency: unknown key "concurency" (did you mean "concurrency"?)',
+    'jobs.yaml:9:9: jobs.feed.stages[0].colour: unknown key "colour"',
   ]);
 });
 
@@ -119,7 +119,7 @@ Deno.test("loadConfig() reports the strategy's own option problems inside discov
   assert.deepEqual(await problemsOf(yaml), [
     "jobs.yaml:3:5: jobs.feed.discovery.items: missing required field",
     'jobs.yaml:5:14: jobs.feed.discovery.every: expected a duration like "30s", got "hourly"',
-    'jobs.yaml:6:7: jobs.feed.discovery.item: unknown key (did you mean "items"?)',
+    'jobs.yaml:6:7: jobs.feed.discovery.item: unknown key "item" (did you mean "items"?)',
   ]);
 });
 
@@ -188,6 +188,39 @@ Deno.test("loadConfig() reports a job id that is not lower-case letters, digits,
   const yaml = `jobs:\n  Daily News:\n${STATIC_DISCOVERY}    handler: ./a.ts\n`;
   assert.deepEqual(await problemsOf(yaml), [
     'jobs.yaml:2:3: jobs["Daily News"]: invalid job id "Daily News": use lower-case letters, digits, "_" and "-"',
+  ]);
+});
+
+Deno.test("loadConfig() reports the problems of a job whose id is invalid, with the id", async () => {
+  Deno.env.delete("JOBS_TEST_UNSET_PATH");
+  const yaml = `jobs:
+  My Feed:
+    discovery:
+      strategy: rsss
+      url: https://example.com/\${JOBS_TEST_UNSET_PATH}
+    stages:
+      - handler: builtin:fetc
+`;
+  assert.deepEqual(await problemsOf(yaml), [
+    'jobs.yaml:2:3: jobs["My Feed"]: invalid job id "My Feed": use lower-case letters, digits, "_" and "-"',
+    'jobs.yaml:4:17: jobs["My Feed"].discovery.strategy: unknown discovery strategy "rsss" (did you mean "rss"?); known: arxiv, command, csv, files, github, hackernews, html_links, job, json_api, jsonl, podcast, reddit, rss, sitemap, sqlite, static, youtube',
+    'jobs.yaml:5:12: jobs["My Feed"].discovery.url: environment variable "JOBS_TEST_UNSET_PATH" is not set',
+    'jobs.yaml:7:18: jobs["My Feed"].stages[0].handler: unknown builtin handler "fetc" (did you mean "fetch"?); known: fetch',
+  ]);
+});
+
+Deno.test("loadConfig() names a misspelt strategy key beside the missing one", async () => {
+  const yaml =
+    "jobs:\n  feed:\n    discovery:\n      stratgy: rss\n      url: https://example.com/feed\n    handler: ./a.ts\n";
+  assert.deepEqual(await problemsOf(yaml), [
+    "jobs.yaml:3:5: jobs.feed.discovery.strategy: missing required field",
+    'jobs.yaml:4:7: jobs.feed.discovery.stratgy: unknown key "stratgy" (did you mean "strategy"?)',
+  ]);
+});
+
+Deno.test("loadConfig() reports an empty jobs mapping", async () => {
+  assert.deepEqual(await problemsOf("jobs: {}\n"), [
+    "jobs.yaml:1:1: jobs: expected at least one job",
   ]);
 });
 
