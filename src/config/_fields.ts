@@ -28,12 +28,17 @@ export function unknownKeyMessage(key: string, known: readonly string[]): string
 
 /** ` (did you mean "rss"?)` when one of `known` is a small edit away from `word`, else "". */
 export function didYouMean(word: string, known: readonly string[]): string {
+  const best = closest(word, known);
+  return best === undefined ? "" : ` (did you mean ${JSON.stringify(best)}?)`;
+}
+
+/** The one of `known` nearest to `word` when it is a small edit away (a third of its length). */
+export function closest(word: string, known: readonly string[]): string | undefined {
   const limit = Math.max(1, Math.floor(word.length / 3));
-  const best = known
+  return known
     .map((name) => ({ name, distance: editDistance(word, name) }))
     .filter((c) => c.distance <= limit)
-    .sort((a, b) => a.distance - b.distance)[0];
-  return best ? ` (did you mean ${JSON.stringify(best.name)}?)` : "";
+    .sort((a, b) => a.distance - b.distance)[0]?.name;
 }
 
 function editDistance(a: string, b: string): number {

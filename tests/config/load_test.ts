@@ -478,3 +478,38 @@ Deno.test("loadConfig() puts jobs.sqlite beside jobs.yaml by default", async () 
   const config = await loadConfig(join(tmp.dir, "jobs.yaml"));
   assert.equal(config.db, join(tmp.dir, "jobs.sqlite"));
 });
+
+Deno.test("loadConfig() with handlers checks modules and programs beside the schema problems", async () => {
+  await using tmp = await tempFiles({
+    "jobs.yaml": `jobs:
+  Feed:
+    discovery: { strategy: rsss }
+    stages:
+      - handler: ./missing.ts
+        timeout: soon
+      - command: [no-such-program-jobctl]
+  ok:
+    discovery: { strategy: static, items: [{ key: a }] }
+    handler: ./present.ts
+`,
+    "present.ts": "export default () => null;\n",
+  });
+  const path = join(tmp.dir, "jobs.yaml");
+  const cwd = Deno.cwd();
+  Deno.chdir(tmp.dir);
+  try {
+    await assert.rejects(loadConfig(path, { handlers: { timeoutMs: 30_000 } }), (err) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.problems.map((line) => line.replace(`${tmp.dir}/`, "")), [
+        'jobs.yaml:2:3: jobs.Feed: invalid job id "Feed": use lower-case letters, digits, "_" and "-"',
+        `jobs.yaml:3:28: jobs.Feed.discovery.strategy: unknown discovery strategy "rsss" (did you mean "rss"?); known: arxiv, command, csv, files, github, hackernews, html_links, job, json_api, jsonl, podcast, reddit, rss, sitemap, sqlite, static, youtube`,
+        'jobs.yaml:5:18: jobs.Feed.stages[0].handler: module "missing.ts" does not exist',
+        'jobs.yaml:6:18: jobs.Feed.stages[0].timeout: expected a duration like "30s", got "soon"',
+        'jobs.yaml:7:19: jobs.Feed.stages[1].command[0]: program "no-such-program-jobctl" is not on PATH',
+      ]);
+      return true;
+    });
+  } finally {
+    Deno.chdir(cwd);
+  }
+});
