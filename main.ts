@@ -8,6 +8,7 @@ import { PROGRAM, VERSION } from "./src/version.ts";
 type Command = { HELP: string; run(args: string[]): Promise<number> };
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  init: () => import("./src/cli/init.ts"),
   run: () => import("./src/cli/run.ts"),
   test: () => import("./src/cli/test.ts"),
   validate: () => import("./src/cli/validate.ts"),

@@ -31,9 +31,14 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"
       strict: true,
     });
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    throw new UsageError(`jobctl ${command}: ${message.replace(/\. To specify.*$/s, "")}`);
+    throw usageErrorOf(command, err);
   }
+}
+
+/** parseArgs' complaint about the arguments of `command` as a one-line UsageError. */
+export function usageErrorOf(command: string, err: unknown): UsageError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new UsageError(`jobctl ${command}: ${message.replace(/\. To specify.*$/s, "")}`);
 }
 
 /** Parses a positive integer flag value, naming the flag when it is not one. */

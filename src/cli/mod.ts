@@ -22,6 +22,7 @@ export const USAGE = `jobctl — run the data pipelines declared in jobs.yaml
 Usage: jobctl <command> [options]
 
 Commands:
+  init       write a starting point into a folder: jobs.yaml and example handlers
   run        discover and process items (single pass; --watch keeps going)
   test       run a job's stages on a few items in a scratch database
   validate   check jobs.yaml, load every handler module and find every command program

@@ -16,6 +16,7 @@ const FILES = {
 };
 
 const COMMANDS = [
+  "init",
   "run",
   "test",
   "validate",
