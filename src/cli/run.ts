@@ -2,7 +2,7 @@
 import { Cron } from "croner";
 import type { Config, JobConfig } from "../config/types.ts";
 import { type Db, storeExists } from "../db/mod.ts";
-import { getJobState, markJobRun } from "../db/jobs.ts";
+import { getJobState, getJobStats, markJobRun } from "../db/jobs.ts";
 import { parseDuration } from "../config/units.ts";
 import type { RunContext } from "../runner/context.ts";
 import { Pacer } from "../runner/pacer.ts";
@@ -20,6 +20,7 @@ import {
   trapSignals,
 } from "./_runtime.ts";
 import { startProgress } from "./_progress.ts";
+import { time } from "./_table.ts";
 import { COMMON_HELP, EXIT } from "./mod.ts";
 
 const OPTIONS = {
@@ -101,6 +102,7 @@ export async function run(args: string[]): Promise<number> {
       const summaries = await runAll(config, jobs, ctx);
       progress?.stop();
       report(summaries, ctx, log);
+      await reportPaused(db, jobs, log);
       // Reaching --max-runtime is a normal end; a signal (even with --max-runtime) is not.
       const interrupted = signals.controller.signal.aborted && !outOfTime;
       return exitCode(summaries, interrupted);
@@ -179,6 +181,25 @@ function report(summaries: JobRunSummary[], ctx: RunContext, log: Logger): void 
     stages.push(...waiting);
     const prefix = ctx.mode === "dry_run" ? "dry run: " : "";
     log.info(`${prefix}${s.jobId}: ${[found, ...stages].join("; ")}`, { job: s.jobId });
+  }
+}
+
+/**
+ * A warning per paused job, so that a run that did nothing for it does not read as healthy:
+ * `feed is paused since 2026-11-28 09:19:20Z: disk full; 67 items waiting`.
+ */
+async function reportPaused(db: Db, jobs: JobConfig[], log: Logger): Promise<void> {
+  for (const job of jobs) {
+    const state = await getJobState(db, job.id);
+    if (!state.paused) continue;
+    const waiting = (await getJobStats(db, job.id)).items.pending;
+    log.warn(
+      `${job.id} is paused since ${time(state.pausedAt)}: ` +
+        `${state.pauseReason ?? "no reason given"}; ${waiting} item${
+          waiting === 1 ? "" : "s"
+        } waiting; jobctl unpause -j ${job.id} resumes it`,
+      { job: job.id },
+    );
   }
 }
 
