@@ -28,7 +28,7 @@ function yaml(): string {
 `;
 }
 
-/** Starts three `jobs ARGS` processes at once and waits for all of them. */
+/** Starts three `jobctl ARGS` processes at once and waits for all of them. */
 async function threeTogether(ws: Workspace, args: string[]): Promise<Outcome[]> {
   const children = [0, 1, 2].map(() => ws.spawn(withConfig(ws, args)));
   return await Promise.all(children.map(finish));
