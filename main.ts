@@ -52,12 +52,12 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     const command = await load();
-    if (!wantsHelp(args)) {
-      useCallersFolder();
-      return await command.run(args);
+    if (wantsHelp(args)) {
+      console.log(command.HELP);
+      return EXIT.ok;
     }
-    console.log(command.HELP);
-    return EXIT.ok;
+    useCallersFolder();
+    return await command.run(args);
   } catch (err) {
     return report(err);
   }
