@@ -94,7 +94,6 @@ SKIP = 10
 PERMANENT_FAILURE = 11
 LONG = 10  # words
 
-
 def main() -> int:
     request = json.load(sys.stdin)
     counted = request["results"].get("count")
@@ -107,7 +106,6 @@ def main() -> int:
         return PERMANENT_FAILURE
     json.dump({"tag": "long" if words >= LONG else "short", "words": words}, sys.stdout)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
