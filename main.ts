@@ -1,10 +1,14 @@
-/** jobs: a pipeline runner. This file only dispatches to src/cli/<command>.ts. */
+/** jobctl, the command of the jobs pipeline runner. This file only dispatches to src/cli/<command>.ts. */
 import { describeError, EXPECTED_ERRORS } from "./src/util/errors.ts";
 import { EXIT, USAGE } from "./src/cli/mod.ts";
+import { wantsHelp } from "./src/cli/_args.ts";
+import { useCallersFolder } from "./src/cli/_cwd.ts";
+import { PROGRAM, VERSION } from "./src/version.ts";
 
-type Command = { run(args: string[]): Promise<number> };
+type Command = { HELP: string; run(args: string[]): Promise<number> };
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  init: () => import("./src/cli/init.ts"),
   run: () => import("./src/cli/run.ts"),
   test: () => import("./src/cli/test.ts"),
   validate: () => import("./src/cli/validate.ts"),
@@ -25,21 +29,35 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+  if (name === undefined || name === "--help" || name === "-h") {
     console.log(USAGE);
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === "--version") {
-    console.log("jobs 0.1.0");
+    console.log(`${PROGRAM} ${VERSION}`);
     return EXIT.ok;
   }
-  const load = COMMANDS[name];
+  // `jobctl help run` is `jobctl run --help`.
+  const [commandName, args] = name === "help" && rest.length ? [rest[0], ["--help"]] : [name, rest];
+  if (commandName === "help") {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  const load = COMMANDS[commandName];
   if (!load) {
-    console.error(`jobs: unknown command "${name}"; run "jobs help" for the list`);
+    console.error(
+      `${PROGRAM}: unknown command "${commandName}"; run "${PROGRAM} help" for the list`,
+    );
     return EXIT.usage;
   }
   try {
-    return await (await load()).run(rest);
+    const command = await load();
+    if (wantsHelp(args)) {
+      console.log(command.HELP);
+      return EXIT.ok;
+    }
+    useCallersFolder();
+    return await command.run(args);
   } catch (err) {
     return report(err);
   }
@@ -51,7 +69,7 @@ function report(err: unknown): number {
     console.error(describeError(err));
     return name === "ConfigError" || name === "UsageError" ? EXIT.usage : EXIT.error;
   }
-  console.error("jobs: internal error:", err);
+  console.error(`${PROGRAM}: internal error:`, err);
   return EXIT.internal;
 }
 

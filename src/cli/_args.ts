@@ -8,8 +8,13 @@ export const COMMON_OPTIONS = {
   db: { type: "string" },
   json: { type: "boolean" },
   "log-format": { type: "string" },
-  help: { type: "boolean", short: "h" },
 } as const satisfies ParseArgsConfig["options"];
+
+/** Whether `args` ask for help (`--help` or `-h` before any `--`): then nothing else is done. */
+export function wantsHelp(args: readonly string[]): boolean {
+  const end = args.indexOf("--");
+  return (end < 0 ? args : args.slice(0, end)).some((arg) => arg === "--help" || arg === "-h");
+}
 
 /** Parses `args` for `command`; unknown flags and missing values become a UsageError. */
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
@@ -26,9 +31,14 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"
       strict: true,
     });
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    throw new UsageError(`jobs ${command}: ${message.replace(/\. To specify.*$/s, "")}`);
+    throw usageErrorOf(command, err);
   }
+}
+
+/** parseArgs' complaint about the arguments of `command` as a one-line UsageError. */
+export function usageErrorOf(command: string, err: unknown): UsageError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new UsageError(`jobctl ${command}: ${message.replace(/\. To specify.*$/s, "")}`);
 }
 
 /** Parses a positive integer flag value, naming the flag when it is not one. */

@@ -10,7 +10,7 @@ import { selectJobs } from "../config/select.ts";
 /** The job named by -j for `command`; a missing or unknown name is a UsageError. */
 export function requireJob(config: Config, command: string, name: string | undefined): JobConfig {
   if (name === undefined) {
-    throw new UsageError(`jobs ${command} needs a job: jobs ${command} -j JOB`);
+    throw new UsageError(`jobctl ${command} needs a job: jobctl ${command} -j JOB`);
   }
   return selectJobs(config, [name])[0];
 }

@@ -1,4 +1,4 @@
-/** What `jobs run` and `jobs test` share: config, store, run id, signals. */
+/** What `jobctl run` and `jobctl test` share: config, store, run id, signals. */
 import type { Store } from "../db/store.ts";
 import { loadConfig } from "../config/load.ts";
 import type { Config } from "../config/types.ts";

@@ -1,33 +1,32 @@
-/** `jobs costs`: what each job and stage cost per UTC day. */
+/** `jobctl costs`: what each job and stage cost per UTC day. */
 
 import type { CostRow } from "../db/store.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
 import { openForReading, printJson, requireJob } from "./_ops.ts";
 import { loadRuntime } from "./_runtime.ts";
 import { renderTable, usd } from "./_table.ts";
-import { EXIT } from "./mod.ts";
+import { COMMON_HELP, EXIT } from "./mod.ts";
 
 const OPTIONS = {
   job: { type: "string", short: "j" },
   days: { type: "string" },
 } as const;
 
-const HELP = `Usage: jobs costs [-j JOB] [--days 30] [--json]
+/** What `jobctl costs --help` prints. */
+export const HELP = `Usage: jobctl costs [-j JOB] [--days 30] [--json]
 
 Cost recorded by handlers (ctx.cost) per UTC day, job and stage, newest day first.
-  -j, --job JOB   only this job
+  -j, --job JOB   only this job (default every job)
   --days N        today and the N-1 days before (default 30)
-  --json          print { days, totalUsd, rows } as JSON`;
+  --json          print { days, totalUsd, rows } as JSON
+
+${COMMON_HELP}`;
 
 const DEFAULT_DAYS = 30;
 
-/** Runs `jobs costs`; returns the exit code. */
+/** Runs `jobctl costs`; returns the exit code. */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("costs", args, OPTIONS);
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
   const days = parsePositiveInt("--days", values.days) ?? DEFAULT_DAYS;
   const { config, dbPath } = await loadRuntime(values, configPath);
   const jobId = values.job === undefined ? undefined : requireJob(config, "costs", values.job).id;

@@ -1,10 +1,10 @@
-/** `jobs dashboard`: serve the web dashboard until SIGINT/SIGTERM. */
+/** `jobctl dashboard`: serve the web dashboard until SIGINT/SIGTERM. */
 import { isLoopback } from "../dashboard/access.ts";
 import { startDashboard } from "../dashboard/server.ts";
 import { UsageError } from "../util/errors.ts";
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { loadRuntime, loggerFor, openStore } from "./_runtime.ts";
-import { EXIT } from "./mod.ts";
+import { COMMON_HELP, EXIT } from "./mod.ts";
 
 const OPTIONS = {
   host: { type: "string" },
@@ -12,7 +12,8 @@ const OPTIONS = {
   token: { type: "string" },
 } as const;
 
-const HELP = `Usage: jobs dashboard [--host 127.0.0.1] [--port 8377] [--token TOKEN]
+/** What `jobctl dashboard --help` prints. */
+export const HELP = `Usage: jobctl dashboard [--host 127.0.0.1] [--port 8377] [--token TOKEN]
 
 Serves a web dashboard of every job in jobs.yaml: an overview, a page per job (stage counts,
 throughput per hour, cost per day, p50/p95 stage durations, failures by error, recent events)
@@ -22,15 +23,14 @@ until Ctrl-C.
                  needs --token
   --port PORT    port (default 8377; 0 picks a free one)
   --token TOKEN  secret every request must carry: "Authorization: Bearer TOKEN", or open
-                 the URL once with ?token=TOKEN to get a cookie (default $JOBS_DASHBOARD_TOKEN)`;
+                 the URL once with ?token=TOKEN to get a cookie (default $JOBS_DASHBOARD_TOKEN)
+  --log-format text|json  log lines as text or JSON lines (default text)
 
-/** Runs `jobs dashboard`; returns the exit code once the server has stopped. */
+${COMMON_HELP}`;
+
+/** Runs `jobctl dashboard`; returns the exit code once the server has stopped. */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("dashboard", args, OPTIONS);
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
   const log = loggerFor(values["log-format"]);
   const hostname = values.host ?? "127.0.0.1";
   const port = parsePort(values.port);

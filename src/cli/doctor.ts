@@ -1,10 +1,11 @@
-/** `jobs doctor`: health checks, each with the command that fixes it; --fix applies the safe ones. */
+/** `jobctl doctor`: health checks, each with the command that fixes it; --fix applies the safe ones. */
 import { type DoctorReport, exitCodeOf, type Finding, runDoctor } from "../doctor/mod.ts";
 import { configPath, parseCommandArgs } from "./_args.ts";
-import { EXIT } from "./mod.ts";
+import { COMMON_HELP, EXIT } from "./mod.ts";
 import { plural } from "../doctor/finding.ts";
 
-const HELP = `Usage: jobs doctor [--fix] [--json] [--config FILE] [--db PATH]
+/** What `jobctl doctor --help` prints. */
+export const HELP = `Usage: jobctl doctor [--fix] [--json]
 
 Checks the database (integrity, write-ahead log, schema, abandoned claims), every job
 (failures grouped by error, items stuck behind a failure, stale results, pauses, budgets,
@@ -13,7 +14,9 @@ Each finding comes with the command that fixes it.
   --fix    apply the safe fixes (release abandoned claims, add missing stage rows,
            checkpoint the write-ahead log), then check again
   --json   print { findings, fixed } as JSON
-Exit code: 0 healthy, 1 warnings, 2 errors.`;
+Exit code: 0 healthy, 1 warnings, 2 errors.
+
+${COMMON_HELP}`;
 
 const LABEL: Record<Finding["severity"], string> = {
   error: "ERROR  ",
@@ -21,13 +24,9 @@ const LABEL: Record<Finding["severity"], string> = {
   info: "INFO   ",
 };
 
-/** Runs `jobs doctor`; the exit code says the worst severity found. */
+/** Runs `jobctl doctor`; the exit code says the worst severity found. */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("doctor", args, { fix: { type: "boolean" } });
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
   const report = await runDoctor({
     configPath: configPath(values.config),
     dbPath: values.db ?? Deno.env.get("JOBS_DB"),

@@ -1,4 +1,4 @@
-/** `jobs events`: the event log, filtered; --follow keeps printing new events until interrupted. */
+/** `jobctl events`: the event log, filtered; --follow keeps printing new events until interrupted. */
 
 import type { EventFilter, EventRow, Store } from "../db/store.ts";
 import { UsageError } from "../util/errors.ts";
@@ -6,7 +6,7 @@ import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
 import { openForReading, parseDurationFlag, requireJob } from "./_ops.ts";
 import { loadRuntime } from "./_runtime.ts";
 import { time } from "./_table.ts";
-import { EXIT } from "./mod.ts";
+import { COMMON_HELP, EXIT } from "./mod.ts";
 
 const OPTIONS = {
   job: { type: "string", short: "j" },
@@ -17,18 +17,21 @@ const OPTIONS = {
   follow: { type: "boolean", short: "f" },
 } as const;
 
-const HELP =
-  `Usage: jobs events [-j JOB] [--item KEY] [--kind K] [--since 1h] [--limit N] [--follow]
+/** What `jobctl events --help` prints. */
+export const HELP =
+  `Usage: jobctl events [-j JOB] [--item KEY] [--kind K] [--since 1h] [--limit N] [--follow]
 
 Prints the latest events, oldest first: discoveries, failures and automatic retries,
 skips, costs, pauses, wakes, manual retries (retry_failed) and reprocessing.
-  -j, --job JOB   only this job
+  -j, --job JOB   only this job (default every job)
   --item KEY      only this item (needs -j)
-  --kind K        only this kind, e.g. failed, retry, skipped, cost, pause, discovery
+  --kind K        only this kind (default every kind), e.g. failed, retry, skipped, cost, pause, discovery
   --since 1h      only events of the last 1h (any duration: 30m, 2d)
   --limit N       at most the latest N (default 100)
   -f, --follow    keep printing new events until Ctrl-C
-  --json          a JSON array; with --follow one JSON object per line`;
+  --json          a JSON array; with --follow one JSON object per line
+
+${COMMON_HELP}`;
 
 const DEFAULT_LIMIT = 100;
 const POLL_MS = 500;
@@ -38,15 +41,11 @@ const FOLLOW_PAGE = 1000;
 /** An event as printed, with its item's key. */
 type PrintedEvent = EventRow & { itemKey: string | null };
 
-/** Runs `jobs events`; returns the exit code (1 when --item names no item of the job). */
+/** Runs `jobctl events`; returns the exit code (1 when --item names no item of the job). */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("events", args, OPTIONS);
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
   if (values.item !== undefined && values.job === undefined) {
-    throw new UsageError("--item needs a job: jobs events -j JOB --item KEY");
+    throw new UsageError("--item needs a job: jobctl events -j JOB --item KEY");
   }
   const limit = parsePositiveInt("--limit", values.limit) ?? DEFAULT_LIMIT;
   const sinceMs = values.since === undefined

@@ -1,4 +1,4 @@
-/** `jobs item`: one item in full — stages, attempts, errors, results and events. */
+/** `jobctl item`: one item in full — stages, attempts, errors, results and events. */
 import type { ItemDetail, ItemRef, Store } from "../db/store.ts";
 import { hashUrl } from "../discovery/base.ts";
 
@@ -7,31 +7,33 @@ import { configPath, parseCommandArgs } from "./_args.ts";
 import { openForReading, printJson, requireJob } from "./_ops.ts";
 import { loadRuntime } from "./_runtime.ts";
 import { clip, renderTable, time } from "./_table.ts";
-import { EXIT } from "./mod.ts";
+import { COMMON_HELP, EXIT } from "./mod.ts";
 
 const OPTIONS = {
   job: { type: "string", short: "j" },
 } as const;
 
-const HELP = `Usage: jobs item -j JOB KEY|URL [--json]
+/** What `jobctl item --help` prints. */
+export const HELP = `Usage: jobctl item -j JOB KEY|URL [--json]
 
 Shows one item: its data, each stage's status, attempts, times and error, the stored
 results and its latest events. A URL finds the item whose key is the URL's hash, or
 whose data.url is that URL.
-  --json   print the item as JSON`;
+  -j, --job JOB   the job (required)
+  --json          print the item as JSON
+
+${COMMON_HELP}`;
 
 const RESULT_CHARS = 400;
 const ERROR_CHARS = 120;
 
-/** Runs `jobs item`; returns the exit code (1 when the job has no such item). */
+/** Runs `jobctl item`; returns the exit code (1 when the job has no such item). */
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs("item", args, OPTIONS, true);
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
   if (positionals.length !== 1) {
-    throw new UsageError("jobs item needs exactly one item key or URL: jobs item -j JOB KEY|URL");
+    throw new UsageError(
+      "jobctl item needs exactly one item key or URL: jobctl item -j JOB KEY|URL",
+    );
   }
   const [wanted] = positionals;
   const { config, dbPath } = await loadRuntime(values, configPath);

@@ -1,4 +1,4 @@
-/** `jobs items`: a job's items with their status and stages, filtered. */
+/** `jobctl items`: a job's items with their status and stages, filtered. */
 
 import type { DerivedStatus, ItemListing } from "../db/store.ts";
 import { UsageError } from "../util/errors.ts";
@@ -6,7 +6,7 @@ import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
 import { openForReading, printJson, requireJob, requireStage } from "./_ops.ts";
 import { loadRuntime } from "./_runtime.ts";
 import { clip, count, renderTable } from "./_table.ts";
-import { EXIT } from "./mod.ts";
+import { COMMON_HELP, EXIT } from "./mod.ts";
 
 const OPTIONS = {
   job: { type: "string", short: "j" },
@@ -16,26 +16,27 @@ const OPTIONS = {
   limit: { type: "string" },
 } as const;
 
-const HELP = `Usage: jobs items -j JOB [--status S] [--stage S] [--error TEXT] [--limit N] [--json]
+/** What `jobctl items --help` prints. */
+export const HELP =
+  `Usage: jobctl items -j JOB [--status S] [--stage S] [--error TEXT] [--limit N] [--json]
 
 Lists a job's items in discovery order with their status and each stage's status.
-  --status S     pending, in_progress, done or failed (the item's derived status)
+  -j, --job JOB  the job (required)
+  --status S     only items with this status: pending, in_progress, done or failed (the item's derived status)
   --stage S      items waiting at stage S (their first stage not done or skipped)
   --error TEXT   items with a stage error containing TEXT
   --limit N      at most N items (default 50)
-  --json         print the items as JSON`;
+  --json         print the items as JSON
+
+${COMMON_HELP}`;
 
 const STATUSES: readonly DerivedStatus[] = ["pending", "in_progress", "done", "failed"];
 const DEFAULT_LIMIT = 50;
 const ERROR_CHARS = 60;
 
-/** Runs `jobs items`; returns the exit code. */
+/** Runs `jobctl items`; returns the exit code. */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("items", args, OPTIONS);
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
   const status = parseStatus(values.status);
   const limit = parsePositiveInt("--limit", values.limit) ?? DEFAULT_LIMIT;
   const { config, dbPath } = await loadRuntime(values, configPath);

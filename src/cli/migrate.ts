@@ -1,17 +1,18 @@
-/** `jobs migrate`: copy the whole store (items, stages, results, events, job state) elsewhere. */
+/** `jobctl migrate`: copy the whole store (items, stages, results, events, job state) elsewhere. */
 
 import { UsageError } from "../util/errors.ts";
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { printJson } from "./_ops.ts";
 import { loadRuntime, openStore } from "./_runtime.ts";
-import { EXIT } from "./mod.ts";
+import { COMMON_HELP, EXIT } from "./mod.ts";
 
 const OPTIONS = {
   to: { type: "string" },
   force: { type: "boolean" },
 } as const;
 
-const HELP = `Usage: jobs migrate --to postgres://USER@HOST/DB [--force] [--json]
+/** What `jobctl migrate --help` prints. */
+export const HELP = `Usage: jobctl migrate --to postgres://USER@HOST/DB [--force] [--json]
 
 Copies the store (--db, $JOBS_DB or db: in jobs.yaml) into another one: every item, stage,
 result, event and cost, job state, run and HTTP cache entry, with their ids and times.
@@ -20,19 +21,19 @@ SQLite path, to move back. The password comes from the URL or $PGPASSWORD.
   --to URL|PATH   the store to copy into
   --force         replace what the target already holds (otherwise a non-empty target
                   is refused)
-  --json          print the rows copied per table as JSON`;
+  --json          print the rows copied per table as JSON
 
-/** Runs `jobs migrate`; returns the exit code. */
+${COMMON_HELP}`;
+
+/** Runs `jobctl migrate`; returns the exit code. */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("migrate", args, OPTIONS);
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
+  if (!values.to) {
+    throw new UsageError("jobctl migrate needs a target: jobctl migrate --to URL|PATH");
   }
-  if (!values.to) throw new UsageError("jobs migrate needs a target: jobs migrate --to URL|PATH");
   const { dbPath } = await loadRuntime(values, configPath);
   if (values.to === dbPath) {
-    throw new UsageError(`jobs migrate: --to names the store itself ("${dbPath}")`);
+    throw new UsageError(`jobctl migrate: --to names the store itself ("${dbPath}")`);
   }
   const source = await openStore(dbPath);
   try {

@@ -16,15 +16,16 @@ export const EXIT = {
   internal: 70,
 } as const;
 
-/** `jobs help` text. */
-export const USAGE = `jobs — run data pipelines declared in jobs.yaml
+/** What `jobctl`, `jobctl help` and `jobctl --help` print. */
+export const USAGE = `jobctl — run the data pipelines declared in jobs.yaml
 
-Usage: jobs <command> [options]
+Usage: jobctl <command> [options]
 
 Commands:
+  init       write a starting point into a folder: jobs.yaml and example handlers
   run        discover and process items (single pass; --watch keeps going)
   test       run a job's stages on a few items in a scratch database
-  validate   check jobs.yaml and print a summary per job
+  validate   check jobs.yaml, load every handler module and find every command program
   status     per job: pause, item and stage counts, next discovery, cost, stale results
   items      list a job's items, filtered by status, stage or error
   item       one item in full: stages, attempts, errors, results, events
@@ -39,5 +40,12 @@ Commands:
   dashboard  serve a web dashboard with pause, wake and retry buttons (127.0.0.1:8377)
   migrate    copy the store into another, e.g. PostgreSQL: --to URL [--force]
 
-Common options: --config FILE (default ./jobs.yaml or $JOBS_CONFIG), --db PATH,
-                --json, --log-format text|json`;
+Run "jobctl <command> --help" for the options of a command, "jobctl --version" for the version.`;
+
+/** The help lines of the options every command that reads jobs.yaml and the store takes. */
+export const COMMON_HELP = `Options of every command:
+  -c, --config FILE   the jobs.yaml to read (default $JOBS_CONFIG, else ./jobs.yaml)
+  --db PATH|URL       the store: a SQLite file or postgres://… (default $JOBS_DB, else db: in
+                      jobs.yaml, else jobs.sqlite beside jobs.yaml)
+  -h, --help          print this help and do nothing else
+Relative paths are taken from the folder jobctl is started in.`;

@@ -1,4 +1,4 @@
-/** `jobs reprocess`: reset a stage (or stale results) and every later stage, or estimate it. */
+/** `jobctl reprocess`: reset a stage (or stale results) and every later stage, or estimate it. */
 import type { Store } from "../db/store.ts";
 import type { JobConfig } from "../config/types.ts";
 
@@ -7,7 +7,7 @@ import { configPath, parseCommandArgs } from "./_args.ts";
 import { printJson, requireJob, requireStage } from "./_ops.ts";
 import { loadRuntime, openStore } from "./_runtime.ts";
 import { count, usd } from "./_table.ts";
-import { EXIT } from "./mod.ts";
+import { COMMON_HELP, EXIT } from "./mod.ts";
 
 const OPTIONS = {
   job: { type: "string", short: "j" },
@@ -16,15 +16,19 @@ const OPTIONS = {
   "dry-run": { type: "boolean" },
 } as const;
 
-const HELP = `Usage: jobs reprocess -j JOB (--stale | --stage S) [--dry-run] [--json]
+/** What `jobctl reprocess --help` prints. */
+export const HELP = `Usage: jobctl reprocess -j JOB (--stale | --stage S) [--dry-run] [--json]
 
 Resets stages to pending so the next run does them again, together with every later
 stage of the same items.
-  --stale      items whose result came from an older handler version, from that stage
-  --stage S    every item that went through stage S (with --stale: only stale results of S)
-  --dry-run    change nothing; print how many items and the estimated cost: each stage's
-               average cost per item (from its cost events) times the number of items
-  --json       print { jobId, dryRun, items, fromStage, stages, estimatedUsd } as JSON`;
+  -j, --job JOB  the job (required)
+  --stale        items whose result came from an older handler version, from that stage
+  --stage S      every item that went through stage S (with --stale: only stale results of S)
+  --dry-run      change nothing; print how many items and the estimated cost: each stage's
+                 average cost per item (from its cost events) times the number of items
+  --json         print { jobId, dryRun, items, fromStage, stages, estimatedUsd } as JSON
+
+${COMMON_HELP}`;
 
 /** What a reprocess resets, with the cost estimate of running it again. */
 interface Plan {
@@ -38,16 +42,12 @@ interface Plan {
   estimatedUsd: number;
 }
 
-/** Runs `jobs reprocess`; returns the exit code. */
+/** Runs `jobctl reprocess`; returns the exit code. */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("reprocess", args, OPTIONS);
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
   if (!values.stale && values.stage === undefined) {
     throw new UsageError(
-      "jobs reprocess needs --stale or --stage S: jobs reprocess -j JOB --stale",
+      "jobctl reprocess needs --stale or --stage S: jobctl reprocess -j JOB --stale",
     );
   }
   const { config, dbPath } = await loadRuntime(values, configPath);

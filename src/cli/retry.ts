@@ -1,10 +1,10 @@
-/** `jobs retry`: put failed stages back to pending, attempts reset, to run at the next run. */
+/** `jobctl retry`: put failed stages back to pending, attempts reset, to run at the next run. */
 
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { printJson, requireJob, requireStage } from "./_ops.ts";
 import { loadRuntime, openStore } from "./_runtime.ts";
 import { count } from "./_table.ts";
-import { EXIT } from "./mod.ts";
+import { COMMON_HELP, EXIT } from "./mod.ts";
 
 const OPTIONS = {
   job: { type: "string", short: "j" },
@@ -13,22 +13,22 @@ const OPTIONS = {
   item: { type: "string" },
 } as const;
 
-const HELP = `Usage: jobs retry -j JOB [--stage S] [--error TEXT] [--item KEY] [--json]
+/** What `jobctl retry --help` prints. */
+export const HELP = `Usage: jobctl retry -j JOB [--stage S] [--error TEXT] [--item KEY] [--json]
 
 Puts the job's failed stages back to pending with their attempts reset to 0; the next
 run processes them again. Filters combine:
+  -j, --job JOB  the job (required)
   --stage S      only failures at stage S
   --error TEXT   only failures whose error contains TEXT
   --item KEY     only this item
-  --json         print { jobId, reset } as JSON`;
+  --json         print { jobId, reset } as JSON
 
-/** Runs `jobs retry`; returns the exit code (1 when --item names no item of the job). */
+${COMMON_HELP}`;
+
+/** Runs `jobctl retry`; returns the exit code (1 when --item names no item of the job). */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("retry", args, OPTIONS);
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
   const { config, dbPath } = await loadRuntime(values, configPath);
   const job = requireJob(config, "retry", values.job);
   const stage = values.stage === undefined ? undefined : requireStage(job, values.stage);

@@ -1,4 +1,4 @@
-/** `jobs run`: discover and process items; single pass by default, --watch keeps going. */
+/** `jobctl run`: discover and process items; single pass by default, --watch keeps going. */
 import type { Store } from "../db/store.ts";
 import { Cron } from "croner";
 import type { Config, JobConfig } from "../config/types.ts";
@@ -15,7 +15,8 @@ import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
 import { loadRuntime, loggerFor, openStore, startRun, trapSignals } from "./_runtime.ts";
 import { selectJobs } from "../config/select.ts";
 import { startProgress } from "./_progress.ts";
-import { EXIT } from "./mod.ts";
+import { time } from "./_table.ts";
+import { COMMON_HELP, EXIT } from "./mod.ts";
 
 const OPTIONS = {
   job: { type: "string", short: "j", multiple: true },
@@ -27,7 +28,31 @@ const OPTIONS = {
   due: { type: "boolean" },
 } as const;
 
-/** Runs `jobs run`; returns the exit code. */
+/** What `jobctl run --help` prints. */
+export const HELP =
+  `Usage: jobctl run [-j JOB]... [--due] [--limit N] [--discover-only] [--dry-run] [--watch]
+                  [--max-runtime DURATION]
+
+Releases dead claims, discovers new items of each job whose discovery is due, then runs every
+claimable stage until none is left, and exits (a single pass, for cron). Exit code: 0 done,
+1 a stage or a discovery failed in this run, 2 bad usage or config, 130 stopped by a signal.
+  -j, --job JOB            only this job (repeatable; default every job in jobs.yaml)
+  --due                    only jobs whose cron "schedule" fired since their last run (jobs
+                           without a schedule are always due)
+  --limit N                at most N claims per stage in this run (default no limit)
+  --discover-only          discover and record items; run no handler
+  --dry-run                discover and report what is new and what would run; call no
+                           handler, write nothing
+  --watch                  keep going: run new work as it appears and discover again every
+                           discovery.every (default 15m for discovery over HTTP, else every 5s)
+                           and on \`jobctl wake\`
+  --max-runtime DURATION   stop claiming after this long (e.g. 10m), let in-flight work
+                           finish, exit 0 (default no limit)
+  --log-format text|json   log lines as text or JSON lines (default text)
+
+${COMMON_HELP}`;
+
+/** Runs `jobctl run`; returns the exit code. */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("run", args, OPTIONS);
   const log = loggerFor(values["log-format"]);
@@ -71,6 +96,7 @@ export async function run(args: string[]): Promise<number> {
       const summaries = await runAll(config, jobs, ctx);
       progress?.stop();
       report(summaries, ctx, log);
+      await reportPaused(db, jobs, log);
       // Reaching --max-runtime is a normal end; a signal (even with --max-runtime) is not.
       const interrupted = signals.controller.signal.aborted && !outOfTime;
       return exitCode(summaries, interrupted);
@@ -149,6 +175,25 @@ function report(summaries: JobRunSummary[], ctx: RunContext, log: Logger): void 
     stages.push(...waiting);
     const prefix = ctx.mode === "dry_run" ? "dry run: " : "";
     log.info(`${prefix}${s.jobId}: ${[found, ...stages].join("; ")}`, { job: s.jobId });
+  }
+}
+
+/**
+ * A warning per paused job, so that a run that did nothing for it does not read as healthy:
+ * `feed is paused since 2026-11-28 09:19:20Z: disk full; 67 items waiting`.
+ */
+async function reportPaused(db: Store, jobs: JobConfig[], log: Logger): Promise<void> {
+  for (const job of jobs) {
+    const state = await db.getJobState(job.id);
+    if (!state.paused) continue;
+    const waiting = (await db.getJobStats(job.id)).items.pending;
+    log.warn(
+      `${job.id} is paused since ${time(state.pausedAt)}: ` +
+        `${state.pauseReason ?? "no reason given"}; ${waiting} item${
+          waiting === 1 ? "" : "s"
+        } waiting; jobctl unpause -j ${job.id} resumes it`,
+      { job: job.id },
+    );
   }
 }
 

@@ -1,31 +1,30 @@
-/** `jobs status`: per job, what is paused, counted, due, spent and stale. */
+/** `jobctl status`: per job, what is paused, counted, due, spent and stale. */
 import { formatDuration } from "../util/units.ts";
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { openForReading, printJson } from "./_ops.ts";
 import { loadRuntime } from "./_runtime.ts";
 import { collectStatus, type JobStatus } from "../status/report.ts";
 import { count, renderTable, time, timeFrom, usd } from "./_table.ts";
-import { EXIT } from "./mod.ts";
+import { COMMON_HELP, EXIT } from "./mod.ts";
 
 const OPTIONS = {
   job: { type: "string", short: "j", multiple: true },
 } as const;
 
-const HELP = `Usage: jobs status [-j JOB]... [--json]
+/** What `jobctl status --help` prints. */
+export const HELP = `Usage: jobctl status [-j JOB]... [--json]
 
 Per job: paused and why, items by status, each stage's pending / in progress / done /
 failed / skipped rows, stale results, stage runs finished in the last hour, the last
 discovery and when the next is due, and today's cost (UTC) against the daily budget.
   -j, --job JOB   only this job (repeatable); default every job in jobs.yaml
-  --json          print the same figures as JSON`;
+  --json          print the same figures as JSON
 
-/** Runs `jobs status`; returns the exit code. */
+${COMMON_HELP}`;
+
+/** Runs `jobctl status`; returns the exit code. */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("status", args, OPTIONS);
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
   const { config, dbPath } = await loadRuntime(values, configPath);
   const db = await openForReading(dbPath);
   try {

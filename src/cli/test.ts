@@ -1,4 +1,4 @@
-/** `jobs test`: run a job's stages on a few items in a scratch database, showing each step. */
+/** `jobctl test`: run a job's stages on a few items in a scratch database, showing each step. */
 import type { RunContext, StageReport } from "../runner/context.ts";
 import { Pacer } from "../runner/pacer.ts";
 import { Resources } from "../runner/resources.ts";
@@ -7,7 +7,7 @@ import { UsageError } from "../util/errors.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
 import { loadRuntime, loggerFor, openStore, startRun, trapSignals } from "./_runtime.ts";
 import { selectJobs } from "../config/select.ts";
-import { EXIT } from "./mod.ts";
+import { COMMON_HELP, EXIT } from "./mod.ts";
 import { removeStoreFile, scratchStoreFile } from "../db/location.ts";
 
 const OPTIONS = {
@@ -18,13 +18,29 @@ const OPTIONS = {
   "no-reset": { type: "boolean" },
 } as const;
 
+/** What `jobctl test --help` prints. */
+export const HELP = `Usage: jobctl test -j JOB [--stage S] [--item KEY|URL | --limit N] [--no-reset]
+
+Runs one job on a few items in a scratch database beside the real one (jobs.test.sqlite for
+jobs.sqlite), in the foreground, printing each stage's input and output. The production
+database is never opened.
+  -j, --job JOB            the job (required)
+  --limit N                discover at most N items (default 3)
+  --item KEY|URL           exactly this item: a key, or a URL (an unknown URL becomes { url })
+  --stage S                run up to stage S, and S again; earlier stages run only where they
+                           have no result yet (with --no-reset: reuse earlier results)
+  --no-reset               keep the scratch database of the previous test (default: reset it)
+  --log-format text|json   log lines as text or JSON lines (default text)
+
+${COMMON_HELP}`;
+
 /** Longest JSON shown for a stage's input or output. */
 const SHOW_CHARS = 2000;
 
-/** Runs `jobs test`; returns the exit code. */
+/** Runs `jobctl test`; returns the exit code. */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("test", args, OPTIONS);
-  if (!values.job) throw new UsageError("jobs test needs a job: jobs test -j JOB");
+  if (!values.job) throw new UsageError("jobctl test needs a job: jobctl test -j JOB");
   if (values.item !== undefined && values.limit !== undefined) {
     throw new UsageError("--item and --limit cannot be combined");
   }

@@ -14,21 +14,31 @@ export function rejectUnknownKeys<T extends z.ZodObject>(schema: T, alsoKnown: s
   const known = [...alsoKnown, ...Object.keys(schema.shape)];
   const unknownKey = z.custom(() => false, {
     abort: false,
-    params: { unknownKey: true },
+    params: { atKey: true },
     // Messages are made once the parse is over, when the path ends with the offending key.
     error: (issue) => unknownKeyMessage(String(issue.path?.at(-1)), known),
   });
   return schema.catchall(unknownKey) as unknown as T;
 }
 
-/** `unknown key (did you mean "concurrency"?)` when a known key is a small edit away. */
-function unknownKeyMessage(key: string, known: readonly string[]): string {
-  const limit = Math.max(1, Math.floor(key.length / 3));
-  const best = known
-    .map((name) => ({ name, distance: editDistance(key, name) }))
+/** `unknown key "concurency" (did you mean "concurrency"?)` when a known key is close to it. */
+export function unknownKeyMessage(key: string, known: readonly string[]): string {
+  return `unknown key ${JSON.stringify(key)}${didYouMean(key, known)}`;
+}
+
+/** ` (did you mean "rss"?)` when one of `known` is a small edit away from `word`, else "". */
+export function didYouMean(word: string, known: readonly string[]): string {
+  const best = closest(word, known);
+  return best === undefined ? "" : ` (did you mean ${JSON.stringify(best)}?)`;
+}
+
+/** The one of `known` nearest to `word` when it is a small edit away (a third of its length). */
+export function closest(word: string, known: readonly string[]): string | undefined {
+  const limit = Math.max(1, Math.floor(word.length / 3));
+  return known
+    .map((name) => ({ name, distance: editDistance(word, name) }))
     .filter((c) => c.distance <= limit)
-    .sort((a, b) => a.distance - b.distance)[0];
-  return best ? `unknown key (did you mean "${best.name}"?)` : "unknown key";
+    .sort((a, b) => a.distance - b.distance)[0]?.name;
 }
 
 function editDistance(a: string, b: string): number {

@@ -49,8 +49,6 @@ export function issueMessage(issue: RawIssue): string | undefined {
       }`;
     case "invalid_union":
       return unionMessage(issue.errors, issue.input);
-    case "unrecognized_keys":
-      return "unknown key";
     case "invalid_key":
       return issue.issues[0]?.message;
     default:
@@ -97,12 +95,12 @@ export function flattenIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue[
     if (issue.code === "unrecognized_keys") {
       return issue.keys.map((key) => ({
         path: [...path, key],
-        message: issue.message,
+        message: `unknown key ${JSON.stringify(key)}`,
         atKey: true,
       }));
     }
     const atKey = issue.code === "invalid_key" ||
-      (issue.code === "custom" && issue.params?.unknownKey === true);
+      (issue.code === "custom" && issue.params?.atKey === true);
     return [{ path, message: issue.message, atKey }];
   });
 }

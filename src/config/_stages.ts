@@ -3,6 +3,7 @@ import { basename, extname, resolve } from "node:path";
 import { z } from "zod";
 import {
   count,
+  didYouMean,
   dropUndefined,
   duration,
   isRecord,
@@ -88,9 +89,9 @@ function handlerRef(): z.ZodType<string, unknown> {
     if ((BUILTIN_HANDLERS as readonly string[]).includes(name)) return;
     ctx.addIssue({
       code: "custom",
-      message: `unknown builtin handler ${JSON.stringify(name)}; known: ${
-        BUILTIN_HANDLERS.join(", ")
-      }`,
+      message: `unknown builtin handler ${JSON.stringify(name)}${
+        didYouMean(name, BUILTIN_HANDLERS)
+      }; known: ${BUILTIN_HANDLERS.join(", ")}`,
     });
   });
 }
@@ -173,11 +174,20 @@ function stageDraft(stage: StageFields, dir: string): StageDraft {
 function handlerSpec(stage: StageFields, dir: string): HandlerSpec {
   if (stage.command) {
     const [program, ...args] = stage.command;
-    const argv0 = program.includes("/") ? resolve(dir, program) : program;
-    return { kind: "command", argv: [argv0, ...args] };
+    return { kind: "command", argv: [programPath(program, dir), ...args] };
   }
   const handler = stage.handler ?? "";
-  return handler.startsWith(BUILTIN_PREFIX)
+  return isBuiltin(handler)
     ? { kind: "builtin", name: handler.slice(BUILTIN_PREFIX.length), options: stage.options ?? {} }
     : { kind: "module", path: resolve(dir, handler) };
+}
+
+/** Whether a `handler:` value names a builtin handler (`builtin:fetch`) rather than a module. */
+export function isBuiltin(handler: string): boolean {
+  return handler.startsWith(BUILTIN_PREFIX);
+}
+
+/** A command's program as it is started: with a "/", relative to `dir`; else looked up on PATH. */
+export function programPath(program: string, dir: string): string {
+  return program.includes("/") ? resolve(dir, program) : program;
 }

@@ -5,13 +5,23 @@
 import { dirname, resolve } from "node:path";
 import { type Document, isMap, LineCounter, parseDocument } from "yaml";
 import { ConfigError } from "../util/errors.ts";
-import { describeValue } from "./_issues.ts";
+import { type ConfigIssue, describeValue } from "./_issues.ts";
 import { formatPath, locate, type Located, substituteEnv } from "./_yaml.ts";
+import { checkReferences, findReferences } from "./references.ts";
 import { parseConfig } from "./schema.ts";
 import type { Config } from "./types.ts";
 
+/** Options of loadConfig(). */
+export interface LoadOptions {
+  /**
+   * Also load every handler module (in a Worker, each within `timeoutMs`) and look up every
+   * command program, reporting what a run would hit. Default: not checked.
+   */
+  handlers?: { timeoutMs: number };
+}
+
 /** Reads and validates the jobs.yaml at `path`; throws a ConfigError listing every problem. */
-export async function loadConfig(path: string): Promise<Config> {
+export async function loadConfig(path: string, options: LoadOptions = {}): Promise<Config> {
   const text = await readText(path);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
@@ -32,7 +42,11 @@ export async function loadConfig(path: string): Promise<Config> {
 
   const file = resolve(path);
   const result = parseConfig(raw, { file, dir: dirname(file) });
-  const schemaProblems = result.ok ? [] : result.issues.map((issue) => ({
+  const issues = [
+    ...(result.ok ? [] : result.issues),
+    ...await referenceIssues(raw, dirname(file), options),
+  ];
+  const later = issues.map((issue) => ({
     offset: locate(doc, issue.path, issue.atKey),
     path: issue.path,
     message: issue.message,
@@ -40,10 +54,21 @@ export async function loadConfig(path: string): Promise<Config> {
   // A value with an unset variable is reported once, for the variable.
   const problems = [
     ...substitution,
-    ...schemaProblems.filter((p) => !substitution.some((s) => s.offset === p.offset)),
+    ...later.filter((p) => !substitution.some((s) => s.offset === p.offset)),
   ];
   if (problems.length || !result.ok) throw fail(problems);
   return result.config;
+}
+
+/** With `options.handlers`: what a run would hit with the modules and programs named in `raw`. */
+async function referenceIssues(
+  raw: unknown,
+  dir: string,
+  options: LoadOptions,
+): Promise<ConfigIssue[]> {
+  if (!options.handlers) return [];
+  const problems = await checkReferences(findReferences(raw, dir), { dir, ...options.handlers });
+  return problems.map((problem) => ({ ...problem, atKey: false }));
 }
 
 async function readText(path: string): Promise<string> {

@@ -4,6 +4,7 @@ import { strategyNames, strategySchema } from "../discovery/mod.ts";
 import {
   count,
   cron,
+  didYouMean,
   dropUndefined,
   duration,
   isRecord,
@@ -11,6 +12,7 @@ import {
   rate,
   rejectUnknownKeys,
   strict,
+  unknownKeyMessage,
 } from "./_fields.ts";
 import { type ConfigIssue, flattenIssues, issueMessage } from "./_issues.ts";
 import { type StageDraft, stageSchemas } from "./_stages.ts";
@@ -73,12 +75,9 @@ function configSchema(source: ConfigSource, resources: string[]): z.ZodType<Conf
     .refine((r) => r.concurrency !== undefined || r.rate !== undefined, {
       error: 'expected "concurrency", "rate" or both',
     });
-  const jobId = z.string().regex(JOB_ID, {
-    error: (issue) =>
-      `invalid job id ${JSON.stringify(issue.input)}: use lower-case letters, digits, "_" and "-"`,
-  });
-  const jobs = z.record(jobId, jobSchema(source, resources))
-    .refine((all) => Object.keys(all).length > 0, { error: "expected at least one job" });
+  // Ids are checked beside the jobs, not as record keys, so a bad id hides no problem of its job.
+  const jobs = z.record(z.string(), jobSchema(source, resources))
+    .superRefine(checkJobIds, { when: always });
   return strict({
     db: z.string().min(1).optional(),
     runner: runner.optional(),
@@ -127,7 +126,7 @@ function jobSchema(source: ConfigSource, resources: string[]): z.ZodType<JobDraf
     pause_after_failures: count(1).optional(),
     stages: stages.list.optional(),
     handler: stages.single.optional(),
-  }).superRefine(checkStagesOrHandler, { when: () => true }).transform((job): JobDraft =>
+  }).superRefine(checkStagesOrHandler, { when: always }).transform((job): JobDraft =>
     dropUndefined({
       description: job.description,
       discovery: job.discovery,
@@ -137,6 +136,23 @@ function jobSchema(source: ConfigSource, resources: string[]): z.ZodType<JobDraf
       pauseAfterFailures: job.pause_after_failures,
     })
   );
+}
+
+const always = (): boolean => true;
+
+/** At least one job, and every job id is lower-case letters, digits, "_" and "-". */
+function checkJobIds(jobs: unknown, ctx: z.core.$RefinementCtx): void {
+  if (!isRecord(jobs)) return;
+  const ids = Object.keys(jobs);
+  if (ids.length === 0) ctx.addIssue({ code: "custom", message: "expected at least one job" });
+  for (const id of ids.filter((id) => !JOB_ID.test(id))) {
+    ctx.addIssue({
+      code: "custom",
+      path: [id],
+      params: { atKey: true },
+      message: `invalid job id ${JSON.stringify(id)}: use lower-case letters, digits, "_" and "-"`,
+    });
+  }
 }
 
 /** A job has `stages:` or a single `handler:`, never both. */
@@ -158,30 +174,50 @@ function checkStagesOrHandler(job: unknown, ctx: z.core.$RefinementCtx): void {
 
 /** `strategy:` picks the strategy; its own schema validates the rest, `every` included. */
 function discoverySchema(): z.ZodType<DiscoveryConfig, unknown> {
-  return z.looseObject({ strategy: z.string() }).transform((value, ctx) => {
-    const { strategy, ...rest } = value;
+  return z.unknown().transform((value, ctx) => {
+    const head = parseWith(value, z.looseObject({ strategy: z.string() }), ctx);
+    if (head === z.NEVER) {
+      // Without a strategy its keys are unknown, but a misspelt "strategy" can be named.
+      if (isRecord(value)) reportMisspeltStrategy(value, ctx);
+      return z.NEVER;
+    }
+    const { strategy: name, ...rest } = head as Record<string, unknown> & { strategy: string };
     const known = strategyNames();
-    if (!known.includes(strategy)) {
+    if (!known.includes(name)) {
       ctx.issues.push({
         code: "custom",
         path: ["strategy"],
-        input: strategy,
-        message: `unknown discovery strategy ${JSON.stringify(strategy)}; known: ${
-          known.join(", ")
-        }`,
+        input: name,
+        message: `unknown discovery strategy ${JSON.stringify(name)}${
+          didYouMean(name, known)
+        }; known: ${known.join(", ")}`,
       });
       return z.NEVER;
     }
-    const schema = strategySchema(strategy);
-    const parsed = parseWith(rest, withKeySuggestions(schema), ctx);
+    const parsed = parseWith(rest, withKeySuggestions(strategySchema(name)), ctx);
     if (parsed === z.NEVER) return z.NEVER;
     const { every: _every, ...options } = parsed as Record<string, unknown>;
     return dropUndefined({
-      strategy,
+      strategy: name,
       everyMs: rest.every === undefined ? undefined : parseDuration(rest.every as string),
       options,
     });
   });
+}
+
+/** `stratgy: rss` beside a missing strategy: an unknown key suggesting "strategy". */
+function reportMisspeltStrategy(value: Record<string, unknown>, ctx: z.core.$RefinementCtx): void {
+  if ("strategy" in value) return;
+  for (const key of Object.keys(value)) {
+    if (didYouMean(key, ["strategy"]) === "") continue;
+    ctx.issues.push({
+      code: "custom",
+      path: [key],
+      input: undefined,
+      params: { atKey: true },
+      message: unknownKeyMessage(key, ["strategy"]),
+    });
+  }
 }
 
 /** The strategy's schema, with unknown top-level keys reported one by one with a suggestion. */

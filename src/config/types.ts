@@ -30,7 +30,7 @@ export interface StageConfig {
 /** Discovery settings: the strategy name plus its own validated options. */
 export interface DiscoveryConfig {
   strategy: string;
-  /** How often discovery runs in `jobs run`; undefined means every run. */
+  /** How often discovery runs in `jobctl run`; undefined means every run. */
   everyMs?: number;
   /** The strategy's options, validated by its own schema (snake_case keys as written). */
   options: Record<string, unknown>;
@@ -42,7 +42,7 @@ export interface JobConfig {
   description?: string;
   discovery: DiscoveryConfig;
   stages: StageConfig[];
-  /** Cron expression used by `jobs run --due`. */
+  /** Cron expression used by `jobctl run --due`. */
   schedule?: string;
   budget?: { dailyUsd: number };
   pauseAfterFailures?: number;

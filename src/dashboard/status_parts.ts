@@ -1,5 +1,5 @@
 /**
- * Pieces of a job's status as collectStatus() reports it (the same object `jobs status --json`
+ * Pieces of a job's status as collectStatus() reports it (the same object `jobctl status --json`
  * prints). Each figure carries data-job and data-field naming where it comes from in that report.
  */
 import type { JobStatus, StageStatus } from "../status/report.ts";

@@ -47,7 +47,7 @@ const patterns = z.union([regexString, z.array(regexString)]);
 
 /** Options every strategy accepts: schedule, keys, filters and limit. */
 export const itemOptions = {
-  /** How often discovery runs in `jobs run`; default every run. */
+  /** How often discovery runs in `jobctl run`; default every run. */
   every: durationString.optional(),
   /** Data field (dot path) whose value is the item key; default the strategy's id or hashUrl(url). */
   key: z.string().min(1).optional(),

@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { parseDuration, parseRate } from "../util/units.ts";
 
 import type { Logger } from "../util/log.ts";
+import { PROGRAM, VERSION } from "../version.ts";
 import {
   decodeText,
   DiscoveryError,
@@ -60,7 +61,7 @@ export interface DiscoveryEnv {
   log: Logger;
   /** Clock in ms; default Date.now. */
   now?: () => number;
-  /** User-Agent of every request; default "jobs/0.1.0". */
+  /** User-Agent of every request; default "jobctl/VERSION". */
   userAgent?: string;
   /** Read and write ETag / Last-Modified in http_cache; default true (false for dry runs). */
   useHttpCache?: boolean;
@@ -284,7 +285,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
   }
 
   #requestHeaders(extra: Record<string, string> = {}, cached?: HttpCacheEntry): Headers {
-    const headers = new Headers({ "user-agent": this.env.userAgent ?? "jobs/0.1.0" });
+    const headers = new Headers({ "user-agent": this.env.userAgent ?? `${PROGRAM}/${VERSION}` });
     for (const [name, value] of Object.entries({ ...this.options.headers, ...extra })) {
       headers.set(name, value);
     }

@@ -1,6 +1,6 @@
 /** Discovery strategies by name: their option schemas and runDiscovery(). */
 import { z } from "zod";
-import type { JobConfig } from "../config/types.ts";
+import type { DiscoveryConfig, JobConfig } from "../config/types.ts";
 import { type DiscoveryEnv, DiscoveryError, type DiscoveryResult } from "./base.ts";
 import * as arxiv from "./arxiv.ts";
 import * as command from "./command.ts";
@@ -45,6 +45,25 @@ const STRATEGIES: Record<string, Strategy> = {
   static: { schema: staticItems.schema, Discovery: staticItems.StaticDiscovery },
   youtube: { schema: youtube.schema, Discovery: youtube.YoutubeDiscovery },
 };
+
+/** Strategies that always read over HTTP; csv and jsonl do when given a `url`. */
+const HTTP_STRATEGIES: ReadonlySet<string> = new Set([
+  "arxiv",
+  "github",
+  "hackernews",
+  "html_links",
+  "json_api",
+  "podcast",
+  "reddit",
+  "rss",
+  "sitemap",
+  "youtube",
+]);
+
+/** Whether a discovery fetches URLs (a feed, an API), rather than reading local things. */
+export function readsUrls(discovery: DiscoveryConfig): boolean {
+  return HTTP_STRATEGIES.has(discovery.strategy) || typeof discovery.options.url === "string";
+}
 
 /** Names of every discovery strategy, sorted. */
 export function strategyNames(): string[] {

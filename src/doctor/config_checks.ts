@@ -1,8 +1,9 @@
 /** Config checks: jobs.yaml loads, module handler files exist, command programs can be found. */
-import { delimiter, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { loadConfig } from "../config/load.ts";
 import type { Config, JobConfig } from "../config/types.ts";
 import { ConfigError } from "../util/errors.ts";
+import { isFile, type ProgramProblem, programProblem } from "../util/programs.ts";
 import { type Finding, plural, shellQuote } from "./finding.ts";
 
 /** The config at `path`, or the finding that it does not load (other errors are thrown). */
@@ -20,7 +21,7 @@ export async function loadConfigChecked(
         title: `The config does not load: ${plural(err.problems.length, "problem")}`,
         explanation: `${err.problems.join("\n")}\nNo job runs until these are fixed; the ` +
           "checks of jobs and stages were skipped",
-        fix: `edit the config at the positions above, then run: jobs validate --config ${
+        fix: `edit the config at the positions above, then run: jobctl validate --config ${
           shellQuote(path)
         }`,
         safeFix: false,
@@ -52,7 +53,8 @@ function stageFindings(job: JobConfig): Finding[] {
     }
     if (stage.handler.kind === "command") {
       const program = stage.handler.argv[0];
-      if (!findProgram(program)) findings.push(programFinding(job.id, program, where));
+      const problem = programProblem(program);
+      if (problem) findings.push(programFinding(job.id, program, where, problem));
     }
   }
   return findings;
@@ -63,15 +65,21 @@ function discoveryFindings(config: Config, job: JobConfig): Finding[] {
   if (job.discovery.strategy !== "command" || !Array.isArray(command)) return [];
   const program = String(command[0]);
   const path = program.includes("/") ? resolve(config.dir, program) : program;
-  return findProgram(path) ? [] : [programFinding(job.id, path, `job "${job.id}", discovery`)];
+  const problem = programProblem(path);
+  return problem ? [programFinding(job.id, path, `job "${job.id}", discovery`, problem)] : [];
 }
 
-function programFinding(jobId: string, program: string, where: string): Finding {
-  const [reason, fix] = !program.includes("/")
-    ? ["is not on PATH", `install "${program}" or correct the command of ${where} in the config`]
-    : isFile(program)
-    ? ["is not executable", `chmod +x ${shellQuote(program)}`]
-    : ["does not exist", `correct the command of ${where} in the config`];
+function programFinding(
+  jobId: string,
+  program: string,
+  where: string,
+  reason: ProgramProblem,
+): Finding {
+  const fix = {
+    "is not on PATH": `install "${program}" or correct the command of ${where} in the config`,
+    "is not executable": `chmod +x ${shellQuote(program)}`,
+    "does not exist": `correct the command of ${where} in the config`,
+  }[reason];
   return {
     id: "command-not-found",
     severity: "error",
@@ -82,28 +90,4 @@ function programFinding(jobId: string, program: string, where: string): Finding 
     fix,
     safeFix: false,
   };
-}
-
-/** Whether `program` is an executable file: at its path when it has a "/", else on PATH. */
-function findProgram(program: string): boolean {
-  if (program.includes("/")) return isExecutable(program);
-  const dirs = (Deno.env.get("PATH") ?? "").split(delimiter).filter(Boolean);
-  return dirs.some((dir) => isExecutable(join(dir, program)));
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    const info = Deno.statSync(path);
-    return info.isFile && (info.mode === null || (info.mode & 0o111) !== 0);
-  } catch {
-    return false;
-  }
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }

@@ -16,7 +16,7 @@ export function discoveryFinding(
   const { lastAt, now } = options;
   const { everyMs } = job.discovery;
   if (everyMs === undefined && !job.schedule) return [];
-  const run = `jobs run -j ${shellQuote(job.id)}`;
+  const run = `jobctl run -j ${shellQuote(job.id)}`;
   const rule = [
     everyMs === undefined ? "" : `every ${formatDuration(everyMs)}`,
     job.schedule ? `schedule "${job.schedule}"` : "",
@@ -41,7 +41,7 @@ export function discoveryFinding(
     job: job.id,
     title: `Discovery of job "${job.id}" is overdue by ${formatSpan(now - dueAt)}`,
     explanation: `The last discovery was at ${isoTime(lastAt)}; by ${rule} the next was due ` +
-      `at ${isoTime(dueAt)}. Is cron still running "jobs run"?`,
+      `at ${isoTime(dueAt)}. Is cron still running "jobctl run"?`,
     fix: run,
     safeFix: false,
   }];

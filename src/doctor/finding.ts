@@ -3,7 +3,7 @@
 /** How bad a finding is: errors exit 2, warnings 1, info 0. */
 export type Severity = "error" | "warning" | "info";
 
-/** One problem found by `jobs doctor`. */
+/** One problem found by `jobctl doctor`. */
 export interface Finding {
   /** Stable identifier of the check, e.g. "leases-expired". */
   id: string;
@@ -15,11 +15,11 @@ export interface Finding {
   explanation: string;
   /** The command (or, when no command can, the edit) that fixes it. */
   fix: string;
-  /** Whether `jobs doctor --fix` applies the fix. */
+  /** Whether `jobctl doctor --fix` applies the fix. */
   safeFix: boolean;
 }
 
-/** A safe fix `jobs doctor --fix` applied. */
+/** A safe fix `jobctl doctor --fix` applied. */
 export interface Fixed {
   /** The id of the finding it fixed. */
   id: string;
@@ -28,8 +28,8 @@ export interface Fixed {
   action: string;
 }
 
-/** The fix command `jobs doctor --fix`. */
-export const DOCTOR_FIX = "jobs doctor --fix";
+/** The fix command `jobctl doctor --fix`. */
+export const DOCTOR_FIX = "jobctl doctor --fix";
 
 const SHELL_SAFE = /^[\w@%+=:,./-]+$/;
 

@@ -1,4 +1,4 @@
-/** The safe fixes of `jobs doctor --fix`: release abandoned claims, add stage rows, checkpoint. */
+/** The safe fixes of `jobctl doctor --fix`: release abandoned claims, add stage rows, checkpoint. */
 import type { Store } from "../db/store.ts";
 import type { Config } from "../config/types.ts";
 

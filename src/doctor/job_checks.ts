@@ -43,7 +43,7 @@ async function stageRowFindings(db: Store, job: JobConfig): Promise<Finding[]> {
       }`,
       explanation: "The next run of the job drops their rows (their results are kept) " +
         "and adds rows for any new stage",
-      fix: `jobs run -j ${shellQuote(job.id)}`,
+      fix: `jobctl run -j ${shellQuote(job.id)}`,
       safeFix: false,
     }];
   }
@@ -77,7 +77,7 @@ function pausedFindings(
     job: job.id,
     title: `Job "${job.id}" is paused: ${reason ?? "no reason given"}`,
     explanation: `It has been paused${since}; none of its stages is claimed until it is unpaused`,
-    fix: `jobs unpause -j ${shellQuote(job.id)}`,
+    fix: `jobctl unpause -j ${shellQuote(job.id)}`,
     safeFix: false,
   }];
 }
@@ -94,7 +94,7 @@ async function clusterFindings(db: Store, jobId: string): Promise<Finding[]> {
     explanation: `For example ${
       c.exampleKeys.map((k) => `"${k}"`).join(", ")
     }. Retry them once the cause is gone (a server back, a handler fixed)`,
-    fix: `jobs retry -j ${shellQuote(jobId)} --stage ${shellQuote(c.stage)}${
+    fix: `jobctl retry -j ${shellQuote(jobId)} --stage ${shellQuote(c.stage)}${
       c.match ? ` --error ${shellQuote(c.match)}` : ""
     }`,
     safeFix: false,
@@ -109,7 +109,7 @@ async function stuckFindings(db: Store, jobId: string): Promise<Finding[]> {
     title: `Job "${jobId}": ${plural(items, "item")} wait behind failed stage "${stage}"`,
     explanation: `Their later stages stay pending and are never claimed while "${stage}" ` +
       "is failed",
-    fix: `jobs retry -j ${shellQuote(jobId)} --stage ${shellQuote(stage)}`,
+    fix: `jobctl retry -j ${shellQuote(jobId)} --stage ${shellQuote(stage)}`,
     safeFix: false,
   }));
 }
@@ -126,7 +126,7 @@ async function staleFindings(db: Store, jobId: string): Promise<Finding[]> {
     explanation: `Made by an older handler version: ${
       stale.map(([stage, n]) => `${n} of stage "${stage}"`).join(", ")
     }. Reprocessing runs those stages, and every later one, again`,
-    fix: `jobs reprocess -j ${shellQuote(jobId)} --stale`,
+    fix: `jobctl reprocess -j ${shellQuote(jobId)} --stale`,
     safeFix: false,
   }];
 }

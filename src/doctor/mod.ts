@@ -1,4 +1,4 @@
-/** `jobs doctor`: health checks over the config, the store and the disk, and their safe fixes. */
+/** `jobctl doctor`: health checks over the config, the store and the disk, and their safe fixes. */
 import type { Store } from "../db/store.ts";
 import type { Config } from "../config/types.ts";
 import { storeExists, storeFile } from "../db/location.ts";
@@ -75,7 +75,7 @@ async function storeReport(
         severity: "info",
         title: `No database yet at "${path}"`,
         explanation: "The first run creates it; until then there is nothing else to check",
-        fix: `jobs run${config ? "" : ` --db ${shellQuote(path)}`}`,
+        fix: `jobctl run${config ? "" : ` --db ${shellQuote(path)}`}`,
         safeFix: false,
       }],
       fixed: [],

@@ -63,8 +63,8 @@ function openFinding(path: string, message: string, version: number, expected: n
       id: "schema-version",
       severity: "error",
       title: `The database has schema version ${version}, newer than this program's ${expected}`,
-      explanation: `${message}. A newer jobs wrote it; this one refuses to touch it`,
-      fix: "install the jobs version that wrote this database",
+      explanation: `${message}. A newer jobctl wrote it; this one refuses to touch it`,
+      fix: "install the jobctl version that wrote this database",
       safeFix: false,
     };
   }

@@ -3,7 +3,7 @@ import type { UpsertCounts } from "../db/store.ts";
 import type { JobConfig } from "../config/types.ts";
 
 import { type DiscoveredItem, hashUrl } from "../discovery/base.ts";
-import { runDiscovery } from "../discovery/mod.ts";
+import { readsUrls, runDiscovery } from "../discovery/mod.ts";
 import { describeError, UsageError } from "../util/errors.ts";
 import type { RunContext } from "./context.ts";
 
@@ -20,6 +20,22 @@ export interface DiscoveryReport {
 
 /** Longest a discovery may hold the job's discovery lease. */
 const DISCOVERY_LEASE_MS = 15 * 60_000;
+
+/** How often --watch discovers over HTTP when the job has no `every` (a feed, an API). */
+export const WATCH_HTTP_EVERY_MS = 15 * 60_000;
+
+/**
+ * The least time between two discoveries of `job`: its `every`; without one, in --watch, 15
+ * minutes for discovery over HTTP (so a feed is not fetched at every poll); else undefined,
+ * which means at every run (and at every poll of --watch).
+ */
+export function discoveryEveryMs(
+  job: JobConfig,
+  ctx: Pick<RunContext, "singlePass">,
+): number | undefined {
+  if (job.discovery.everyMs !== undefined) return job.discovery.everyMs;
+  return !ctx.singlePass && readsUrls(job.discovery) ? WATCH_HTTP_EVERY_MS : undefined;
+}
 
 /** Runs the job's discovery when due (production), or for the test / dry-run modes. */
 export async function discoverStep(
@@ -63,8 +79,9 @@ async function discoveryDue(job: JobConfig, ctx: RunContext): Promise<boolean> {
   const state = await ctx.db.getJobState(job.id);
   const woken = state.wakeRequestedAt !== null &&
     (state.lastDiscoveryAt === null || state.wakeRequestedAt >= state.lastDiscoveryAt);
-  return woken || state.lastDiscoveryAt === null || job.discovery.everyMs === undefined ||
-    ctx.now() - state.lastDiscoveryAt >= job.discovery.everyMs;
+  const everyMs = discoveryEveryMs(job, ctx);
+  return woken || state.lastDiscoveryAt === null || everyMs === undefined ||
+    ctx.now() - state.lastDiscoveryAt >= everyMs;
 }
 
 async function discoverOnce(

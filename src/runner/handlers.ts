@@ -70,11 +70,13 @@ export async function loadHandler(stage: StageConfig, cwd: string): Promise<Hand
 async function loadModule(path: string, stage: StageConfig): Promise<Handler> {
   let mod: { default?: unknown; HANDLER_VERSION?: unknown };
   try {
-    mod = await import(pathToFileURL(path).href);
+    // A compiled jobctl imports a module from disk only by its real absolute path.
+    mod = await import(pathToFileURL(await Deno.realPath(path)).href);
   } catch (err) {
-    throw new ConfigError([
-      `Cannot load handler "${path}" of stage "${stage.name}": ${(err as Error).message}`,
-    ]);
+    const reason = err instanceof Deno.errors.NotFound
+      ? `Module not found "${path}"`
+      : (err as Error).message;
+    throw new ConfigError([`Cannot load handler "${path}" of stage "${stage.name}": ${reason}`]);
   }
   if (typeof mod.default !== "function") {
     throw new ConfigError([

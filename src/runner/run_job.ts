@@ -2,8 +2,9 @@
 import type { JobConfig, RunnerConfig } from "../config/types.ts";
 
 import type { RunContext } from "./context.ts";
+import { formatDuration } from "../util/units.ts";
 import { UsageError } from "../util/errors.ts";
-import { discoverStep, type DiscoveryReport } from "./discover.ts";
+import { discoverStep, discoveryEveryMs, type DiscoveryReport } from "./discover.ts";
 import { type Handler, loadHandler } from "./handlers.ts";
 import { OutcomeWriter, type StageTally } from "./outcome_writer.ts";
 import { type Pacer, sleep } from "./pacer.ts";
@@ -171,11 +172,26 @@ async function watchDiscovery(
   runnerCfg: RunnerSettings,
   ctx: RunContext,
 ): Promise<void> {
+  ctx.log.info(`${job.id}: --watch discovers ${watchSchedule(job, ctx)}`, { job: job.id });
   while (!ctx.signal.aborted) {
     await sleep(WATCH_DISCOVERY_POLL_MS, ctx.signal).catch(() => {});
     if (ctx.signal.aborted) return;
     await discoverStep(job, runnerCfg.configDir, ctx);
   }
+}
+
+/** How often --watch discovers `job`, and why, for the log. */
+function watchSchedule(job: JobConfig, ctx: RunContext): string {
+  if (job.discovery.everyMs !== undefined) {
+    return `every ${formatDuration(job.discovery.everyMs)} (discovery.every) and when woken`;
+  }
+  const everyMs = discoveryEveryMs(job, ctx);
+  if (everyMs !== undefined) {
+    return `every ${formatDuration(everyMs)} and when woken (the default for discovery over ` +
+      "HTTP; set discovery.every to change it)";
+  }
+  return `every ${formatDuration(WATCH_DISCOVERY_POLL_MS)} (${job.discovery.strategy} ` +
+    "discovery without discovery.every)";
 }
 
 /**

@@ -1,4 +1,4 @@
-/** What `jobs status --json` prints and the dashboard shows: one report, computed in one place. */
+/** What `jobctl status --json` prints and the dashboard shows: one report, computed in one place. */
 import type { JobState, Store } from "../db/store.ts";
 import { Cron } from "croner";
 import type { Config, JobConfig } from "../config/types.ts";
@@ -27,10 +27,10 @@ export interface DiscoveryStatus {
   strategy: string;
   /** `discovery.every`; null means every run discovers. */
   everyMs: number | null;
-  /** The cron `schedule` of `jobs run --due`, or null. */
+  /** The cron `schedule` of `jobctl run --due`, or null. */
   schedule: string | null;
   lastDiscoveryAt: number | null;
-  /** Set by `jobs wake` until the next discovery. */
+  /** Set by `jobctl wake` until the next discovery. */
   wakeRequestedAt: number | null;
   /** Next scheduled run (cron tick after the last run); null without a schedule. */
   nextRunAt: number | null;
@@ -49,7 +49,7 @@ export interface CostStatus {
   budgetUsed: number | null;
 }
 
-/** Everything `jobs status` says about one job. */
+/** Everything `jobctl status` says about one job. */
 export interface JobStatus {
   jobId: string;
   description: string | null;
@@ -144,7 +144,7 @@ async function jobStatus(db: Store, job: JobConfig, now: number): Promise<JobSta
 /**
  * When the job discovers next. `every` allows a discovery once it has passed since the last one
  * (at once when never discovered or woken); with a schedule, runs happen only at cron ticks
- * after the last run (at once when it never ran, as `jobs run --due` does).
+ * after the last run (at once when it never ran, as `jobctl run --due` does).
  */
 function discoveryStatus(job: JobConfig, state: JobState, now: number): DiscoveryStatus {
   const everyMs = job.discovery.everyMs ?? null;

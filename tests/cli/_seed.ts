@@ -218,14 +218,14 @@ export interface Outcome {
   stderr: string;
 }
 
-/** Runs `jobs ARGS` in `dir` and waits for it. */
+/** Runs `jobctl ARGS` in `dir` and waits for it. */
 export async function jobs(dir: string, args: string[]): Promise<Outcome> {
   const { code, stdout, stderr } = await command(dir, args).output();
   const decoder = new TextDecoder();
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
 }
 
-/** `jobs ARGS` in `dir` as a command to spawn. */
+/** `jobctl ARGS` in `dir` as a command to spawn. */
 export function command(dir: string, args: string[]): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "--config", DENO_JSON, ...PERMISSIONS, MAIN, ...args],

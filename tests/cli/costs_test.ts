@@ -5,7 +5,7 @@ function day(ts: number): string {
   return new Date(ts).toISOString().slice(0, 10);
 }
 
-Deno.test("jobs costs --json gives cost per day, job and stage, newest day first", async () => {
+Deno.test("jobctl costs --json gives cost per day, job and stage, newest day first", async () => {
   await using w = await workspace();
   const out = await jobs(w.dir, ["costs", "--json"]);
   equal(out.code, 0, out.stderr);
@@ -22,7 +22,7 @@ Deno.test("jobs costs --json gives cost per day, job and stage, newest day first
   });
 });
 
-Deno.test("jobs costs --days 1 prints today's table and total", async () => {
+Deno.test("jobctl costs --days 1 prints today's table and total", async () => {
   await using w = await workspace();
   const out = await jobs(w.dir, ["costs", "--days", "1", "-j", "feed"]);
   equal(out.code, 0);
@@ -38,7 +38,7 @@ Deno.test("jobs costs --days 1 prints today's table and total", async () => {
   equal(none.stdout, "No costs recorded in the last 30 days (UTC)\n");
 });
 
-Deno.test("jobs costs rejects a bad --days and an unknown job with exit 2", async () => {
+Deno.test("jobctl costs rejects a bad --days and an unknown job with exit 2", async () => {
   await using w = await workspace({ seed: false });
   const days = await jobs(w.dir, ["costs", "--days", "week"]);
   assertEquals([days.code, days.stderr], [

@@ -19,7 +19,7 @@ interface Outcome {
   stderr: string;
 }
 
-/** Runs `jobs doctor ARGS` as a child process in `cwd`. */
+/** Runs `jobctl doctor ARGS` as a child process in `cwd`. */
 async function doctor(cwd: string, args: string[] = []): Promise<Outcome> {
   const command = new Deno.Command(Deno.execPath(), {
     args: ["run", "--config", DENO_JSON, ...PERMISSIONS, MAIN, "doctor", ...args],
@@ -34,7 +34,7 @@ async function doctor(cwd: string, args: string[] = []): Promise<Outcome> {
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
 }
 
-Deno.test("jobs doctor exits 0 and says so when everything is healthy", async () => {
+Deno.test("jobctl doctor exits 0 and says so when everything is healthy", async () => {
   await using p = await project();
   const db = await p.open();
   await db.upsertItems({ jobId: "feed", stages: ["fetch", "parse"], items: [] });
@@ -44,7 +44,7 @@ Deno.test("jobs doctor exits 0 and says so when everything is healthy", async ()
   assert.equal(result.code, 0);
 });
 
-Deno.test("jobs doctor prints each warning with its fix and exits 1", async () => {
+Deno.test("jobctl doctor prints each warning with its fix and exits 1", async () => {
   await using p = await project();
   const db = await p.open();
   await db.pauseJob("feed", "too many failures");
@@ -53,14 +53,14 @@ Deno.test("jobs doctor prints each warning with its fix and exits 1", async () =
   assert.equal(lines[0], 'WARNING Job "feed" is paused: too many failures');
   assert.match(lines[1], /^ {8}It has been paused since \d{4}-\d\d-\d\dT[\d:]+Z; none of its/);
   assert.deepEqual(lines.slice(2), [
-    "        fix: jobs unpause -j feed",
+    "        fix: jobctl unpause -j feed",
     "0 errors, 1 warning, 0 notes",
     "",
   ]);
   assert.equal(result.code, 1);
 });
 
-Deno.test("jobs doctor exits 2 on an error finding", async () => {
+Deno.test("jobctl doctor exits 2 on an error finding", async () => {
   await using p = await project();
   await Deno.remove(`${p.dir}/handlers/fetch.ts`);
   await p.open();
@@ -70,7 +70,7 @@ Deno.test("jobs doctor exits 2 on an error finding", async () => {
   assert.equal(result.stderr, "");
 });
 
-Deno.test("jobs doctor --json prints { findings, fixed } with the same exit code", async () => {
+Deno.test("jobctl doctor --json prints { findings, fixed } with the same exit code", async () => {
   await using p = await project();
   const db = await p.open();
   await db.pauseJob("feed", "by hand");
@@ -83,12 +83,12 @@ Deno.test("jobs doctor --json prints { findings, fixed } with the same exit code
   ]);
   assert.deepEqual(
     [report.findings[0].id, report.findings[0].severity, report.findings[0].fix],
-    ["job-paused", "warning", "jobs unpause -j feed"],
+    ["job-paused", "warning", "jobctl unpause -j feed"],
   );
   assert.equal(result.code, 1);
 });
 
-Deno.test("jobs doctor --fix releases abandoned claims, reports it, and exits 0 when all is fixed", async () => {
+Deno.test("jobctl doctor --fix releases abandoned claims, reports it, and exits 0 when all is fixed", async () => {
   await using p = await project();
   const db = await p.open();
   const items = ["a", "b", "c"].map((key) => ({ key, data: {} }));
@@ -109,7 +109,7 @@ Deno.test("jobs doctor --fix releases abandoned claims, reports it, and exits 0 
   });
   const before = await doctor(p.dir);
   assert.equal(before.stdout.split("\n")[0], 'WARNING Job "feed" has 2 abandoned claims');
-  assert.match(before.stdout, /\n {8}fix \(safe, applied by --fix\): jobs doctor --fix\n/);
+  assert.match(before.stdout, /\n {8}fix \(safe, applied by --fix\): jobctl doctor --fix\n/);
   assert.equal(before.code, 1);
 
   const fixed = await doctor(p.dir, ["--fix"]);
@@ -124,7 +124,7 @@ Deno.test("jobs doctor --fix releases abandoned claims, reports it, and exits 0 
   assert.equal((await doctor(p.dir)).code, 0);
 });
 
-Deno.test("jobs doctor reads --config and --db", async () => {
+Deno.test("jobctl doctor reads --config and --db", async () => {
   await using p = await project();
   const other = `${p.dir}/other.sqlite`;
   const result = await doctor("/", ["--config", p.configPath, "--db", other]);
@@ -132,11 +132,11 @@ Deno.test("jobs doctor reads --config and --db", async () => {
   assert.equal(result.code, 0);
 });
 
-Deno.test("jobs doctor rejects an unknown flag with exit 2 and no stack trace", async () => {
+Deno.test("jobctl doctor rejects an unknown flag with exit 2 and no stack trace", async () => {
   await using p = await project();
   const result = await doctor(p.dir, ["--frobnicate"]);
   assert.equal(result.code, 2);
-  assert.match(result.stderr, /^jobs doctor: .*--frobnicate/);
+  assert.match(result.stderr, /^jobctl doctor: .*--frobnicate/);
   assert.doesNotMatch(result.stderr, /\n\s+at /);
   assert.equal(result.stdout, "");
 });

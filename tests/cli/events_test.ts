@@ -20,7 +20,7 @@ function at(ts: number): string {
   return new Date(ts).toISOString().slice(0, 19).replace("T", " ") + "Z";
 }
 
-Deno.test("jobs events --json lists matching events oldest first, with item keys", async () => {
+Deno.test("jobctl events --json lists matching events oldest first, with item keys", async () => {
   await using w = await workspace();
   const failed = await jobs(w.dir, ["events", "-j", "feed", "--kind", "failed", "--json"]);
   equal(failed.code, 0, failed.stderr);
@@ -40,14 +40,14 @@ Deno.test("jobs events --json lists matching events oldest first, with item keys
   ]);
 });
 
-Deno.test("jobs events --item prints one line per event of that item", async () => {
+Deno.test("jobctl events --item prints one line per event of that item", async () => {
   await using w = await workspace();
   const out = await jobs(w.dir, ["events", "-j", "feed", "--item", "k10"]);
   equal(out.code, 0);
   equal(out.stdout, `${at(w.now - 30 * MINUTE)}  feed  retry  fetch/k10  timeout after 30s\n`);
 });
 
-Deno.test("jobs events --follow prints each new event of the job until SIGINT, then exits 0", async () => {
+Deno.test("jobctl events --follow prints each new event of the job until SIGINT, then exits 0", async () => {
   await using w = await workspace();
   const child = command(w.dir, ["events", "-j", "feed", "--follow", "--limit", "1", "--json"])
     .spawn();
@@ -102,10 +102,10 @@ Deno.test("jobs events --follow prints each new event of the job until SIGINT, t
   }
 });
 
-Deno.test("jobs events rejects --item without a job and a bad --since; an unknown item exits 1", async () => {
+Deno.test("jobctl events rejects --item without a job and a bad --since; an unknown item exits 1", async () => {
   await using w = await workspace();
   const cases: [string[], number, string][] = [
-    [["events", "--item", "k1"], 2, "--item needs a job: jobs events -j JOB --item KEY\n"],
+    [["events", "--item", "k1"], 2, "--item needs a job: jobctl events -j JOB --item KEY\n"],
     [
       ["events", "--since", "soon"],
       2,

@@ -10,7 +10,7 @@ function at(ts: number): string {
   return new Date(ts).toISOString().slice(0, 19).replace("T", " ") + "Z";
 }
 
-Deno.test("jobs item --json shows the item's stages, attempts, errors, results and events", async () => {
+Deno.test("jobctl item --json shows the item's stages, attempts, errors, results and events", async () => {
   await using w = await workspace();
   const out = await jobs(w.dir, ["item", "-j", "feed", "k7", "--json"]);
   equal(out.code, 0, out.stderr);
@@ -36,7 +36,7 @@ Deno.test("jobs item --json shows the item's stages, attempts, errors, results a
   ]);
 });
 
-Deno.test("jobs item prints the stage table, the results and the events", async () => {
+Deno.test("jobctl item prints the stage table, the results and the events", async () => {
   await using w = await workspace();
   const out = await jobs(w.dir, ["item", "-j", "feed", "k10"]);
   equal(out.code, 0);
@@ -58,7 +58,7 @@ Deno.test("jobs item prints the stage table, the results and the events", async 
   );
 });
 
-Deno.test("jobs item finds an item by URL: by the URL's hash, else by data.url", async () => {
+Deno.test("jobctl item finds an item by URL: by the URL's hash, else by data.url", async () => {
   await using w = await workspace();
   const db = await openDb(w.dbPath);
   const hashed = hashUrl("https://example.org/read?id=4");
@@ -81,7 +81,7 @@ Deno.test("jobs item finds an item by URL: by the URL's hash, else by data.url",
   equal(JSON.parse(byData.stdout).key, "k9");
 });
 
-Deno.test("jobs item exits 1 for an unknown item, 2 without exactly one key", async () => {
+Deno.test("jobctl item exits 1 for an unknown item, 2 without exactly one key", async () => {
   await using w = await workspace();
   const unknown = await jobs(w.dir, ["item", "-j", "feed", "nope"]);
   assertEquals([unknown.code, unknown.stdout, unknown.stderr], [
@@ -95,9 +95,9 @@ Deno.test("jobs item exits 1 for an unknown item, 2 without exactly one key", as
     const out = await jobs(w.dir, args);
     assertEquals([out.code, out.stderr], [
       2,
-      "jobs item needs exactly one item key or URL: jobs item -j JOB KEY|URL\n",
+      "jobctl item needs exactly one item key or URL: jobctl item -j JOB KEY|URL\n",
     ]);
   }
   const noJob = await jobs(w.dir, ["item", "k1"]);
-  assertEquals([noJob.code, noJob.stderr], [2, "jobs item needs a job: jobs item -j JOB\n"]);
+  assertEquals([noJob.code, noJob.stderr], [2, "jobctl item needs a job: jobctl item -j JOB\n"]);
 });

@@ -13,7 +13,7 @@ async function listed(dir: string, args: string[]): Promise<string[][]> {
   ]);
 }
 
-Deno.test("jobs items --json lists every item with its derived status and stages", async () => {
+Deno.test("jobctl items --json lists every item with its derived status and stages", async () => {
   await using w = await workspace();
   const out = await jobs(w.dir, ["items", "-j", "feed", "--json"]);
   equal(out.code, 0);
@@ -42,7 +42,7 @@ Deno.test("jobs items --json lists every item with its derived status and stages
   ]);
 });
 
-Deno.test("jobs items filters by status, by the stage items wait at, by error, with a limit", async () => {
+Deno.test("jobctl items filters by status, by the stage items wait at, by error, with a limit", async () => {
   await using w = await workspace();
   assertEquals(await listed(w.dir, ["--status", "failed"]), [
     ["k7", "failed", "done", "failed", "pending"],
@@ -60,7 +60,7 @@ Deno.test("jobs items filters by status, by the stage items wait at, by error, w
   ]);
 });
 
-Deno.test("jobs items prints a table with each stage's status and the error", async () => {
+Deno.test("jobctl items prints a table with each stage's status and the error", async () => {
   await using w = await workspace();
   const failed = await jobs(w.dir, ["items", "-j", "feed", "--status", "failed"]);
   equal(failed.code, 0);
@@ -82,10 +82,10 @@ Deno.test("jobs items prints a table with each stage's status and the error", as
   equal(none.stdout, "No items match\n");
 });
 
-Deno.test("jobs items rejects a missing job, an unknown status or stage and a bad limit with exit 2", async () => {
+Deno.test("jobctl items rejects a missing job, an unknown status or stage and a bad limit with exit 2", async () => {
   await using w = await workspace({ seed: false });
   const cases: [string[], string][] = [
-    [["items"], "jobs items needs a job: jobs items -j JOB\n"],
+    [["items"], "jobctl items needs a job: jobctl items -j JOB\n"],
     [
       ["items", "-j", "feed", "--status", "stuck"],
       '--status expects one of pending, in_progress, done, failed, got "stuck"\n',

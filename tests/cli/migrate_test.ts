@@ -4,7 +4,7 @@ import { jobs, workspace } from "./_seed.ts";
 import { PG_ONLY, scratchSchema, TEST_PG_URL } from "../db/_helpers.ts";
 import { redactUrl } from "../../src/util/url.ts";
 
-/** `jobs status --json` of the workspace's store, or of `db`, without its generation time. */
+/** `jobctl status --json` of the workspace's store, or of `db`, without its generation time. */
 async function status(dir: string, db?: string): Promise<unknown> {
   const out = await jobs(dir, ["status", "--json", ...(db ? ["--db", db] : [])]);
   equal(out.stderr, "");
@@ -14,7 +14,7 @@ async function status(dir: string, db?: string): Promise<unknown> {
 }
 
 Deno.test(
-  "a SQLite store and its PostgreSQL copy give the same jobs status --json",
+  "a SQLite store and its PostgreSQL copy give the same jobctl status --json",
   PG_ONLY,
   async () => {
     await using w = await workspace();
@@ -42,7 +42,7 @@ Deno.test(
   },
 );
 
-Deno.test("jobs migrate refuses a target that is not empty unless --force", PG_ONLY, async () => {
+Deno.test("jobctl migrate refuses a target that is not empty unless --force", PG_ONLY, async () => {
   await using w = await workspace();
   const scratch = await scratchSchema(TEST_PG_URL!);
   try {
@@ -62,11 +62,11 @@ Deno.test("jobs migrate refuses a target that is not empty unless --force", PG_O
   }
 });
 
-Deno.test("jobs migrate without --to, or to the store itself, is a usage error", async () => {
+Deno.test("jobctl migrate without --to, or to the store itself, is a usage error", async () => {
   await using w = await workspace({ seed: false });
   const missing = await jobs(w.dir, ["migrate"]);
   equal(missing.code, 2);
-  equal(missing.stderr.trim(), "jobs migrate needs a target: jobs migrate --to URL|PATH");
+  equal(missing.stderr.trim(), "jobctl migrate needs a target: jobctl migrate --to URL|PATH");
   const itself = await jobs(w.dir, ["migrate", "--to", w.dbPath]);
   equal(itself.code, 2);
   match(itself.stderr, /--to names the store itself/);

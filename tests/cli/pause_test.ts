@@ -3,7 +3,7 @@ import { openDb } from "../../src/db/mod.ts";
 
 import { jobs, workspace } from "./_seed.ts";
 
-Deno.test("jobs pause records the reason, logs an event and stops claims", async () => {
+Deno.test("jobctl pause records the reason, logs an event and stops claims", async () => {
   await using w = await workspace();
   const out = await jobs(w.dir, ["pause", "-j", "feed", "--reason", "rate limited"]);
   assertEquals([out.code, out.stdout, out.stderr], [0, "Paused feed: rate limited\n", ""]);
@@ -26,7 +26,7 @@ Deno.test("jobs pause records the reason, logs an event and stops claims", async
   }
 });
 
-Deno.test("jobs pause --json prints the pause state, with a default reason", async () => {
+Deno.test("jobctl pause --json prints the pause state, with a default reason", async () => {
   await using w = await workspace();
   const out = await jobs(w.dir, ["pause", "-j", "feed", "--json"]);
   equal(out.code, 0);
@@ -37,14 +37,14 @@ Deno.test("jobs pause --json prints the pause state, with a default reason", asy
   });
 });
 
-Deno.test("jobs pause needs a known job: exit 2 otherwise", async () => {
+Deno.test("jobctl pause needs a known job: exit 2 otherwise", async () => {
   await using w = await workspace({ seed: false });
   const none = await jobs(w.dir, ["pause"]);
-  assertEquals([none.code, none.stderr], [2, "jobs pause needs a job: jobs pause -j JOB\n"]);
+  assertEquals([none.code, none.stderr], [2, "jobctl pause needs a job: jobctl pause -j JOB\n"]);
   const unknown = await jobs(w.dir, ["pause", "-j", "nope"]);
   equal(unknown.code, 2);
   match(unknown.stderr, /^Unknown job "nope"; jobs in \S+: feed, notes\n$/);
   const flag = await jobs(w.dir, ["pause", "-j", "feed", "--reason"]);
   equal(flag.code, 2);
-  match(flag.stderr, /^jobs pause: .*--reason/);
+  match(flag.stderr, /^jobctl pause: .*--reason/);
 });

@@ -12,7 +12,7 @@ async function counts(dbPath: string): Promise<number[][]> {
   }
 }
 
-Deno.test("jobs reprocess --stage --dry-run counts items and estimates the cost, changing nothing", async () => {
+Deno.test("jobctl reprocess --stage --dry-run counts items and estimates the cost, changing nothing", async () => {
   await using w = await workspace();
   const before = await counts(w.dbPath);
   const out = await jobs(w.dir, [
@@ -43,7 +43,7 @@ Deno.test("jobs reprocess --stage --dry-run counts items and estimates the cost,
   assertEquals(await counts(w.dbPath), before);
 });
 
-Deno.test("jobs reprocess --stale resets the stale stage and every later one", async () => {
+Deno.test("jobctl reprocess --stale resets the stale stage and every later one", async () => {
   await using w = await workspace();
   const dry = await jobs(w.dir, ["reprocess", "-j", "feed", "--stale", "--dry-run"]);
   equal(
@@ -69,18 +69,18 @@ Deno.test("jobs reprocess --stale resets the stale stage and every later one", a
   equal(again.stdout, "No items of feed have stale results: nothing to reprocess\n");
 });
 
-Deno.test("jobs reprocess needs --stale or --stage and a known stage: exit 2", async () => {
+Deno.test("jobctl reprocess needs --stale or --stage and a known stage: exit 2", async () => {
   await using w = await workspace({ seed: false });
   const cases: [string[], string][] = [
     [
       ["reprocess", "-j", "feed"],
-      "jobs reprocess needs --stale or --stage S: jobs reprocess -j JOB --stale\n",
+      "jobctl reprocess needs --stale or --stage S: jobctl reprocess -j JOB --stale\n",
     ],
     [
       ["reprocess", "-j", "feed", "--stage", "nope"],
       'Unknown stage "nope" of job "feed"; its stages: fetch, parse, store\n',
     ],
-    [["reprocess", "--stale"], "jobs reprocess needs a job: jobs reprocess -j JOB\n"],
+    [["reprocess", "--stale"], "jobctl reprocess needs a job: jobctl reprocess -j JOB\n"],
   ];
   for (const [args, message] of cases) {
     const out = await jobs(w.dir, args);

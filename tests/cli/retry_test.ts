@@ -14,7 +14,7 @@ async function failedRows(dbPath: string): Promise<string[][]> {
   }
 }
 
-Deno.test("jobs retry resets matching failed stages to pending with attempts 0", async () => {
+Deno.test("jobctl retry resets matching failed stages to pending with attempts 0", async () => {
   await using w = await workspace();
   const out = await jobs(w.dir, ["retry", "-j", "feed", "--stage", "fetch", "--error", "HTTP 500"]);
   assertEquals([out.code, out.stdout, out.stderr], [
@@ -40,7 +40,7 @@ Deno.test("jobs retry resets matching failed stages to pending with attempts 0",
   }
 });
 
-Deno.test("jobs retry by item, then of everything left; nothing left says so", async () => {
+Deno.test("jobctl retry by item, then of everything left; nothing left says so", async () => {
   await using w = await workspace();
   const item = await jobs(w.dir, ["retry", "-j", "feed", "--item", "k7", "--json"]);
   assertEquals(JSON.parse(item.stdout), { jobId: "feed", reset: 1 });
@@ -51,7 +51,7 @@ Deno.test("jobs retry by item, then of everything left; nothing left says so", a
   assertEquals([none.code, none.stdout], [0, "No failed stages of feed match\n"]);
 });
 
-Deno.test("jobs retry rejects an unknown stage (exit 2) and an unknown item (exit 1)", async () => {
+Deno.test("jobctl retry rejects an unknown stage (exit 2) and an unknown item (exit 1)", async () => {
   await using w = await workspace();
   const stage = await jobs(w.dir, ["retry", "-j", "feed", "--stage", "nope"]);
   assertEquals([stage.code, stage.stderr], [
@@ -61,6 +61,6 @@ Deno.test("jobs retry rejects an unknown stage (exit 2) and an unknown item (exi
   const item = await jobs(w.dir, ["retry", "-j", "feed", "--item", "nope"]);
   assertEquals([item.code, item.stderr], [1, 'No item "nope" in job "feed"\n']);
   const none = await jobs(w.dir, ["retry", "--stage", "fetch"]);
-  assertEquals([none.code, none.stderr], [2, "jobs retry needs a job: jobs retry -j JOB\n"]);
+  assertEquals([none.code, none.stderr], [2, "jobctl retry needs a job: jobctl retry -j JOB\n"]);
   assertEquals(await failedRows(w.dbPath), [["k7", "parse"], ["k9", "fetch"]]);
 });

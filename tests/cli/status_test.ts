@@ -5,7 +5,7 @@ import { openDb } from "../../src/db/mod.ts";
 import { collectStatus, type StatusReport } from "../../src/status/report.ts";
 import { jobs, workspace } from "./_seed.ts";
 
-Deno.test("jobs status --json prints what collectStatus() computes, with the seeded counts", async () => {
+Deno.test("jobctl status --json prints what collectStatus() computes, with the seeded counts", async () => {
   await using w = await workspace();
   const out = await jobs(w.dir, ["status", "--json"]);
   equal(out.stderr, "");
@@ -46,7 +46,7 @@ Deno.test("jobs status --json prints what collectStatus() computes, with the see
   }
 });
 
-Deno.test("jobs status prints a block per job with a stage table", async () => {
+Deno.test("jobctl status prints a block per job with a stage table", async () => {
   await using w = await workspace();
   const out = await jobs(w.dir, ["status"]);
   equal(out.code, 0);
@@ -74,7 +74,7 @@ Deno.test("jobs status prints a block per job with a stage table", async () => {
   match(notes, /\n {2}cost today \$0\.00 \(no daily budget\)\n/);
 });
 
-Deno.test("jobs status -j shows only the named jobs; an unknown one exits 2 listing the jobs", async () => {
+Deno.test("jobctl status -j shows only the named jobs; an unknown one exits 2 listing the jobs", async () => {
   await using w = await workspace();
   const one = await jobs(w.dir, ["status", "-j", "notes", "--json"]);
   equal(one.code, 0);
@@ -85,7 +85,7 @@ Deno.test("jobs status -j shows only the named jobs; an unknown one exits 2 list
   match(bad.stderr, /^Unknown job "nope"; jobs in \S+jobs\.yaml: feed, notes\n$/);
 });
 
-Deno.test("jobs status before any run shows zeros and creates no database", async () => {
+Deno.test("jobctl status before any run shows zeros and creates no database", async () => {
   await using w = await workspace({ seed: false });
   const out = await jobs(w.dir, ["status", "--json"]);
   equal(out.code, 0);
@@ -97,12 +97,12 @@ Deno.test("jobs status before any run shows zeros and creates no database", asyn
   equal(await Deno.stat(w.dbPath).then(() => true, () => false), false);
 });
 
-Deno.test("jobs status rejects an unknown flag and a stray argument with exit 2", async () => {
+Deno.test("jobctl status rejects an unknown flag and a stray argument with exit 2", async () => {
   await using w = await workspace({ seed: false });
   for (const args of [["status", "--frobnicate"], ["status", "feed"]]) {
     const out = await jobs(w.dir, args);
     equal(out.code, 2);
-    match(out.stderr, /^jobs status: /);
+    match(out.stderr, /^jobctl status: /);
     doesNotMatch(out.stderr, /\n\s+at /);
   }
 });

@@ -3,7 +3,7 @@ import { openDb } from "../../src/db/mod.ts";
 
 import { jobs, workspace } from "./_seed.ts";
 
-Deno.test("jobs unpause clears the pause and logs an event", async () => {
+Deno.test("jobctl unpause clears the pause and logs an event", async () => {
   await using w = await workspace();
   const out = await jobs(w.dir, ["unpause", "-j", "notes"]);
   assertEquals([out.code, out.stdout, out.stderr], [0, "Unpaused notes\n", ""]);
@@ -17,7 +17,7 @@ Deno.test("jobs unpause clears the pause and logs an event", async () => {
   }
 });
 
-Deno.test("jobs unpause of a job that is not paused changes nothing", async () => {
+Deno.test("jobctl unpause of a job that is not paused changes nothing", async () => {
   await using w = await workspace();
   const out = await jobs(w.dir, ["unpause", "-j", "feed", "--json"]);
   equal(out.code, 0);
@@ -32,8 +32,8 @@ Deno.test("jobs unpause of a job that is not paused changes nothing", async () =
   }
 });
 
-Deno.test("jobs unpause without a job exits 2", async () => {
+Deno.test("jobctl unpause without a job exits 2", async () => {
   await using w = await workspace({ seed: false });
   const out = await jobs(w.dir, ["unpause"]);
-  assertEquals([out.code, out.stderr], [2, "jobs unpause needs a job: jobs unpause -j JOB\n"]);
+  assertEquals([out.code, out.stderr], [2, "jobctl unpause needs a job: jobctl unpause -j JOB\n"]);
 });

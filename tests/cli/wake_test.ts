@@ -3,7 +3,7 @@ import { openDb } from "../../src/db/mod.ts";
 
 import { jobs, workspace } from "./_seed.ts";
 
-Deno.test("jobs wake records a wake request that makes jobs status show the job woken", async () => {
+Deno.test("jobctl wake records a wake request that makes jobctl status show the job woken", async () => {
   await using w = await workspace();
   const before = Date.now();
   const out = await jobs(w.dir, ["wake", "-j", "feed"]);
@@ -27,7 +27,7 @@ Deno.test("jobs wake records a wake request that makes jobs status show the job 
   ok(text.stdout.includes("; woken: discovers at the next run\n"));
 });
 
-Deno.test("jobs wake --json prints the time of the request; no job exits 2", async () => {
+Deno.test("jobctl wake --json prints the time of the request; no job exits 2", async () => {
   await using w = await workspace();
   const out = await jobs(w.dir, ["wake", "-j", "notes", "--json"]);
   const printed = JSON.parse(out.stdout);
@@ -39,5 +39,5 @@ Deno.test("jobs wake --json prints the time of the request; no job exits 2", asy
     await db.close();
   }
   const none = await jobs(w.dir, ["wake"]);
-  assertEquals([none.code, none.stderr], [2, "jobs wake needs a job: jobs wake -j JOB\n"]);
+  assertEquals([none.code, none.stderr], [2, "jobctl wake needs a job: jobctl wake -j JOB\n"]);
 });

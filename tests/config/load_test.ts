@@ -81,8 +81,8 @@ Deno.test("loadConfig() reports an unknown key at the key, suggesting the near o
   const yaml =
     `jobs:\n  feed:\n${STATIC_DISCOVERY}    stages:\n      - handler: ./a.ts\n        concurency: 8\n        colour: red\n`;
   assert.deepEqual(await problemsOf(yaml), [
-    'jobs.yaml:8:9: jobs.feed.stages[0].concurency: unknown key (did you mean "concurrency"?)',
-    "jobs.yaml:9:9: jobs.feed.stages[0].colour: unknown key",
+    'jobs.yaml:8:9: jobs.feed.stages[0].concurency: unknown key "concurency" (did you mean "concurrency"?)',
+    'jobs.yaml:9:9: jobs.feed.stages[0].colour: unknown key "colour"',
   ]);
 });
 
@@ -119,7 +119,7 @@ Deno.test("loadConfig() reports the strategy's own option problems inside discov
   assert.deepEqual(await problemsOf(yaml), [
     "jobs.yaml:3:5: jobs.feed.discovery.items: missing required field",
     'jobs.yaml:5:14: jobs.feed.discovery.every: expected a duration like "30s", got "hourly"',
-    'jobs.yaml:6:7: jobs.feed.discovery.item: unknown key (did you mean "items"?)',
+    'jobs.yaml:6:7: jobs.feed.discovery.item: unknown key "item" (did you mean "items"?)',
   ]);
 });
 
@@ -188,6 +188,39 @@ Deno.test("loadConfig() reports a job id that is not lower-case letters, digits,
   const yaml = `jobs:\n  Daily News:\n${STATIC_DISCOVERY}    handler: ./a.ts\n`;
   assert.deepEqual(await problemsOf(yaml), [
     'jobs.yaml:2:3: jobs["Daily News"]: invalid job id "Daily News": use lower-case letters, digits, "_" and "-"',
+  ]);
+});
+
+Deno.test("loadConfig() reports the problems of a job whose id is invalid, with the id", async () => {
+  Deno.env.delete("JOBS_TEST_UNSET_PATH");
+  const yaml = `jobs:
+  My Feed:
+    discovery:
+      strategy: rsss
+      url: https://example.com/\${JOBS_TEST_UNSET_PATH}
+    stages:
+      - handler: builtin:fetc
+`;
+  assert.deepEqual(await problemsOf(yaml), [
+    'jobs.yaml:2:3: jobs["My Feed"]: invalid job id "My Feed": use lower-case letters, digits, "_" and "-"',
+    'jobs.yaml:4:17: jobs["My Feed"].discovery.strategy: unknown discovery strategy "rsss" (did you mean "rss"?); known: arxiv, command, csv, files, github, hackernews, html_links, job, json_api, jsonl, podcast, reddit, rss, sitemap, sqlite, static, youtube',
+    'jobs.yaml:5:12: jobs["My Feed"].discovery.url: environment variable "JOBS_TEST_UNSET_PATH" is not set',
+    'jobs.yaml:7:18: jobs["My Feed"].stages[0].handler: unknown builtin handler "fetc" (did you mean "fetch"?); known: fetch',
+  ]);
+});
+
+Deno.test("loadConfig() names a misspelt strategy key beside the missing one", async () => {
+  const yaml =
+    "jobs:\n  feed:\n    discovery:\n      stratgy: rss\n      url: https://example.com/feed\n    handler: ./a.ts\n";
+  assert.deepEqual(await problemsOf(yaml), [
+    "jobs.yaml:3:5: jobs.feed.discovery.strategy: missing required field",
+    'jobs.yaml:4:7: jobs.feed.discovery.stratgy: unknown key "stratgy" (did you mean "strategy"?)',
+  ]);
+});
+
+Deno.test("loadConfig() reports an empty jobs mapping", async () => {
+  assert.deepEqual(await problemsOf("jobs: {}\n"), [
+    "jobs.yaml:1:1: jobs: expected at least one job",
   ]);
 });
 
@@ -437,4 +470,39 @@ Deno.test("loadConfig() puts jobs.sqlite beside jobs.yaml by default", async () 
   });
   const config = await loadConfig(join(tmp.dir, "jobs.yaml"));
   assert.equal(config.db, join(tmp.dir, "jobs.sqlite"));
+});
+
+Deno.test("loadConfig() with handlers checks modules and programs beside the schema problems", async () => {
+  await using tmp = await tempFiles({
+    "jobs.yaml": `jobs:
+  Feed:
+    discovery: { strategy: rsss }
+    stages:
+      - handler: ./missing.ts
+        timeout: soon
+      - command: [no-such-program-jobctl]
+  ok:
+    discovery: { strategy: static, items: [{ key: a }] }
+    handler: ./present.ts
+`,
+    "present.ts": "export default () => null;\n",
+  });
+  const path = join(tmp.dir, "jobs.yaml");
+  const cwd = Deno.cwd();
+  Deno.chdir(tmp.dir);
+  try {
+    await assert.rejects(loadConfig(path, { handlers: { timeoutMs: 30_000 } }), (err) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.problems.map((line) => line.replace(`${tmp.dir}/`, "")), [
+        'jobs.yaml:2:3: jobs.Feed: invalid job id "Feed": use lower-case letters, digits, "_" and "-"',
+        `jobs.yaml:3:28: jobs.Feed.discovery.strategy: unknown discovery strategy "rsss" (did you mean "rss"?); known: arxiv, command, csv, files, github, hackernews, html_links, job, json_api, jsonl, podcast, reddit, rss, sitemap, sqlite, static, youtube`,
+        'jobs.yaml:5:18: jobs.Feed.stages[0].handler: module "missing.ts" does not exist',
+        'jobs.yaml:6:18: jobs.Feed.stages[0].timeout: expected a duration like "30s", got "soon"',
+        'jobs.yaml:7:19: jobs.Feed.stages[1].command[0]: program "no-such-program-jobctl" is not on PATH',
+      ]);
+      return true;
+    });
+  } finally {
+    Deno.chdir(cwd);
+  }
 });

@@ -1,6 +1,6 @@
 /**
- * `jobs dashboard` end to end: the real program as a child process on a seeded database, driven
- * by a real headless Chromium, its numbers checked against `jobs status --json`.
+ * `jobctl dashboard` end to end: the real program as a child process on a seeded database, driven
+ * by a real headless Chromium, its numbers checked against `jobctl status --json`.
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -52,7 +52,7 @@ function jobsCommand(ws: Workspace, args: string[]): Deno.Command {
   });
 }
 
-/** A running `jobs dashboard` child process; disposing stops it with SIGINT. */
+/** A running `jobctl dashboard` child process; disposing stops it with SIGINT. */
 interface Server extends AsyncDisposable {
   url: string;
   child: Deno.ChildProcess;
@@ -109,7 +109,7 @@ async function shownFigures(page: Page): Promise<[string, string, number][]> {
 /** The value at `field` ("items.pending", "stages.fetch.done", "cost.todayUsd") of a job. */
 function reported(report: StatusReport, jobId: string, field: string): number {
   const job = report.jobs.find((j) => j.jobId === jobId);
-  assert.ok(job, `no job "${jobId}" in jobs status --json`);
+  assert.ok(job, `no job "${jobId}" in jobctl status --json`);
   const path = field.split(".");
   if (path[0] === "stages") {
     const stage = job.stages.find((s) => s.stage === path.slice(1, -1).join("."));
@@ -171,7 +171,7 @@ async function failedAt(ws: Workspace, stage: string): Promise<number> {
 
 const FEED = "/jobs/feed";
 
-Deno.test("dashboard pages in Chromium show jobs status --json numbers; buttons act on the database", async (t) => {
+Deno.test("dashboard pages in Chromium show jobctl status --json numbers; buttons act on the database", async (t) => {
   await using ws = await workspace();
   await using server = await startServer(ws, []);
   assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -182,15 +182,18 @@ Deno.test("dashboard pages in Chromium show jobs status --json numbers; buttons 
   assert.equal(await figure(watcher, "feed", "stages.parse.failed"), "2");
   const page = await browser.newPage();
 
-  await t.step("the overview shows every job's figures exactly as jobs status --json", async () => {
-    assert.equal(await page.goto(server.url), 200);
-    const report = await statusJson(ws);
-    assert.deepEqual(report.jobs.map((j) => j.jobId), ["feed", "notes"]);
-    // Per job: 5 item counts, runs last hour, stale, cost today; then 5 counts per stage.
-    assert.equal(await assertFiguresMatch(page, report), (8 + 3 * 5) + (8 + 1 * 5));
-    assert.equal(await figure(page, "feed", "items.failed"), "6");
-    assert.equal(await figure(page, "feed", "cost.todayUsd"), "$0.75");
-  });
+  await t.step(
+    "the overview shows every job's figures exactly as jobctl status --json",
+    async () => {
+      assert.equal(await page.goto(server.url), 200);
+      const report = await statusJson(ws);
+      assert.deepEqual(report.jobs.map((j) => j.jobId), ["feed", "notes"]);
+      // Per job: 5 item counts, runs last hour, stale, cost today; then 5 counts per stage.
+      assert.equal(await assertFiguresMatch(page, report), (8 + 3 * 5) + (8 + 1 * 5));
+      assert.equal(await figure(page, "feed", "items.failed"), "6");
+      assert.equal(await figure(page, "feed", "cost.todayUsd"), "$0.75");
+    },
+  );
 
   await t.step(
     "a job page shows the same numbers plus stale and last-hour counts per stage",

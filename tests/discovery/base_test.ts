@@ -350,7 +350,7 @@ Deno.test("header values (secrets) are sent but never logged nor put in errors",
   );
   const err = await rejection(probe.discover());
   assert.equal(server.hits[0].headers.get("authorization"), `Bearer ${secret}`);
-  assert.equal(server.hits[0].headers.get("user-agent"), "jobs/0.1.0");
+  assert.equal(server.hits[0].headers.get("user-agent"), "jobctl/0.1.0");
   assert.equal(t.logs.length, 2);
   assert.ok(!JSON.stringify(t.logs).includes(secret));
   assert.ok(!err.message.includes(secret));

@@ -40,7 +40,7 @@ Deno.test("runDoctor() reports a missing database as a note with the command tha
     severity: "info",
     title: `No database yet at "${p.dbPath}"`,
     explanation: "The first run creates it; until then there is nothing else to check",
-    fix: "jobs run",
+    fix: "jobctl run",
     safeFix: false,
   }]);
   assertEquals(exitCodeOf(findings), 0);
@@ -60,7 +60,7 @@ Deno.test("runDoctor() reports a paused job with its reason and the unpause comm
     explanation: `It has been paused since ${
       new Date(pausedAt).toISOString().replace(/\.\d+Z$/, "Z")
     }; none of its stages is claimed until it is unpaused`,
-    fix: "jobs unpause -j feed",
+    fix: "jobctl unpause -j feed",
     safeFix: false,
   }]);
   assertEquals(exitCodeOf(findings), 1);
@@ -91,7 +91,7 @@ Deno.test("runDoctor() reports failure clusters and the items stuck behind them 
       title: 'Job "feed", stage "fetch": 2 items failed with "Timeout after <n> ms fetching <url>"',
       explanation: 'For example "a", "b". Retry them once the cause is gone (a server back, ' +
         "a handler fixed)",
-      fix: 'jobs retry -j feed --stage fetch --error "Timeout after"',
+      fix: 'jobctl retry -j feed --stage fetch --error "Timeout after"',
       safeFix: false,
     },
     {
@@ -101,7 +101,7 @@ Deno.test("runDoctor() reports failure clusters and the items stuck behind them 
       title: `Job "feed", stage "parse": 1 item failed with "Bad JSON: '<value>'"`,
       explanation: 'For example "c". Retry them once the cause is gone (a server back, ' +
         "a handler fixed)",
-      fix: 'jobs retry -j feed --stage parse --error "Bad JSON:"',
+      fix: 'jobctl retry -j feed --stage parse --error "Bad JSON:"',
       safeFix: false,
     },
     {
@@ -110,7 +110,7 @@ Deno.test("runDoctor() reports failure clusters and the items stuck behind them 
       job: "feed",
       title: 'Job "feed": 2 items wait behind failed stage "fetch"',
       explanation: 'Their later stages stay pending and are never claimed while "fetch" is failed',
-      fix: "jobs retry -j feed --stage fetch",
+      fix: "jobctl retry -j feed --stage fetch",
       safeFix: false,
     },
   ]);
@@ -133,7 +133,7 @@ Deno.test("runDoctor() reports stale results with the reprocess command", async 
     title: 'Job "feed" has 2 stale results',
     explanation: 'Made by an older handler version: 2 of stage "fetch". Reprocessing runs ' +
       "those stages, and every later one, again",
-    fix: "jobs reprocess -j feed --stale",
+    fix: "jobctl reprocess -j feed --stale",
     safeFix: false,
   }]);
 });
@@ -188,8 +188,8 @@ Deno.test("runDoctor() warns when discovery missed two chances of its `every`", 
     job: "feed",
     title: 'Discovery of job "feed" is overdue by 1h 30m',
     explanation: "The last discovery was at 2026-03-10T09:30:00Z; by every 1h the next was due " +
-      'at 2026-03-10T10:30:00Z. Is cron still running "jobs run"?',
-    fix: "jobs run -j feed",
+      'at 2026-03-10T10:30:00Z. Is cron still running "jobctl run"?',
+    fix: "jobctl run -j feed",
     safeFix: false,
   }]);
 });
@@ -226,7 +226,7 @@ Deno.test("runDoctor() reports abandoned claims as safely fixable", async () => 
     explanation: "2 claims with an expired lease and 0 claims of processes on this host that " +
       "no longer run. Their stages stay in progress, and no run works on them, until they are " +
       "released",
-    fix: "jobs doctor --fix",
+    fix: "jobctl doctor --fix",
     safeFix: true,
   }]);
 });
@@ -244,7 +244,7 @@ Deno.test("runDoctor() reports stage rows missing for a new stage, and stored st
     title: 'Job "feed" lacks 2 stage rows (new in the config: "parse")',
     explanation: "Every item needs a row for each stage of its job; an item without one is " +
       "never run through that stage",
-    fix: "jobs doctor --fix",
+    fix: "jobctl doctor --fix",
     safeFix: true,
   }]);
   await db.upsertItems({ jobId: "feed", stages: ["fetch", "old", "parse"], items });
@@ -256,7 +256,7 @@ Deno.test("runDoctor() reports stage rows missing for a new stage, and stored st
     title: 'Job "feed" has stored stages the config no longer has: "old"',
     explanation: "The next run of the job drops their rows (their results are kept) and adds " +
       "rows for any new stage",
-    fix: "jobs run -j feed",
+    fix: "jobctl run -j feed",
     safeFix: false,
   }]);
 });
@@ -270,7 +270,7 @@ Deno.test("runDoctor() warns about a write-ahead log above the limit", async () 
   assertEquals((await doctor(p.configPath, { walWarnBytes: wal })).findings, []);
   const { findings } = await doctor(p.configPath, { walWarnBytes: 1000 });
   assertEquals(ids(findings), [["wal-size", "warning", undefined]]);
-  assertEquals(findings[0].fix, "jobs doctor --fix");
+  assertEquals(findings[0].fix, "jobctl doctor --fix");
   assertEquals(findings[0].safeFix, true);
   assertEquals(findings[0].title.startsWith("The write-ahead log is "), true);
 });
@@ -303,7 +303,7 @@ Deno.test("runDoctor() refuses a newer schema and migrates an older one only wit
   const newer = await doctor(p.configPath, { fix: true });
   assertEquals(ids(newer.findings), [["schema-version", "error", undefined]]);
   assertEquals(newer.fixed, []);
-  assertEquals(newer.findings[0].fix, "install the jobs version that wrote this database");
+  assertEquals(newer.findings[0].fix, "install the jobctl version that wrote this database");
 
   await Deno.writeFile(p.dbPath, new Uint8Array());
   const older = await doctor(p.configPath);
@@ -311,7 +311,7 @@ Deno.test("runDoctor() refuses a newer schema and migrates an older one only wit
     "schema-version",
     "warning",
     `The database has schema version 0, this program writes ${SCHEMA_VERSION}`,
-    "jobs doctor --fix",
+    "jobctl doctor --fix",
     true,
   ]]);
   const fixed = await doctor(p.configPath, { fix: true });
@@ -337,7 +337,7 @@ Deno.test("runDoctor() turns a config that does not load into an error with the 
   ]);
   assertEquals(
     findings[0].fix,
-    `edit the config at the positions above, then run: jobs validate --config ${p.configPath}`,
+    `edit the config at the positions above, then run: jobctl validate --config ${p.configPath}`,
   );
   // With --db the store is still checked, without the per-job checks.
   const db = await p.open();
@@ -385,7 +385,7 @@ Deno.test("runDoctor() reports missing handler files and programs", async () => 
       `Program "${p.dir}/bin/list.sh" does not exist`,
       'correct the command of job "feed", discovery in the config',
     ],
-    ["db-missing", "info", `No database yet at "${p.dir}/jobs.sqlite"`, "jobs run"],
+    ["db-missing", "info", `No database yet at "${p.dir}/jobs.sqlite"`, "jobctl run"],
   ]);
   await Deno.chmod(join(p.dir, "handlers/fetch.ts"), 0o755);
   const after = await doctor(p.configPath);

@@ -28,7 +28,7 @@ export const PERMISSIONS = [
   "--allow-sys",
 ];
 
-/** What a finished `jobs` process left behind. */
+/** What a finished `jobctl` process left behind. */
 export interface Outcome {
   code: number;
   stdout: string;
@@ -72,7 +72,7 @@ export class Workspace implements AsyncDisposable {
     }
   }
 
-  /** A `jobs ARGS` child process run in the workspace, its output piped. */
+  /** A `jobctl ARGS` child process run in the workspace, its output piped. */
   spawn(args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
     return new Deno.Command(Deno.execPath(), {
       args: ["run", "--config", DENO_JSON, ...PERMISSIONS, MAIN, ...args],
@@ -84,7 +84,7 @@ export class Workspace implements AsyncDisposable {
     }).spawn();
   }
 
-  /** Runs `jobs ARGS` to the end with --config pointing at the workspace's jobs.yaml. */
+  /** Runs `jobctl ARGS` to the end with --config pointing at the workspace's jobs.yaml. */
   async jobs(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
     return await finish(this.spawn(withConfig(this, args), env));
   }

@@ -33,7 +33,7 @@ async function workspace(jobs: string): Promise<Workspace> {
 const STACK_LINE = /^\s+at /m;
 const ESC = String.fromCharCode(27);
 
-Deno.test("jobs run --due runs only jobs whose schedule fired since their last run", async () => {
+Deno.test("jobctl run --due runs only jobs whose schedule fired since their last run", async () => {
   await using ws = await workspace(
     job("sched", ["{ key: a }"], '    schedule: "*/5 * * * *"\n') +
       job("always", ["{ key: b }"]),
@@ -61,7 +61,7 @@ Deno.test("jobs run --due runs only jobs whose schedule fired since their last r
   }
 });
 
-Deno.test("jobs run --max-runtime stops claiming, lets the handler in flight finish and exits 0", async () => {
+Deno.test("jobctl run --max-runtime stops claiming, lets the handler in flight finish and exits 0", async () => {
   const items = Array.from({ length: 20 }, (_, i) => `{ key: k${i}, ms: 150 }`);
   await using ws = await workspace(job("slow", items));
   const out = await ws.jobs(["run", "--max-runtime", "400ms"]);
@@ -78,7 +78,7 @@ Deno.test("jobs run --max-runtime stops claiming, lets the handler in flight fin
   }
 });
 
-Deno.test("jobs run --discover-only records the items and calls no handler", async () => {
+Deno.test("jobctl run --discover-only records the items and calls no handler", async () => {
   await using ws = await workspace(job("j", ["{ key: a }", "{ key: b }"]));
   const out = await ws.jobs(["run", "--discover-only"]);
   assert.equal(out.code, 0, out.stderr);
@@ -94,7 +94,7 @@ Deno.test("jobs run --discover-only records the items and calls no handler", asy
   }
 });
 
-Deno.test("jobs run exits 1 when a stage failed, naming the failure in the summary", async () => {
+Deno.test("jobctl run exits 1 when a stage failed, naming the failure in the summary", async () => {
   await using ws = await workspace(job("j", ["{ key: good }", "{ key: bad, fail: true }"]));
   const out = await ws.jobs(["run"]);
   assert.equal(out.code, EXIT.failed);
@@ -109,10 +109,10 @@ Deno.test("jobs run exits 1 when a stage failed, naming the failure in the summa
   assert.doesNotMatch(out.stderr, STACK_LINE);
 });
 
-Deno.test("jobs run exits 2 on bad usage with one clear line and no stack trace", async () => {
+Deno.test("jobctl run exits 2 on bad usage with one clear line and no stack trace", async () => {
   await using ws = await workspace(job("alpha", ["{ key: a }"]) + job("beta", ["{ key: b }"]));
   const cases: [string[], string][] = [
-    [["--bogus"], `jobs run: Unknown option '--bogus'`],
+    [["--bogus"], `jobctl run: Unknown option '--bogus'`],
     [["-j", "nope"], `Unknown job "nope"; jobs in ${ws.path("jobs.yaml")}: alpha, beta`],
     [["--limit", "0"], `--limit expects a positive whole number, got "0"`],
     [["--max-runtime", "soon"], `--max-runtime: expected a duration like "30s", got "soon"`],
@@ -127,7 +127,7 @@ Deno.test("jobs run exits 2 on bad usage with one clear line and no stack trace"
   assert.deepEqual(await ws.lines("calls.log"), []);
 });
 
-Deno.test("jobs run exits 3 when the database cannot be opened", async () => {
+Deno.test("jobctl run exits 3 when the database cannot be opened", async () => {
   await using ws = await workspace(job("j", ["{ key: a }"]));
   const out = await ws.jobs(["run", "--db", ws.path("missing/dir/jobs.sqlite")]);
   assert.equal(out.code, EXIT.error);
@@ -135,7 +135,7 @@ Deno.test("jobs run exits 3 when the database cannot be opened", async () => {
   assert.doesNotMatch(out.stderr, STACK_LINE);
 });
 
-Deno.test("jobs run --limit claims at most N items per stage", async () => {
+Deno.test("jobctl run --limit claims at most N items per stage", async () => {
   const items = Array.from({ length: 6 }, (_, i) => `{ key: k${i} }`);
   await using ws = await workspace(job("j", items));
   const out = await ws.jobs(["run", "--limit", "2"]);
@@ -143,7 +143,7 @@ Deno.test("jobs run --limit claims at most N items per stage", async () => {
   assert.equal((await ws.lines("calls.log")).length, 2);
 });
 
-Deno.test("without a terminal, jobs run writes plain log lines; --log-format json writes JSON lines", async () => {
+Deno.test("without a terminal, jobctl run writes plain log lines; --log-format json writes JSON lines", async () => {
   await using ws = await workspace(job("j", ["{ key: good }", "{ key: bad, fail: true }"]));
   const text = await ws.jobs(["run"]);
   const textLines = text.stderr.trimEnd().split("\n");
@@ -182,7 +182,7 @@ const hasScript = await new Deno.Command("script", { args: ["--version"], stdout
   .output().then((o) => o.success, () => false);
 
 Deno.test({
-  name: "in a terminal, jobs run redraws a progress table per job and stage",
+  name: "in a terminal, jobctl run redraws a progress table per job and stage",
   ignore: !hasScript,
   async fn() {
     const items = Array.from({ length: 24 }, (_, i) => `{ key: k${i}, ms: 100 }`);

@@ -27,7 +27,7 @@ function yaml(): string {
 `;
 }
 
-/** Starts three `jobs ARGS` processes at once and waits for all of them. */
+/** Starts three `jobctl ARGS` processes at once and waits for all of them. */
 async function threeTogether(ws: Workspace, args: string[]): Promise<Outcome[]> {
   const children = [0, 1, 2].map(() => ws.spawn(withConfig(ws, args)));
   return await Promise.all(children.map(finish));
@@ -60,7 +60,7 @@ async function assertAllDone(ws: Workspace): Promise<number> {
   }
 }
 
-Deno.test("three jobs run started together on a fresh database discover once and run each stage once", async () => {
+Deno.test("three jobctl run started together on a fresh database discover once and run each stage once", async () => {
   await using ws = await Workspace.create({ "h.ts": HANDLER, "jobs.yaml": yaml() });
   const outs = await threeTogether(ws, ["run"]);
   for (const out of outs) assert.equal(out.code, 0, out.stderr);
@@ -70,7 +70,7 @@ Deno.test("three jobs run started together on a fresh database discover once and
   assert.equal(discovered.length, 1, outs.map((o) => o.stderr).join("\n"));
 });
 
-Deno.test("three jobs run processes share one job's claims and never run a stage twice", async () => {
+Deno.test("three jobctl run processes share one job's claims and never run a stage twice", async () => {
   await using ws = await Workspace.create({ "h.ts": HANDLER, "jobs.yaml": yaml() });
   const discovery = await threeTogether(ws, ["run", "--discover-only"]);
   for (const out of discovery) assert.equal(out.code, 0, out.stderr);

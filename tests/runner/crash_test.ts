@@ -37,7 +37,7 @@ async function calls(ws: Workspace): Promise<number> {
   }
 }
 
-/** Starts `jobs run`, kills it with SIGKILL once `atCalls` handler calls are logged. */
+/** Starts `jobctl run`, kills it with SIGKILL once `atCalls` handler calls are logged. */
 async function runAndKill(ws: Workspace, atCalls: number): Promise<void> {
   const child = ws.spawn(["run", "--config", ws.path("jobs.yaml")]);
   let exited = false;

@@ -72,7 +72,7 @@ function pageServer(): { server: Deno.HttpServer<Deno.NetAddr>; served: Map<stri
   return { server, served };
 }
 
-Deno.test("jobs run takes items through a module, a command and the builtin fetch, and a one-handler job through the same worker", async () => {
+Deno.test("jobctl run takes items through a module, a command and the builtin fetch, and a one-handler job through the same worker", async () => {
   const { server, served } = pageServer();
   await using ws = await Workspace.create({
     "words.ts": WORDS_HANDLER,
@@ -133,7 +133,7 @@ Deno.test("jobs run takes items through a module, a command and the builtin fetc
   );
 });
 
-Deno.test("a second jobs run finds nothing to do and calls no handler", async () => {
+Deno.test("a second jobctl run finds nothing to do and calls no handler", async () => {
   await using ws = await Workspace.create({
     "count.ts": `export default function handle(item) {
   Deno.writeTextFileSync(new URL("./calls.log", import.meta.url), item.key + "\\n", { append: true });

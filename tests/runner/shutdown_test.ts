@@ -26,7 +26,7 @@ jobs:
 `;
 }
 
-/** A running `jobs run` whose stderr is collected as it comes. */
+/** A running `jobctl run` whose stderr is collected as it comes. */
 function start(
   ws: Workspace,
 ): { child: Deno.ChildProcess; stderr: () => string; done: Promise<Deno.CommandStatus> } {

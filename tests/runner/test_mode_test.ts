@@ -31,13 +31,13 @@ async function hashes(ws: Workspace): Promise<string[]> {
   return [await fileHash(ws.dbPath), await fileHash(ws.dbPath + "-wal")];
 }
 
-/** "stage key: outcome" of each stage report `jobs test` printed. */
+/** "stage key: outcome" of each stage report `jobctl test` printed. */
 function reports(stdout: string): string[] {
   return [...stdout.matchAll(/^── j \/ (\w+) \/ (\S+): (\w+) in \d+ms$/gm)]
     .map((m) => `${m[1]} ${m[2]}: ${m[3]}`);
 }
 
-Deno.test("jobs test runs 3 items in a scratch database, prints each stage's input and output, and leaves the real one byte-for-byte unchanged", async () => {
+Deno.test("jobctl test runs 3 items in a scratch database, prints each stage's input and output, and leaves the real one byte-for-byte unchanged", async () => {
   await using ws = await Workspace.create({ "h.ts": HANDLER, "jobs.yaml": yaml() });
   const first = await ws.jobs(["run"]);
   assert.equal(first.code, 0, first.stderr);
@@ -87,7 +87,7 @@ Deno.test("jobs test runs 3 items in a scratch database, prints each stage's inp
   }
 });
 
-Deno.test("jobs test --limit and --item pick the items; an unknown --item is a usage error", async () => {
+Deno.test("jobctl test --limit and --item pick the items; an unknown --item is a usage error", async () => {
   await using ws = await Workspace.create({ "h.ts": HANDLER, "jobs.yaml": yaml() });
   const limited = await ws.jobs(["test", "-j", "j", "--limit", "2"]);
   assert.equal(limited.code, 0, limited.stderr);
@@ -111,7 +111,7 @@ Deno.test("jobs test --limit and --item pick the items; an unknown --item is a u
   assert.equal(unknown.stderr.trim(), 'Item "nope" was not found by discovery');
 });
 
-Deno.test("jobs test --stage runs up to that stage; with --no-reset it reruns only that stage on the earlier results", async () => {
+Deno.test("jobctl test --stage runs up to that stage; with --no-reset it reruns only that stage on the earlier results", async () => {
   await using ws = await Workspace.create({ "h.ts": HANDLER, "jobs.yaml": yaml() });
   const upToB = await ws.jobs(["test", "-j", "j", "--stage", "b", "--limit", "1"]);
   assert.equal(upToB.code, 0, upToB.stderr);
@@ -132,7 +132,7 @@ Deno.test("jobs test --stage runs up to that stage; with --no-reset it reruns on
   assert.equal(await fileHash(ws.dbPath), "missing", "the production database was never made");
 });
 
-Deno.test("jobs run --dry-run calls no handler and writes nothing, with or without a database", async () => {
+Deno.test("jobctl run --dry-run calls no handler and writes nothing, with or without a database", async () => {
   await using ws = await Workspace.create({ "h.ts": HANDLER, "jobs.yaml": yaml(["k1", "k2"]) });
   const fresh = await ws.jobs(["run", "--dry-run"]);
   assert.equal(fresh.code, 0, fresh.stderr);

@@ -1,0 +1,36 @@
+/**
+ * Loads one handler module for `jobctl validate`, in a Worker so that the module cannot end or
+ * block the validating process: it answers how the module's default export looks, or what
+ * went wrong while loading it. Deno.exit (and node's process.exit, which calls it) throws here
+ * instead of ending anything, so a module calling it is reported.
+ */
+import { EXIT_CALLED, type ProbeReply } from "./_module_probe.ts";
+
+const scope = globalThis as unknown as {
+  postMessage(message: ProbeReply): void;
+  addEventListener(type: "message", listener: (event: MessageEvent) => void): void;
+};
+
+Object.defineProperty(Deno, "exit", {
+  configurable: true,
+  value: (code?: number): never => {
+    const error = new Error(`Deno.exit(${code ?? ""})`);
+    error.name = EXIT_CALLED;
+    throw error;
+  },
+});
+
+scope.addEventListener("message", async (event) => {
+  try {
+    const module = await import((event.data as { url: string }).url);
+    scope.postMessage({ kind: "loaded", defaultType: typeof module.default });
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    scope.postMessage({
+      kind: "failed",
+      name: error.name,
+      message: error.message,
+      stack: error.stack ?? "",
+    });
+  }
+});

@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { VERSION } from "../../src/version.ts";
+
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+
+/** A folder of the user's, outside the repository, with its own jobs.yaml and handler. */
+const USER_FILES = {
+  "jobs.yaml": `jobs:
+  mine:
+    discovery: { strategy: static, items: [{ key: a }] }
+    handler: ./count.ts
+`,
+  "count.ts": "export default (item) => ({ key: item.key });\n",
+  "sub/other.yaml": `jobs:
+  other:
+    discovery: { strategy: static, every: 1h, items: [{ key: b }] }
+    handler: ../count.ts
+`,
+};
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function folderWith(
+  files: Record<string, string>,
+): Promise<AsyncDisposable & { dir: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "jobctl_user_" });
+  for (const [name, text] of Object.entries(files)) {
+    await Deno.mkdir(dirname(join(dir, name)), { recursive: true });
+    await Deno.writeTextFile(join(dir, name), text);
+  }
+  return { dir, [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }) };
+}
+
+/**
+ * Runs `program args` in `cwd` with a clean environment: no $INIT_CWD inherited from a
+ * `deno task test`, and deno on PATH.
+ */
+async function run(program: string, args: string[], cwd: string): Promise<Outcome> {
+  const env: Record<string, string> = {
+    PATH: `${dirname(Deno.execPath())}:/usr/bin:/bin`,
+    NO_COLOR: "1",
+  };
+  for (const name of ["HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  const out = await new Deno.Command(program, {
+    args,
+    cwd,
+    clearEnv: true,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(120_000),
+  }).output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+Deno.test("deno install --global as README says gives a jobctl that works in any folder", async () => {
+  await using root = await folderWith({});
+  await using user = await folderWith(USER_FILES);
+  const install = await run(Deno.execPath(), [
+    "install",
+    "--global",
+    "--root",
+    root.dir,
+    "--name",
+    "jobctl",
+    "--config",
+    join(REPO, "deno.json"),
+    "--allow-read",
+    "--allow-write",
+    "--allow-net",
+    "--allow-env",
+    "--allow-run",
+    "--allow-sys",
+    join(REPO, "main.ts"),
+  ], user.dir);
+  assert.equal(install.code, 0, install.stderr);
+  const jobctl = join(root.dir, "bin", "jobctl");
+  const version = await run(jobctl, ["--version"], user.dir);
+  assert.deepEqual([version.code, version.stdout], [0, `jobctl ${VERSION}\n`]);
+  const validate = await run(jobctl, ["validate"], user.dir);
+  assert.deepEqual(
+    [validate.code, validate.stdout],
+    [0, "mine: static discovery, 1 stage (count)\n"],
+    validate.stderr,
+  );
+});
+
+Deno.test("deno task --cwd REPO jobctl reads jobs.yaml, --config and --db from the caller's folder", async () => {
+  await using user = await folderWith(USER_FILES);
+  const task = (args: string[]) =>
+    run(Deno.execPath(), ["task", "--cwd", REPO, "jobctl", ...args], user.dir);
+  const validate = await task(["validate"]);
+  assert.deepEqual(
+    [validate.code, validate.stdout],
+    [0, "mine: static discovery, 1 stage (count)\n"],
+    validate.stderr,
+  );
+  const other = await task(["validate", "--config", "sub/other.yaml"]);
+  assert.deepEqual(
+    [other.code, other.stdout],
+    [0, "other: static discovery every 1h, 1 stage (count)\n"],
+    other.stderr,
+  );
+  const db = "caller-folder-test.sqlite";
+  const ran = await task(["run", "--db", db]);
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.match(ran.stderr, /mine: discovered 1 \(1 new, 0 updated\); count: 1 done/);
+  assert.ok(await exists(join(user.dir, db)), "the store is in the caller's folder");
+  assert.ok(!await exists(join(REPO, db)), "and not in the repository");
+});
