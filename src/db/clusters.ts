@@ -36,38 +36,60 @@ function patternOf(error: string): string {
   return pattern;
 }
 
-/** The longest literal run of a normalised pattern (whitespace trimmed). */
-export function literalOf(pattern: string): string {
-  const parts = pattern.split(new RegExp(PLACEHOLDER, "g")).map((p) => p.trim());
-  return parts.reduce((best, p) => (p.length > best.length ? p : best), "");
-}
-
 interface ClusterDraft {
   stage: string;
   position: number;
   pattern: string;
   count: number;
   exampleIds: number[];
+  /** The cluster's distinct errors as written. */
+  errors: Set<string>;
 }
 
 /** Groups failed rows (in item order) by stage and pattern, keeping the first example ids. */
-function clusterRows(
-  rows: readonly FailedRow[],
-  examples: number,
-): ClusterDraft[] {
+function clusterRows(rows: readonly FailedRow[], examples: number): ClusterDraft[] {
   const drafts = new Map<string, ClusterDraft>();
   for (const r of rows) {
     const pattern = patternOf(r.error);
     const id = `${r.stage}\0${pattern}`;
     let draft = drafts.get(id);
     if (!draft) {
-      draft = { stage: r.stage, position: r.position, pattern, count: 0, exampleIds: [] };
-      drafts.set(id, draft);
+      const fresh = { stage: r.stage, position: r.position, pattern, count: 0 };
+      drafts.set(id, draft = { ...fresh, exampleIds: [], errors: new Set() });
     }
     draft.count++;
+    if (draft.errors.size < DISTINCT_ERRORS_MAX) draft.errors.add(r.error);
     if (draft.exampleIds.length < examples) draft.exampleIds.push(r.itemId);
   }
   return [...drafts.values()];
+}
+
+/** Distinct errors kept per cluster to choose its match; beyond it no match is offered. */
+const DISTINCT_ERRORS_MAX = 5_000;
+
+/**
+ * Text that every error of `cluster` contains, as written (not normalised: a traceback's line
+ * breaks stay line breaks), and no error of another cluster of its stage does; "" when none
+ * does both. `retry --error` with it retries exactly this cluster.
+ */
+function matchOf(cluster: ClusterDraft, others: readonly ClusterDraft[]): string {
+  if (cluster.errors.size >= DISTINCT_ERRORS_MAX) return "";
+  const [example] = cluster.errors;
+  const rivals = others.filter((o) => o !== cluster && o.stage === cluster.stage);
+  const candidates = example.split(/\s*[\n\r\t]\s*| {2,}/)
+    .flatMap((segment) => literalParts(normaliseError(segment)))
+    .filter((c) => c.length > 0)
+    .sort((a, b) => b.length - a.length);
+  return candidates.find((c) =>
+    [...cluster.errors].every((e) => e.includes(c)) &&
+    rivals.every((o) =>
+      o.errors.size < DISTINCT_ERRORS_MAX && ![...o.errors].some((e) => e.includes(c))
+    )
+  ) ?? "";
+}
+
+function literalParts(pattern: string): string[] {
+  return pattern.split(new RegExp(PLACEHOLDER, "g")).map((p) => p.trim());
 }
 
 /**
@@ -89,7 +111,7 @@ export async function clusterFailures(
   return top.map((c) => ({
     stage: c.stage,
     pattern: c.pattern,
-    match: literalOf(c.pattern),
+    match: matchOf(c, drafts),
     count: c.count,
     exampleKeys: c.exampleIds.map((id) => keys.get(id)!),
   }));

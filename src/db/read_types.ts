@@ -110,7 +110,10 @@ export interface FailureCluster {
   stage: string;
   /** The error with numbers, hex ids, URLs and quoted values replaced by placeholders. */
   pattern: string;
-  /** The longest literal part of the pattern: every error of the cluster contains it. */
+  /**
+   * Text, as written, that every error of the cluster contains and no other failure of its
+   * stage does (so `retry --error` with it retries exactly this cluster); "" when none does.
+   */
   match: string;
   /** Failed stage rows in the cluster. */
   count: number;

@@ -93,7 +93,11 @@ async function clusterFindings(db: Store, jobId: string): Promise<Finding[]> {
     } failed with "${c.pattern}"`,
     explanation: `For example ${
       c.exampleKeys.map((k) => `"${k}"`).join(", ")
-    }. Retry them once the cause is gone (a server back, a handler fixed)`,
+    }. Retry them once the cause is gone (a server back, a handler fixed)${
+      c.match
+        ? ""
+        : `; no text tells them from the stage's other failures, so this retries all of them`
+    }`,
     fix: `jobctl retry -j ${shellQuote(jobId)} --stage ${shellQuote(c.stage)}${
       c.match ? ` --error ${shellQuote(c.match)}` : ""
     }`,

@@ -1,3 +1,4 @@
+import type { Store } from "../../src/db/store.ts";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { project, settle } from "../doctor/_seed.ts";
@@ -140,3 +141,65 @@ Deno.test("jobctl doctor rejects an unknown flag with exit 2 and no stack trace"
   assert.doesNotMatch(result.stderr, /\n\s+at /);
   assert.equal(result.stdout, "");
 });
+
+Deno.test("each failure cluster's suggested retry retries exactly the items of that cluster", async () => {
+  await using p = await project();
+  const db = await p.open();
+  const items = ["t1", "t2", "a1", "a2", "s1"].map((key) => ({ key, data: {} }));
+  await db.upsertItems({ jobId: "feed", stages: ["fetch", "parse"], items });
+  const traceback = (line: number) =>
+    `Traceback (most recent call last):\n  File "h.py", line ${line}, in main\n` +
+    `    body = fetch(url)\nConnectionError: refused`;
+  await settle(db, {
+    jobId: "feed",
+    stage: "fetch",
+    outcomes: {
+      t1: traceback(12),
+      t2: traceback(14),
+      a1: "Timeout after 40 ms fetching https://a.example/",
+      a2: "Timeout after 41 ms fetching https://b.example/",
+      s1: "Timeout after 30 s",
+    },
+  });
+  const { findings } = JSON.parse((await doctor(p.dir, ["--json"])).stdout);
+  const fixes = (findings as { id: string; fix: string }[])
+    .filter((f) => f.id === "failure-cluster").map((f) => f.fix);
+  assert.equal(fixes.length, 3);
+  // `jobctl` on PATH is the program under test, so each fix runs exactly as printed.
+  const bin = `${p.dir}/bin`;
+  await Deno.mkdir(bin);
+  await Deno.writeTextFile(
+    `${bin}/jobctl`,
+    `#!/bin/sh\nexec "${Deno.execPath()}" run --config "${DENO_JSON}" ${
+      PERMISSIONS.join(" ")
+    } "${MAIN}" "$@"\n`,
+  );
+  await Deno.chmod(`${bin}/jobctl`, 0o755);
+  const retried: string[][] = [];
+  for (const fix of fixes) {
+    const before = await failedKeys(db);
+    const run = await new Deno.Command("sh", {
+      args: ["-c", fix],
+      cwd: p.dir,
+      env: { PATH: `${bin}:${Deno.env.get("PATH")}`, NO_COLOR: "1" },
+    }).output();
+    assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
+    const after = await failedKeys(db);
+    retried.push(before.filter((k) => !after.includes(k)));
+    await settle(db, {
+      jobId: "feed",
+      stage: "fetch",
+      outcomes: Object.fromEntries(retried.at(-1)!.map((k) => [k, "Failed again"])),
+    });
+  }
+  // The clusters, largest first: the timeouts with "ms fetching", the tracebacks, then the
+  // one whose text stands in the other timeouts too and so retries the stage's failures.
+  assert.deepEqual(retried.slice(0, 2), [["a1", "a2"], ["t1", "t2"]]);
+  assert.match(fixes[2], /^jobctl retry -j feed --stage fetch$/);
+});
+
+/** Keys of the items whose fetch stage is failed. */
+async function failedKeys(db: Store): Promise<string[]> {
+  const items = await db.listItems({ jobId: "feed", status: "failed" });
+  return items.map((i) => i.key).sort();
+}

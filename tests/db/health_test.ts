@@ -1,5 +1,5 @@
 import type { Store } from "../../src/db/store.ts";
-import { literalOf, normaliseError } from "../../src/db/clusters.ts";
+import { normaliseError } from "../../src/db/clusters.ts";
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { fakeClock, makeItems, SQLITE_ONLY, tempDb } from "./_helpers.ts";
 
@@ -20,12 +20,6 @@ Deno.test("normaliseError() replaces URLs, quoted values, hex ids and numbers", 
     ["decade facade", "decade facade"],
   ];
   assertEquals(cases.map(([error]) => normaliseError(error)), cases.map(([, pattern]) => pattern));
-});
-
-Deno.test("literalOf() gives the longest literal part of a pattern", () => {
-  assertEquals(literalOf("Timeout after <n> ms fetching <url>"), "Timeout after");
-  assertEquals(literalOf('Not found: "<value>"'), "Not found:");
-  assertEquals(literalOf("<n>"), "");
 });
 
 async function seedFailures(db: Store): Promise<void> {
@@ -262,4 +256,33 @@ Deno.test("stageRowGaps() finds nothing missing for a job without items", async 
     removedStages: [],
     missingRows: 0,
   });
+});
+
+/** A Python traceback as a command handler's stderr ends with it. */
+function traceback(line: number, port: number): string {
+  return `Traceback (most recent call last):\n  File "handler.py", line ${line}, in main\n` +
+    `    body = fetch(url)\nConnectionError: port ${port} refused`;
+}
+
+Deno.test("a cluster's match is text its errors contain as written and its stage's others do not", async () => {
+  await using t = await tempDb();
+  await t.db.upsertItems({ jobId: "j", stages: ["fetch"], items: makeItems(5) });
+  await settle(t.db, {
+    jobId: "j",
+    stage: "fetch",
+    outcomes: {
+      k1: traceback(12, 5432),
+      k2: traceback(14, 5433),
+      k3: "Timeout after 30 s",
+      k4: "Timeout after 40 ms fetching https://a.example/",
+      k5: "Timeout after 41 ms fetching https://b.example/",
+    },
+  });
+  const clusters = await t.db.failureClusters({ jobId: "j" });
+  assertEquals(clusters.map((c) => [c.count, c.match]), [
+    [2, "ms fetching"],
+    [2, "Traceback (most recent call last):"],
+    // Every piece of "Timeout after <n> s" stands in the other timeouts too.
+    [1, ""],
+  ]);
 });
