@@ -3,7 +3,8 @@ import { type CostRow, getCostsByDay } from "../db/events.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
 import { openForReading, printJson, requireJob } from "./_ops.ts";
 import { loadRuntime } from "./_runtime.ts";
-import { renderTable, usd } from "./_table.ts";
+import { usd } from "../util/format.ts";
+import { renderTable } from "./_table.ts";
 import { EXIT } from "./mod.ts";
 
 const OPTIONS = {

@@ -2,7 +2,7 @@
 import { type DoctorReport, exitCodeOf, type Finding, runDoctor } from "../doctor/mod.ts";
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { EXIT } from "./mod.ts";
-import { plural } from "../doctor/finding.ts";
+import { plural } from "../util/format.ts";
 
 const HELP = `Usage: jobs doctor [--fix] [--json] [--config FILE] [--db PATH]
 

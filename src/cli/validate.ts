@@ -2,6 +2,7 @@
 import { loadConfig } from "../config/load.ts";
 import type { JobConfig } from "../config/types.ts";
 import { formatDuration } from "../config/units.ts";
+import { plural } from "../util/format.ts";
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { EXIT } from "./mod.ts";
 
@@ -31,11 +32,10 @@ export async function run(args: string[]): Promise<number> {
 function summarize(job: JobConfig): string {
   const { strategy, everyMs } = job.discovery;
   const every = everyMs === undefined ? "" : ` every ${formatDuration(everyMs)}`;
-  const count = job.stages.length;
   const names = job.stages.map((stage) => stage.name).join(" → ");
   const parts = [
     `${strategy} discovery${every}`,
-    `${count} stage${count === 1 ? "" : "s"} (${names})`,
+    `${plural(job.stages.length, "stage")} (${names})`,
   ];
   if (job.schedule) parts.push(`schedule ${job.schedule}`);
   return `${job.id}: ${parts.join(", ")}`;

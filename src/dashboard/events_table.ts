@@ -1,7 +1,8 @@
 /** The events table, shared by the job and item pages, and links to items. */
 import type { EventRow } from "../db/events.ts";
 import { type Html, html } from "./html.ts";
-import { formatTime, formatUsd } from "./format.ts";
+import { eventMessage, usd } from "../util/format.ts";
+import { formatTime } from "./format.ts";
 import { itemPath } from "./context.ts";
 
 /** Options of eventsTable(). */
@@ -21,8 +22,8 @@ export function eventsTable(events: readonly EventRow[], options: EventsTableOpt
     }</td><td><span class="badge">${e.kind}</span></td>
       <td>${e.stage ?? ""}</td>${
       keys && html`<td>${key !== undefined && e.jobId !== null && itemLink(e.jobId, key)}</td>`
-    }<td class="error">${e.message}</td>
-      <td class="num">${e.costUsd === null ? "" : formatUsd(e.costUsd)}</td></tr>`;
+    }<td class="error">${eventMessage(e)}</td>
+      <td class="num">${e.costUsd === null ? "" : usd(e.costUsd)}</td></tr>`;
   });
   return html`
     <table>

@@ -6,7 +6,8 @@ import { getItemKeys } from "../db/item_detail.ts";
 import { recentStageTimings } from "../db/dashboard.ts";
 import type { StageTiming } from "../db/jobs.ts";
 import { type Html, html } from "./html.ts";
-import { formatCount, formatMs } from "./format.ts";
+import { count } from "../util/format.ts";
+import { formatMs } from "./format.ts";
 import { jobPath, type PageContext } from "./context.ts";
 import { actionForm } from "./forms.ts";
 import { costChart, throughputChart } from "./job_charts.ts";
@@ -87,19 +88,17 @@ function stagesTable(ctx: PageContext, job: JobStatus, timings: readonly StageTi
     const t = timing.get(stage.stage);
     const retry = stage.failed > 0 && actionForm(ctx.csrfToken, {
       action: `${jobPath(job.jobId)}/retry`,
-      label: `Retry ${formatCount(stage.failed)} failed`,
+      label: `Retry ${count(stage.failed)} failed`,
       fields: { stage: stage.stage },
       confirm: `Put ${stage.failed} failed rows of stage "${stage.stage}" back to pending?`,
     });
     return html`<tr><td>${stage.stage}</td><td>${stageBar(stage)}</td>${stageCountCells(job, stage)}
-      <td class="num">${
-      statusValue(job, `stages.${stage.stage}.stale`, formatCount(stage.stale))
-    }</td>
+      <td class="num">${statusValue(job, `stages.${stage.stage}.stale`, count(stage.stale))}</td>
       <td class="num">${
       statusValue(
         job,
         `stages.${stage.stage}.finishedLastHour`,
-        formatCount(stage.finishedLastHour),
+        count(stage.finishedLastHour),
       )
     }</td>
       <td class="num">${formatMs(t?.p50Ms ?? null)}</td><td class="num">${
@@ -138,7 +137,7 @@ async function failuresTable(ctx: PageContext, jobId: string): Promise<Html> {
       <tr>
         <td>${c.stage}</td>
         <td class="error mono">${c.pattern}</td>
-        <td class="num">${formatCount(c.count)}</td>
+        <td class="num">${count(c.count)}</td>
         <td>${c.exampleKeys.map((key, i) => html`${i > 0 && ", "}${itemLink(jobId, key)}`)}</td>
         <td>${actionForm(ctx.csrfToken, {
           action: `${jobPath(jobId)}/retry`,

@@ -5,7 +5,8 @@
 import type { JobStatus, StageStatus } from "../cli/_status_data.ts";
 import { type Html, html } from "./html.ts";
 import { shareBar } from "./charts.ts";
-import { formatCount, formatTime, formatUsd } from "./format.ts";
+import { count, usd } from "../util/format.ts";
+import { formatTime } from "./format.ts";
 
 /** A number as shown, tagged with its job and its path in the job's status report. */
 export function statusValue(job: JobStatus, field: string, text: string): Html {
@@ -22,21 +23,19 @@ export function pauseBadge(job: JobStatus): Html {
 /** The headline figures of a job: items by status, throughput, stale results, cost today. */
 export function jobFigures(job: JobStatus): Html {
   const item = (field: keyof JobStatus["items"], label: string) =>
-    figure(statusValue(job, `items.${field}`, formatCount(job.items[field])), label);
-  const budget = job.cost.budgetUsd === null ? "" : ` of ${formatUsd(job.cost.budgetUsd)}`;
+    figure(statusValue(job, `items.${field}`, count(job.items[field])), label);
+  const budget = job.cost.budgetUsd === null ? "" : ` of ${usd(job.cost.budgetUsd)}`;
   return html`<div class="figures">
     ${item("total", "items")}${item("pending", "pending")}${item("inProgress", "in progress")}
     ${item("done", "done")}${item("failed", "failed")}
     ${
     figure(
-      statusValue(job, "finishedLastHour", formatCount(job.finishedLastHour)),
+      statusValue(job, "finishedLastHour", count(job.finishedLastHour)),
       "runs last hour",
     )
   }
-    ${figure(statusValue(job, "stale", formatCount(job.stale)), "stale results")}
-    ${
-    figure(statusValue(job, "cost.todayUsd", formatUsd(job.cost.todayUsd)), `cost today${budget}`)
-  }
+    ${figure(statusValue(job, "stale", count(job.stale)), "stale results")}
+    ${figure(statusValue(job, "cost.todayUsd", usd(job.cost.todayUsd)), `cost today${budget}`)}
   </div>`;
 }
 
@@ -70,15 +69,15 @@ export function discoveryLine(job: JobStatus): Html {
 /** A stage's rows as shares of a bar: done, skipped, failed, in progress, the rest pending. */
 export function stageBar(stage: StageStatus): Html {
   return shareBar([
-    { className: "done", value: stage.done, label: `${formatCount(stage.done)} done` },
-    { className: "skipped", value: stage.skipped, label: `${formatCount(stage.skipped)} skipped` },
-    { className: "failed", value: stage.failed, label: `${formatCount(stage.failed)} failed` },
+    { className: "done", value: stage.done, label: `${count(stage.done)} done` },
+    { className: "skipped", value: stage.skipped, label: `${count(stage.skipped)} skipped` },
+    { className: "failed", value: stage.failed, label: `${count(stage.failed)} failed` },
     {
       className: "in_progress",
       value: stage.inProgress,
-      label: `${formatCount(stage.inProgress)} in progress`,
+      label: `${count(stage.inProgress)} in progress`,
     },
-    { className: "rest", value: stage.pending, label: `${formatCount(stage.pending)} pending` },
+    { className: "rest", value: stage.pending, label: `${count(stage.pending)} pending` },
   ]);
 }
 
@@ -86,7 +85,7 @@ export function stageBar(stage: StageStatus): Html {
 export function stageCountCells(job: JobStatus, stage: StageStatus): Html {
   const cell = (field: "pending" | "inProgress" | "done" | "failed" | "skipped") =>
     html`<td class="num">${
-      statusValue(job, `stages.${stage.stage}.${field}`, formatCount(stage[field]))
+      statusValue(job, `stages.${stage.stage}.${field}`, count(stage[field]))
     }</td>`;
   return html`${cell("pending")}${cell("inProgress")}${cell("done")}${cell("failed")}${
     cell("skipped")

@@ -5,7 +5,8 @@ import { failureClusters, stageRowGaps, stuckBehindFailures } from "../db/health
 import { getJobState } from "../db/jobs.ts";
 import { getStaleCount } from "../db/results.ts";
 import { getDailyCost } from "../db/events.ts";
-import { DOCTOR_FIX, type Finding, formatSpan, isoTime, plural, shellQuote } from "./finding.ts";
+import { plural, usd } from "../util/format.ts";
+import { DOCTOR_FIX, type Finding, formatSpan, isoTime, shellQuote } from "./finding.ts";
 import { discoveryFinding } from "./discovery_check.ts";
 import { heldClaimFindings } from "./held_claims.ts";
 
@@ -148,7 +149,7 @@ async function budgetFindings(db: Db, job: JobConfig, now: number): Promise<Find
     id: reached ? "budget-reached" : "budget-near",
     severity: reached ? "warning" : "info",
     job: job.id,
-    title: `Job "${job.id}" spent $${spent.toFixed(2)} of its $${limit.toFixed(2)} daily budget`,
+    title: `Job "${job.id}" spent ${usd(spent)} of its ${usd(limit)} daily budget`,
     explanation: reached
       ? `No stage is claimed until the budget resets at 00:00 UTC (in ${
         formatSpan(midnight - now)

@@ -2,14 +2,8 @@
 import { type Db, expectedSchemaVersion, openDb, storeFile } from "../db/mod.ts";
 import { integrityProblems, leaseProblems, walSize } from "../db/health.ts";
 import { StoreError } from "../util/errors.ts";
-import {
-  DOCTOR_FIX,
-  type Finding,
-  type Fixed,
-  formatBytes,
-  plural,
-  shellQuote,
-} from "./finding.ts";
+import { DOCTOR_FIX, type Finding, type Fixed, formatBytes, shellQuote } from "./finding.ts";
+import { plural } from "../util/format.ts";
 
 /** What opening the store for the checks gave: the store, or why not, and a migration done. */
 export interface OpenedStore {

@@ -6,6 +6,7 @@ import { getJobState, setJobPaused, stageStats } from "../db/jobs.ts";
 import { reprocessStage, setHandlerVersion } from "../db/results.ts";
 import type { RunContext } from "./context.ts";
 import { UsageError } from "../util/errors.ts";
+import { plural } from "../util/format.ts";
 import { discoverStep, type DiscoveryReport } from "./discover.ts";
 import { type Handler, loadHandler } from "./handlers.ts";
 import { OutcomeWriter, type StageTally } from "./outcome_writer.ts";
@@ -194,7 +195,9 @@ async function circuitBreaker(
   const limit = job.pauseAfterFailures;
   if (limit === undefined || count < limit) return false;
   if ((await getJobState(ctx.db, job.id)).paused) return true;
-  const reason = `${count} consecutive failed attempts (last: ${lastError.slice(0, 200)})`;
+  const reason = `${plural(count, "consecutive failed attempt")} (last: ${
+    lastError.slice(0, 200)
+  })`;
   ctx.log.error(`Pausing job: ${reason}`, { job: job.id });
   await setJobPaused(ctx.db, { jobId: job.id, paused: true, reason, now: ctx.now });
   return true;

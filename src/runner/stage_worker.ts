@@ -10,6 +10,7 @@ import type { Pacer } from "./pacer.ts";
 import type { Resources } from "./resources.ts";
 import type { Budget } from "./budget.ts";
 import { formatDuration } from "../config/units.ts";
+import { plural } from "../util/format.ts";
 import { type ClaimAbort, ClaimAborts } from "./_claim_aborts.ts";
 import { ClaimContext } from "./_claim_context.ts";
 
@@ -222,8 +223,8 @@ async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): 
     return record(d, claim, {
       kind: "error",
       message: `Gave up after ${
-        claim.attempts - 1
-      } attempts that never finished (crash or lost lease)`,
+        plural(claim.attempts - 1, "attempt")
+      } that never finished (crash or lost lease)`,
       permanent: true,
     }, 0);
   }

@@ -1,5 +1,9 @@
 import { deepStrictEqual as assertEquals, equal } from "node:assert/strict";
 import type { ItemListing } from "../../src/db/items.ts";
+import { claimBatch, markFailed } from "../../src/db/claims.ts";
+import { upsertItems } from "../../src/db/items.ts";
+import { setJobPaused } from "../../src/db/jobs.ts";
+import { openDb } from "../../src/db/mod.ts";
 import { jobs, workspace } from "./_seed.ts";
 
 async function listed(dir: string, args: string[]): Promise<string[][]> {
@@ -99,4 +103,44 @@ Deno.test("jobs items rejects a missing job, an unknown status or stage and a ba
     const out = await jobs(w.dir, args);
     assertEquals([out.code, out.stdout, out.stderr], [2, "", message]);
   }
+});
+
+Deno.test("jobs items shows the end of a long error, where a traceback gives the reason", async () => {
+  await using w = await workspace();
+  const db = await openDb(w.dbPath);
+  try {
+    await upsertItems(db, { jobId: "notes", stages: ["tag"], items: [{ key: "n3", data: {} }] });
+    await setJobPaused(db, { jobId: "notes", paused: false });
+    const [claim] = await claimBatch(db, {
+      jobId: "notes",
+      stage: "tag",
+      runId: "r1",
+      limit: 1,
+      leaseMs: 60_000,
+    });
+    await markFailed(db, {
+      jobId: "notes",
+      runId: "r1",
+      items: [{
+        itemId: claim.itemId,
+        stage: "tag",
+        error: `Command "python3" exited with code 1; stderr: Traceback (most recent call last):
+  File "/srv/handlers/tag.py", line 41, in <module>
+    main(json.load(sys.stdin))
+ValueError: no title in ${claim.key}`,
+        permanent: true,
+        retries: 0,
+        backoffMs: 1000,
+      }],
+    });
+  } finally {
+    await db.close();
+  }
+  const out = await jobs(w.dir, ["items", "-j", "notes", "--status", "failed"]);
+  equal(
+    out.stdout,
+    "key  status  tag     error\n" +
+      'n1   failed  failed  Command "python3" exited with… ValueError: no title in n1\n' +
+      "\n1 item\n",
+  );
 });
