@@ -3,17 +3,19 @@ import { Cron } from "croner";
 import type { Config, JobConfig } from "../config/types.ts";
 import { type Db, storeExists } from "../db/mod.ts";
 import { getJobState, markJobRun } from "../db/jobs.ts";
-import { parseDuration } from "../config/units.ts";
+import { RunActivity } from "../runner/activity.ts";
 import type { RunContext } from "../runner/context.ts";
 import { Pacer } from "../runner/pacer.ts";
 import { Resources } from "../runner/resources.ts";
 import { type JobRunSummary, runJob } from "../runner/run_job.ts";
 import { UsageError } from "../util/errors.ts";
-import type { Logger } from "../util/log.ts";
+import { createLogger, type Logger } from "../util/log.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
+import { LiveScreen } from "./_live_screen.ts";
+import { parseDurationFlag } from "./_ops.ts";
 import {
   loadRuntime,
-  loggerFor,
+  logFormat,
   openStore,
   selectJobs,
   startRun,
@@ -30,20 +32,31 @@ const OPTIONS = {
   watch: { type: "boolean" },
   "max-runtime": { type: "string" },
   due: { type: "boolean" },
+  "progress-every": { type: "string" },
 } as const;
+
+/** How often progress is logged when stderr is not a terminal, unless --progress-every says. */
+const DEFAULT_PROGRESS_EVERY_MS = 30_000;
 
 /** Runs `jobs run`; returns the exit code. */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("run", args, OPTIONS);
-  const log = loggerFor(values["log-format"]);
+  const format = logFormat(values["log-format"]);
+  const dryRun = values["dry-run"] ?? false;
+  // On a terminal, every log line goes through the live table, which stays below them.
+  const screen = format === "text" && !dryRun && Deno.stderr.isTerminal()
+    ? new LiveScreen(Deno.stderr)
+    : undefined;
+  const log = createLogger(format, { write: screen?.log });
   const limit = parsePositiveInt("--limit", values.limit);
-  const maxRuntimeMs = parseMaxRuntime(values["max-runtime"]);
-  if (values.watch && values["dry-run"]) {
+  const maxRuntimeMs = optionalDuration("--max-runtime", values["max-runtime"]);
+  const progressEveryMs = optionalDuration("--progress-every", values["progress-every"]) ??
+    DEFAULT_PROGRESS_EVERY_MS;
+  if (values.watch && dryRun) {
     throw new UsageError("--watch and --dry-run cannot be combined");
   }
   const { config, dbPath } = await loadRuntime(values, configPath);
   let jobs = selectJobs(config, values.job);
-  const dryRun = values["dry-run"] ?? false;
   const db = dryRun ? await openForDryRun(dbPath) : await openStore(dbPath);
   try {
     if (values.due) jobs = await dueJobs(db, jobs, Date.now());
@@ -58,6 +71,7 @@ export async function run(args: string[]): Promise<number> {
       outOfTime = true;
       signals.controller.abort(new Error("max runtime"));
     }, maxRuntimeMs);
+    const activity = new RunActivity();
     const ctx: RunContext = {
       mode: dryRun ? "dry_run" : "production",
       db,
@@ -68,20 +82,25 @@ export async function run(args: string[]): Promise<number> {
       noReset: false,
       discoverOnly: values["discover-only"] ?? false,
       singlePass: !values.watch,
+      activity,
       now: Date.now,
     };
-    const progress = dryRun
-      ? undefined
-      : startProgress(db, jobs, { log, json: values["log-format"] === "json" });
+    const progress = dryRun ? undefined : startProgress(db, jobs, {
+      activity,
+      now: ctx.now,
+      screen,
+      log,
+      everyMs: progressEveryMs,
+    });
     try {
       const summaries = await runAll(config, jobs, ctx);
-      progress?.stop();
+      await progress?.stop();
       report(summaries, ctx, log);
       // Reaching --max-runtime is a normal end; a signal (even with --max-runtime) is not.
       const interrupted = signals.controller.signal.aborted && !outOfTime;
       return exitCode(summaries, interrupted);
     } finally {
-      progress?.stop();
+      await progress?.stop();
       clearTimeout(stopTimer);
       signals.dispose();
     }
@@ -96,13 +115,11 @@ async function openForDryRun(path: string): Promise<Db> {
   return exists ? await openStore(path, true) : await openStore(":memory:");
 }
 
-function parseMaxRuntime(value: string | undefined): number | undefined {
+function optionalDuration(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    throw new UsageError(`--max-runtime: ${(err as Error).message}`);
-  }
+  const ms = parseDurationFlag(flag, value);
+  if (ms <= 0) throw new UsageError(`${flag} expects a duration above 0, got "${value}"`);
+  return ms;
 }
 
 /** Jobs whose cron `schedule` has fired since their last run; jobs without one are always due. */
