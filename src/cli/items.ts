@@ -5,7 +5,7 @@ import { UsageError } from "../util/errors.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
 import { openForReading, printJson, requireJob, requireStage } from "./_ops.ts";
 import { loadRuntime } from "./_runtime.ts";
-import { itemError, plural } from "../util/format.ts";
+import { errorGist, itemError, plural } from "../util/format.ts";
 import { renderTable } from "./_table.ts";
 import { EXIT } from "./mod.ts";
 
@@ -79,7 +79,7 @@ function print(items: ItemListing[], stages: string[], limit: number): void {
       if (!s) return "-";
       return s.attempts > 1 ? `${s.status} ×${s.attempts}` : s.status;
     });
-    return [item.key, item.status, ...cells, itemError(item.stages, ERROR_CHARS)];
+    return [item.key, item.status, ...cells, errorGist(itemError(item.stages) ?? "", ERROR_CHARS)];
   });
   console.log(renderTable(["key", "status", ...stages, "error"], rows));
   const more = items.length === limit ? `; more may match (--limit ${limit})` : "";

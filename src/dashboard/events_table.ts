@@ -9,11 +9,13 @@ import { itemPath } from "./context.ts";
 export interface EventsTableOptions {
   /** Keys of the events' items by item id; when given, an Item column links each one. */
   itemKeys?: ReadonlyMap<number, string>;
+  /** What to say when there is no event. Default "No events.". */
+  empty?: string;
 }
 
 /** Events as a table, in the order given (newest first from getEvents). */
 export function eventsTable(events: readonly EventRow[], options: EventsTableOptions = {}): Html {
-  if (events.length === 0) return html`<p class="muted">No events.</p>`;
+  if (events.length === 0) return html`<p class="muted">${options.empty ?? "No events."}</p>`;
   const keys = options.itemKeys;
   const rows = events.map((e) => {
     const key = e.itemId === null ? undefined : keys?.get(e.itemId);

@@ -1,8 +1,6 @@
 /** A job's page: figures, stages with timings, charts, failures by error, recent events. */
 import { collectStatus, type JobStatus } from "../cli/_status_data.ts";
-import { getEvents } from "../db/events.ts";
 import { failureClusters } from "../db/health.ts";
-import { getItemKeys } from "../db/item_detail.ts";
 import { recentStageTimings } from "../db/dashboard.ts";
 import type { StageTiming } from "../db/jobs.ts";
 import { type Html, html } from "./html.ts";
@@ -11,12 +9,14 @@ import { formatMs } from "./format.ts";
 import { jobPath, type PageContext } from "./context.ts";
 import { actionForm } from "./forms.ts";
 import { costChart, throughputChart } from "./job_charts.ts";
-import { eventsTable, itemLink } from "./events_table.ts";
+import { itemLink } from "./events_table.ts";
+import { type EventsChoice, recentEvents } from "./recent_events.ts";
 import { layout } from "./layout.ts";
 import {
   discoveryLine,
   jobFigures,
   pauseBadge,
+  STAGE_COUNT_HEADS,
   stageBar,
   stageCountCells,
   statusValue,
@@ -24,13 +24,12 @@ import {
 
 /** Stage timings cover this many of each stage's latest finished runs. */
 const TIMING_RUNS = 1000;
-const RECENT_EVENTS = 25;
 const FAILURE_CLUSTERS = 10;
 
 /** The page of `jobId`, or undefined when jobs.yaml has no such job. */
 export async function renderJobPage(
   ctx: PageContext,
-  job: { jobId: string; notice?: string },
+  job: { jobId: string; notice?: string; events: EventsChoice },
 ): Promise<Html | undefined> {
   if (!ctx.config.jobs.some((j) => j.id === job.jobId)) return undefined;
   const now = ctx.now();
@@ -42,7 +41,7 @@ export async function renderJobPage(
     cost: await costChart(ctx, { jobId: job.jobId, now }),
   };
   const failures = await failuresTable(ctx, job.jobId);
-  const events = await recentEvents(ctx, job.jobId);
+  const events = await recentEvents(ctx, { jobId: job.jobId, choice: job.events });
   const body = html`
     <div class="row title"><h1>${status.jobId}</h1>${pauseBadge(
       status,
@@ -55,7 +54,7 @@ export async function renderJobPage(
       <section class="card"><h2>Cost</h2>${charts.cost}</section>
     </div>
     <section class="card"><h2>Failures by error</h2>${failures}</section>
-    <section class="card"><h2>Recent events</h2>${events}</section>
+    <section class="card" id="events"><h2>Recent events</h2>${events}</section>
   `;
   return layout(body, {
     title: job.jobId,
@@ -112,11 +111,7 @@ function stagesTable(ctx: PageContext, job: JobStatus, timings: readonly StageTi
         <tr>
           <th>Stage</th>
           <th></th>
-          <th class="num">Pending</th>
-          <th class="num">In progress</th>
-          <th class="num">Done</th>
-          <th class="num">Failed</th>
-          <th class="num">Skipped</th>
+          ${STAGE_COUNT_HEADS}
           <th class="num">Stale</th>
           <th class="num">Last hour</th>
           <th class="num" title="Median duration of the latest 1,000 finished runs">p50</th>
@@ -164,11 +159,4 @@ async function failuresTable(ctx: PageContext, jobId: string): Promise<Html> {
       <tbody>${rows}</tbody>
     </table>
   `;
-}
-
-async function recentEvents(ctx: PageContext, jobId: string): Promise<Html> {
-  const events = await getEvents(ctx.db, { jobId, limit: RECENT_EVENTS });
-  const ids = events.flatMap((e) => (e.itemId === null ? [] : [e.itemId]));
-  const itemKeys = await getItemKeys(ctx.db, { itemIds: ids });
-  return eventsTable(events, { itemKeys });
 }

@@ -57,9 +57,7 @@ export function errorGist(message: string, max: number): string {
 /** The error an item listing shows: its failed stage's, else the first a stage kept (a retry's). */
 export function itemError(
   stages: readonly { status: string; error: string | null }[],
-  max: number,
-): string {
-  const error = stages.find((s) => s.status === "failed")?.error ??
-    stages.find((s) => s.error !== null)?.error;
-  return error ? errorGist(error, max) : "";
+): string | undefined {
+  return stages.find((s) => s.status === "failed")?.error ??
+    stages.find((s) => s.error !== null)?.error ?? undefined;
 }

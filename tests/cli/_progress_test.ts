@@ -3,21 +3,21 @@
  * rates over the last minute, a finished stage's final average, running handlers.
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { join } from "node:path";
 import type { JobConfig } from "../../src/config/types.ts";
 import { claimBatch, markDone } from "../../src/db/claims.ts";
 import { upsertItems } from "../../src/db/items.ts";
-import { type Db, openDb } from "../../src/db/mod.ts";
+import type { Db } from "../../src/db/mod.ts";
 import { ProgressReader } from "../../src/cli/_progress.ts";
 import { progressLine, progressTable } from "../../src/cli/_progress_view.ts";
 import { RunActivity } from "../../src/runner/activity.ts";
+import { tempDb } from "../db/_helpers.ts";
 
 const SECOND = 1000;
 
 /** A store with 1,000 items of job "feed" (stages s and t), a clock and the reader. */
 async function setup() {
-  const dir = await Deno.makeTempDir({ prefix: "jobs_progress_" });
-  const db = await openDb(join(dir, "jobs.sqlite"));
+  const store = await tempDb();
+  const db = store.db;
   let now = 1_800_000_000_000;
   const clock = { now: () => now, advance: (ms: number) => now += ms };
   await upsertItems(db, {
@@ -34,10 +34,7 @@ async function setup() {
     clock,
     activity,
     reader,
-    async [Symbol.asyncDispose]() {
-      await db.close();
-      await Deno.remove(dir, { recursive: true });
-    },
+    [Symbol.asyncDispose]: () => store[Symbol.asyncDispose](),
   };
 }
 

@@ -59,7 +59,7 @@ Deno.test("itemError() shows the failed stage's error, else the one a stage kept
     { status: "done", error: "timeout after 30s" },
     { status: "failed", error: "Cannot parse JSON at line 3" },
   ];
-  assertEquals(itemError(stages, 60), "Cannot parse JSON at line 3");
-  assertEquals(itemError(stages.slice(0, 1), 60), "timeout after 30s");
-  assertEquals(itemError([{ status: "pending", error: null }], 60), "");
+  assertEquals(itemError(stages), "Cannot parse JSON at line 3");
+  assertEquals(itemError(stages.slice(0, 1)), "timeout after 30s");
+  assertEquals(itemError([{ status: "pending", error: null }]), undefined);
 });
