@@ -110,7 +110,10 @@ async function jobStatus(db: Db, job: JobConfig, now: number): Promise<JobStatus
   const todayUsd = await getDailyCost(db, { jobId: job.id, day: now });
   const counted = new Map(stats.stages.map((s) => [s.stage, s]));
   const names = [...new Set([...job.stages.map((s) => s.name), ...counted.keys()])];
-  const behind = blockedBehind(names, await stuckBehindFailures(db, { jobId: job.id }));
+  // Reading what waits behind failures costs a look at every failed row: only when there are.
+  const failed = stats.stages.some((s) => s.failed > 0);
+  const stuck = failed ? await stuckBehindFailures(db, { jobId: job.id }) : [];
+  const behind = blockedBehind(names, stuck);
   const stages = names.map((name): StageStatus => {
     const c = counted.get(name);
     const blocked = Math.min(behind.get(name) ?? 0, c?.pending ?? 0);

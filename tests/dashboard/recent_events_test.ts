@@ -62,12 +62,16 @@ Deno.test("recentEvents() shows every event or one kind when asked", async () =>
   const notes = (await recentEvents(ctx, { jobId: "feed", choice: "note" })).value;
   assertEquals([kinds(notes), selected(notes)], [["note"], ["note"]]);
   const none = (await recentEvents(ctx, { jobId: "feed", choice: "budget" })).value;
-  assertEquals(texts(none, '<p class="muted"'), ["No budget events."]);
+  assertEquals(texts(none, '<p class="muted"'), [
+    "No budget events among the latest 100,000 events.",
+  ]);
 });
 
 Deno.test("recentEvents() says so when there is no failure", async () => {
   await using ctx = await pageContext();
   await logCost(ctx.db, { jobId: "feed", stage: "parse", usd: 0.5 });
   const html = (await recentEvents(ctx, { jobId: "feed", choice: "failures" })).value;
-  assertEquals(texts(html, '<p class="muted"'), ["No failed attempts or discovery errors."]);
+  assertEquals(texts(html, '<p class="muted"'), [
+    "No failed attempts or discovery errors among the latest 100,000 events.",
+  ]);
 });
