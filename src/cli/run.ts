@@ -49,9 +49,11 @@ export async function run(args: string[]): Promise<number> {
     : undefined;
   const log = createLogger(format, { write: screen?.log });
   const limit = parsePositiveInt("--limit", values.limit);
-  const maxRuntimeMs = optionalDuration("--max-runtime", values["max-runtime"]);
-  const progressEveryMs = optionalDuration("--progress-every", values["progress-every"]) ??
-    DEFAULT_PROGRESS_EVERY_MS;
+  const maxRuntime = values["max-runtime"];
+  const maxRuntimeMs = maxRuntime === undefined
+    ? undefined
+    : parseDurationFlag("--max-runtime", maxRuntime);
+  const progressEveryMs = progressEvery(values["progress-every"]);
   if (values.watch && dryRun) {
     throw new UsageError("--watch and --dry-run cannot be combined");
   }
@@ -115,10 +117,11 @@ async function openForDryRun(path: string): Promise<Db> {
   return exists ? await openStore(path, true) : await openStore(":memory:");
 }
 
-function optionalDuration(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = parseDurationFlag(flag, value);
-  if (ms <= 0) throw new UsageError(`${flag} expects a duration above 0, got "${value}"`);
+/** --progress-every as ms: a duration above 0, DEFAULT_PROGRESS_EVERY_MS when not given. */
+function progressEvery(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_PROGRESS_EVERY_MS;
+  const ms = parseDurationFlag("--progress-every", value);
+  if (ms <= 0) throw new UsageError(`--progress-every expects a duration above 0, got "${value}"`);
   return ms;
 }
 

@@ -262,3 +262,36 @@ Deno.test("off a terminal, jobs run --progress-every 1s logs the rate items are 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("jobs run rejects a --progress-every that is not a duration above 0 with exit 2", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jobs_progress_usage_" });
+  try {
+    await Deno.writeTextFile(join(dir, "jobs.yaml"), SLOW_CONFIG);
+    for (
+      const [value, message] of [
+        ["0s", '--progress-every expects a duration above 0, got "0s"'],
+        ["soon", '--progress-every: expected a duration like "30s", got "soon"'],
+      ]
+    ) {
+      const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--config",
+          DENO_JSON,
+          ...PERMISSIONS,
+          MAIN,
+          "run",
+          "--progress-every",
+          value,
+        ],
+        cwd: dir,
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      assert.deepEqual([code, new TextDecoder().decode(stderr)], [2, `${message}\n`]);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
