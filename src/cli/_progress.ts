@@ -1,7 +1,7 @@
 /** The live view of a run: a table redrawn in a terminal, periodic log lines otherwise. */
+import type { StageCounts, Store } from "../db/store.ts";
 import type { JobConfig } from "../config/types.ts";
-import type { Db } from "../db/mod.ts";
-import { type StageCounts, stageStats } from "../db/jobs.ts";
+
 import type { RunActivity } from "../runner/activity.ts";
 import type { Logger } from "../util/log.ts";
 import type { LiveScreen } from "./_live_screen.ts";
@@ -37,14 +37,14 @@ export class ProgressReader {
   #startedAt: number | undefined;
 
   constructor(
-    readonly db: Db,
+    readonly db: Store,
     readonly jobs: readonly JobConfig[],
     readonly options: ProgressReaderOptions,
   ) {}
 
   /** The progress of every stage now; the first read is where the rates start. */
   async read(): Promise<StageProgress[]> {
-    const counts = await Promise.all(this.jobs.map((j) => stageStats(this.db, j.id)));
+    const counts = await Promise.all(this.jobs.map((j) => this.db.stageStats(j.id)));
     const now = this.options.now();
     this.#startedAt ??= now;
     return this.jobs.flatMap((job, i) => counts[i].map((c) => this.#stage(job.id, c, now)));
@@ -116,7 +116,7 @@ export interface Progress {
 
 /** Starts the display of `jobs`' progress: reads now, then every second or `everyMs`. */
 export function startProgress(
-  db: Db,
+  db: Store,
   jobs: readonly JobConfig[],
   options: ProgressOptions,
 ): Progress {

@@ -1,8 +1,9 @@
 /** `jobs run`: discover and process items; single pass by default, --watch keeps going. */
+import type { Store } from "../db/store.ts";
 import { Cron } from "croner";
 import type { Config, JobConfig } from "../config/types.ts";
-import { type Db, storeExists } from "../db/mod.ts";
-import { getJobState, markJobRun } from "../db/jobs.ts";
+import { storeExists } from "../db/location.ts";
+
 import { RunActivity } from "../runner/activity.ts";
 import type { RunContext } from "../runner/context.ts";
 import { Pacer } from "../runner/pacer.ts";
@@ -13,14 +14,8 @@ import { createLogger, type Logger } from "../util/log.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
 import { LiveScreen } from "./_live_screen.ts";
 import { parseDurationFlag } from "./_ops.ts";
-import {
-  loadRuntime,
-  logFormat,
-  openStore,
-  selectJobs,
-  startRun,
-  trapSignals,
-} from "./_runtime.ts";
+import { loadRuntime, logFormat, openStore, startRun, trapSignals } from "./_runtime.ts";
+import { selectJobs } from "../config/select.ts";
 import { startProgress } from "./_progress.ts";
 import { EXIT } from "./mod.ts";
 
@@ -112,7 +107,7 @@ export async function run(args: string[]): Promise<number> {
 }
 
 /** A dry run writes nothing: the store read-only, or an empty one in memory when none exists. */
-async function openForDryRun(path: string): Promise<Db> {
+async function openForDryRun(path: string): Promise<Store> {
   const exists = await storeExists(path);
   return exists ? await openStore(path, true) : await openStore(":memory:");
 }
@@ -126,14 +121,14 @@ function progressEvery(value: string | undefined): number {
 }
 
 /** Jobs whose cron `schedule` has fired since their last run; jobs without one are always due. */
-async function dueJobs(db: Db, jobs: JobConfig[], now: number): Promise<JobConfig[]> {
+async function dueJobs(db: Store, jobs: JobConfig[], now: number): Promise<JobConfig[]> {
   const due: JobConfig[] = [];
   for (const job of jobs) {
     if (!job.schedule) {
       due.push(job);
       continue;
     }
-    const lastRun = (await getJobState(db, job.id)).lastRunAt;
+    const lastRun = (await db.getJobState(job.id)).lastRunAt;
     const next = lastRun === null
       ? null
       : new Cron(job.schedule, { paused: true }).nextRun(new Date(lastRun));
@@ -151,7 +146,7 @@ async function runAll(
   const resources = new Resources(config.resources, pacer);
   const settings = { ...config.runner, configDir: config.dir };
   return await Promise.all(jobs.map(async (job) => {
-    if (ctx.mode === "production") await markJobRun(ctx.db, { jobId: job.id, now: ctx.now() });
+    if (ctx.mode === "production") await ctx.db.markJobRun({ jobId: job.id, now: ctx.now() });
     return await runJob(job, settings, pacer, resources, ctx);
   }));
 }

@@ -1,5 +1,6 @@
 /** The events table, shared by the job and item pages, and links to items. */
-import type { EventRow } from "../db/events.ts";
+
+import type { EventRow } from "../db/store.ts";
 import { type Html, html } from "./html.ts";
 import { eventMessage, usd } from "../util/format.ts";
 import { formatTime } from "./format.ts";

@@ -1,7 +1,7 @@
 /** A listing of a job's items by status, stage and error, a page at a time: where counts lead. */
+import type { DerivedStatus, ItemListing } from "../db/store.ts";
 import type { JobConfig } from "../config/types.ts";
-import { type ItemListing, listItems } from "../db/items.ts";
-import type { DerivedStatus } from "../db/schema.ts";
+
 import { errorGist, itemError } from "../util/format.ts";
 import { itemsPath, type ItemsQuery, jobPath, type PageContext } from "./context.ts";
 import { itemLink } from "./events_table.ts";
@@ -48,7 +48,7 @@ export async function renderItemsPage(
   const end = page * PAGE_SIZE;
   // listItems() has a limit but no offset: read up to the end of this page, and one more item
   // to know whether there is a next page.
-  const listed = await listItems(ctx.db, {
+  const listed = await ctx.db.listItems({
     jobId: job.id,
     status: query.status,
     stage: query.stage,

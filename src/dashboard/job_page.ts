@@ -1,8 +1,7 @@
 /** A job's page: figures, stages with timings, charts, failures by error, recent events. */
-import { collectStatus, type JobStatus } from "../cli/_status_data.ts";
-import { failureClusters } from "../db/health.ts";
-import { recentStageTimings } from "../db/dashboard.ts";
-import type { StageTiming } from "../db/jobs.ts";
+import type { StageTiming } from "../db/store.ts";
+import { collectStatus, type JobStatus } from "../status/report.ts";
+
 import { type Html, html } from "./html.ts";
 import { count } from "../util/format.ts";
 import { formatMs } from "./format.ts";
@@ -34,7 +33,7 @@ export async function renderJobPage(
   if (!ctx.config.jobs.some((j) => j.id === job.jobId)) return undefined;
   const now = ctx.now();
   const [status] = (await collectStatus(ctx.db, ctx.config, { jobIds: [job.jobId], now })).jobs;
-  const timings = await recentStageTimings(ctx.db, { jobId: job.jobId, runs: TIMING_RUNS });
+  const timings = await ctx.db.recentStageTimings({ jobId: job.jobId, runs: TIMING_RUNS });
   const stages = status.stages.map((s) => s.stage);
   const charts = {
     throughput: await throughputChart(ctx, { jobId: job.jobId, stages, now }),
@@ -125,7 +124,7 @@ function stagesTable(ctx: PageContext, job: JobStatus, timings: readonly StageTi
 }
 
 async function failuresTable(ctx: PageContext, jobId: string): Promise<Html> {
-  const clusters = await failureClusters(ctx.db, { jobId, limit: FAILURE_CLUSTERS });
+  const clusters = await ctx.db.failureClusters({ jobId, limit: FAILURE_CLUSTERS });
   if (clusters.length === 0) return html`<p class="muted">No failed stage.</p>`;
   const rows = clusters.map((c) =>
     html`

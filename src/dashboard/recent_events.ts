@@ -1,6 +1,6 @@
 /** The job page's recent events: failures by default, or every event, or one kind of them. */
-import { type EventRow, getEvents } from "../db/events.ts";
-import { getItemKeys } from "../db/item_detail.ts";
+
+import type { EventRow } from "../db/store.ts";
 import { jobPath, type PageContext } from "./context.ts";
 import { eventsTable } from "./events_table.ts";
 import { Html, html } from "./html.ts";
@@ -51,7 +51,7 @@ export async function recentEvents(
 ): Promise<Html> {
   const events = await latest(ctx, job.jobId, job.choice);
   const ids = events.flatMap((e) => (e.itemId === null ? [] : [e.itemId]));
-  const itemKeys = await getItemKeys(ctx.db, { itemIds: ids });
+  const itemKeys = await ctx.db.getItemKeys({ itemIds: ids });
   const among = `among the latest ${count(KIND_WINDOW)} events`;
   const empty = job.choice === "failures"
     ? `No failed attempts or discovery errors ${among}.`
@@ -67,12 +67,12 @@ export async function recentEvents(
  */
 async function latest(ctx: PageContext, jobId: string, choice: string): Promise<EventRow[]> {
   const limit = RECENT_EVENTS;
-  if (choice === "all") return await getEvents(ctx.db, { jobId, limit });
-  const newest = (await getEvents(ctx.db, { limit: 1 }))[0]?.id ?? 0;
+  if (choice === "all") return await ctx.db.getEvents({ jobId, limit });
+  const newest = (await ctx.db.getEvents({ limit: 1 }))[0]?.id ?? 0;
   const afterId = Math.max(0, newest - KIND_WINDOW);
   const kinds = choice === "failures" ? FAILURE_KINDS : [choice];
   const lists = await Promise.all(
-    kinds.map((kind) => getEvents(ctx.db, { jobId, kind, afterId, limit })),
+    kinds.map((kind) => ctx.db.getEvents({ jobId, kind, afterId, limit })),
   );
   return lists.flat().sort((a, b) => b.id - a.id).slice(0, limit);
 }

@@ -3,8 +3,9 @@
  * prints). Each figure carries data-job and data-field naming where it comes from in that report;
  * the counts that a listing of items can show exactly link to it.
  */
-import type { JobStatus, StageStatus } from "../cli/_status_data.ts";
-import type { DerivedStatus } from "../db/schema.ts";
+import type { DerivedStatus } from "../db/store.ts";
+import type { JobStatus, StageStatus } from "../status/report.ts";
+
 import { itemsPath, type ItemsQuery } from "./context.ts";
 import { type Html, html } from "./html.ts";
 import { shareBar } from "./charts.ts";

@@ -2,11 +2,10 @@
  * The progress of a run as `jobs run` shows it, read from a real store with an injected clock:
  * rates over the last minute, a finished stage's final average, running handlers.
  */
+import type { Store } from "../../src/db/store.ts";
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import type { JobConfig } from "../../src/config/types.ts";
-import { claimBatch, markDone } from "../../src/db/claims.ts";
-import { upsertItems } from "../../src/db/items.ts";
-import type { Db } from "../../src/db/mod.ts";
+
 import { ProgressReader } from "../../src/cli/_progress.ts";
 import { progressLine, progressTable } from "../../src/cli/_progress_view.ts";
 import { RunActivity } from "../../src/runner/activity.ts";
@@ -20,7 +19,7 @@ async function setup() {
   const db = store.db;
   let now = 1_800_000_000_000;
   const clock = { now: () => now, advance: (ms: number) => now += ms };
-  await upsertItems(db, {
+  await db.upsertItems({
     jobId: "feed",
     stages: ["s", "t"],
     items: Array.from({ length: 1000 }, (_, i) => ({ key: `k${i}`, data: {} })),
@@ -39,8 +38,8 @@ async function setup() {
 }
 
 /** Claims `claimed` rows of stage s and records `done` of them as done. */
-async function work(db: Db, now: () => number, claimed: number, done: number): Promise<void> {
-  const claims = await claimBatch(db, {
+async function work(db: Store, now: () => number, claimed: number, done: number): Promise<void> {
+  const claims = await db.claimBatch({
     jobId: "feed",
     stage: "s",
     runId: "r1",
@@ -48,7 +47,7 @@ async function work(db: Db, now: () => number, claimed: number, done: number): P
     leaseMs: 600 * SECOND,
     now,
   });
-  await markDone(db, {
+  await db.markDone({
     jobId: "feed",
     runId: "r1",
     items: claims.slice(0, done).map((c) => ({
@@ -125,13 +124,13 @@ Deno.test("a stage first seen after the start counts from zero at the start", as
     now: t.clock.now,
   });
   assertEquals((await reader.read()).map((s) => s.job), ["feed", "feed"]);
-  await upsertItems(t.db, {
+  await t.db.upsertItems({
     jobId: "late",
     stages: ["only"],
     items: [{ key: "a", data: {} }, { key: "b", data: {} }],
     now: t.clock.now,
   });
-  const [claim] = await claimBatch(t.db, {
+  const [claim] = await t.db.claimBatch({
     jobId: "late",
     stage: "only",
     runId: "r1",
@@ -139,7 +138,7 @@ Deno.test("a stage first seen after the start counts from zero at the start", as
     leaseMs: 60 * SECOND,
     now: t.clock.now,
   });
-  await markDone(t.db, {
+  await t.db.markDone({
     jobId: "late",
     runId: "r1",
     items: [{ ...claim, result: null, handlerVersion: null }],

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, equal } from "node:assert/strict";
-import { logCost } from "../../src/db/events.ts";
+
 import { openDb } from "../../src/db/mod.ts";
 import { HOUR, jobs, workspace } from "./_seed.ts";
 
@@ -54,7 +54,7 @@ Deno.test("jobs costs rejects a bad --days and an unknown job with exit 2", asyn
 Deno.test("jobs costs, events and status write a cost with float noise rounded: $0.025", async () => {
   await using w = await workspace();
   const db = await openDb(w.dbPath);
-  await logCost(db, { jobId: "notes", stage: "tag", usd: 0.024999999999999998, ts: w.now });
+  await db.logCost({ jobId: "notes", stage: "tag", usd: 0.024999999999999998, ts: w.now });
   await db.close();
   const costs = await jobs(w.dir, ["costs", "-j", "notes", "--days", "1"]);
   equal(costs.stdout.split("\n")[1], `${day(w.now)}  notes  tag    $0.025       1`);

@@ -1,8 +1,6 @@
+import type { ItemListing } from "../../src/db/store.ts";
 import { deepStrictEqual as assertEquals, equal } from "node:assert/strict";
-import type { ItemListing } from "../../src/db/items.ts";
-import { claimBatch, markFailed } from "../../src/db/claims.ts";
-import { upsertItems } from "../../src/db/items.ts";
-import { setJobPaused } from "../../src/db/jobs.ts";
+
 import { openDb } from "../../src/db/mod.ts";
 import { jobs, workspace } from "./_seed.ts";
 
@@ -109,16 +107,16 @@ Deno.test("jobs items shows the end of a long error, where a traceback gives the
   await using w = await workspace();
   const db = await openDb(w.dbPath);
   try {
-    await upsertItems(db, { jobId: "notes", stages: ["tag"], items: [{ key: "n3", data: {} }] });
-    await setJobPaused(db, { jobId: "notes", paused: false });
-    const [claim] = await claimBatch(db, {
+    await db.upsertItems({ jobId: "notes", stages: ["tag"], items: [{ key: "n3", data: {} }] });
+    await db.setJobPaused({ jobId: "notes", paused: false });
+    const [claim] = await db.claimBatch({
       jobId: "notes",
       stage: "tag",
       runId: "r1",
       limit: 1,
       leaseMs: 60_000,
     });
-    await markFailed(db, {
+    await db.markFailed({
       jobId: "notes",
       runId: "r1",
       items: [{

@@ -1,7 +1,5 @@
 /** A small database and jobs.yaml for the dashboard tests, built through the store API. */
-import { claimBatch, markDone, markFailed, markSkipped } from "../../src/db/claims.ts";
-import { logCost } from "../../src/db/events.ts";
-import { upsertItems } from "../../src/db/items.ts";
+
 import { openDb } from "../../src/db/mod.ts";
 
 /** Two jobs: "feed" with three stages, "notes" with one. */
@@ -49,13 +47,13 @@ export async function seed(path: string, now: number): Promise<void> {
   try {
     const keys = [...Array.from({ length: 20 }, (_, i) => `k${String(i + 1).padStart(2, "0")}`)];
     keys.push(HOSTILE_KEY, PATH_KEY);
-    await upsertItems(db, {
+    await db.upsertItems({
       jobId: "feed",
       stages: FEED_STAGES,
       items: keys.map((key) => ({ key, data: { url: `https://example.org/${key}` } })),
       now: () => now - DAY_MS,
     });
-    await upsertItems(db, {
+    await db.upsertItems({
       jobId: "notes",
       stages: ["tag"],
       items: NOTE_KEYS.map((key) => ({ key, data: { key } })),
@@ -64,10 +62,10 @@ export async function seed(path: string, now: number): Promise<void> {
     await runFetch(db, now);
     await runParse(db, now);
     await failNotes(db, now);
-    await logCost(db, { jobId: "feed", stage: "parse", usd: 0.25, ts: now });
-    await logCost(db, { jobId: "feed", stage: "parse", usd: 0.5, ts: now });
-    await logCost(db, { jobId: "feed", stage: "parse", usd: 0.024999999999999998, ts: now });
-    await logCost(db, { jobId: "feed", stage: "fetch", usd: 1.25, ts: now - 3 * DAY_MS });
+    await db.logCost({ jobId: "feed", stage: "parse", usd: 0.25, ts: now });
+    await db.logCost({ jobId: "feed", stage: "parse", usd: 0.5, ts: now });
+    await db.logCost({ jobId: "feed", stage: "parse", usd: 0.024999999999999998, ts: now });
+    await db.logCost({ jobId: "feed", stage: "fetch", usd: 1.25, ts: now - 3 * DAY_MS });
   } finally {
     await db.close();
   }
@@ -76,7 +74,7 @@ export async function seed(path: string, now: number): Promise<void> {
 type Store = Awaited<ReturnType<typeof openDb>>;
 
 async function claim(db: Store, stage: string, now: number) {
-  return await claimBatch(db, {
+  return await db.claimBatch({
     jobId: "feed",
     stage,
     runId: "seed",
@@ -91,7 +89,7 @@ async function runFetch(db: Store, now: number): Promise<void> {
   const failing = claims.slice(0, 4);
   const skipped = claims[4];
   const done = claims.slice(5);
-  await markFailed(db, {
+  await db.markFailed({
     jobId: "feed",
     runId: "seed",
     items: failing.map((c, i) => ({
@@ -104,13 +102,13 @@ async function runFetch(db: Store, now: number): Promise<void> {
     })),
     now: () => now,
   });
-  await markSkipped(db, {
+  await db.markSkipped({
     jobId: "feed",
     runId: "seed",
     items: [{ itemId: skipped.itemId, stage: "fetch", position: 0, reason: "not an article" }],
     now: () => now,
   });
-  await markDone(db, {
+  await db.markDone({
     jobId: "feed",
     runId: "seed",
     items: done.map((c) => ({
@@ -127,7 +125,7 @@ async function runFetch(db: Store, now: number): Promise<void> {
 async function runParse(db: Store, now: number): Promise<void> {
   const claims = await claim(db, "parse", now);
   const failing = claims.slice(0, 2);
-  await markFailed(db, {
+  await db.markFailed({
     jobId: "feed",
     runId: "seed",
     items: failing.map((c) => ({
@@ -140,7 +138,7 @@ async function runParse(db: Store, now: number): Promise<void> {
     })),
     now: () => now,
   });
-  await markDone(db, {
+  await db.markDone({
     jobId: "feed",
     runId: "seed",
     items: claims.slice(2, 14).map((c) => ({
@@ -155,7 +153,7 @@ async function runParse(db: Store, now: number): Promise<void> {
 }
 
 async function failNotes(db: Store, now: number): Promise<void> {
-  const claims = await claimBatch(db, {
+  const claims = await db.claimBatch({
     jobId: "notes",
     stage: "tag",
     runId: "seed",
@@ -163,7 +161,7 @@ async function failNotes(db: Store, now: number): Promise<void> {
     leaseMs: 60_000,
     now: () => now - 2000,
   });
-  await markFailed(db, {
+  await db.markFailed({
     jobId: "notes",
     runId: "seed",
     items: claims.map((c, i) => ({

@@ -1,8 +1,6 @@
+import type { Store } from "../../src/db/store.ts";
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { claimBatch, markFailed } from "../../src/db/claims.ts";
-import { upsertItems } from "../../src/db/items.ts";
-import { releaseClaims } from "../../src/db/leases.ts";
-import type { Db } from "../../src/db/mod.ts";
+
 import { parseItemsQuery, renderItemsPage } from "../../src/dashboard/items_page.ts";
 import { NOW, pageContext, texts } from "./_page_context.ts";
 
@@ -10,10 +8,10 @@ const KEYS = Array.from({ length: 120 }, (_, i) => `i${String(i).padStart(3, "0"
 const FAILING = ["i001", "i050", "i100"];
 
 /** 120 items of feed; i001, i050 and i100 failed at fetch with a traceback. */
-async function seed(db: Db): Promise<void> {
+async function seed(db: Store): Promise<void> {
   const stages = ["fetch", "parse", "store"];
-  await upsertItems(db, { jobId: "feed", stages, items: KEYS.map((key) => ({ key, data: {} })) });
-  const claims = await claimBatch(db, {
+  await db.upsertItems({ jobId: "feed", stages, items: KEYS.map((key) => ({ key, data: {} })) });
+  const claims = await db.claimBatch({
     jobId: "feed",
     stage: "fetch",
     runId: "r",
@@ -21,7 +19,7 @@ async function seed(db: Db): Promise<void> {
     leaseMs: 60_000,
     now: () => NOW,
   });
-  await markFailed(db, {
+  await db.markFailed({
     jobId: "feed",
     runId: "r",
     items: claims.filter((c) => FAILING.includes(c.key)).map((c) => ({
@@ -35,7 +33,7 @@ async function seed(db: Db): Promise<void> {
     now: () => NOW,
   });
   // The others go back to pending, as a finished run leaves them.
-  await releaseClaims(db, { runId: "r" });
+  await db.releaseClaims({ runId: "r" });
 }
 
 function page(params: Record<string, string>) {

@@ -1,23 +1,23 @@
+import type { Store } from "../../src/db/store.ts";
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { logCost, logEvent } from "../../src/db/events.ts";
-import type { Db } from "../../src/db/mod.ts";
+
 import { eventsChoice, recentEvents } from "../../src/dashboard/recent_events.ts";
 import { pageContext, texts } from "./_page_context.ts";
 
 /** 30 costs with failures between them, and a custom "note" event last. */
-async function seed(db: Db): Promise<void> {
+async function seed(db: Store): Promise<void> {
   const costs = async (n: number) => {
-    for (let i = 0; i < n; i++) await logCost(db, { jobId: "feed", stage: "parse", usd: 0.5 });
+    for (let i = 0; i < n; i++) await db.logCost({ jobId: "feed", stage: "parse", usd: 0.5 });
   };
-  await logEvent(db, { jobId: "feed", kind: "failed", stage: "fetch", message: "HTTP 500" });
+  await db.logEvent({ jobId: "feed", kind: "failed", stage: "fetch", message: "HTTP 500" });
   await costs(10);
-  await logEvent(db, { jobId: "feed", kind: "retry", stage: "fetch", message: "timeout" });
+  await db.logEvent({ jobId: "feed", kind: "retry", stage: "fetch", message: "timeout" });
   await costs(10);
-  await logEvent(db, { jobId: "feed", kind: "discovery_error", message: "feed is down" });
+  await db.logEvent({ jobId: "feed", kind: "discovery_error", message: "feed is down" });
   await costs(10);
-  await logEvent(db, { jobId: "feed", kind: "failed", stage: "parse", message: "no title" });
-  await logEvent(db, { jobId: "notes", kind: "failed", stage: "tag", message: "other job" });
-  await logEvent(db, { jobId: "feed", kind: "note", message: "hello" });
+  await db.logEvent({ jobId: "feed", kind: "failed", stage: "parse", message: "no title" });
+  await db.logEvent({ jobId: "notes", kind: "failed", stage: "tag", message: "other job" });
+  await db.logEvent({ jobId: "feed", kind: "note", message: "hello" });
 }
 
 function kinds(html: string): string[] {
@@ -69,7 +69,7 @@ Deno.test("recentEvents() shows every event or one kind when asked", async () =>
 
 Deno.test("recentEvents() says so when there is no failure", async () => {
   await using ctx = await pageContext();
-  await logCost(ctx.db, { jobId: "feed", stage: "parse", usd: 0.5 });
+  await ctx.db.logCost({ jobId: "feed", stage: "parse", usd: 0.5 });
   const html = (await recentEvents(ctx, { jobId: "feed", choice: "failures" })).value;
   assertEquals(texts(html, '<p class="muted"'), [
     "No failed attempts or discovery errors among the latest 100,000 events.",

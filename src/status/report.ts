@@ -1,12 +1,9 @@
 /** What `jobs status --json` prints and the dashboard shows: one report, computed in one place. */
+import type { JobState, Store } from "../db/store.ts";
 import { Cron } from "croner";
 import type { Config, JobConfig } from "../config/types.ts";
-import { getDailyCost } from "../db/events.ts";
-import { getJobState, getJobStats, type JobState, throughput } from "../db/jobs.ts";
-import type { Db } from "../db/mod.ts";
-import { stuckBehindFailures } from "../db/health.ts";
-import { getStaleCount } from "../db/results.ts";
-import { selectJobs } from "./_runtime.ts";
+
+import { selectJobs } from "../config/select.ts";
 
 /** The window of the throughput figures. */
 export const THROUGHPUT_WINDOW_MS = 3_600_000;
@@ -92,7 +89,7 @@ export interface CollectStatusOptions {
 
 /** The status of the configured jobs, read from the store with set-based counts only. */
 export async function collectStatus(
-  db: Db,
+  db: Store,
   config: Config,
   options: CollectStatusOptions = {},
 ): Promise<StatusReport> {
@@ -102,17 +99,17 @@ export async function collectStatus(
   return { generatedAt: now, jobs };
 }
 
-async function jobStatus(db: Db, job: JobConfig, now: number): Promise<JobStatus> {
-  const state = await getJobState(db, job.id);
-  const stats = await getJobStats(db, job.id);
-  const stale = await getStaleCount(db, { jobId: job.id });
-  const recent = await throughput(db, { jobId: job.id, sinceTs: now - THROUGHPUT_WINDOW_MS });
-  const todayUsd = await getDailyCost(db, { jobId: job.id, day: now });
+async function jobStatus(db: Store, job: JobConfig, now: number): Promise<JobStatus> {
+  const state = await db.getJobState(job.id);
+  const stats = await db.getJobStats(job.id);
+  const stale = await db.getStaleCount({ jobId: job.id });
+  const recent = await db.throughput({ jobId: job.id, sinceTs: now - THROUGHPUT_WINDOW_MS });
+  const todayUsd = await db.getDailyCost({ jobId: job.id, day: now });
   const counted = new Map(stats.stages.map((s) => [s.stage, s]));
   const names = [...new Set([...job.stages.map((s) => s.name), ...counted.keys()])];
   // Reading what waits behind failures costs a look at every failed row: only when there are.
   const failed = stats.stages.some((s) => s.failed > 0);
-  const stuck = failed ? await stuckBehindFailures(db, { jobId: job.id }) : [];
+  const stuck = failed ? await db.stuckBehindFailures({ jobId: job.id }) : [];
   const behind = blockedBehind(names, stuck);
   const stages = names.map((name): StageStatus => {
     const c = counted.get(name);
