@@ -170,7 +170,7 @@ async function measure(db: Store, config: Config, now: number): Promise<Dashboar
       () => db.failureClusters({ jobId: JOB, limit: 10 }),
     ),
     await figure("overview page", page((c) => renderOverview(c))),
-    await figure("job page", page((c) => renderJobPage(c, { jobId: JOB }))),
+    await figure("job page", page((c) => renderJobPage(c, { jobId: JOB, events: "failures" }))),
     await figure("item page", page((c) => renderItemPage(c, { jobId: JOB, key: "post-90" }))),
   ];
 }

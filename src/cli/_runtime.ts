@@ -17,12 +17,17 @@ export async function loadRuntime(
   return { config, dbPath: flags.db ?? Deno.env.get("JOBS_DB") ?? config.db };
 }
 
-/** A logger for --log-format; anything but text or json is a usage error. */
-export function loggerFor(format: string | undefined): Logger {
-  if (format !== undefined && format !== "text" && format !== "json") {
-    throw new UsageError(`--log-format expects "text" or "json", got "${format}"`);
+/** The format --log-format names (default text); anything but text or json is a usage error. */
+export function logFormat(flag: string | undefined): LogFormat {
+  if (flag !== undefined && flag !== "text" && flag !== "json") {
+    throw new UsageError(`--log-format expects "text" or "json", got "${flag}"`);
   }
-  return createLogger((format ?? "text") as LogFormat);
+  return flag ?? "text";
+}
+
+/** A logger writing to stderr in the format --log-format names (see logFormat()). */
+export function loggerFor(flag: string | undefined): Logger {
+  return createLogger(logFormat(flag));
 }
 
 /** A fresh run id, registered with this host and pid so its claims can be traced. */

@@ -1,4 +1,5 @@
-/** Plain-text output of the operations commands: aligned tables, times, counts and money. */
+/** Plain-text output of the operations commands: aligned tables and times. */
+import { count } from "../util/format.ts";
 
 /** A table cell: numbers are right-aligned and printed with thousands separators. */
 export type Cell = string | number;
@@ -15,16 +16,6 @@ export function renderTable(head: string[], rows: Cell[][], indent = ""): string
       return numeric[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i]);
     }).join("  ").trimEnd()
   ).join("\n");
-}
-
-/** A whole number with thousands separators: 1234567 is "1,234,567". */
-export function count(n: number): string {
-  return n.toLocaleString("en-US");
-}
-
-/** An amount in US dollars with 2 to 4 decimals: $2.00, $0.125, $0.0004. */
-export function usd(amount: number): string {
-  return `$${amount.toFixed(4).replace(/(\.\d\d\d?)0+$/, "$1").replace(/(\.\d\d)0$/, "$1")}`;
 }
 
 /** A time as "2026-01-01 10:00:00Z", or "never" for null. */

@@ -4,7 +4,8 @@ import type { CostRow } from "../db/store.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
 import { openForReading, printJson, requireJob } from "./_ops.ts";
 import { loadRuntime } from "./_runtime.ts";
-import { renderTable, usd } from "./_table.ts";
+import { usd } from "../util/format.ts";
+import { renderTable } from "./_table.ts";
 import { COMMON_HELP, EXIT } from "./mod.ts";
 
 const OPTIONS = {

@@ -2,7 +2,7 @@
 import { type DoctorReport, exitCodeOf, type Finding, runDoctor } from "../doctor/mod.ts";
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { COMMON_HELP, EXIT } from "./mod.ts";
-import { plural } from "../doctor/finding.ts";
+import { plural } from "../util/format.ts";
 
 /** What `jobctl doctor --help` prints. */
 export const HELP = `Usage: jobctl doctor [--fix] [--json]

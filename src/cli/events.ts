@@ -5,6 +5,7 @@ import { UsageError } from "../util/errors.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
 import { openForReading, parseDurationFlag, requireJob } from "./_ops.ts";
 import { loadRuntime } from "./_runtime.ts";
+import { eventMessage } from "../util/format.ts";
 import { time } from "./_table.ts";
 import { COMMON_HELP, EXIT } from "./mod.ts";
 
@@ -117,7 +118,7 @@ function print(e: PrintedEvent, json: boolean): void {
     return;
   }
   const where = [e.stage, e.itemKey].filter((part) => part !== null).join("/") || "-";
-  console.log(`${time(e.ts)}  ${e.jobId ?? "-"}  ${e.kind}  ${where}  ${oneLine(e.message)}`);
+  console.log(`${time(e.ts)}  ${e.jobId ?? "-"}  ${e.kind}  ${where}  ${oneLine(eventMessage(e))}`);
 }
 
 function oneLine(text: string): string {

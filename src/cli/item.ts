@@ -6,6 +6,7 @@ import { UsageError } from "../util/errors.ts";
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { openForReading, printJson, requireJob } from "./_ops.ts";
 import { loadRuntime } from "./_runtime.ts";
+import { errorGist, eventMessage } from "../util/format.ts";
 import { clip, renderTable, time } from "./_table.ts";
 import { COMMON_HELP, EXIT } from "./mod.ts";
 
@@ -76,7 +77,7 @@ function print(item: ItemDetail): void {
         s.attempts,
         s.startedAt === null ? "-" : time(s.startedAt),
         s.finishedAt === null ? "-" : time(s.finishedAt),
-        clip(s.error ?? "", ERROR_CHARS),
+        errorGist(s.error ?? "", ERROR_CHARS),
       ]),
       "  ",
     ),
@@ -90,7 +91,7 @@ function print(item: ItemDetail): void {
   }
   lines.push("", item.events.length ? "  events, newest first:" : "  events: none");
   for (const e of item.events) {
-    lines.push(`    ${time(e.ts)}  ${e.kind}${e.stage ? ` ${e.stage}` : ""}: ${e.message}`);
+    lines.push(`    ${time(e.ts)}  ${e.kind}${e.stage ? ` ${e.stage}` : ""}: ${eventMessage(e)}`);
   }
   console.log(lines.join("\n"));
 }

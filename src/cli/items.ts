@@ -5,7 +5,8 @@ import { UsageError } from "../util/errors.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
 import { openForReading, printJson, requireJob, requireStage } from "./_ops.ts";
 import { loadRuntime } from "./_runtime.ts";
-import { clip, count, renderTable } from "./_table.ts";
+import { errorGist, itemError, plural } from "../util/format.ts";
+import { renderTable } from "./_table.ts";
 import { COMMON_HELP, EXIT } from "./mod.ts";
 
 const OPTIONS = {
@@ -79,11 +80,9 @@ function print(items: ItemListing[], stages: string[], limit: number): void {
       if (!s) return "-";
       return s.attempts > 1 ? `${s.status} ×${s.attempts}` : s.status;
     });
-    const error = item.stages.find((s) => s.status === "failed")?.error ??
-      item.stages.find((s) => s.error !== null)?.error ?? "";
-    return [item.key, item.status, ...cells, clip(error, ERROR_CHARS)];
+    return [item.key, item.status, ...cells, errorGist(itemError(item.stages) ?? "", ERROR_CHARS)];
   });
   console.log(renderTable(["key", "status", ...stages, "error"], rows));
   const more = items.length === limit ? `; more may match (--limit ${limit})` : "";
-  console.log(`\n${count(items.length)} item${items.length === 1 ? "" : "s"}${more}`);
+  console.log(`\n${plural(items.length, "item")}${more}`);
 }

@@ -1,6 +1,7 @@
 /** `jobctl migrate`: copy the whole store (items, stages, results, events, job state) elsewhere. */
 
 import { UsageError } from "../util/errors.ts";
+import { plural } from "../util/format.ts";
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { printJson } from "./_ops.ts";
 import { loadRuntime, openStore } from "./_runtime.ts";
@@ -57,8 +58,8 @@ export async function run(args: string[]): Promise<number> {
 }
 
 function summary(from: string, to: string, counts: Record<string, number>): string {
-  const n = (table: string) => (counts[table] ?? 0).toLocaleString("en");
-  return `Copied ${from} to ${to}: ${n("work_items")} items, ${n("item_stages")} stage rows, ` +
-    `${n("results")} results, ${n("events")} events, ${n("job_state")} job states, ` +
-    `${n("runs")} runs, ${n("http_cache")} cached URLs`;
+  const n = (table: string, word: string) => plural(counts[table] ?? 0, word);
+  return `Copied ${from} to ${to}: ${n("work_items", "item")}, ${n("item_stages", "stage row")}, ` +
+    `${n("results", "result")}, ${n("events", "event")}, ${n("job_state", "job state")}, ` +
+    `${n("runs", "run")}, ${n("http_cache", "cached URL")}`;
 }

@@ -6,7 +6,7 @@ import { UsageError } from "../util/errors.ts";
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { printJson, requireJob, requireStage } from "./_ops.ts";
 import { loadRuntime, openStore } from "./_runtime.ts";
-import { count, usd } from "./_table.ts";
+import { plural, usd } from "../util/format.ts";
 import { COMMON_HELP, EXIT } from "./mod.ts";
 
 const OPTIONS = {
@@ -101,7 +101,7 @@ function describe(plan: Plan, stale: boolean): string {
     const what = stale ? "have stale results" : `have run stage ${plan.fromStage}`;
     return `No items of ${plan.jobId} ${what}: nothing to reprocess`;
   }
-  const items = `${count(plan.items)} item${plan.items === 1 ? "" : "s"}`;
+  const items = plural(plan.items, "item");
   const stages = plan.stages.map((s) => s.stage).join(", ");
   if (!plan.dryRun) {
     return `Reset ${items} of ${plan.jobId} from stage ${plan.fromStage} (${stages}); ` +

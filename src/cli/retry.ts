@@ -3,7 +3,7 @@
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { printJson, requireJob, requireStage } from "./_ops.ts";
 import { loadRuntime, openStore } from "./_runtime.ts";
-import { count } from "./_table.ts";
+import { plural } from "../util/format.ts";
 import { COMMON_HELP, EXIT } from "./mod.ts";
 
 const OPTIONS = {
@@ -48,7 +48,7 @@ export async function run(args: string[]): Promise<number> {
     else if (reset === 0) console.log(`No failed stages of ${job.id} match`);
     else {
       console.log(
-        `Reset ${count(reset)} failed stage${reset === 1 ? "" : "s"} of ${job.id} to pending; ` +
+        `Reset ${plural(reset, "failed stage")} of ${job.id} to pending; ` +
           "the next run processes them",
       );
     }

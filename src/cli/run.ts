@@ -4,15 +4,17 @@ import { Cron } from "croner";
 import type { Config, JobConfig } from "../config/types.ts";
 import { storeExists } from "../db/location.ts";
 
-import { parseDuration } from "../util/units.ts";
+import { RunActivity } from "../runner/activity.ts";
 import type { RunContext } from "../runner/context.ts";
 import { Pacer } from "../runner/pacer.ts";
 import { Resources } from "../runner/resources.ts";
 import { type JobRunSummary, runJob } from "../runner/run_job.ts";
 import { UsageError } from "../util/errors.ts";
-import type { Logger } from "../util/log.ts";
+import { createLogger, type Logger } from "../util/log.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
-import { loadRuntime, loggerFor, openStore, startRun, trapSignals } from "./_runtime.ts";
+import { LiveScreen } from "./_live_screen.ts";
+import { parseDurationFlag } from "./_ops.ts";
+import { loadRuntime, logFormat, openStore, startRun, trapSignals } from "./_runtime.ts";
 import { selectJobs } from "../config/select.ts";
 import { startProgress } from "./_progress.ts";
 import { time } from "./_table.ts";
@@ -26,12 +28,16 @@ const OPTIONS = {
   watch: { type: "boolean" },
   "max-runtime": { type: "string" },
   due: { type: "boolean" },
+  "progress-every": { type: "string" },
 } as const;
+
+/** How often progress is logged when stderr is not a terminal, unless --progress-every says. */
+const DEFAULT_PROGRESS_EVERY_MS = 30_000;
 
 /** What `jobctl run --help` prints. */
 export const HELP =
   `Usage: jobctl run [-j JOB]... [--due] [--limit N] [--discover-only] [--dry-run] [--watch]
-                  [--max-runtime DURATION]
+                  [--max-runtime DURATION] [--progress-every DURATION]
 
 Releases dead claims, discovers new items of each job whose discovery is due, then runs every
 claimable stage until none is left, and exits (a single pass, for cron). Exit code: 0 done,
@@ -48,6 +54,8 @@ claimable stage until none is left, and exits (a single pass, for cron). Exit co
                            and on \`jobctl wake\`
   --max-runtime DURATION   stop claiming after this long (e.g. 10m), let in-flight work
                            finish, exit 0 (default no limit)
+  --progress-every DURATION  how often progress is logged when stderr is not a terminal
+                           (default 30s)
   --log-format text|json   log lines as text or JSON lines (default text)
 
 ${COMMON_HELP}`;
@@ -55,15 +63,24 @@ ${COMMON_HELP}`;
 /** Runs `jobctl run`; returns the exit code. */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("run", args, OPTIONS);
-  const log = loggerFor(values["log-format"]);
+  const format = logFormat(values["log-format"]);
+  const dryRun = values["dry-run"] ?? false;
+  // On a terminal, every log line goes through the live table, which stays below them.
+  const screen = format === "text" && !dryRun && Deno.stderr.isTerminal()
+    ? new LiveScreen(Deno.stderr)
+    : undefined;
+  const log = createLogger(format, { write: screen?.log });
   const limit = parsePositiveInt("--limit", values.limit);
-  const maxRuntimeMs = parseMaxRuntime(values["max-runtime"]);
-  if (values.watch && values["dry-run"]) {
+  const maxRuntime = values["max-runtime"];
+  const maxRuntimeMs = maxRuntime === undefined
+    ? undefined
+    : parseDurationFlag("--max-runtime", maxRuntime);
+  const progressEveryMs = progressEvery(values["progress-every"]);
+  if (values.watch && dryRun) {
     throw new UsageError("--watch and --dry-run cannot be combined");
   }
   const { config, dbPath } = await loadRuntime(values, configPath);
   let jobs = selectJobs(config, values.job);
-  const dryRun = values["dry-run"] ?? false;
   const db = dryRun ? await openForDryRun(dbPath) : await openStore(dbPath);
   try {
     if (values.due) jobs = await dueJobs(db, jobs, Date.now());
@@ -78,6 +95,7 @@ export async function run(args: string[]): Promise<number> {
       outOfTime = true;
       signals.controller.abort(new Error("max runtime"));
     }, maxRuntimeMs);
+    const activity = new RunActivity();
     const ctx: RunContext = {
       mode: dryRun ? "dry_run" : "production",
       db,
@@ -87,21 +105,26 @@ export async function run(args: string[]): Promise<number> {
       limit,
       discoverOnly: values["discover-only"] ?? false,
       singlePass: !values.watch,
+      activity,
       now: Date.now,
     };
-    const progress = dryRun
-      ? undefined
-      : startProgress(db, jobs, { log, json: values["log-format"] === "json" });
+    const progress = dryRun ? undefined : startProgress(db, jobs, {
+      activity,
+      now: ctx.now,
+      screen,
+      log,
+      everyMs: progressEveryMs,
+    });
     try {
       const summaries = await runAll(config, jobs, ctx);
-      progress?.stop();
+      await progress?.stop();
       report(summaries, ctx, log);
       await reportPaused(db, jobs, log);
       // Reaching --max-runtime is a normal end; a signal (even with --max-runtime) is not.
       const interrupted = signals.controller.signal.aborted && !outOfTime;
       return exitCode(summaries, interrupted);
     } finally {
-      progress?.stop();
+      await progress?.stop();
       clearTimeout(stopTimer);
       signals.dispose();
     }
@@ -116,13 +139,12 @@ async function openForDryRun(path: string): Promise<Store> {
   return exists ? await openStore(path, true) : await openStore(":memory:");
 }
 
-function parseMaxRuntime(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    throw new UsageError(`--max-runtime: ${(err as Error).message}`);
-  }
+/** --progress-every as ms: a duration above 0, DEFAULT_PROGRESS_EVERY_MS when not given. */
+function progressEvery(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_PROGRESS_EVERY_MS;
+  const ms = parseDurationFlag("--progress-every", value);
+  if (ms <= 0) throw new UsageError(`--progress-every expects a duration above 0, got "${value}"`);
+  return ms;
 }
 
 /** Jobs whose cron `schedule` has fired since their last run; jobs without one are always due. */

@@ -4,7 +4,8 @@ import { configPath, parseCommandArgs } from "./_args.ts";
 import { openForReading, printJson } from "./_ops.ts";
 import { loadRuntime } from "./_runtime.ts";
 import { collectStatus, type JobStatus } from "../status/report.ts";
-import { count, renderTable, time, timeFrom, usd } from "./_table.ts";
+import { count, usd } from "../util/format.ts";
+import { renderTable, time, timeFrom } from "./_table.ts";
 import { COMMON_HELP, EXIT } from "./mod.ts";
 
 const OPTIONS = {
@@ -14,9 +15,10 @@ const OPTIONS = {
 /** What `jobctl status --help` prints. */
 export const HELP = `Usage: jobctl status [-j JOB]... [--json]
 
-Per job: paused and why, items by status, each stage's pending / in progress / done /
-failed / skipped rows, stale results, stage runs finished in the last hour, the last
-discovery and when the next is due, and today's cost (UTC) against the daily budget.
+Per job: paused and why, items by status, each stage's pending / blocked (behind a failed
+earlier stage) / in progress / done / failed / skipped rows, stale results, stage runs
+finished in the last hour, the last discovery and when the next is due, and today's cost
+(UTC) against the daily budget.
   -j, --job JOB   only this job (repeatable); default every job in jobs.yaml
   --json          print the same figures as JSON
 
@@ -55,10 +57,21 @@ function describe(job: JobStatus, now: number): string {
   lines.push(`  cost today ${cost(job)}`);
   lines.push(
     renderTable(
-      ["stage", "pending", "in progress", "done", "failed", "skipped", "stale", "last hour"],
+      [
+        "stage",
+        "pending",
+        "blocked",
+        "in progress",
+        "done",
+        "failed",
+        "skipped",
+        "stale",
+        "last hour",
+      ],
       job.stages.map((s) => [
         s.stage,
         s.pending,
+        s.blocked,
         s.inProgress,
         s.done,
         s.failed,

@@ -4,6 +4,7 @@ import { Pacer } from "../runner/pacer.ts";
 import { Resources } from "../runner/resources.ts";
 import { runJob } from "../runner/run_job.ts";
 import { UsageError } from "../util/errors.ts";
+import { plural } from "../util/format.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
 import { loadRuntime, loggerFor, openStore, startRun, trapSignals } from "./_runtime.ts";
 import { selectJobs } from "../config/select.ts";
@@ -80,7 +81,11 @@ export async function run(args: string[]): Promise<number> {
       ctx,
     );
     if (summary.discovery.error) return EXIT.failed;
-    console.log(`\n${reports.length} stage runs on ${summary.discovery.found} items in ${scratch}`);
+    console.log(
+      `\n${plural(reports.length, "stage run")} on ${
+        plural(summary.discovery.found, "item")
+      } in ${scratch}`,
+    );
     return reports.every((r) => r.outcome === "done" || r.outcome === "skipped")
       ? EXIT.ok
       : EXIT.failed;

@@ -2,6 +2,7 @@
 import { loadConfig } from "../config/load.ts";
 import type { JobConfig } from "../config/types.ts";
 import { formatDuration } from "../util/units.ts";
+import { plural } from "../util/format.ts";
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { parseDurationFlag } from "./_ops.ts";
 import { EXIT } from "./mod.ts";
@@ -45,11 +46,10 @@ export async function run(args: string[]): Promise<number> {
 function summarize(job: JobConfig): string {
   const { strategy, everyMs } = job.discovery;
   const every = everyMs === undefined ? "" : ` every ${formatDuration(everyMs)}`;
-  const count = job.stages.length;
   const names = job.stages.map((stage) => stage.name).join(" → ");
   const parts = [
     `${strategy} discovery${every}`,
-    `${count} stage${count === 1 ? "" : "s"} (${names})`,
+    `${plural(job.stages.length, "stage")} (${names})`,
   ];
   if (job.schedule) parts.push(`schedule ${job.schedule}`);
   return `${job.id}: ${parts.join(", ")}`;

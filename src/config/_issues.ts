@@ -1,5 +1,6 @@
 /** Plain-language messages for zod issues, and their flattening into one problem per node. */
 import type { z } from "zod";
+import { plural } from "../util/format.ts";
 
 /** One problem of a config: where (a path into the YAML) and what. */
 export interface ConfigIssue {
@@ -61,7 +62,7 @@ function sizeMessage(issue: RawIssue & { code: "too_small" | "too_big" }): strin
   const bound = Number(small ? issue.minimum : issue.maximum);
   const got = describeValue(issue.input);
   if (issue.origin === "array") {
-    return `expected ${small ? "at least" : "at most"} ${bound} item${bound === 1 ? "" : "s"}`;
+    return `expected ${small ? "at least" : "at most"} ${plural(bound, "item")}`;
   }
   if (issue.origin === "string") {
     return small && bound === 1

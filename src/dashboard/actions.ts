@@ -1,5 +1,6 @@
 /** The dashboard's POST actions: pause, unpause, wake and retry failed stages. */
 
+import { plural } from "../util/format.ts";
 import { itemPath, jobPath, type PageContext } from "./context.ts";
 
 /** Names of the actions, as the last segment of their path. */
@@ -13,7 +14,7 @@ const NOTICES: Record<ActionName, (n: number) => string> = {
   pause: () => "Paused: no stage of this job is claimed until it is unpaused.",
   unpause: () => "Unpaused: runs claim this job's stages again.",
   wake: () => "Woken: the next run discovers at once.",
-  retry: (n) => `${n} failed stage${n === 1 ? "" : "s"} put back to pending.`,
+  retry: (n) => `${plural(n, "failed stage")} put back to pending.`,
 };
 
 /** The notice for `?done=ACTION&n=COUNT`, or undefined when the query names no action. */

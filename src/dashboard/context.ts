@@ -1,5 +1,5 @@
 /** What every page and action of the dashboard works with. */
-import type { Store } from "../db/store.ts";
+import type { DerivedStatus, Store } from "../db/store.ts";
 import type { Config } from "../config/types.ts";
 
 import type { CostHistory } from "./cost_history.ts";
@@ -19,6 +19,28 @@ export interface PageContext {
 /** The path of a job's page. */
 export function jobPath(jobId: string): string {
   return `/jobs/${encodeURIComponent(jobId)}`;
+}
+
+/** Which items of a job a listing shows: the filters of listItems() and a page number. */
+export interface ItemsQuery {
+  /** The items' derived status. Default: any. */
+  status?: DerivedStatus;
+  /** The stage the items wait at (their first stage neither done nor skipped). Default: any. */
+  stage?: string;
+  /** Text a stage error of the items contains. Default: any. */
+  error?: string;
+  /** 1 for the first page. Default 1. */
+  page?: number;
+}
+
+/** The path of a listing of a job's items. */
+export function itemsPath(jobId: string, query: ItemsQuery = {}): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined && !(name === "page" && value === 1)) params.set(name, String(value));
+  }
+  const search = params.size ? `?${params}` : "";
+  return `${jobPath(jobId)}/items${search}`;
 }
 
 /** The path of an item's page. */

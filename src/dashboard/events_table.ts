@@ -2,18 +2,21 @@
 
 import type { EventRow } from "../db/store.ts";
 import { type Html, html } from "./html.ts";
-import { formatTime, formatUsd } from "./format.ts";
+import { eventMessage, usd } from "../util/format.ts";
+import { formatTime } from "./format.ts";
 import { itemPath } from "./context.ts";
 
 /** Options of eventsTable(). */
 export interface EventsTableOptions {
   /** Keys of the events' items by item id; when given, an Item column links each one. */
   itemKeys?: ReadonlyMap<number, string>;
+  /** What to say when there is no event. Default "No events.". */
+  empty?: string;
 }
 
 /** Events as a table, in the order given (newest first from getEvents). */
 export function eventsTable(events: readonly EventRow[], options: EventsTableOptions = {}): Html {
-  if (events.length === 0) return html`<p class="muted">No events.</p>`;
+  if (events.length === 0) return html`<p class="muted">${options.empty ?? "No events."}</p>`;
   const keys = options.itemKeys;
   const rows = events.map((e) => {
     const key = e.itemId === null ? undefined : keys?.get(e.itemId);
@@ -22,8 +25,8 @@ export function eventsTable(events: readonly EventRow[], options: EventsTableOpt
     }</td><td><span class="badge">${e.kind}</span></td>
       <td>${e.stage ?? ""}</td>${
       keys && html`<td>${key !== undefined && e.jobId !== null && itemLink(e.jobId, key)}</td>`
-    }<td class="error">${e.message}</td>
-      <td class="num">${e.costUsd === null ? "" : formatUsd(e.costUsd)}</td></tr>`;
+    }<td class="error">${eventMessage(e)}</td>
+      <td class="num">${e.costUsd === null ? "" : usd(e.costUsd)}</td></tr>`;
   });
   return html`
     <table>

@@ -1,15 +1,4 @@
-/** How the dashboard writes numbers, money, durations and times. */
-
-/** A whole number with thousands separators: 1,234,567. */
-export function formatCount(n: number): string {
-  return n.toLocaleString("en");
-}
-
-/** US dollars with cents, or four decimals under one cent: $12.34, $0.0042. */
-export function formatUsd(usd: number): string {
-  const digits = usd !== 0 && Math.abs(usd) < 0.01 ? 4 : 2;
-  return `$${usd.toFixed(digits)}`;
-}
+/** How the dashboard writes durations and times (money and counts: src/util/format.ts). */
 
 /** A duration for people: 850 ms, 12.3 s, 4.5 min, 2.1 h; "–" when unknown. */
 export function formatMs(ms: number | null): string {

@@ -3,7 +3,7 @@
 import { type Html, html } from "./html.ts";
 import { type Bar, barChart, legend } from "./charts.ts";
 import type { PageContext } from "./context.ts";
-import { formatCount, formatUsd } from "./format.ts";
+import { count, usd } from "../util/format.ts";
 
 const HOUR_MS = 3_600_000;
 /** Hours in the throughput chart, the current one last. */
@@ -30,7 +30,7 @@ export async function throughputChart(
     barChart(bars, {
       title: "Stage attempts finished per hour, last 24 hours (UTC)",
       series: job.stages,
-      format: (n) => formatCount(Math.round(n)),
+      format: (n) => count(Math.round(n)),
     })
   }${legend(job.stages)}`;
 }
@@ -54,7 +54,7 @@ export async function costChart(
     barChart(bars, {
       title: "Cost per day, last 30 days (UTC)",
       series: ["cost"],
-      format: formatUsd,
+      format: usd,
     })
-  }<p class="muted">${formatUsd(total)} over ${COST_DAYS} days</p>`;
+  }<p class="muted">${usd(total)} over ${COST_DAYS} days</p>`;
 }

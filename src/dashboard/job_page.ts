@@ -3,16 +3,19 @@ import type { StageTiming } from "../db/store.ts";
 import { collectStatus, type JobStatus } from "../status/report.ts";
 
 import { type Html, html } from "./html.ts";
-import { formatCount, formatMs } from "./format.ts";
+import { count } from "../util/format.ts";
+import { formatMs } from "./format.ts";
 import { jobPath, type PageContext } from "./context.ts";
 import { actionForm } from "./forms.ts";
 import { costChart, throughputChart } from "./job_charts.ts";
-import { eventsTable, itemLink } from "./events_table.ts";
+import { itemLink } from "./events_table.ts";
+import { type EventsChoice, recentEvents } from "./recent_events.ts";
 import { layout } from "./layout.ts";
 import {
   discoveryLine,
   jobFigures,
   pauseBadge,
+  STAGE_COUNT_HEADS,
   stageBar,
   stageCountCells,
   statusValue,
@@ -20,13 +23,12 @@ import {
 
 /** Stage timings cover this many of each stage's latest finished runs. */
 const TIMING_RUNS = 1000;
-const RECENT_EVENTS = 25;
 const FAILURE_CLUSTERS = 10;
 
 /** The page of `jobId`, or undefined when jobs.yaml has no such job. */
 export async function renderJobPage(
   ctx: PageContext,
-  job: { jobId: string; notice?: string },
+  job: { jobId: string; notice?: string; events: EventsChoice },
 ): Promise<Html | undefined> {
   if (!ctx.config.jobs.some((j) => j.id === job.jobId)) return undefined;
   const now = ctx.now();
@@ -38,7 +40,7 @@ export async function renderJobPage(
     cost: await costChart(ctx, { jobId: job.jobId, now }),
   };
   const failures = await failuresTable(ctx, job.jobId);
-  const events = await recentEvents(ctx, job.jobId);
+  const events = await recentEvents(ctx, { jobId: job.jobId, choice: job.events });
   const body = html`
     <div class="row title"><h1>${status.jobId}</h1>${pauseBadge(
       status,
@@ -51,7 +53,7 @@ export async function renderJobPage(
       <section class="card"><h2>Cost</h2>${charts.cost}</section>
     </div>
     <section class="card"><h2>Failures by error</h2>${failures}</section>
-    <section class="card"><h2>Recent events</h2>${events}</section>
+    <section class="card" id="events"><h2>Recent events</h2>${events}</section>
   `;
   return layout(body, {
     title: job.jobId,
@@ -84,19 +86,17 @@ function stagesTable(ctx: PageContext, job: JobStatus, timings: readonly StageTi
     const t = timing.get(stage.stage);
     const retry = stage.failed > 0 && actionForm(ctx.csrfToken, {
       action: `${jobPath(job.jobId)}/retry`,
-      label: `Retry ${formatCount(stage.failed)} failed`,
+      label: `Retry ${count(stage.failed)} failed`,
       fields: { stage: stage.stage },
       confirm: `Put ${stage.failed} failed rows of stage "${stage.stage}" back to pending?`,
     });
     return html`<tr><td>${stage.stage}</td><td>${stageBar(stage)}</td>${stageCountCells(job, stage)}
-      <td class="num">${
-      statusValue(job, `stages.${stage.stage}.stale`, formatCount(stage.stale))
-    }</td>
+      <td class="num">${statusValue(job, `stages.${stage.stage}.stale`, count(stage.stale))}</td>
       <td class="num">${
       statusValue(
         job,
         `stages.${stage.stage}.finishedLastHour`,
-        formatCount(stage.finishedLastHour),
+        count(stage.finishedLastHour),
       )
     }</td>
       <td class="num">${formatMs(t?.p50Ms ?? null)}</td><td class="num">${
@@ -110,11 +110,7 @@ function stagesTable(ctx: PageContext, job: JobStatus, timings: readonly StageTi
         <tr>
           <th>Stage</th>
           <th></th>
-          <th class="num">Pending</th>
-          <th class="num">In progress</th>
-          <th class="num">Done</th>
-          <th class="num">Failed</th>
-          <th class="num">Skipped</th>
+          ${STAGE_COUNT_HEADS}
           <th class="num">Stale</th>
           <th class="num">Last hour</th>
           <th class="num" title="Median duration of the latest 1,000 finished runs">p50</th>
@@ -135,7 +131,7 @@ async function failuresTable(ctx: PageContext, jobId: string): Promise<Html> {
       <tr>
         <td>${c.stage}</td>
         <td class="error mono">${c.pattern}</td>
-        <td class="num">${formatCount(c.count)}</td>
+        <td class="num">${count(c.count)}</td>
         <td>${c.exampleKeys.map((key, i) => html`${i > 0 && ", "}${itemLink(jobId, key)}`)}</td>
         <td>${actionForm(ctx.csrfToken, {
           action: `${jobPath(jobId)}/retry`,
@@ -162,11 +158,4 @@ async function failuresTable(ctx: PageContext, jobId: string): Promise<Html> {
       <tbody>${rows}</tbody>
     </table>
   `;
-}
-
-async function recentEvents(ctx: PageContext, jobId: string): Promise<Html> {
-  const events = await ctx.db.getEvents({ jobId, limit: RECENT_EVENTS });
-  const ids = events.flatMap((e) => (e.itemId === null ? [] : [e.itemId]));
-  const itemKeys = await ctx.db.getItemKeys({ itemIds: ids });
-  return eventsTable(events, { itemKeys });
 }

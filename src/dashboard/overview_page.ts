@@ -7,6 +7,7 @@ import {
   discoveryLine,
   jobFigures,
   pauseBadge,
+  STAGE_COUNT_HEADS,
   stageBar,
   stageCountCells,
 } from "./status_parts.ts";
@@ -35,8 +36,7 @@ function jobCard(job: JobStatus): Html {
     <h2 class="row"><a href="${jobPath(job.jobId)}">${job.jobId}</a>${pauseBadge(job)}</h2>
     ${job.description && html`<p class="muted">${job.description}</p>`}
     ${jobFigures(job)}
-    <table><thead><tr><th>Stage</th><th></th><th class="num">Pending</th><th class="num">In progress</th>
-      <th class="num">Done</th><th class="num">Failed</th><th class="num">Skipped</th></tr></thead>
+    <table><thead><tr><th>Stage</th><th></th>${STAGE_COUNT_HEADS}</tr></thead>
       <tbody>${rows}</tbody></table>
     ${discoveryLine(job)}
   </article>`;

@@ -10,9 +10,11 @@ import type { PageContext } from "./context.ts";
 import { CostHistory } from "./cost_history.ts";
 import { type Html, html } from "./html.ts";
 import { renderItemPage } from "./item_page.ts";
+import { parseItemsQuery, renderItemsPage } from "./items_page.ts";
 import { renderJobPage } from "./job_page.ts";
 import { layout } from "./layout.ts";
 import { renderOverview } from "./overview_page.ts";
+import { eventsChoice } from "./recent_events.ts";
 
 /** Options of startDashboard(). */
 export interface DashboardOptions {
@@ -116,7 +118,11 @@ async function route(ctx: PageContext, incoming: Incoming): Promise<Response> {
   const jobId = parts[1];
   const notice = noticeFor(url.searchParams);
   if (parts.length === 2 && method === "GET") {
-    return found(await renderJobPage(ctx, { jobId, notice }));
+    const events = eventsChoice(url.searchParams);
+    return found(await renderJobPage(ctx, { jobId, notice, events }));
+  }
+  if (parts.length === 3 && parts[2] === "items" && method === "GET") {
+    return await itemsListing(ctx, jobId, url.searchParams);
   }
   if (parts.length === 4 && parts[2] === "items" && method === "GET") {
     return found(await renderItemPage(ctx, { jobId, key: parts[3], notice }));
@@ -128,6 +134,27 @@ async function route(ctx: PageContext, incoming: Incoming): Promise<Response> {
     return await post(ctx, incoming, { jobId, action: parts[2] as ActionName });
   }
   return notFound();
+}
+
+async function itemsListing(
+  ctx: PageContext,
+  jobId: string,
+  params: URLSearchParams,
+): Promise<Response> {
+  const job = ctx.config.jobs.find((j) => j.id === jobId);
+  if (!job) return notFound();
+  const query = parseItemsQuery(job, params);
+  if (typeof query === "string") {
+    return page(
+      400,
+      "Bad request",
+      html`
+        <h1>Cannot list these items</h1>
+        <p>${query}</p>
+      `,
+    );
+  }
+  return ok(await renderItemsPage(ctx, { job, query }));
 }
 
 async function post(

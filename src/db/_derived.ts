@@ -2,6 +2,7 @@
 import { clusterFailures } from "./clusters.ts";
 import type { DerivedStore, EngineStore, Store } from "./store.ts";
 import { StoreError } from "../util/errors.ts";
+import { usd } from "../util/format.ts";
 
 /** `engine` with the engine-neutral methods added. */
 export function withDerived(engine: EngineStore): Store {
@@ -16,7 +17,7 @@ export function withDerived(engine: EngineStore): Store {
         itemId: cost.itemId,
         stage: cost.stage,
         kind: "cost",
-        message: `$${cost.usd}`,
+        message: usd(cost.usd),
         data: cost.meta,
         costUsd: cost.usd,
       }),

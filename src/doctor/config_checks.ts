@@ -4,7 +4,8 @@ import { loadConfig } from "../config/load.ts";
 import type { Config, JobConfig } from "../config/types.ts";
 import { ConfigError } from "../util/errors.ts";
 import { isFile, type ProgramProblem, programProblem } from "../util/programs.ts";
-import { type Finding, plural, shellQuote } from "./finding.ts";
+import { plural } from "../util/format.ts";
+import { type Finding, shellQuote } from "./finding.ts";
 
 /** The config at `path`, or the finding that it does not load (other errors are thrown). */
 export async function loadConfigChecked(

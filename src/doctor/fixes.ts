@@ -2,7 +2,8 @@
 import type { Store } from "../db/store.ts";
 import type { Config } from "../config/types.ts";
 
-import { type Finding, type Fixed, formatBytes, plural } from "./finding.ts";
+import { plural } from "../util/format.ts";
+import { type Finding, type Fixed, formatBytes } from "./finding.ts";
 
 /** Applies the fix of every safe finding in `findings`, and only those; returns what it did. */
 export async function applySafeFixes(

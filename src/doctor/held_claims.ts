@@ -3,7 +3,8 @@ import type { Store } from "../db/store.ts";
 import type { JobConfig } from "../config/types.ts";
 
 import { formatDuration } from "../util/units.ts";
-import { type Finding, formatSpan, isoTime, plural } from "./finding.ts";
+import { plural } from "../util/format.ts";
+import { type Finding, formatSpan, isoTime } from "./finding.ts";
 
 /** How many of a stage's timeouts a claim may be held before it is reported. */
 const TIMEOUTS_ALLOWED = 2;

@@ -2,7 +2,8 @@
 import type { Store } from "../db/store.ts";
 import type { JobConfig } from "../config/types.ts";
 
-import { DOCTOR_FIX, type Finding, formatSpan, isoTime, plural, shellQuote } from "./finding.ts";
+import { plural, usd } from "../util/format.ts";
+import { DOCTOR_FIX, type Finding, formatSpan, isoTime, shellQuote } from "./finding.ts";
 import { discoveryFinding } from "./discovery_check.ts";
 import { heldClaimFindings } from "./held_claims.ts";
 
@@ -149,7 +150,7 @@ async function budgetFindings(db: Store, job: JobConfig, now: number): Promise<F
     id: reached ? "budget-reached" : "budget-near",
     severity: reached ? "warning" : "info",
     job: job.id,
-    title: `Job "${job.id}" spent $${spent.toFixed(2)} of its $${limit.toFixed(2)} daily budget`,
+    title: `Job "${job.id}" spent ${usd(spent)} of its ${usd(limit)} daily budget`,
     explanation: reached
       ? `No stage is claimed until the budget resets at 00:00 UTC (in ${
         formatSpan(midnight - now)

@@ -4,14 +4,8 @@ import { openDb } from "../db/mod.ts";
 import { storeFile } from "../db/location.ts";
 
 import { StoreError } from "../util/errors.ts";
-import {
-  DOCTOR_FIX,
-  type Finding,
-  type Fixed,
-  formatBytes,
-  plural,
-  shellQuote,
-} from "./finding.ts";
+import { DOCTOR_FIX, type Finding, type Fixed, formatBytes, shellQuote } from "./finding.ts";
+import { plural } from "../util/format.ts";
 
 /** What opening the store for the checks gave: the store, or why not, and a migration done. */
 export interface OpenedStore {

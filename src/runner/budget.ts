@@ -2,6 +2,7 @@
 import type { Store } from "../db/store.ts";
 import type { JobConfig } from "../config/types.ts";
 
+import { usd } from "../util/format.ts";
 import type { Logger } from "../util/log.ts";
 
 /** How often the spend of other processes is re-read. */
@@ -50,7 +51,7 @@ export class Budget {
   /** Logs the stop in every run; records the event once per UTC day, whichever run is first. */
   async #announce(limit: number, now: number): Promise<void> {
     const message =
-      `Daily budget of $${limit} reached ($${this.#spent.toFixed(4)} spent today, UTC); ` +
+      `Daily budget of ${usd(limit)} reached (${usd(this.#spent)} spent today, UTC); ` +
       `not claiming more work until tomorrow`;
     this.log.warn(message, { job: this.job.id });
     const dayStart = Math.floor(now / DAY_MS) * DAY_MS;

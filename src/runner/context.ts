@@ -2,6 +2,7 @@
 
 import type { Store } from "../db/store.ts";
 import type { Logger } from "../util/log.ts";
+import type { RunActivity } from "./activity.ts";
 
 /** production: the real database; test: a scratch database; dry_run: report only. */
 export type RunMode = "production" | "test" | "dry_run";
@@ -26,6 +27,8 @@ export interface RunContext {
   discoverOnly: boolean;
   /** Stop when nothing is left to claim (cron); false keeps going (--watch). */
   singlePass: boolean;
+  /** Told which handlers run and when each stage's worker ends, for the live display. */
+  activity?: RunActivity;
   /** Called with each finished stage in test mode, to show its input and output. */
   onStageResult?: (report: StageReport) => void;
   now: () => number;

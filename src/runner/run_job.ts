@@ -4,6 +4,7 @@ import type { JobConfig, RunnerConfig } from "../config/types.ts";
 import type { RunContext } from "./context.ts";
 import { formatDuration } from "../util/units.ts";
 import { UsageError } from "../util/errors.ts";
+import { plural } from "../util/format.ts";
 import { discoverStep, discoveryEveryMs, type DiscoveryReport } from "./discover.ts";
 import { type Handler, loadHandler } from "./handlers.ts";
 import { OutcomeWriter, type StageTally } from "./outcome_writer.ts";
@@ -207,7 +208,9 @@ async function circuitBreaker(
   const limit = job.pauseAfterFailures;
   if (limit === undefined || count < limit) return false;
   if ((await ctx.db.getJobState(job.id)).paused) return true;
-  const reason = `${count} consecutive failed attempts (last: ${lastError.slice(0, 200)})`;
+  const reason = `${plural(count, "consecutive failed attempt")} (last: ${
+    lastError.slice(0, 200)
+  })`;
   ctx.log.error(`Pausing job: ${reason}`, { job: job.id });
   await ctx.db.setJobPaused({ jobId: job.id, paused: true, reason, now: ctx.now });
   return true;

@@ -10,6 +10,7 @@ import type { Pacer } from "./pacer.ts";
 import type { Resources } from "./resources.ts";
 import type { Budget } from "./budget.ts";
 import { formatDuration } from "../util/units.ts";
+import { plural } from "../util/format.ts";
 import { type ClaimAbort, ClaimAborts } from "./_claim_aborts.ts";
 import { ClaimContext } from "./_claim_context.ts";
 
@@ -46,7 +47,11 @@ const YIELD_EVERY_MS = 50;
  * pass), or until the run is stopped. Claims are taken in batches and run `concurrency` at a time.
  */
 export async function stageWorker(d: StageWorkerDeps): Promise<void> {
-  await new StageLoop(d).run();
+  try {
+    await new StageLoop(d).run();
+  } finally {
+    d.ctx.activity?.workerEnded(d.job.id, d.stage.name, d.ctx.now());
+  }
 }
 
 /** The state of one stage's worker loop: `while (!stopping) { claim; process; wait }`. */
@@ -222,18 +227,20 @@ async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): 
     return record(d, claim, {
       kind: "error",
       message: `Gave up after ${
-        claim.attempts - 1
-      } attempts that never finished (crash or lost lease)`,
+        plural(claim.attempts - 1, "attempt")
+      } that never finished (crash or lost lease)`,
       permanent: true,
     }, 0);
   }
   const started = d.ctx.now();
   let release: (() => void) | undefined;
+  let ended: (() => void) | undefined;
   let abort: ClaimAbort | undefined;
   const costs: Promise<unknown>[] = [];
   let outcome: Outcome;
   try {
     if (stage.uses.length) release = await d.resources.acquire(stage.uses, d.hardSignal);
+    ended = d.ctx.activity?.handlerStarted(d.job.id, stage.name);
     const value = await aborts.run((a) => {
       abort = a;
       const item = { key: claim.key, data: claim.data };
@@ -251,6 +258,7 @@ async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): 
       : undefined;
     outcome = classifyError(err, timedOut);
   } finally {
+    ended?.();
     release?.();
   }
   if (costs.length) await Promise.all(costs);

@@ -11,7 +11,10 @@ export const THROUGHPUT_WINDOW_MS = 3_600_000;
 /** One stage of a job: rows by status, stale results and recent throughput. */
 export interface StageStatus {
   stage: string;
+  /** Pending rows that can still run: not blocked. */
   pending: number;
+  /** Pending rows of items whose earlier stage failed: they wait until it is retried. */
+  blocked: number;
   inProgress: number;
   done: number;
   failed: number;
@@ -103,12 +106,18 @@ async function jobStatus(db: Store, job: JobConfig, now: number): Promise<JobSta
   const recent = await db.throughput({ jobId: job.id, sinceTs: now - THROUGHPUT_WINDOW_MS });
   const todayUsd = await db.getDailyCost({ jobId: job.id, day: now });
   const counted = new Map(stats.stages.map((s) => [s.stage, s]));
-  const names = [...job.stages.map((s) => s.name), ...counted.keys()];
-  const stages = [...new Set(names)].map((name): StageStatus => {
+  const names = [...new Set([...job.stages.map((s) => s.name), ...counted.keys()])];
+  // Reading what waits behind failures costs a look at every failed row: only when there are.
+  const failed = stats.stages.some((s) => s.failed > 0);
+  const stuck = failed ? await db.stuckBehindFailures({ jobId: job.id }) : [];
+  const behind = blockedBehind(names, stuck);
+  const stages = names.map((name): StageStatus => {
     const c = counted.get(name);
+    const blocked = Math.min(behind.get(name) ?? 0, c?.pending ?? 0);
     return {
       stage: name,
-      pending: c?.pending ?? 0,
+      pending: (c?.pending ?? 0) - blocked,
+      blocked,
       inProgress: c?.inProgress ?? 0,
       done: c?.done ?? 0,
       failed: c?.failed ?? 0,
@@ -139,6 +148,24 @@ async function jobStatus(db: Store, job: JobConfig, now: number): Promise<JobSta
     stale: stages.reduce((n, s) => n + s.stale, 0),
     finishedLastHour: stages.reduce((n, s) => n + s.finishedLastHour, 0),
   };
+}
+
+/**
+ * Blocked rows per stage: an item that failed at a stage waits at every later one, so a stage's
+ * blocked rows are the items stuck behind each failed stage before it.
+ */
+function blockedBehind(
+  stages: readonly string[],
+  stuck: readonly { stage: string; items: number }[],
+): Map<string, number> {
+  const failedAt = new Map(stuck.map((s) => [s.stage, s.items]));
+  const blocked = new Map<string, number>();
+  let behind = 0;
+  for (const stage of stages) {
+    blocked.set(stage, behind);
+    behind += failedAt.get(stage) ?? 0;
+  }
+  return blocked;
 }
 
 /**

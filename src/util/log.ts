@@ -10,13 +10,20 @@ export interface Logger {
 /** Output format of log lines. */
 export type LogFormat = "text" | "json";
 
-/** A logger writing to stderr in `format`. */
-export function createLogger(format: LogFormat = "text"): Logger {
+/** Options of createLogger(). */
+export interface LoggerOptions {
+  /** Where each line goes, without its newline. Default: stderr. */
+  write?: (line: string) => void;
+}
+
+/** A logger writing lines in `format`, to stderr unless `options.write` takes them. */
+export function createLogger(format: LogFormat = "text", options: LoggerOptions = {}): Logger {
+  const out = options.write ?? ((line: string) => console.error(line));
   const write = (level: string, message: string, data?: Record<string, unknown>): void => {
     const line = format === "json"
       ? JSON.stringify({ ts: new Date().toISOString(), level, message, ...data })
       : `${new Date().toISOString()} ${level.padEnd(5)} ${message}${formatData(data)}`;
-    console.error(line);
+    out(line);
   };
   return {
     info: (m, d) => write("info", m, d),

@@ -1,4 +1,6 @@
 import { deepStrictEqual as assertEquals, equal } from "node:assert/strict";
+
+import { openDb } from "../../src/db/mod.ts";
 import { HOUR, jobs, workspace } from "./_seed.ts";
 
 function day(ts: number): string {
@@ -47,4 +49,17 @@ Deno.test("jobctl costs rejects a bad --days and an unknown job with exit 2", as
   ]);
   const job = await jobs(w.dir, ["costs", "-j", "nope"]);
   equal(job.code, 2);
+});
+
+Deno.test("jobctl costs, events and status write a cost with float noise rounded: $0.025", async () => {
+  await using w = await workspace();
+  const db = await openDb(w.dbPath);
+  await db.logCost({ jobId: "notes", stage: "tag", usd: 0.024999999999999998, ts: w.now });
+  await db.close();
+  const costs = await jobs(w.dir, ["costs", "-j", "notes", "--days", "1"]);
+  equal(costs.stdout.split("\n")[1], `${day(w.now)}  notes  tag    $0.025       1`);
+  const events = await jobs(w.dir, ["events", "-j", "notes", "--kind", "cost"]);
+  equal(events.stdout.replace(/^\S+ \S+Z {2}/, ""), "notes  cost  tag  $0.025\n");
+  const status = await jobs(w.dir, ["status", "-j", "notes"]);
+  equal(status.stdout.split("\n")[3], "  cost today $0.025 (no daily budget)");
 });

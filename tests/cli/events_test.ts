@@ -35,7 +35,7 @@ Deno.test("jobctl events --json lists matching events oldest first, with item ke
   equal(JSON.parse(recent.stdout).length, 18);
   const latest = await jobs(w.dir, ["events", "--limit", "2", "--json"]);
   assertEquals(brief(JSON.parse(latest.stdout)), [
-    ["feed", "cost", "fetch", null, "$0.5"],
+    ["feed", "cost", "fetch", null, "$0.50"],
     ["notes", "pause", null, null, "disk full"],
   ]);
 });
@@ -69,7 +69,7 @@ Deno.test("jobctl events --follow prints each new event of the job until SIGINT,
     }
   };
   try {
-    await until('"message":"$0.5"');
+    await until('"message":"$0.50"');
     const db = await openDb(w.dbPath);
     const k3 = await db.findItem({ jobId: "feed", key: "k3" });
     await db.logEvent({ jobId: "notes", kind: "note", message: "not for feed" });
@@ -87,7 +87,7 @@ Deno.test("jobctl events --follow prints each new event of the job until SIGINT,
     const status = await child.status;
     equal(status.code, 0);
     assertEquals(brief(text.trim().split("\n").map((line) => JSON.parse(line))), [
-      ["feed", "cost", "fetch", null, "$0.5"],
+      ["feed", "cost", "fetch", null, "$0.50"],
       ["feed", "note", "parse", "k3", "hello"],
     ]);
   } finally {

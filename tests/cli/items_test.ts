@@ -1,6 +1,7 @@
 import type { ItemListing } from "../../src/db/store.ts";
 import { deepStrictEqual as assertEquals, equal } from "node:assert/strict";
 
+import { openDb } from "../../src/db/mod.ts";
 import { jobs, workspace } from "./_seed.ts";
 
 async function listed(dir: string, args: string[]): Promise<string[][]> {
@@ -100,4 +101,44 @@ Deno.test("jobctl items rejects a missing job, an unknown status or stage and a 
     const out = await jobs(w.dir, args);
     assertEquals([out.code, out.stdout, out.stderr], [2, "", message]);
   }
+});
+
+Deno.test("jobctl items shows the end of a long error, where a traceback gives the reason", async () => {
+  await using w = await workspace();
+  const db = await openDb(w.dbPath);
+  try {
+    await db.upsertItems({ jobId: "notes", stages: ["tag"], items: [{ key: "n3", data: {} }] });
+    await db.setJobPaused({ jobId: "notes", paused: false });
+    const [claim] = await db.claimBatch({
+      jobId: "notes",
+      stage: "tag",
+      runId: "r1",
+      limit: 1,
+      leaseMs: 60_000,
+    });
+    await db.markFailed({
+      jobId: "notes",
+      runId: "r1",
+      items: [{
+        itemId: claim.itemId,
+        stage: "tag",
+        error: `Command "python3" exited with code 1; stderr: Traceback (most recent call last):
+  File "/srv/handlers/tag.py", line 41, in <module>
+    main(json.load(sys.stdin))
+ValueError: no title in ${claim.key}`,
+        permanent: true,
+        retries: 0,
+        backoffMs: 1000,
+      }],
+    });
+  } finally {
+    await db.close();
+  }
+  const out = await jobs(w.dir, ["items", "-j", "notes", "--status", "failed"]);
+  equal(
+    out.stdout,
+    "key  status  tag     error\n" +
+      'n1   failed  failed  Command "python3" exited with… ValueError: no title in n1\n' +
+      "\n1 item\n",
+  );
 });

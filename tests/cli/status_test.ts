@@ -17,6 +17,7 @@ Deno.test("jobctl status --json prints what collectStatus() computes, with the s
     feed.stages.map((s) => [
       s.stage,
       s.pending,
+      s.blocked,
       s.inProgress,
       s.done,
       s.failed,
@@ -24,16 +25,12 @@ Deno.test("jobctl status --json prints what collectStatus() computes, with the s
       s.stale,
       s.finishedLastHour,
     ]),
-    [["fetch", 1, 0, 8, 1, 0, 0, 5], ["parse", 2, 1, 5, 1, 1, 3, 7], [
-      "store",
-      7,
-      0,
-      3,
-      0,
-      0,
-      0,
-      3,
-    ]],
+    // k9 failed at fetch and k7 at parse: their later stages are blocked, not pending.
+    [
+      ["fetch", 1, 0, 0, 8, 1, 0, 0, 5],
+      ["parse", 1, 1, 1, 5, 1, 1, 3, 7],
+      ["store", 5, 2, 0, 3, 0, 0, 0, 3],
+    ],
   );
   assertEquals(feed.cost, { todayUsd: 2.25, budgetUsd: 3, budgetUsed: 0.75 });
   assertEquals([notes.paused, notes.pauseReason], [true, "disk full"]);
@@ -64,10 +61,10 @@ Deno.test("jobctl status prints a block per job with a stage table", async () =>
   );
   equal(lines[4], "  cost today $2.25 of $3.00 daily budget (75%)");
   assertEquals(lines.slice(5), [
-    "  stage  pending  in progress  done  failed  skipped  stale  last hour",
-    "  fetch        1            0     8       1        0      0          5",
-    "  parse        2            1     5       1        1      3          7",
-    "  store        7            0     3       0        0      0          3",
+    "  stage  pending  blocked  in progress  done  failed  skipped  stale  last hour",
+    "  fetch        1        0            0     8       1        0      0          5",
+    "  parse        1        1            1     5       1        1      3          7",
+    "  store        5        2            0     3       0        0      0          3",
   ]);
   match(notes, /^notes {2}\[PAUSED since \S+ \S+Z: disk full\]\n/);
   match(notes, /\n {2}discovery {2}static; last never; discovers at every run\n/);

@@ -1,6 +1,7 @@
 /**
  * A small Chrome DevTools Protocol client for driving Debian's headless Chromium in tests:
- * navigate, read the DOM, click with real mouse events, type, answer dialogs, screenshot.
+ * navigate, read the DOM, click with real mouse events, type and press keys, answer dialogs,
+ * screenshot.
  * (playwright-core cannot load under the test permissions: it probes a /proc path that Deno
  * opens only with --allow-all.)
  */
@@ -255,6 +256,19 @@ export class Page {
   async type(selector: string, text: string): Promise<void> {
     await this.click(selector);
     await this.send("Input.insertText", { text });
+  }
+
+  /** Focuses the element at `selector` and presses the keys of `text` there, one by one. */
+  async press(selector: string, text: string): Promise<void> {
+    await this.evaluate(`(() => {
+      const el = document.querySelector(${JSON.stringify(selector)});
+      if (!el) throw new Error("No element matches " + ${JSON.stringify(selector)});
+      el.focus();
+    })()`);
+    for (const key of text) {
+      await this.send("Input.dispatchKeyEvent", { type: "keyDown", key, text: key });
+      await this.send("Input.dispatchKeyEvent", { type: "keyUp", key });
+    }
   }
 
   /** The page's current URL. */

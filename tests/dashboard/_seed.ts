@@ -23,13 +23,24 @@ export const HOSTILE_KEY = `<img src=x onerror="document.title='owned'">`;
 /** A key with a slash, a space and a question mark, to exercise URL encoding. */
 export const PATH_KEY = "posts/2024/hello world?x=1";
 
+/** An error of many words: the failures table must wrap it between words only. */
+export const LONG_ERROR = "PermanentError: the tagging service answered that the document " +
+  "has no title element, so nothing could be tagged";
+
+/** A word longer than any column: it may break, having no space to wrap at. */
+export const LONG_TOKEN = `token=${"Zq".repeat(90)}`;
+
+/** The 60 items of notes, more than a page of the items listing. */
+export const NOTE_KEYS = Array.from({ length: 60 }, (_, i) => `n${String(i + 1).padStart(2, "0")}`);
+
 const DAY_MS = 86_400_000;
 const FEED_STAGES = ["fetch", "parse", "store"];
 
 /**
  * Seeds `path`: feed has 20 items plus two odd keys; at fetch 3 fail with "HTTP 500 from <url>",
- * 1 fails with a timeout and 1 is skipped; at parse 12 are done and 2 fail; costs today and 3
- * days ago. notes has 5 pending items.
+ * 1 fails with a timeout and 1 is skipped; at parse 12 are done and 2 fail; costs today (one of
+ * them $0.024999999999999998) and 3 days ago. notes has 60 items: n01 and n02 failed with long
+ * errors (LONG_ERROR, and one holding LONG_TOKEN), 58 pending.
  */
 export async function seed(path: string, now: number): Promise<void> {
   const db = await openDb(path);
@@ -45,13 +56,15 @@ export async function seed(path: string, now: number): Promise<void> {
     await db.upsertItems({
       jobId: "notes",
       stages: ["tag"],
-      items: ["n1", "n2", "n3", "n4", "n5"].map((key) => ({ key, data: { key } })),
+      items: NOTE_KEYS.map((key) => ({ key, data: { key } })),
       now: () => now,
     });
     await runFetch(db, now);
     await runParse(db, now);
+    await failNotes(db, now);
     await db.logCost({ jobId: "feed", stage: "parse", usd: 0.25, ts: now });
     await db.logCost({ jobId: "feed", stage: "parse", usd: 0.5, ts: now });
+    await db.logCost({ jobId: "feed", stage: "parse", usd: 0.024999999999999998, ts: now });
     await db.logCost({ jobId: "feed", stage: "fetch", usd: 1.25, ts: now - 3 * DAY_MS });
   } finally {
     await db.close();
@@ -134,6 +147,30 @@ async function runParse(db: Store, now: number): Promise<void> {
       position: 1,
       result: { title: `Title of ${c.key}` },
       handlerVersion: "1",
+    })),
+    now: () => now,
+  });
+}
+
+async function failNotes(db: Store, now: number): Promise<void> {
+  const claims = await db.claimBatch({
+    jobId: "notes",
+    stage: "tag",
+    runId: "seed",
+    limit: 2,
+    leaseMs: 60_000,
+    now: () => now - 2000,
+  });
+  await db.markFailed({
+    jobId: "notes",
+    runId: "seed",
+    items: claims.map((c, i) => ({
+      itemId: c.itemId,
+      stage: "tag",
+      error: i === 0 ? LONG_ERROR : `Cannot decode ${LONG_TOKEN}`,
+      permanent: true,
+      retries: 0,
+      backoffMs: 1000,
     })),
     now: () => now,
   });

@@ -8,7 +8,8 @@ import type { JobStatus, StatusReport } from "../../src/status/report.ts";
 
 import { openDb } from "../../src/db/mod.ts";
 import { Browser, type Page } from "./_cdp.ts";
-import { HOSTILE_KEY, JOBS_YAML, PATH_KEY, seed } from "./_seed.ts";
+import { count, usd } from "../../src/util/format.ts";
+import { HOSTILE_KEY, JOBS_YAML, LONG_TOKEN, NOTE_KEYS, PATH_KEY, seed } from "./_seed.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 const DENO_JSON = fileURLToPath(new URL("../../deno.json", import.meta.url));
@@ -98,12 +99,11 @@ async function statusJson(ws: Workspace): Promise<StatusReport> {
 }
 
 /** Every figure the page shows with its job and its path in that job's status report. */
-async function shownFigures(page: Page): Promise<[string, string, number][]> {
-  const cells = await page.evaluate<string[][]>(
+async function shownFigures(page: Page): Promise<[string, string, string][]> {
+  return await page.evaluate<[string, string, string][]>(
     `[...document.querySelectorAll("[data-field]")].map((el) =>
       [el.dataset.job, el.dataset.field, el.textContent])`,
   );
-  return cells.map(([job, field, text]) => [job, field, Number(text.replace(/[$,]/g, ""))]);
 }
 
 /** The value at `field` ("items.pending", "stages.fetch.done", "cost.todayUsd") of a job. */
@@ -122,14 +122,16 @@ function reported(report: StatusReport, jobId: string, field: string): number {
   ) as number;
 }
 
-/** Checks every figure of the page against the report; returns how many were compared. */
+/**
+ * Checks every figure of the page against the report, written as the commands write it (money by
+ * usd(), counts by count()); returns how many were compared.
+ */
 async function assertFiguresMatch(page: Page, report: StatusReport): Promise<number> {
   const shown = await shownFigures(page);
-  const expected = shown.map(([job, field]): [string, string, number] => [
-    job,
-    field,
-    reported(report, job, field),
-  ]);
+  const expected = shown.map(([job, field]): [string, string, string] => {
+    const value = reported(report, job, field);
+    return [job, field, field.startsWith("cost.") ? usd(value) : count(value)];
+  });
   assert.deepEqual(shown, expected);
   return shown.length;
 }
@@ -171,6 +173,24 @@ async function failedAt(ws: Workspace, stage: string): Promise<number> {
 
 const FEED = "/jobs/feed";
 
+/** The keys of the items an items listing shows. */
+function listedKeys(page: Page): Promise<string[]> {
+  return page.evaluate(
+    `[...document.querySelectorAll("tr[data-item]")].map((r) => r.dataset.item)`,
+  );
+}
+
+/** The kinds in the "Recent events" table. */
+function eventKinds(page: Page): Promise<string[]> {
+  return page.evaluate(
+    `[...document.querySelectorAll("#events tbody .badge")].map((b) => b.textContent)`,
+  );
+}
+
+function squash(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
 Deno.test("dashboard pages in Chromium show jobctl status --json numbers; buttons act on the database", async (t) => {
   await using ws = await workspace();
   await using server = await startServer(ws, []);
@@ -188,10 +208,11 @@ Deno.test("dashboard pages in Chromium show jobctl status --json numbers; button
       assert.equal(await page.goto(server.url), 200);
       const report = await statusJson(ws);
       assert.deepEqual(report.jobs.map((j) => j.jobId), ["feed", "notes"]);
-      // Per job: 5 item counts, runs last hour, stale, cost today; then 5 counts per stage.
-      assert.equal(await assertFiguresMatch(page, report), (8 + 3 * 5) + (8 + 1 * 5));
+      // Per job: 5 item counts, runs last hour, stale, cost today; then 6 counts per stage.
+      assert.equal(await assertFiguresMatch(page, report), (8 + 3 * 6) + (8 + 1 * 6));
       assert.equal(await figure(page, "feed", "items.failed"), "6");
-      assert.equal(await figure(page, "feed", "cost.todayUsd"), "$0.75");
+      // $0.25 + $0.50 + $0.024999999999999998, rounded.
+      assert.equal(await figure(page, "feed", "cost.todayUsd"), "$0.775");
     },
   );
 
@@ -201,7 +222,14 @@ Deno.test("dashboard pages in Chromium show jobctl status --json numbers; button
       assert.equal(await page.clickAndWait(`a[href="${FEED}"]`), 200);
       assert.equal((await page.url()).pathname, FEED);
       const report = await statusJson(ws);
-      assert.equal(await assertFiguresMatch(page, report), 8 + 3 * 7);
+      assert.equal(await assertFiguresMatch(page, report), 8 + 3 * 8);
+      // Items that failed at fetch (4) and at parse (2) wait at the later stages: blocked.
+      assert.deepEqual(
+        await Promise.all(
+          ["fetch", "parse", "store"].map((s) => figure(page, "feed", `stages.${s}.blocked`)),
+        ),
+        ["0", "4", "6"],
+      );
       assert.equal(await figure(page, "feed", "stages.fetch.finishedLastHour"), "22");
       assert.equal(await page.evaluate("document.querySelectorAll('svg.chart').length"), 2);
       await Deno.mkdir(new URL("../../test-results/", import.meta.url), { recursive: true });
@@ -222,6 +250,44 @@ Deno.test("dashboard pages in Chromium show jobctl status --json numbers; button
     assert.equal((await page.url()).pathname, `${FEED}/items/k01`);
     assert.equal(await page.text("td.error"), "HTTP 500 from https://example.org/k01");
   });
+
+  await t.step("a click on a stage's failed count lists exactly those items", async () => {
+    await page.goto(server.url + FEED.slice(1));
+    const link = `a[href="${FEED}/items?status=failed&stage=fetch"]`;
+    assert.equal(await page.text(link), "4");
+    assert.equal(await page.clickAndWait(link), 200);
+    const url = await page.url();
+    assert.deepEqual([url.pathname, url.search], [`${FEED}/items`, "?status=failed&stage=fetch"]);
+    assert.equal(await page.text("h1"), "feed: failed at fetch");
+    assert.deepEqual(await listedKeys(page), ["k01", "k02", "k03", HOSTILE_KEY]);
+    assert.equal(await page.text("nav.pager"), "Items 1–4");
+  });
+
+  await t.step("the listing shows 50 items a page, with next and previous pages", async () => {
+    await page.goto(server.url);
+    await page.clickAndWait('[data-job-card="notes"] a[href="/jobs/notes/items?status=pending"]');
+    assert.equal(await page.text("h1"), "notes: pending items");
+    assert.deepEqual(await listedKeys(page), NOTE_KEYS.slice(2, 52));
+    assert.equal(await page.clickAndWait('a[rel="next"]'), 200);
+    assert.equal((await page.url()).search, "?status=pending&page=2");
+    assert.deepEqual(await listedKeys(page), NOTE_KEYS.slice(52));
+    assert.equal(await page.text("nav.pager").then(squash), "Items 51–58 · ← Previous");
+    await page.clickAndWait('a[rel="prev"]');
+    assert.deepEqual(await listedKeys(page), NOTE_KEYS.slice(2, 52));
+  });
+
+  await t.step(
+    "recent events show failures first; choosing a kind shows those events",
+    async () => {
+      await page.goto(server.url + FEED.slice(1));
+      assert.deepEqual(await eventKinds(page), Array(6).fill("failed"));
+      assert.equal(await page.navigation(() => page.press('select[name="events"]', "cost")), 200);
+      assert.equal((await page.url()).search, "?events=cost");
+      assert.deepEqual(await eventKinds(page), Array(4).fill("cost"));
+      const row = await rowWith(page, "$0.025");
+      assert.equal(await page.text(`${row} td.num`), "$0.025");
+    },
+  );
 
   await t.step("item keys and errors are shown as text, never run as markup", async () => {
     assert.equal(
@@ -314,13 +380,45 @@ Deno.test("dashboard pages in Chromium show jobctl status --json numbers; button
 
   await t.step("an open page refreshes itself with the new numbers", async () => {
     const deadline = Date.now() + 15_000;
-    while (await figure(watcher, "feed", "stages.parse.failed") !== "0") {
+    // The state after the last retry: a refresh between two retries shows an earlier one.
+    const final = async () =>
+      await figure(watcher, "feed", "stages.parse.failed") === "0" &&
+      await figure(watcher, "feed", "stages.fetch.failed") === "2";
+    while (!await final()) {
       assert.ok(Date.now() < deadline, "the job page did not refresh within 15 s");
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     await assertFiguresMatch(watcher, await statusJson(ws));
     assert.equal((await watcher.url()).pathname, FEED);
   });
+});
+
+Deno.test("on a narrow screen, failure errors wrap between words; only a longer token breaks", async () => {
+  await using ws = await workspace();
+  await using server = await startServer(ws, []);
+  await using browser = await Browser.launch();
+  const page = await browser.newPage({ width: 360, height: 900 });
+  assert.equal(await page.goto(`${server.url}jobs/notes`), 200);
+  // Each word of the failures table's errors, with the number of lines it is drawn on.
+  const words = await page.evaluate<[string, number][]>(`(() => {
+    const card = [...document.querySelectorAll("section.card")]
+      .find((s) => s.querySelector("h2")?.textContent === "Failures by error");
+    return [...card.querySelectorAll("td.error")].flatMap((td) => {
+      const text = td.firstChild;
+      return [...text.data.matchAll(/\\S+/g)].map((m) => {
+        const range = document.createRange();
+        range.setStart(text, m.index);
+        range.setEnd(text, m.index + m[0].length);
+        return [m[0], range.getClientRects().length];
+      });
+    });
+  })()`);
+  assert.deepEqual(words.filter(([, lines]) => lines > 1).map(([word]) => word), [LONG_TOKEN]);
+  assert.ok(words.some(([word]) => word === "PermanentError:"), JSON.stringify(words));
+  assert.ok(
+    words.filter(([word]) => word !== LONG_TOKEN).every(([, lines]) => lines === 1),
+    JSON.stringify(words),
+  );
 });
 
 Deno.test("dashboard refuses a POST whose CSRF token is missing or wrong with 403", async () => {

@@ -81,7 +81,7 @@ Deno.test("getItemDetail() returns every stage field, the results and the events
         result: { html: "<p>" },
         createdAt: start + 1000,
       }],
-      events: [["failed", "parse", "bad markup"], ["cost", "fetch", "$0.5"]],
+      events: [["failed", "parse", "bad markup"], ["cost", "fetch", "$0.50"]],
     },
   );
 });

@@ -37,7 +37,7 @@ Deno.test("budget: no handler starts once today's cost reaches daily_usd; said o
       (await db.stageStats("j")).map((s) => [s.done, s.pending, s.inProgress]);
     const budgetEvents = async () =>
       (await db.getEvents({ jobId: "j", kind: "budget" })).map((e) => e.message);
-    const message = "Daily budget of $0.05 reached ($0.0600 spent today, UTC); " +
+    const message = "Daily budget of $0.05 reached ($0.06 spent today, UTC); " +
       "not claiming more work until tomorrow";
 
     await run();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { EXIT } from "../../src/cli/mod.ts";
 
-import { PERMISSIONS, Workspace } from "./_helpers.ts";
+import { Workspace } from "./_helpers.ts";
 
 // Logs "<job> <key>" and works for item.data.ms; fails for items with `fail`.
 const HANDLER = `export default async function handle(item, ctx) {
@@ -175,36 +175,4 @@ Deno.test("without a terminal, jobctl run writes plain log lines; --log-format j
   const summary = records.at(-1);
   assert.equal(summary.job, "k");
   assert.match(summary.message, /^k: discovered 2 \(2 new, 0 updated\); s: 1 done/);
-});
-
-// util-linux `script` runs a command in a pseudo-terminal.
-const hasScript = await new Deno.Command("script", { args: ["--version"], stdout: "null" })
-  .output().then((o) => o.success, () => false);
-
-Deno.test({
-  name: "in a terminal, jobctl run redraws a progress table per job and stage",
-  ignore: !hasScript,
-  async fn() {
-    const items = Array.from({ length: 24 }, (_, i) => `{ key: k${i}, ms: 100 }`);
-    await using ws = await workspace(job("j", items));
-    const main = new URL("../../main.ts", import.meta.url).pathname;
-    const denoJson = new URL("../../deno.json", import.meta.url).pathname;
-    const command = [Deno.execPath(), "run", "--config", denoJson, ...PERMISSIONS, main, "run"]
-      .concat(["--config", ws.path("jobs.yaml")])
-      .map((arg) => `'${arg}'`).join(" ");
-    const out = await new Deno.Command("script", {
-      args: ["-qec", command, "/dev/null"],
-      cwd: ws.dir,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(out.code, 0);
-    const screen = new TextDecoder().decode(out.stdout);
-    assert.match(
-      screen,
-      /j\/s: \d+ done, 0 failed, 0 skipped, \d+ running, \d+ pending, [\d.]+\/s, ETA \S+/,
-    );
-    assert.match(screen, new RegExp(`${ESC}\\[\\d+A${ESC}\\[J`), "the table is redrawn in place");
-  },
 });

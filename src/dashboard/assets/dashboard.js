@@ -1,11 +1,16 @@
-// The dashboard's only script: asks before forms marked data-confirm are sent, and reloads the
-// page's <main> every few seconds while the tab is visible and no form is being filled in.
+// The dashboard's only script: asks before forms marked data-confirm are sent, sends the form of
+// a select marked data-autosubmit when it changes, and reloads the page's <main> every few
+// seconds while the tab is visible and no form is being filled in.
 (() => {
   const REFRESH_MS = 8000;
 
   document.addEventListener("submit", (event) => {
     const question = event.target.getAttribute("data-confirm");
     if (question && !confirm(question)) event.preventDefault();
+  });
+
+  document.addEventListener("change", (event) => {
+    if (event.target.matches("select[data-autosubmit]")) event.target.form.requestSubmit();
   });
 
   // An action's notice is shown once; later reloads fetch the page without it.
