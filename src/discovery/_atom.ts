@@ -27,8 +27,10 @@ export function parseAtom(root: XmlElement): FeedBody | undefined {
       readFeedExtension(body, el);
       continue;
     }
-    if (el.local === "entry") body.entries.push(readEntry(el, core));
-    else if (el.local === "title") body.title ??= textConstruct(el);
+    // An entry the document ends inside may be cut anywhere: it is left out.
+    if (el.local === "entry") {
+      if (!el.truncated) body.entries.push(readEntry(el, core));
+    } else if (el.local === "title") body.title ??= textConstruct(el);
     else if (el.local === "link") readFeedLink(body, el);
     else if (el.local === "logo" || el.local === "icon") {
       body.image ??= resolveUrl(textOf(el), el.base);
@@ -63,10 +65,7 @@ export function readAtomLink(el: XmlElement): (FeedLink & { length?: number }) |
     ? el.base
     : resolveUrl(raw ?? textOf(el), el.base);
   if (!href) return undefined;
-  const link: FeedLink & { length?: number } = {
-    href,
-    rel: attrOf(el, "rel")?.trim() || "alternate",
-  };
+  const link: FeedLink & { length?: number } = { href, rel: linkRelation(attrOf(el, "rel")) };
   const type = attrOf(el, "type")?.trim();
   if (type) link.type = type;
   const title = attrOf(el, "title")?.trim();
@@ -74,6 +73,20 @@ export function readAtomLink(el: XmlElement): (FeedLink & { length?: number }) |
   const length = Number.parseInt(attrOf(el, "length") ?? "", 10);
   if (Number.isFinite(length) && length >= 0) link.length = length;
   return link;
+}
+
+const IANA_RELATIONS = "http://www.iana.org/assignments/relation/";
+
+/**
+ * A link relation: registered names in any letter case and their IANA URI form are one
+ * relation ("alternate"); other URIs are kept as written. No rel means "alternate".
+ */
+function linkRelation(rel: string | undefined): string {
+  const value = rel?.trim() ?? "";
+  if (value === "") return "alternate";
+  const lower = value.toLowerCase();
+  if (lower.startsWith(IANA_RELATIONS)) return lower.slice(IANA_RELATIONS.length);
+  return /^[a-z][a-z0-9+.-]*:/.test(lower) ? value : lower;
 }
 
 function readEntry(entryEl: XmlElement, core: Set<string>): FeedEntry {
@@ -144,7 +157,7 @@ function readEntryLink(entry: FeedEntry, el: XmlElement, links: FeedLink[]): voi
   if (!link) return;
   const { length: _length, ...plain } = link;
   links.push(plain);
-  if (link.rel === "enclosure" && attrOf(el, "href") !== undefined) {
+  if (link.rel === "enclosure" && attrOf(el, "href")?.trim()) {
     addEnclosure(entry.enclosures, linkEnclosure(link));
   }
 }

@@ -1,6 +1,7 @@
 /** RSS 0.9x, 1.0 (RDF) and 2.0 documents. */
 import { attrOf, childElements, textOf, type XmlElement } from "./_xml.ts";
 import { collapse, htmlToText, resolveUrl } from "./_text.ts";
+import { dayNumber } from "./_hints.ts";
 import {
   addEnclosure,
   type DateCandidates,
@@ -19,6 +20,7 @@ const RSS_NAMESPACES = [
   "",
   NS.rss10,
   NS.rss090,
+  NS.rss090channel,
   "http://backend.userland.com/rss",
   "http://backend.userland.com/rss2",
   "http://blogs.law.harvard.edu/tech/rss",
@@ -32,10 +34,11 @@ export function parseRss(root: XmlElement): FeedBody | undefined {
   const core = new Set([...RSS_NAMESPACES, root.ns]);
   const channel = childElements(root).find((el) => el.local === "channel" && core.has(el.ns));
   if (channel) core.add(channel.ns);
+  // An item the document ends inside may be cut anywhere: it is left out.
   const items = [
     ...(channel ? childElements(channel, "item", core) : []),
     ...childElements(root, "item", core),
-  ];
+  ].filter((item) => !item.truncated);
   const body: FeedBody = {
     format: "rss",
     version: isRdf ? rdfVersion(root, channel, items) : rssVersion(root),
@@ -64,7 +67,7 @@ function rdfVersion(
   items: XmlElement[],
 ): string {
   const ns = channel?.ns ?? items[0]?.ns ?? root.scope[""];
-  return ns === NS.rss090 ? "rss090" : "rss10";
+  return ns === NS.rss090 || ns === NS.rss090channel ? "rss090" : "rss10";
 }
 
 function readChannel(body: FeedBody, channel: XmlElement, core: Set<string>): void {
@@ -73,23 +76,48 @@ function readChannel(body: FeedBody, channel: XmlElement, core: Set<string>): vo
   for (const el of childElements(channel)) {
     if (core.has(el.ns)) {
       const text = collapse(textOf(el));
-      if (el.local === "title" && text) body.title = htmlToText(text);
+      if (el.local === "title" && text) body.title = rssTitle(el) ?? body.title;
       else if (el.local === "link") {
         body.link = resolveUrl(text || attrOf(el, "href"), el.base) ?? body.link;
       } else if (el.local === "language" && text) body.language ??= text;
       else if (el.local === "image") body.image ??= imageUrl(el, core);
+      else readSchedule(body, el, text);
     } else if (el.ns === NS.atom10 && el.local === "link") {
       const link = readAtomLink(el);
       if (link?.rel === "next") body.nextUrl ??= link.href;
       if (link?.rel === "alternate") alternate ??= link.href;
     } else if (el.ns === NS.dc && el.local === "title") {
-      dcTitle ??= nonEmpty(htmlToText(textOf(el)));
+      dcTitle ??= nonEmpty(collapse(textOf(el)));
     } else if (isItunes(el.ns)) {
       readItunes(body.itunes ??= {}, el);
     }
   }
   body.link ??= alternate;
   body.title ??= dcTitle;
+}
+
+/**
+ * An RSS title as plain text: escaped markup in it ("List&lt;String&gt;") is text. Only a
+ * title that says type="html" (as some feeds borrow from Atom) is read as HTML.
+ */
+function rssTitle(el: XmlElement): string | undefined {
+  const type = attrOf(el, "type")?.trim().toLowerCase();
+  const text = textOf(el);
+  return nonEmpty(type === "html" || type === "text/html" ? htmlToText(text) : collapse(text));
+}
+
+/** `<ttl>`, `<skipHours>` and `<skipDays>`: when the channel asks to be read. */
+function readSchedule(body: FeedBody, el: XmlElement, text: string): void {
+  if (el.local === "ttl" && text) (body.schedule ??= {}).ttl = text;
+  else if (el.local === "skipHours") {
+    const hours = childElements(el, "hour").map((h) => Number(collapse(textOf(h))))
+      .filter((h) => Number.isInteger(h) && h >= 0 && h <= 24).map((h) => h % 24);
+    if (hours.length) (body.schedule ??= {}).skipHours = [...new Set(hours)].sort((a, b) => a - b);
+  } else if (el.local === "skipDays") {
+    const days = childElements(el, "day").map((d) => dayNumber(textOf(d)))
+      .filter((d) => d !== undefined);
+    if (days.length) (body.schedule ??= {}).skipDays = [...new Set(days)].sort((a, b) => a - b);
+  }
 }
 
 function imageUrl(image: XmlElement, core: Set<string>): string | undefined {
@@ -124,7 +152,7 @@ function readItem(item: XmlElement, core: Set<string>): FeedEntry {
 function readCoreField(entry: FeedEntry, el: XmlElement, state: ItemState): void {
   switch (el.local) {
     case "title":
-      entry.title = htmlToText(textOf(el)) || entry.title;
+      entry.title = rssTitle(el) ?? entry.title;
       break;
     case "link":
       entry.link = resolveUrl(textOf(el) || attrOf(el, "href"), el.base) ?? entry.link;
@@ -157,7 +185,9 @@ function readAtomInRss(entry: FeedEntry, el: XmlElement, state: ItemState): void
   if (el.local === "link") {
     const link = readAtomLink(el);
     if (link?.rel === "alternate") state.alternate ??= link.href;
-    else if (link?.rel === "enclosure") addEnclosure(entry.enclosures, linkEnclosure(link));
+    else if (link?.rel === "enclosure" && attrOf(el, "href")?.trim()) {
+      addEnclosure(entry.enclosures, linkEnclosure(link));
+    }
   } else if (el.local === "published") state.dates.published[2] ??= nonEmpty(textOf(el));
   else if (el.local === "updated") state.dates.updated[1] ??= nonEmpty(textOf(el));
   else if (el.local === "author") {

@@ -88,3 +88,8 @@ export function decodeBase64(text: string): string | undefined {
     return undefined;
   }
 }
+
+/** Whether `value` is an absolute http(s) URL: the only kind that becomes an item's URL. */
+export function isHttpUrl(value: string | undefined): boolean {
+  return value !== undefined && /^https?:\/\/[^\s/?#]/i.test(value.trim());
+}

@@ -260,7 +260,9 @@ Deno.test("a gzip bomb is stopped at max_bytes after decompression", async () =>
   const err = await rejection(probe.discover());
   assert.equal(
     err.message,
-    `Response from ${server.url("/bomb.json.gz")} is larger than max_bytes (1048576 bytes)`,
+    `Response from ${
+      server.url("/bomb.json.gz")
+    } decompresses to more than max_bytes (1048576 bytes)`,
   );
 });
 
@@ -298,7 +300,13 @@ Deno.test("an unchanged source costs one 304 request and no parsing", async () =
     assert.deepEqual((await first.discover()).items.length, 2);
     const before = server.hits.length;
     const second = new JsonProbe({ url }, t.env);
-    assert.deepEqual(await second.discover(), { items: [], notModified: true });
+    assert.deepEqual(await second.discover(), {
+      items: [],
+      notModified: true,
+      warnings: [],
+      refetch: [],
+      failed: [],
+    });
     assert.equal(server.hits.length - before, 1);
     assert.equal(second.parsed, 0);
   }
@@ -394,6 +402,9 @@ Deno.test("normalize() keys by natural id, configured field or hashUrl, first du
         data: { url: "https://example.com/a?utm_source=x", n: 2, meta: { id: 8 } },
       },
     ],
+    warnings: ["Skipping item 4: it has no id and no url"],
+    refetch: [],
+    failed: [],
   });
   assert.deepEqual(t.logs.map((l) => l.message), ["Skipping item 4: it has no id and no url"]);
   const byField = await new ListProbe(raw, { key: "meta.id" }, t.env).discover();

@@ -82,6 +82,9 @@ Deno.test("html_links resolves against <base href> and answers 304 without parsi
   assert.deepEqual(await new HtmlLinksDiscovery(options, t.env).discover(), {
     items: [],
     notModified: true,
+    warnings: [],
+    refetch: [],
+    failed: [],
   });
   assert.equal(server.hits.length, 2);
 });

@@ -112,17 +112,26 @@ Deno.test("sitemap reads robots.txt, text sitemaps and filters by lastmod with s
 Deno.test("sitemap logs a broken child sitemap and keeps the others; a broken root fails", async () => {
   await using server = serveRoutes({
     "/index.xml": () => reply(index(["/missing.xml", "/bad.xml", "/ok.xml"])),
-    "/bad.xml": () => reply(`<urlset ${NS}><url><loc>https://example.com/x</loc></urlset>`),
+    "/bad.xml": () => reply(`<urlset ${NS}>\n<url><loc>https://example.com/x</lo`),
     "/ok.xml": () => reply(urlset([["https://example.com/ok"]])),
     "/corrupt.xml.gz": () => reply(new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3])),
   });
-  const { items, logs } = await run({ url: server.url("/index.xml"), retries: 0 });
+  const { items, logs, failed } = await run({ url: server.url("/index.xml"), retries: 0 });
   assert.deepEqual(items.map((i) => i.data.url), ["https://example.com/ok"]);
+  const badXml = `Cannot parse sitemap ${
+    server.url("/bad.xml")
+  }: not well-formed XML: the document ends inside <loc> at line 2, column 36; no entry could be read`;
   assert.deepEqual(logs, [
     `warn: HTTP 404 Not Found from ${server.url("/missing.xml")}`,
-    `warn: Cannot parse sitemap ${
-      server.url("/bad.xml")
-    }: not well-formed XML: Expected closing tag 'url' (opened in line 1, col 61) instead of closing tag 'urlset' at line 1, column 98`,
+    `warn: ${badXml}`,
+  ]);
+  assert.deepEqual(failed, [
+    {
+      url: server.url("/missing.xml"),
+      status: 404,
+      error: `HTTP 404 Not Found from ${server.url("/missing.xml")}`,
+    },
+    { url: server.url("/bad.xml"), status: undefined, error: badXml },
   ]);
   const error = await run({ url: server.url("/corrupt.xml.gz"), retries: 0 }).then(
     () => undefined,
@@ -148,6 +157,9 @@ Deno.test("sitemap costs one 304 per sitemap when nothing changed", async () => 
   assert.deepEqual(await new SitemapDiscovery(options, t.env).discover(), {
     items: [],
     notModified: true,
+    warnings: [],
+    refetch: [],
+    failed: [],
   });
   assert.equal(server.count("/sitemap.xml"), 2);
 });
@@ -168,7 +180,7 @@ Deno.test("sitemap reads a feed served as a sitemap and refuses hostile XML", as
     error?.message,
     `Cannot parse sitemap ${
       server.url("/xxe.xml")
-    }: not well-formed XML: external and parameter entities are not allowed`,
+    }: not well-formed XML: external and parameter entities are not allowed at line 1, column 40`,
   );
 });
 
