@@ -92,7 +92,7 @@ const MONTHS = buildMonths();
 
 /** The month number (1–12) a word names, in any of the read languages; undefined otherwise. */
 export function monthNumber(word: string): number | undefined {
-  return MONTHS.get(key(word));
+  return MONTHS.get(word.toLowerCase()) ?? MONTHS.get(key(word));
 }
 
 /** A date text rewritten into the forms _dates.ts reads, with what the rewriting took out. */
@@ -110,9 +110,14 @@ const KOREAN_DATE = /(\d{4})년\s*(\d{1,2})월\s*(\d{1,2})일/;
 const ISO_MONTH_WORD = /^(\d{4})-(\p{L}+)\.?-(\d{1,2})(?=T|\s|$)(T\d(?=:))?/u;
 const FILLERS = /\s(?:de|del|à|a las|um|om|at|alle|kl\.|klo)\s/giu;
 
+// What each rewriting needs to find before it is tried: most dates need none of them.
+const MAY_NEED =
+  /[\uac00-\ud7af]|\d\s?[ap]\.?\s?m|\d(?:st|nd|rd|th|\.)|^\d{4}-\p{L}|\s(?:de|del|à|a|um|om|at|alle|kl|klo)[\s.]/iu;
+
 /** Rewrites localised and 12-hour forms; a text in none of them comes back unchanged. */
 export function normaliseDate(input: string): NormalisedDate {
   const out: NormalisedDate = { text: input };
+  if (!MAY_NEED.test(input)) return out;
   let text = input;
   const korean = KOREAN_MERIDIEM.exec(text);
   if (korean) {

@@ -136,16 +136,24 @@ function toEpoch(p: Parts): number | undefined {
   const second = Number(p.second ?? 0);
   if (p.month < 1 || p.month > 12 || p.day < 1 || p.day > daysIn(p.year, p.month)) return undefined;
   if (hour > 23 || minute > 59 || second > 60) return undefined;
-  const date = new Date(0);
-  date.setUTCFullYear(p.year, p.month - 1, p.day);
-  date.setUTCHours(hour, minute, Math.min(second, 59), 0);
-  const offset = zoneOffset(p.zone, date.getTime());
+  const local = utc(p.year, p.month - 1, p.day) +
+    ((hour * 60 + minute) * 60 + Math.min(second, 59)) * 1000;
+  const offset = zoneOffset(p.zone, local);
   if (offset === null) return undefined;
-  return date.getTime() - offset * 60_000;
+  return local - offset * 60_000;
 }
 
-function daysIn(year: number, month: number): number {
+/** Milliseconds of midnight UTC of a date; Date.UTC alone would read years 0–99 as 19xx. */
+function utc(year: number, monthIndex: number, day: number): number {
+  if (year >= 100) return Date.UTC(year, monthIndex, day);
   const date = new Date(0);
-  date.setUTCFullYear(year, month, 0);
-  return date.getUTCDate();
+  date.setUTCFullYear(year, monthIndex, day);
+  return date.getTime();
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysIn(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
 }

@@ -155,8 +155,8 @@ function finish(body: FeedBody, encoding: string, warnings: string[]): Feed {
 }
 
 function dropUndefined<T extends object>(value: T): T {
-  for (const [key, field] of Object.entries(value)) {
-    if (field === undefined) delete value[key as keyof T];
+  for (const key in value) {
+    if (value[key] === undefined) delete value[key];
   }
   return value;
 }

@@ -156,16 +156,10 @@ function lineCol(text: string, index: number): [number, number] {
 const MAX_ENTITY_CHARS = 100_000;
 const MAX_EXPANDED_CHARS = 1_000_000;
 
-const XML_ENTITIES: Record<string, string> = {
-  amp: "&",
-  lt: "<",
-  gt: ">",
-  quot: '"',
-  apos: "'",
-};
-
-const REFERENCE =
-  /&(?:#([0-9]{1,8})|#[xX]([0-9a-fA-F]{1,8})|([A-Za-z_:][\w.:\-\u00b7-\uffff]*));|&/g;
+const NAME = /^[A-Za-z_:][\w.:\-\u00b7-\uffff]*$/;
+const NUMERIC = /^#(?:([0-9]{1,8})|[xX]([0-9a-fA-F]{1,8}))$/;
+/** Longest reference looked for after an "&": entity names are short. */
+const MAX_REFERENCE = 64;
 
 /** Expands character and entity references of text and attribute values. */
 export class References {
@@ -181,21 +175,55 @@ export class References {
 
   /** `raw` with its references replaced; `index` is where it starts in the document. */
   decode(raw: string, index: number): string {
-    if (raw.indexOf("&") < 0) return raw;
-    return raw.replace(REFERENCE, (match, dec, hex, name, offset: number) => {
-      const at = index + offset;
-      if (dec !== undefined || hex !== undefined) {
-        return codePoint(Number.parseInt(dec ?? hex, dec ? 10 : 16)) ??
-          this.#problem(`an invalid character reference ${match}`, at, "\ufffd");
+    let amp = raw.indexOf("&");
+    if (amp < 0) return raw;
+    let out = "";
+    let done = 0;
+    while (amp >= 0) {
+      out += raw.slice(done, amp);
+      const semi = raw.indexOf(";", amp + 1);
+      const value = semi > amp + 1 && semi - amp <= MAX_REFERENCE
+        ? this.#reference(raw.slice(amp + 1, semi), index + amp)
+        : undefined;
+      if (value === undefined) {
+        this.problems.add('a bare "&" (read as text)', index + amp);
+        out += "&";
+        done = amp + 1;
+      } else {
+        out += value;
+        done = semi + 1;
       }
-      if (name === undefined) return this.#problem('a bare "&" (read as text)', at, "&");
-      return this.#named(name, at);
-    });
+      amp = raw.indexOf("&", done);
+    }
+    return out + raw.slice(done);
+  }
+
+  /** The text of reference `&ref;`; undefined when `ref` is not a reference at all. */
+  #reference(ref: string, at: number): string | undefined {
+    switch (ref) {
+      case "amp":
+        return "&";
+      case "lt":
+        return "<";
+      case "gt":
+        return ">";
+      case "quot":
+        return '"';
+      case "apos":
+        return "'";
+    }
+    if (ref.charCodeAt(0) === 0x23) {
+      const m = NUMERIC.exec(ref);
+      if (!m) return undefined;
+      const char = codePoint(Number.parseInt(m[1] ?? m[2], m[1] ? 10 : 16));
+      if (char !== undefined) return char;
+      this.problems.add(`an invalid character reference &${ref};`, at);
+      return "\ufffd";
+    }
+    return NAME.test(ref) ? this.#named(ref, at) : undefined;
   }
 
   #named(name: string, at: number): string {
-    const predefined = XML_ENTITIES[name];
-    if (predefined !== undefined) return predefined;
     const declared = this.prolog.entities.get(name);
     if (declared !== undefined) {
       const value = this.#expand(name, declared, at);

@@ -16,11 +16,18 @@ import {
 import { finishDates, linkEnclosure, readAtomLink } from "./_atom.ts";
 import type { FeedBody, FeedEntry } from "./_feed.ts";
 
+/** Netscape's RSS 0.90 namespaces, as published and as often written without the last slash. */
+const RSS090 = new Set([
+  NS.rss090,
+  NS.rss090channel,
+  NS.rss090.slice(0, -1),
+  NS.rss090channel.slice(0, -1),
+]);
+
 const RSS_NAMESPACES = [
   "",
   NS.rss10,
-  NS.rss090,
-  NS.rss090channel,
+  ...RSS090,
   "http://backend.userland.com/rss",
   "http://backend.userland.com/rss2",
   "http://blogs.law.harvard.edu/tech/rss",
@@ -67,7 +74,7 @@ function rdfVersion(
   items: XmlElement[],
 ): string {
   const ns = channel?.ns ?? items[0]?.ns ?? root.scope[""];
-  return ns === NS.rss090 || ns === NS.rss090channel ? "rss090" : "rss10";
+  return RSS090.has(ns) ? "rss090" : "rss10";
 }
 
 function readChannel(body: FeedBody, channel: XmlElement, core: Set<string>): void {

@@ -1,6 +1,6 @@
 /** Sitemap documents: urlset, sitemap index, plain-text lists, robots.txt and feeds used as sitemaps. */
 import { decodeDocument } from "./_decode.ts";
-import { childElements, parseXml, textOf, type XmlElement, XmlError } from "./_xml.ts";
+import { parseXml, textOf, type XmlElement, XmlError } from "./_xml.ts";
 import { FeedError, parseFeed } from "./_feed.ts";
 import { isHttpUrl, resolveUrl } from "./_text.ts";
 
@@ -100,22 +100,30 @@ class EntryReader {
   }
 
   #read(el: XmlElement): void {
-    const fields: Record<string, string> = {};
-    for (const child of childElements(el)) {
-      const value = textOf(child).trim();
-      if (value !== "") fields[child.local] ??= value;
+    // The first non-empty value of each field counts.
+    let loc: string | undefined;
+    let lastmod: string | undefined;
+    let changefreq: string | undefined;
+    let priority: string | undefined;
+    for (const child of el.children) {
+      if (typeof child === "string") continue;
+      const local = child.local;
+      if (local === "loc") loc ||= textOf(child).trim();
+      else if (local === "lastmod") lastmod ||= textOf(child).trim();
+      else if (local === "changefreq") changefreq ||= textOf(child).trim();
+      else if (local === "priority") priority ||= textOf(child).trim();
     }
-    if (fields.loc === undefined) {
+    if (!loc) {
       this.skipped++;
       return;
     }
-    const loc = this.#locations.accept(fields.loc, this.base);
-    if (loc === undefined) return;
-    const entry: SitemapEntry = { loc };
-    if (fields.lastmod !== undefined) entry.lastmod = fields.lastmod;
-    if (fields.changefreq !== undefined) entry.changefreq = fields.changefreq.toLowerCase();
-    const priority = Number(fields.priority);
-    if (fields.priority !== undefined && Number.isFinite(priority)) entry.priority = priority;
+    const url = this.#locations.accept(loc, this.base);
+    if (url === undefined) return;
+    const entry: SitemapEntry = { loc: url };
+    if (lastmod) entry.lastmod = lastmod;
+    if (changefreq) entry.changefreq = changefreq.toLowerCase();
+    const value = Number(priority);
+    if (priority && Number.isFinite(value)) entry.priority = value;
     this.entries.push(entry);
   }
 

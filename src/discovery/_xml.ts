@@ -109,6 +109,9 @@ class TreeBuilder implements TokenizerCallbacks {
   #attrName = "";
   #attrValue = "";
   #attrStart = 0;
+  #names = new Map<number, string>();
+  /** Local name and prefix of each element name met. */
+  #parts = new Map<string, [string, string]>();
 
   constructor(
     private readonly text: string,
@@ -121,13 +124,13 @@ class TreeBuilder implements TokenizerCallbacks {
   }
 
   onopentagname(start: number, end: number): void {
-    this.#tagName = this.#slice(start, end);
+    this.#tagName = this.#name(start, end);
     this.#tagStart = start - 1;
     this.#attrs = null;
   }
 
   onattribname(start: number, end: number): void {
-    this.#attrName = this.#slice(start, end);
+    this.#attrName = this.#name(start, end);
     this.#attrStart = start;
   }
 
@@ -155,7 +158,7 @@ class TreeBuilder implements TokenizerCallbacks {
   }
 
   onclosetag(start: number, end: number): void {
-    const name = this.#slice(start, end);
+    const name = this.#name(start, end);
     const stack = this.#stack;
     let index = stack.length - 1;
     while (index >= 0 && stack[index].name !== name) index--;
@@ -164,15 +167,16 @@ class TreeBuilder implements TokenizerCallbacks {
       return;
     }
     while (stack.length - 1 > index) {
-      this.#problem(`an unclosed <${stack.at(-1)!.name}> (closed by </${name}>)`, start - 2);
-      this.#close(stack.at(-1)!);
+      const unclosed = stack[stack.length - 1];
+      this.#problem(`an unclosed <${unclosed.name}> (closed by </${name}>)`, start - 2);
+      this.#close(unclosed);
     }
     this.#close(stack[index]);
   }
 
   ontext(start: number, end: number): void {
     const raw = this.#slice(start, end);
-    const parent = this.#stack.at(-1);
+    const parent = this.#stack[this.#stack.length - 1];
     if (!parent) return this.#outsideRoot(raw, start);
     if (raw.includes("<")) this.#problem('a "<" in text (read as text)', start + raw.indexOf("<"));
     this.#append(parent, this.ctx.refs.decode(raw, this.offset + start));
@@ -181,7 +185,7 @@ class TreeBuilder implements TokenizerCallbacks {
   ontextentity(): void {}
 
   oncdata(start: number, end: number, endOffset: number): void {
-    const parent = this.#stack.at(-1);
+    const parent = this.#stack[this.#stack.length - 1];
     const text = this.#slice(start, end - endOffset);
     if (parent) this.#append(parent, text);
     else this.#outsideRoot(text, start);
@@ -214,6 +218,25 @@ class TreeBuilder implements TokenizerCallbacks {
     return this.text.slice(this.offset + start, this.offset + end);
   }
 
+  /**
+   * The tag or attribute name at [start, end): the same string each time the name recurs, so
+   * a document of a million elements does not make a million copies of "url" and "loc".
+   */
+  #name(start: number, end: number): string {
+    const text = this.text;
+    const from = this.offset + start;
+    const length = end - start;
+    const key = length * 0x10001 + text.charCodeAt(from) * 0x101 +
+      text.charCodeAt(from + length - 1) * 7 + text.charCodeAt(from + (length >> 1));
+    const known = this.#names.get(key);
+    if (known !== undefined && known.length === length && text.startsWith(known, from)) {
+      return known;
+    }
+    const name = text.slice(from, from + length);
+    this.#names.set(key, name);
+    return name;
+  }
+
   #problem(message: string, index: number): void {
     this.ctx.problems.add(message, this.offset + index);
   }
@@ -232,30 +255,32 @@ class TreeBuilder implements TokenizerCallbacks {
   }
 
   #open(): XmlElement {
-    if (this.#rootClosed && this.#stack.length === 0) {
+    const stack = this.#stack;
+    if (this.#rootClosed && stack.length === 0) {
       this.#problem(
         `an element <${this.#tagName}> after the root element (ignored)`,
         this.#tagStart,
       );
     }
-    if (this.#stack.length >= MAX_DEPTH) {
+    if (stack.length >= MAX_DEPTH) {
       const { line, col } = position(this.text, this.offset + this.#tagStart);
       throw new XmlError("elements are nested too deeply", line, col);
     }
-    const el = this.#element(this.#tagName, this.#attrs ?? NO_ATTRS, this.#stack.at(-1));
-    this.#stack.push(el);
+    const el = this.#element(this.#tagName, this.#attrs ?? NO_ATTRS, stack[stack.length - 1]);
+    stack.push(el);
     this.root ??= el;
     return el;
   }
 
   #close(el: XmlElement): void {
-    this.#stack.pop();
-    const parent = this.#stack.at(-1);
+    const stack = this.#stack;
+    stack.pop();
+    const parent = stack[stack.length - 1];
     if (!parent) {
       if (el === this.root) this.#rootClosed = true;
       return;
     }
-    const drop = this.ctx.options.onElement?.(el, this.#stack) ?? false;
+    const drop = this.ctx.options.onElement?.(el, stack) ?? false;
     if (!drop) parent.children.push(el);
   }
 
@@ -265,10 +290,14 @@ class TreeBuilder implements TokenizerCallbacks {
     const declares = attrs !== NO_ATTRS;
     const scope = declares ? declaredScope(attrs, parentScope) : parentScope;
     const base = declares ? resolveBase(attrs["xml:base"], parentBase) : parentBase;
-    const colon = name.indexOf(":");
-    const local = colon < 0 ? name : name.slice(colon + 1);
-    const ns = this.#namespaceOf(colon < 0 ? "" : name.slice(0, colon), scope);
-    return { name, local, ns, attrs, children: [], scope, base };
+    let parts = this.#parts.get(name);
+    if (parts === undefined) {
+      const colon = name.indexOf(":");
+      parts = colon < 0 ? [name, ""] : [name.slice(colon + 1), name.slice(0, colon)];
+      this.#parts.set(name, parts);
+    }
+    const ns = this.#namespaceOf(parts[1], scope);
+    return { name, local: parts[0], ns, attrs, children: [], scope, base };
   }
 
   #namespaceOf(prefix: string, scope: Record<string, string>): string {

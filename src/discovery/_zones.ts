@@ -48,8 +48,11 @@ const ZONES: Record<string, number> = {
  * A comment in parentheses after the zone ("GMT-0700 (Pacific Daylight Time)") is ignored.
  */
 export function zoneOffset(zone: string | undefined, localMs: number): number | null {
-  const text = (zone ?? "").trim().replace(/^\((.*)\)$/, "$1").replace(/(\S)\s*\([^()]*\)$/, "$1");
+  let text = (zone ?? "").trim();
   if (text === "") return 0;
+  if (text.endsWith(")")) {
+    text = text.replace(/^\((.*)\)$/, "$1").replace(/(\S)\s*\([^()]*\)$/, "$1");
+  }
   const named = ZONES[text.toLowerCase()];
   if (named !== undefined) return named;
   if (/^[A-Za-z]+(?:\/[A-Za-z0-9_+-]+)+$/.test(text)) return ianaOffset(text, localMs);

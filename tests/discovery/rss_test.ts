@@ -487,3 +487,104 @@ Deno.test("rss reads a byte-order mark at the start of the document without a wa
   assert.deepEqual(result.items.map((i) => i.data.title), ["Post 1"]);
   assert.deepEqual(result.warnings, []);
 });
+
+/** Entries of `body` served as a feed, with the result's warnings. */
+async function served(body: string, headers: HeadersInit = {}) {
+  await using server = serveRoutes({ "/feed.xml": () => reply(body, headers) });
+  const url = server.url("/feed.xml");
+  return { url, ...(await discover({ url })) };
+}
+
+Deno.test("rss titles are text: escaped markup in them stays", async () => {
+  const { items } = await served(`<rss version="2.0"><channel>
+<title>Code &lt;b&gt;feed&lt;/b&gt;</title>
+${ITEM(1, "List&lt;String&gt; in Java")}
+${ITEM(2, "RSS &lt;&lt;&lt;Tutorial&gt;&gt;&gt;")}
+${ITEM(3, "<![CDATA[a <b>c</b> & d]]>")}
+<item><guid>g4</guid><title type="html">it&amp;apos;s &lt;b&gt;bold&lt;/b&gt;</title></item>
+</channel></rss>`);
+  assert.deepEqual(items.map((i) => i.data.title), [
+    "List<String> in Java",
+    "RSS <<<Tutorial>>>",
+    "a <b>c</b> & d",
+    "it's bold",
+  ]);
+  assert.equal(
+    items[0].data.feed && (items[0].data.feed as { title: string }).title,
+    "Code <b>feed</b>",
+  );
+});
+
+Deno.test("rss uses only http(s) links as item URLs and warns about the others", async () => {
+  const { url, items, warnings } = await served(`<rss version="2.0"><channel>
+<item><guid>a</guid><link>javascript:alert(1)</link></item>
+<item><guid>b</guid><link>mailto:me@example.com</link></item>
+<item><guid>c</guid><link>ftp://example.com/file</link></item>
+<item><guid>d</guid><link>https://example.com/d</link></item>
+<item><link>javascript:void(0)</link><title>no guid</title></item>
+</channel></rss>`);
+  assert.deepEqual(items.map((i) => [i.key, i.data.url]), [
+    ["a", undefined],
+    ["b", undefined],
+    ["c", undefined],
+    ["d", "https://example.com/d"],
+    [md5Key("no guid\n"), undefined],
+  ]);
+  assert.deepEqual(warnings, [
+    `Feed ${url}: 4 links that are not an http(s) URL not used as item URL (first: "javascript:alert(1)")`,
+  ]);
+});
+
+Deno.test("an empty enclosure href is no enclosure", async () => {
+  const atom = await served(`<feed xmlns="http://www.w3.org/2005/Atom">
+<entry><id>urn:e1</id><link rel="enclosure" href="" type="audio/mpeg"/>
+<link rel="enclosure" href="  " type="audio/mpeg"/><link href="https://example.com/e1"/></entry>
+<entry><id>urn:e2</id><link rel="enclosure" href="e2.mp3"/></entry>
+</feed>`);
+  assert.deepEqual(atom.items.map((i) => [i.key, i.data.url, i.data.enclosures]), [
+    ["urn:e1", "https://example.com/e1", undefined],
+    ["urn:e2", undefined, [{ url: new URL("e2.mp3", atom.url).href }]],
+  ]);
+  const rss = await served(`<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>
+<item><guid>r1</guid><enclosure url="" type="audio/mpeg" length="1"/>
+<atom:link rel="enclosure" href=""/></item></channel></rss>`);
+  assert.deepEqual(rss.items.map((i) => [i.key, i.data.enclosures]), [["r1", undefined]]);
+});
+
+for (
+  const ns of [
+    "http://my.netscape.com/rdf/simple/0.9/",
+    "http://channel.netscape.com/rdf/simple/0.9/",
+  ]
+) {
+  Deno.test(`rss reads RSS 0.90 in the namespace ${ns}`, async () => {
+    const { items } = await served(`<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="${ns}">
+  <channel><title>Mozilla Dot Org</title><link>http://www.mozilla.org</link></channel>
+  <item><title>New Status Updates</title><link>http://www.mozilla.org/status/</link></item>
+  <item><title>Bugzilla Reorganized</title><link>http://www.mozilla.org/bugs/</link></item>
+</rdf:RDF>`);
+    assert.deepEqual(items.map((i) => [i.data.title, i.data.url, i.data.feed]), [
+      ["New Status Updates", "http://www.mozilla.org/status/", items[0].data.feed],
+      ["Bugzilla Reorganized", "http://www.mozilla.org/bugs/", items[0].data.feed],
+    ]);
+    const feed = items[0].data.feed as Record<string, unknown>;
+    assert.deepEqual([feed.title, feed.format], ["Mozilla Dot Org", "rss090"]);
+  });
+}
+
+Deno.test("Atom link relations: the IANA URI form and any letter case are one relation", async () => {
+  const { items } = await served(`<feed xmlns="http://www.w3.org/2005/Atom">
+<entry><id>1</id><link rel="http://www.iana.org/assignments/relation/alternate" href="https://example.com/1"/></entry>
+<entry><id>2</id><link rel="ALTERNATE" href="https://example.com/2"/>
+<link rel="Enclosure" href="https://example.com/2.mp3" type="audio/mpeg"/></entry>
+<entry><id>3</id><link rel="http://www.iana.org/assignments/relation/enclosure" href="https://example.com/3.mp3"/>
+<link rel="https://example.com/rels/Custom" href="https://example.com/custom"/>
+<link href="https://example.com/3"/></entry>
+</feed>`);
+  assert.deepEqual(items.map((i) => [i.data.url, i.data.enclosures]), [
+    ["https://example.com/1", undefined],
+    ["https://example.com/2", [{ url: "https://example.com/2.mp3", type: "audio/mpeg" }]],
+    ["https://example.com/3", [{ url: "https://example.com/3.mp3" }]],
+  ]);
+});

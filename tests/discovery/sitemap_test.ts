@@ -28,7 +28,9 @@ async function gzip(text: string): Promise<Uint8Array<ArrayBuffer>> {
 async function run(options: Record<string, unknown>) {
   await using t = await testEnv();
   const result = await new SitemapDiscovery(schema.parse(options), t.env).discover();
-  return { ...result, logs: t.logs.map((l) => `${l.level}: ${l.message}`) };
+  const logs = t.logs.map((l) => `${l.level}: ${l.message}`);
+  assert.deepEqual(logs, result.warnings.map((w) => `warn: ${w}`), "every warning is logged");
+  return { ...result, logs };
 }
 
 Deno.test("sitemap follows an index to plain and gzip'd urlsets, once each", async () => {
@@ -191,4 +193,120 @@ Deno.test("sitemap's schema checks max_depth and max_sitemaps", () => {
     schema.safeParse({ url: "https://x/s.xml", max_depth: 2, max_sitemaps: 10 }).success,
     true,
   );
+});
+
+Deno.test("sitemap keeps only http(s) locations, warns about the others and never follows them", async () => {
+  await using server = serveRoutes({
+    "/index.xml": () => reply(index(["file:///etc/passwd", "/pages.xml", "javascript:alert(1)"])),
+    "/pages.xml": () =>
+      reply(
+        urlset([
+          ["javascript:alert(1)"],
+          ["mailto:me@example.com"],
+          ["ftp://example.com/file"],
+          ["https://example.com/ok"],
+          ["/relative"],
+        ]),
+      ),
+  });
+  const { items, warnings } = await run({ url: server.url("/index.xml") });
+  assert.deepEqual(items.map((i) => i.data.url), [
+    "https://example.com/ok",
+    server.url("/relative"),
+  ]);
+  assert.deepEqual(warnings, [
+    `Sitemap ${
+      server.url("/index.xml")
+    }: 2 locations that are not an http(s) URL left out (first: "file:///etc/passwd")`,
+    `Sitemap ${
+      server.url("/pages.xml")
+    }: 3 locations that are not an http(s) URL left out (first: "javascript:alert(1)")`,
+  ]);
+  assert.deepEqual(server.hits.map((h) => h.path), ["/index.xml", "/pages.xml"]);
+});
+
+Deno.test("robots.txt: a # starts a comment anywhere on a line", async () => {
+  await using server = serveRoutes({
+    "/robots.txt": () =>
+      reply(
+        "# Sitemap: /commented.xml\nUser-agent: * # everyone\nSitemap: /a.xml#comment\nSitemap: /b.xml # the blog\n",
+      ),
+    "/a.xml": () => reply(urlset([["https://example.com/a"]])),
+    "/b.xml": () => reply(urlset([["https://example.com/b"]])),
+  });
+  const { items } = await run({ url: server.url("/robots.txt") });
+  assert.deepEqual(items.map((i) => i.data.url), [
+    "https://example.com/a",
+    "https://example.com/b",
+  ]);
+  assert.deepEqual(server.hits.map((h) => h.path), ["/robots.txt", "/a.xml", "/b.xml"]);
+});
+
+Deno.test("sitemap reads gzip with several members, as concatenation makes", async () => {
+  const first = await gzip(
+    `<?xml version="1.0"?><urlset ${NS}><url><loc>https://example.com/1</loc></url>`,
+  );
+  const second = await gzip(`<url><loc>https://example.com/2</loc></url></urlset>`);
+  const both = new Uint8Array([...first, ...second]);
+  await using server = serveRoutes({
+    "/sitemap.xml.gz": () => reply(both, { "content-type": "application/gzip" }),
+  });
+  for (const path of ["/sitemap.xml.gz"]) {
+    const { items, warnings } = await run({ url: server.url(path) });
+    assert.deepEqual(items.map((i) => i.data.url), [
+      "https://example.com/1",
+      "https://example.com/2",
+    ], path);
+    assert.deepEqual(warnings, [], path);
+  }
+});
+
+Deno.test("sitemap reads a malformed urlset, keeping every complete entry, with warnings", async () => {
+  const body = `<?xml version="1.0"?><urlset ${NS}>
+<url><loc>https://example.com/a?x=1&y=2</loc><changefreq>always<</changefreq></url>
+<url><loc>https://example.com/b</loc></urlset>
+<url><loc>https://example.com/c</loc>`;
+  await using server = serveRoutes({ "/sitemap.xml": () => reply(body) });
+  const url = server.url("/sitemap.xml");
+  const { items, warnings } = await run({ url });
+  assert.deepEqual(items.map((i) => [i.data.url, i.data.changefreq]), [
+    ["https://example.com/a?x=1&y=2", "always<"],
+    ["https://example.com/b", undefined],
+  ]);
+  assert.deepEqual(warnings, [
+    `Sitemap ${url}: a bare "&" (read as text) at line 2, column 36`,
+    `Sitemap ${url}: a "<" in text (read as text) at line 2, column 64`,
+    `Sitemap ${url}: an unclosed <url> (closed by </urlset>) at line 3, column 38`,
+    `Sitemap ${url}: an element <url> after the root element (ignored) at line 4, column 1`,
+    `Sitemap ${url}: the document ends inside <url> at line 4, column 38`,
+  ]);
+});
+
+Deno.test("a sitemap index of 1,000,000 sitemaps is read without exhausting the stack", async () => {
+  const locs: string[] = [];
+  for (let i = 0; i < 1_000_000; i++) locs.push(`<sitemap><loc>/s/${i}.xml</loc></sitemap>`);
+  const body = new TextEncoder().encode(
+    `<?xml version="1.0"?><sitemapindex ${NS}>${locs.join("")}</sitemapindex>`,
+  );
+  await using server = serveRoutes({
+    "/index.xml": () => reply(body),
+    "/s/0.xml": () => reply(urlset([["https://example.com/from-0"]])),
+    "/s/1.xml": () => reply(urlset([["https://example.com/from-1"]])),
+  });
+  const { items, warnings } = await run({ url: server.url("/index.xml"), max_sitemaps: 3 });
+  assert.deepEqual(items.map((i) => i.data.url), [
+    "https://example.com/from-0",
+    "https://example.com/from-1",
+  ]);
+  assert.deepEqual(warnings, ["Sitemap limit of 3 reached: 999998 more not read"]);
+});
+
+Deno.test("a urlset of 300,000 URLs is read without exhausting the stack", async () => {
+  const urls: string[] = [];
+  for (let i = 0; i < 300_000; i++) urls.push(`<url><loc>https://example.com/${i}</loc></url>`);
+  const body = `<urlset ${NS}>${urls.join("")}</urlset>`;
+  await using server = serveRoutes({ "/sitemap.xml": () => reply(body) });
+  const { items } = await run({ url: server.url("/sitemap.xml") });
+  assert.equal(items.length, 300_000);
+  assert.equal(items.at(-1)?.data.url, "https://example.com/299999");
 });
