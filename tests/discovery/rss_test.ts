@@ -588,3 +588,40 @@ Deno.test("Atom link relations: the IANA URI form and any letter case are one re
     ["https://example.com/3", [{ url: "https://example.com/3.mp3" }]],
   ]);
 });
+
+Deno.test("rss returns what the source says about its next fetch: headers, ttl, skipHours, skipDays", async () => {
+  const now = Date.UTC(2024, 4, 6, 10, 30); // a Monday
+  await using t = await testEnv({ now: () => now });
+  const body = `<rss version="2.0"><channel><title>T</title><ttl>90</ttl>
+<skipHours><hour>12</hour><hour>13</hour><hour>x</hour></skipHours>
+<skipDays><day>Sunday</day><day>Someday</day></skipDays>${ITEM(1)}</channel></rss>`;
+  await using server = serveRoutes({
+    "/feed.xml": () => reply(body, { "cache-control": "max-age=300" }),
+    "/busy.xml": () => reply("busy", { "retry-after": "3600" }, 429),
+  });
+  const url = server.url("/feed.xml");
+  const result = await new RssDiscovery(schema.parse({ url }), t.env).discover();
+  const at14 = Date.UTC(2024, 4, 6, 14);
+  assert.deepEqual(result.refetch, [{
+    url,
+    notBefore: at14,
+    rules: [
+      { rule: "max-age", value: "max-age=300", notBefore: now + 300_000 },
+      { rule: "ttl", value: "90", notBefore: now + 90 * 60_000 },
+      { rule: "skip-hours", value: "12,13", notBefore: at14 },
+      { rule: "skip-days", value: "0", notBefore: at14 },
+    ],
+    skipHours: [12, 13],
+    skipDays: [0],
+  }]);
+  const busy = server.url("/busy.xml");
+  const error = await new RssDiscovery(schema.parse({ url: busy, retries: 0 }), t.env).discover()
+    .then(() => undefined, (err) => err);
+  assert.ok(error instanceof DiscoveryError);
+  assert.equal(error.status, 429);
+  assert.deepEqual(error.refetch, {
+    url: busy,
+    notBefore: now + 3_600_000,
+    rules: [{ rule: "retry-after", value: "3600", notBefore: now + 3_600_000 }],
+  });
+});

@@ -310,3 +310,26 @@ Deno.test("a urlset of 300,000 URLs is read without exhausting the stack", async
   assert.equal(items.length, 300_000);
   assert.equal(items.at(-1)?.data.url, "https://example.com/299999");
 });
+
+Deno.test("a failing child sitemap is in `failed`, and its Retry-After in `refetch`", async () => {
+  const now = Date.UTC(2024, 4, 6, 10, 30);
+  await using t = await testEnv({ now: () => now });
+  await using server = serveRoutes({
+    "/index.xml": () =>
+      reply(index(["/down.xml", "/ok.xml"]), { expires: "Thu, 01 Jan 1970 00:00:00 GMT" }),
+    "/down.xml": () => reply("down", { "retry-after": "600" }, 503),
+    "/ok.xml": () => reply(urlset([["https://example.com/ok"]])),
+  });
+  const options = schema.parse({ url: server.url("/index.xml"), retries: 0 });
+  const result = await new SitemapDiscovery(options, t.env).discover();
+  assert.deepEqual(result.items.map((i) => i.data.url), ["https://example.com/ok"]);
+  const down = server.url("/down.xml");
+  assert.deepEqual(result.failed, [
+    { url: down, status: 503, error: `HTTP 503 Service Unavailable from ${down}` },
+  ]);
+  assert.deepEqual(result.refetch, [{
+    url: down,
+    notBefore: now + 600_000,
+    rules: [{ rule: "retry-after", value: "600", notBefore: now + 600_000 }],
+  }]);
+});
