@@ -14,23 +14,45 @@ import {
 } from "./_feed_ext.ts";
 import type { Enclosure, FeedBody, FeedEntry, FeedLink } from "./_feed.ts";
 
-/** Read an Atom document; undefined when the root is not `feed`. */
-export function parseAtom(root: XmlElement): FeedBody | undefined {
+function coreOf(root: XmlElement): Set<string> {
+  return new Set([root.ns, NS.atom10, NS.atom03]);
+}
+
+/**
+ * Atom entries read as soon as each is complete (the `onElement` of parseXml), so the tree
+ * never holds them: memory stays flat however many entries a feed has.
+ */
+export class AtomEntries {
+  readonly entries: FeedEntry[] = [];
+  #core?: Set<string>;
+
+  /** Reads `el` when it is an entry of an Atom document; true leaves it out of the tree. */
+  take(el: XmlElement, ancestors: readonly XmlElement[]): boolean {
+    if (el.local !== "entry" || ancestors.length !== 1 || ancestors[0].local !== "feed") {
+      return false;
+    }
+    const core = this.#core ??= coreOf(ancestors[0]);
+    if (!core.has(el.ns)) return false;
+    // An entry the document ends inside may be cut anywhere: it is left out.
+    if (!el.truncated) this.entries.push(readEntry(el, core));
+    return true;
+  }
+}
+
+/** Read an Atom document whose entries `entries` took; undefined when the root is not `feed`. */
+export function parseAtom(root: XmlElement, entries: AtomEntries): FeedBody | undefined {
   if (root.local !== "feed") return undefined;
-  const core = new Set([root.ns, NS.atom10, NS.atom03]);
+  const core = coreOf(root);
   const version = root.ns === NS.atom10 || (root.ns === "" && !attrOf(root, "version"))
     ? "atom10"
     : "atom03";
-  const body: FeedBody = { format: "atom", version, entries: [] };
+  const body: FeedBody = { format: "atom", version, entries: entries.entries };
   for (const el of childElements(root)) {
     if (!core.has(el.ns)) {
       readFeedExtension(body, el);
       continue;
     }
-    // An entry the document ends inside may be cut anywhere: it is left out.
-    if (el.local === "entry") {
-      if (!el.truncated) body.entries.push(readEntry(el, core));
-    } else if (el.local === "title") body.title ??= textConstruct(el);
+    if (el.local === "title") body.title ??= textConstruct(el);
     else if (el.local === "link") readFeedLink(body, el);
     else if (el.local === "logo" || el.local === "icon") {
       body.image ??= resolveUrl(textOf(el), el.base);

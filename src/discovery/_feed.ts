@@ -1,8 +1,8 @@
 /** Feed parsing for the feed strategies: RSS 0.9x/1.0/2.0, Atom 0.3/1.0 and JSON Feed, auto-detected. */
 import { decodeDocument } from "./_decode.ts";
 import { parseXml, XmlError } from "./_xml.ts";
-import { parseRss } from "./_rss.ts";
-import { parseAtom } from "./_atom.ts";
+import { parseRss, RssItems } from "./_rss.ts";
+import { AtomEntries, parseAtom } from "./_atom.ts";
 import { parseJsonFeed } from "./_jsonfeed.ts";
 import type { FeedSchedule } from "./_hints.ts";
 
@@ -133,16 +133,24 @@ export function parseFeed(input: Uint8Array | string, options: ParseFeedOptions 
   if (!text.startsWith("<")) {
     throw new FeedError("not a feed: the document is neither XML nor JSON");
   }
+  // Entries are read as they complete and left out of the tree.
+  const items = new RssItems();
+  const entries = new AtomEntries();
   let doc;
   try {
-    doc = parseXml(decoded.text, { baseUrl: base });
+    doc = parseXml(decoded.text, {
+      baseUrl: base,
+      onElement: (el, ancestors) => items.take(el, ancestors) || entries.take(el, ancestors),
+    });
   } catch (err) {
     if (!(err instanceof XmlError)) throw err;
     throw new FeedError(`not well-formed XML: ${err.message}`);
   }
-  const body = parseRss(doc.root) ?? parseAtom(doc.root);
+  const body = parseRss(doc.root, items) ?? parseAtom(doc.root, entries);
   if (!body) throw new FeedError(notAFeed(doc.root.local));
-  if (doc.warnings.length && !doc.root.children.some((child) => typeof child !== "string")) {
+  const empty = body.entries.length === 0 &&
+    !doc.root.children.some((child) => typeof child !== "string");
+  if (doc.warnings.length && empty) {
     throw new FeedError(`not well-formed XML: ${doc.warnings[0]}; nothing could be read`);
   }
   return finish(body, decoded.encoding, [...decoded.warnings, ...doc.warnings]);

@@ -34,22 +34,64 @@ const RSS_NAMESPACES = [
   "http://purl.org/net/rss1.1#",
 ];
 
-/** Read an RSS document; undefined when the root is not `rss` or `rdf:RDF`. */
-export function parseRss(root: XmlElement): FeedBody | undefined {
-  const isRdf = root.local === "RDF" && root.ns === NS.rdf;
-  if (root.local !== "rss" && !isRdf) return undefined;
+/** Whether `root` is the root of an RSS document (`rss` or `rdf:RDF`). */
+function isRssRoot(root: XmlElement): boolean {
+  return root.local === "rss" || (root.local === "RDF" && root.ns === NS.rdf);
+}
+
+/** The namespaces of RSS elements under `root` (and its channel, if it has one). */
+function coreOf(root: XmlElement, channel: XmlElement | undefined): Set<string> {
   const core = new Set([...RSS_NAMESPACES, root.ns]);
-  const channel = childElements(root).find((el) => el.local === "channel" && core.has(el.ns));
   if (channel) core.add(channel.ns);
-  // An item the document ends inside may be cut anywhere: it is left out.
-  const items = [
-    ...(channel ? childElements(channel, "item", core) : []),
-    ...childElements(root, "item", core),
-  ].filter((item) => !item.truncated);
+  return core;
+}
+
+function channelOf(root: XmlElement, core: Set<string>): XmlElement | undefined {
+  return childElements(root).find((el) => el.local === "channel" && core.has(el.ns));
+}
+
+/**
+ * RSS items read as soon as each is complete (the `onElement` of parseXml), so the tree never
+ * holds them: memory stays flat however many items a feed has.
+ */
+export class RssItems {
+  readonly entries: FeedEntry[] = [];
+  /** Namespace of the first item: it tells RSS 0.90 from 1.0 when there is no channel. */
+  firstNs?: string;
+  #cores = new Map<XmlElement, Set<string>>();
+
+  /** Reads `el` when it is an item of an RSS document; true leaves it out of the tree. */
+  take(el: XmlElement, ancestors: readonly XmlElement[]): boolean {
+    if (el.local !== "item" || ancestors.length > 2 || !isRssRoot(ancestors[0])) return false;
+    const root = ancestors[0];
+    const parent = ancestors[ancestors.length - 1];
+    let core = this.#cores.get(parent);
+    if (!core) {
+      const rootCore = coreOf(root, undefined);
+      const channel = parent === root ? channelOf(root, rootCore) : parent;
+      if (channel && !(channel.local === "channel" && rootCore.has(channel.ns))) return false;
+      core = coreOf(root, channel);
+      this.#cores.set(parent, core);
+    }
+    if (!core.has(el.ns)) return false;
+    this.firstNs ??= el.ns;
+    // An item the document ends inside may be cut anywhere: it is left out.
+    if (!el.truncated) this.entries.push(readItem(el, core));
+    return true;
+  }
+}
+
+/** Read an RSS document whose items `items` took; undefined when the root is not RSS. */
+export function parseRss(root: XmlElement, items: RssItems): FeedBody | undefined {
+  if (!isRssRoot(root)) return undefined;
+  const isRdf = root.local === "RDF";
+  const core = coreOf(root, undefined);
+  const channel = channelOf(root, core);
+  if (channel) core.add(channel.ns);
   const body: FeedBody = {
     format: "rss",
-    version: isRdf ? rdfVersion(root, channel, items) : rssVersion(root),
-    entries: items.map((item) => readItem(item, core)),
+    version: isRdf ? rdfVersion(root, channel, items.firstNs) : rssVersion(root),
+    entries: items.entries,
   };
   if (channel) readChannel(body, channel, core);
   return body;
@@ -71,9 +113,9 @@ function rssVersion(root: XmlElement): string {
 function rdfVersion(
   root: XmlElement,
   channel: XmlElement | undefined,
-  items: XmlElement[],
+  firstItemNs: string | undefined,
 ): string {
-  const ns = channel?.ns ?? items[0]?.ns ?? root.scope[""];
+  const ns = channel?.ns ?? firstItemNs ?? root.scope[""];
   return RSS090.has(ns) ? "rss090" : "rss10";
 }
 

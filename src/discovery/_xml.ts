@@ -109,6 +109,7 @@ class TreeBuilder implements TokenizerCallbacks {
   #attrName = "";
   #attrValue = "";
   #attrStart = 0;
+  #declares = false;
   #names = new Map<number, string>();
   /** Local name and prefix of each element name met. */
   #parts = new Map<string, [string, string]>();
@@ -127,6 +128,7 @@ class TreeBuilder implements TokenizerCallbacks {
     this.#tagName = this.#name(start, end);
     this.#tagStart = start - 1;
     this.#attrs = null;
+    this.#declares = false;
   }
 
   onattribname(start: number, end: number): void {
@@ -143,6 +145,8 @@ class TreeBuilder implements TokenizerCallbacks {
   onattribend(quote: QuoteType): void {
     if (quote === QuoteType.NoValue) this.#problem("an attribute without a value", this.#attrStart);
     const attrs = this.#attrs ??= {};
+    // Only xmlns, xmlns:* and xml:base change what children inherit.
+    if (this.#attrName.startsWith("xml")) this.#declares = true;
     if (!(this.#attrName in attrs)) {
       attrs[this.#attrName] = this.ctx.refs.decode(this.#attrValue, this.offset + this.#attrStart);
     }
@@ -267,6 +271,7 @@ class TreeBuilder implements TokenizerCallbacks {
       throw new XmlError("elements are nested too deeply", line, col);
     }
     const el = this.#element(this.#tagName, this.#attrs ?? NO_ATTRS, stack[stack.length - 1]);
+    this.#declares = false;
     stack.push(el);
     this.root ??= el;
     return el;
@@ -287,7 +292,7 @@ class TreeBuilder implements TokenizerCallbacks {
   #element(name: string, attrs: Record<string, string>, parent?: XmlElement): XmlElement {
     const parentScope = parent?.scope ?? ROOT_SCOPE;
     const parentBase = parent ? parent.base : this.ctx.options.baseUrl;
-    const declares = attrs !== NO_ATTRS;
+    const declares = this.#declares;
     const scope = declares ? declaredScope(attrs, parentScope) : parentScope;
     const base = declares ? resolveBase(attrs["xml:base"], parentBase) : parentBase;
     let parts = this.#parts.get(name);
