@@ -115,6 +115,11 @@ Deno.test("normalizeUrl()'s fast paths give what the full normalisation gives", 
     "?x=1#frag",
     "#frag",
     "?q=<>",
+    "?utm_source=x",
+    "?b=&a=1&utm_medium=y",
+    "?A=1&a=0",
+    "?a-b=1&a=2",
+    "?a.b=1&a*=2",
     "?q=a b",
   ];
   const bases = ["https://example.com/p", "HTTP://Example.com:80/a/b/", "ftp://example.com/f"];
