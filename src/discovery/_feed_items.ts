@@ -82,8 +82,8 @@ export function entryItem(entry: FeedEntry, feed: Feed, source: string): RawItem
 /** `data` without the fields whose value is undefined. */
 export function compact(data: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(data)) {
-    if (value !== undefined) out[key] = value;
+  for (const key in data) {
+    if (data[key] !== undefined) out[key] = data[key];
   }
   return out;
 }
