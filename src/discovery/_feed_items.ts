@@ -47,8 +47,8 @@ function titleDateKey(entry: FeedEntry): string | undefined {
 export function nonHttpLinks(document: string, links: (string | undefined)[]): string | undefined {
   const others = links.filter((link) => link !== undefined && !isHttpUrl(link));
   if (others.length === 0) return undefined;
-  const count = others.length === 1 ? "1 link that is" : `${others.length} links that are`;
-  return `${document}: ${count} not an http(s) URL not used as item URL (first: "${
+  const count = others.length === 1 ? "1 link is" : `${others.length} links are`;
+  return `${document}: ${count} not http(s) and not used as item URL (first: "${
     others[0]!.slice(0, 100)
   }")`;
 }

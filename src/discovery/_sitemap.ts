@@ -152,10 +152,8 @@ class Locations {
 
   warnings(): string[] {
     if (this.#dropped === 0) return [];
-    const count = this.#dropped === 1
-      ? "1 location that is"
-      : `${this.#dropped} locations that are`;
-    return [`${count} not an http(s) URL left out (first: "${this.#first.slice(0, 100)}")`];
+    const count = this.#dropped === 1 ? "1 location is" : `${this.#dropped} locations are`;
+    return [`${count} not http(s) and left out (first: "${this.#first.slice(0, 100)}")`];
   }
 }
 

@@ -531,7 +531,7 @@ Deno.test("rss uses only http(s) links as item URLs and warns about the others",
     [md5Key("no guid\n"), undefined],
   ]);
   assert.deepEqual(warnings, [
-    `Feed ${url}: 4 links that are not an http(s) URL not used as item URL (first: "javascript:alert(1)")`,
+    `Feed ${url}: 4 links are not http(s) and not used as item URL (first: "javascript:alert(1)")`,
   ]);
 });
 

@@ -217,10 +217,10 @@ Deno.test("sitemap keeps only http(s) locations, warns about the others and neve
   assert.deepEqual(warnings, [
     `Sitemap ${
       server.url("/index.xml")
-    }: 2 locations that are not an http(s) URL left out (first: "file:///etc/passwd")`,
+    }: 2 locations are not http(s) and left out (first: "file:///etc/passwd")`,
     `Sitemap ${
       server.url("/pages.xml")
-    }: 3 locations that are not an http(s) URL left out (first: "javascript:alert(1)")`,
+    }: 3 locations are not http(s) and left out (first: "javascript:alert(1)")`,
   ]);
   assert.deepEqual(server.hits.map((h) => h.path), ["/index.xml", "/pages.xml"]);
 });
