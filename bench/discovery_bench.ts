@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { Tokenizer, type TokenizerCallbacks } from "htmlparser2";
 import { openDb } from "../src/db/mod.ts";
-import { upsertItems } from "../src/db/items.ts";
+
 import type { DiscoveryEnv, DiscoveryResult } from "../src/discovery/base.ts";
 import { parseFeed } from "../src/discovery/_feed.ts";
 import { parseSitemap } from "../src/discovery/_sitemap.ts";
@@ -161,7 +161,7 @@ async function timed(
   const start = performance.now();
   const result = await make().discover();
   const upsertStart = performance.now();
-  if (!result.notModified) await upsertItems(db, { jobId, stages: ["fetch"], items: result.items });
+  if (!result.notModified) await db.upsertItems({ jobId, stages: ["fetch"], items: result.items });
   const end = performance.now();
   return { ms: end - start, upsertMs: end - upsertStart, items: result.items.length };
 }

@@ -1,9 +1,6 @@
 /** runJob: one job's run — discovery, then every stage's worker until done or stopped. */
 import type { JobConfig, RunnerConfig } from "../config/types.ts";
-import { syncStages } from "../db/items.ts";
-import { reconcileExpiredLeases, releaseClaims, renewLeases } from "../db/leases.ts";
-import { getJobState, setJobPaused, stageStats } from "../db/jobs.ts";
-import { reprocessStage, setHandlerVersion } from "../db/results.ts";
+
 import type { RunContext } from "./context.ts";
 import { UsageError } from "../util/errors.ts";
 import { discoverStep, type DiscoveryReport } from "./discover.ts";
@@ -42,20 +39,20 @@ export async function runJob(
   ctx: RunContext,
 ): Promise<JobRunSummary> {
   const summary: JobRunSummary = { jobId: job.id, discovery: { ran: false, found: 0 }, stages: {} };
-  if (ctx.mode === "production") await reconcileExpiredLeases(ctx.db, { now: ctx.now });
+  if (ctx.mode === "production") await ctx.db.reconcileExpiredLeases({ now: ctx.now });
   const handlers = ctx.mode === "dry_run" ? [] : await Promise.all(
     job.stages.map((stage) => loadHandler(stage, runnerCfg.configDir)),
   );
   summary.discovery = await discoverStep(job, runnerCfg.configDir, ctx);
   if (ctx.mode === "dry_run") {
-    const counts = await stageStats(ctx.db, job.id);
+    const counts = await ctx.db.stageStats(job.id);
     summary.wouldRun = Object.fromEntries(counts.map((c) => [c.stage, c.pending]));
     return summary;
   }
   if (ctx.discoverOnly || ctx.signal.aborted) return summary;
-  await syncStages(ctx.db, { jobId: job.id, stages: job.stages.map((s) => s.name) });
+  await ctx.db.syncStages({ jobId: job.id, stages: job.stages.map((s) => s.name) });
   for (const [i, stage] of job.stages.entries()) {
-    await setHandlerVersion(ctx.db, {
+    await ctx.db.setHandlerVersion({
       jobId: job.id,
       stage: stage.name,
       version: handlers[i].version,
@@ -63,7 +60,7 @@ export async function runJob(
   }
   const last = lastStageToRun(job, ctx);
   if (ctx.testStage) {
-    await reprocessStage(ctx.db, { jobId: job.id, stage: ctx.testStage, now: ctx.now });
+    await ctx.db.reprocessStage({ jobId: job.id, stage: ctx.testStage, now: ctx.now });
   }
   summary.stages = await runWorkers(
     job,
@@ -133,7 +130,7 @@ async function runWorkers(
   } finally {
     clearInterval(heartbeat);
     hard.dispose();
-    if (ctx.signal.aborted) await releaseClaims(ctx.db, { runId: ctx.runId });
+    if (ctx.signal.aborted) await ctx.db.releaseClaims({ runId: ctx.runId });
   }
   return Object.fromEntries(writer.tally);
 }
@@ -160,8 +157,8 @@ function startHeartbeat(ctx: RunContext, leaseMs: number): ReturnType<typeof set
   let beats = 0;
   return setInterval(async () => {
     try {
-      await renewLeases(ctx.db, { runId: ctx.runId, leaseMs, now: ctx.now });
-      if (++beats % 3 === 0) await reconcileExpiredLeases(ctx.db, { now: ctx.now });
+      await ctx.db.renewLeases({ runId: ctx.runId, leaseMs, now: ctx.now });
+      if (++beats % 3 === 0) await ctx.db.reconcileExpiredLeases({ now: ctx.now });
     } catch (err) {
       ctx.log.error(`Cannot renew leases: ${(err as Error).message}`);
     }
@@ -193,9 +190,9 @@ async function circuitBreaker(
 ): Promise<boolean> {
   const limit = job.pauseAfterFailures;
   if (limit === undefined || count < limit) return false;
-  if ((await getJobState(ctx.db, job.id)).paused) return true;
+  if ((await ctx.db.getJobState(job.id)).paused) return true;
   const reason = `${count} consecutive failed attempts (last: ${lastError.slice(0, 200)})`;
   ctx.log.error(`Pausing job: ${reason}`, { job: job.id });
-  await setJobPaused(ctx.db, { jobId: job.id, paused: true, reason, now: ctx.now });
+  await ctx.db.setJobPaused({ jobId: job.id, paused: true, reason, now: ctx.now });
   return true;
 }

@@ -1,5 +1,6 @@
+import { getResults } from "../../src/db/store.ts";
 import assert from "node:assert/strict";
-import { getResults } from "../../src/db/results.ts";
+
 import { allItems, processGone, Workspace } from "./_helpers.ts";
 
 // Behaves by the item key found in the JSON on stdin; item data never reaches a shell.

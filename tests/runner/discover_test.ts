@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { getEvents } from "../../src/db/events.ts";
+
 import { allItems, runInProcess, Workspace } from "./_helpers.ts";
 
 Deno.test("discovery warnings become discovery_warning events; a dry run records none", async () => {
@@ -23,10 +23,10 @@ Deno.test("discovery warnings become discovery_warning events; a dry run records
   const db = await ws.openDb();
   try {
     await runInProcess(ws, db, "j", { ctx: { mode: "dry_run" } });
-    assert.deepEqual(await getEvents(db, { jobId: "j", kind: "discovery_warning" }), []);
+    assert.deepEqual(await db.getEvents({ jobId: "j", kind: "discovery_warning" }), []);
     await runInProcess(ws, db, "j");
     assert.deepEqual((await allItems(db, "j")).map((i) => i.key), ["a", "b"]);
-    const events = await getEvents(db, { jobId: "j", kind: "discovery_warning" });
+    const events = await db.getEvents({ jobId: "j", kind: "discovery_warning" });
     assert.deepEqual(events.map((e) => e.message).sort(), [
       `Feed ${url}: a bare "&" (read as text) at line 2, column 33`,
       `Feed ${url}: an undeclared HTML entity &eacute; (read as HTML) at line 3, column 31`,

@@ -1,6 +1,6 @@
+import { getResults } from "../../src/db/store.ts";
 import assert from "node:assert/strict";
-import { getResults } from "../../src/db/results.ts";
-import { stageStats } from "../../src/db/jobs.ts";
+
 import { allItems, finish, Workspace } from "./_helpers.ts";
 
 const WORDS_HANDLER = `export const HANDLER_VERSION = "w1";
@@ -87,7 +87,7 @@ Deno.test("jobs run takes items through a module, a command and the builtin fetc
     const db = await ws.openDb();
     try {
       assert.deepEqual(
-        (await stageStats(db, "pages")).map((s) => [s.stage, s.done, s.pending, s.failed]),
+        (await db.stageStats("pages")).map((s) => [s.stage, s.done, s.pending, s.failed]),
         [["fetch", 5, 0, 0], ["words", 5, 0, 0], ["tag", 5, 0, 0]],
       );
       const p1 = (await allItems(db, "pages")).find((i) => i.key === "p1")!;
@@ -109,7 +109,7 @@ Deno.test("jobs run takes items through a module, a command and the builtin fetc
       });
       // The one-handler job is a pipeline of one stage named after its module.
       assert.deepEqual(
-        (await stageStats(db, "single")).map((s) => [s.stage, s.done]),
+        (await db.stageStats("single")).map((s) => [s.stage, s.done]),
         [["count", 2]],
       );
       const s2 = (await allItems(db, "single")).find((i) => i.key === "s2")!;
