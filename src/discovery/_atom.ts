@@ -14,21 +14,45 @@ import {
 } from "./_feed_ext.ts";
 import type { Enclosure, FeedBody, FeedEntry, FeedLink } from "./_feed.ts";
 
-/** Read an Atom document; undefined when the root is not `feed`. */
-export function parseAtom(root: XmlElement): FeedBody | undefined {
+function coreOf(root: XmlElement): Set<string> {
+  return new Set([root.ns, NS.atom10, NS.atom03]);
+}
+
+/**
+ * Atom entries read as soon as each is complete (the `onElement` of parseXml), so the tree
+ * never holds them: memory stays flat however many entries a feed has.
+ */
+export class AtomEntries {
+  readonly entries: FeedEntry[] = [];
+  #core?: Set<string>;
+
+  /** Reads `el` when it is an entry of an Atom document; true leaves it out of the tree. */
+  take(el: XmlElement, ancestors: readonly XmlElement[]): boolean {
+    if (el.local !== "entry" || ancestors.length !== 1 || ancestors[0].local !== "feed") {
+      return false;
+    }
+    const core = this.#core ??= coreOf(ancestors[0]);
+    if (!core.has(el.ns)) return false;
+    // An entry the document ends inside may be cut anywhere: it is left out.
+    if (!el.truncated) this.entries.push(readEntry(el, core));
+    return true;
+  }
+}
+
+/** Read an Atom document whose entries `entries` took; undefined when the root is not `feed`. */
+export function parseAtom(root: XmlElement, entries: AtomEntries): FeedBody | undefined {
   if (root.local !== "feed") return undefined;
-  const core = new Set([root.ns, NS.atom10, NS.atom03]);
+  const core = coreOf(root);
   const version = root.ns === NS.atom10 || (root.ns === "" && !attrOf(root, "version"))
     ? "atom10"
     : "atom03";
-  const body: FeedBody = { format: "atom", version, entries: [] };
+  const body: FeedBody = { format: "atom", version, entries: entries.entries };
   for (const el of childElements(root)) {
     if (!core.has(el.ns)) {
       readFeedExtension(body, el);
       continue;
     }
-    if (el.local === "entry") body.entries.push(readEntry(el, core));
-    else if (el.local === "title") body.title ??= textConstruct(el);
+    if (el.local === "title") body.title ??= textConstruct(el);
     else if (el.local === "link") readFeedLink(body, el);
     else if (el.local === "logo" || el.local === "icon") {
       body.image ??= resolveUrl(textOf(el), el.base);
@@ -63,10 +87,7 @@ export function readAtomLink(el: XmlElement): (FeedLink & { length?: number }) |
     ? el.base
     : resolveUrl(raw ?? textOf(el), el.base);
   if (!href) return undefined;
-  const link: FeedLink & { length?: number } = {
-    href,
-    rel: attrOf(el, "rel")?.trim() || "alternate",
-  };
+  const link: FeedLink & { length?: number } = { href, rel: linkRelation(attrOf(el, "rel")) };
   const type = attrOf(el, "type")?.trim();
   if (type) link.type = type;
   const title = attrOf(el, "title")?.trim();
@@ -74,6 +95,20 @@ export function readAtomLink(el: XmlElement): (FeedLink & { length?: number }) |
   const length = Number.parseInt(attrOf(el, "length") ?? "", 10);
   if (Number.isFinite(length) && length >= 0) link.length = length;
   return link;
+}
+
+const IANA_RELATIONS = "http://www.iana.org/assignments/relation/";
+
+/**
+ * A link relation: registered names in any letter case and their IANA URI form are one
+ * relation ("alternate"); other URIs are kept as written. No rel means "alternate".
+ */
+function linkRelation(rel: string | undefined): string {
+  const value = rel?.trim() ?? "";
+  if (value === "") return "alternate";
+  const lower = value.toLowerCase();
+  if (lower.startsWith(IANA_RELATIONS)) return lower.slice(IANA_RELATIONS.length);
+  return /^[a-z][a-z0-9+.-]*:/.test(lower) ? value : lower;
 }
 
 function readEntry(entryEl: XmlElement, core: Set<string>): FeedEntry {
@@ -144,7 +179,7 @@ function readEntryLink(entry: FeedEntry, el: XmlElement, links: FeedLink[]): voi
   if (!link) return;
   const { length: _length, ...plain } = link;
   links.push(plain);
-  if (link.rel === "enclosure" && attrOf(el, "href") !== undefined) {
+  if (link.rel === "enclosure" && attrOf(el, "href")?.trim()) {
     addEnclosure(entry.enclosures, linkEnclosure(link));
   }
 }

@@ -1,82 +1,34 @@
-/** Dates as feeds and sitemaps write them: RFC 822 and its real-world variants, W3C-DTF/ISO 8601. */
-
-const MONTHS: Record<string, number> = {
-  jan: 1,
-  feb: 2,
-  mar: 3,
-  apr: 4,
-  may: 5,
-  jun: 6,
-  jul: 7,
-  aug: 8,
-  sep: 9,
-  oct: 10,
-  nov: 11,
-  dec: 12,
-};
-
-/** Named zones in minutes east of UTC; US names without S/D mean standard time. */
-const ZONES: Record<string, number> = {
-  ut: 0,
-  utc: 0,
-  gmt: 0,
-  z: 0,
-  "etc/gmt": 0,
-  "etc/utc": 0,
-  wet: 0,
-  est: -300,
-  edt: -240,
-  cst: -360,
-  cdt: -300,
-  mst: -420,
-  mdt: -360,
-  pst: -480,
-  pdt: -420,
-  at: -240,
-  ast: -240,
-  adt: -180,
-  et: -300,
-  ct: -360,
-  mt: -420,
-  pt: -480,
-  akst: -540,
-  akdt: -480,
-  hst: -600,
-  nzst: 720,
-  nzdt: 780,
-  jst: 540,
-  kst: 540,
-  met: 60,
-  mest: 120,
-  cet: 60,
-  cest: 120,
-  bst: 60,
-  west: 60,
-  eet: 120,
-  eest: 180,
-  msk: 180,
-};
+/**
+ * Dates as feeds and sitemaps write them: RFC 822 and its real-world variants, W3C-DTF/ISO 8601,
+ * JavaScript's Date.toString(), 12-hour times, ordinal days, IANA zone names, and month names in
+ * the common European languages (_date_words.ts).
+ */
+import { monthNumber, normaliseDate } from "./_date_words.ts";
+import { zoneOffset } from "./_zones.ts";
 
 const TIME = String.raw`(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,]\d+)?)?`;
+// Words are letters of any script ("Κυρ", "Ιούλ", "März").
 const RFC822 = new RegExp(
   String
-    .raw`^(?:[a-z]+\.?,?\s*)?(\d{1,2})\s*[\s-]\s*([a-z]+)\.?,?[\s-]\s*(\d{4}|\d{2})(?:\s+${TIME})?\s*(.*)$`,
-  "i",
+    .raw`^(?:\p{L}+\.?,?\s*)?(\d{1,2})\s*[\s-]\s*(\p{L}+)\.?,?[\s-]\s*(\d{4}|\d{2})(?:,?\s+${TIME})?\s*(.*)$`,
+  "iu",
 );
 const MONTH_FIRST = new RegExp(
-  String.raw`^(?:[a-z]+,?\s+)?([a-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})(?:\s+${TIME})?\s*(.*)$`,
-  "i",
+  String
+    .raw`^(?:\p{L}+\.?,?\s+)?(\p{L}+)\.?\s+(\d{1,2}),?\s+(\d{4})(?:,?\s+${TIME})?\s*(.*)$`,
+  "iu",
 );
 const ASCTIME = new RegExp(
-  String.raw`^[a-z]+\s+([a-z]+)\s+(\d{1,2})\s+${TIME}(?:\s+([+-]\d{4}|[a-z]+))?\s+(\d{4})$`,
-  "i",
+  String
+    .raw`^\p{L}+\s+(\p{L}+)\s+(\d{1,2})\s+${TIME}(?:\s+([+-]\d{4}|\p{L}+))?\s+(\d{4})$`,
+  "iu",
 );
 const SLASHED = new RegExp(
-  String.raw`^(?:[a-z]+,?\s*)?(\d{4})/(\d{1,2})/(\d{1,2})(?:\s+${TIME})?\s*(.*)$`,
-  "i",
+  String.raw`^(?:\p{L}+,?\s*)?(\d{4})/(\d{1,2})/(\d{1,2})(?:\s+${TIME})?\s*(.*)$`,
+  "iu",
 );
 const W3CDTF =
-  /^(\d{4})(?:-(\d{2,3})(?:-(\d{2}))?)?(?:[T\s](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+  /^(\d{4})(?:-(\d{2,3})(?:-(\d{2}))?)?(?:[T\s](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?|[a-z]+(?:\/[\w+-]+)+)?)?$/i;
 const ISO_COMPACT =
   /^(\d{4})(\d{2})(\d{2})(?:T(\d{2}):?(\d{2})(?::?(\d{2})(?:[.,]\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 const ISO_SHORT_YEAR = /^(\d{2})-?(\d{2})-?(\d{2})$/;
@@ -95,10 +47,18 @@ interface Parts {
 
 /** Parse a feed or sitemap date to epoch milliseconds; undefined when it is not a valid date. */
 export function parseDate(input: string | undefined | null): number | undefined {
-  const text = input?.trim().replace(/\s+/g, " ");
-  if (!text) return undefined;
+  const trimmed = input?.trim().replace(/\s+/g, " ");
+  if (!trimmed) return undefined;
+  const { text, meridiem, defaultZone } = normaliseDate(trimmed);
   const parts = w3cParts(text) ?? isoVariantParts(text) ?? rfc822Parts(text);
-  return parts ? toEpoch(parts) : undefined;
+  if (!parts) return undefined;
+  if (meridiem !== undefined) {
+    const hour = Number(parts.hour ?? NaN);
+    if (!(hour >= 1 && hour <= 12)) return undefined;
+    parts.hour = String((hour % 12) + (meridiem === "pm" ? 12 : 0));
+  }
+  if (defaultZone !== undefined && !parts.zone) parts.zone = defaultZone;
+  return toEpoch(parts);
 }
 
 /** Parse a date and render it as an ISO 8601 UTC string; undefined when it is not valid. */
@@ -157,30 +117,11 @@ function rfc822Parts(text: string): Parts | undefined {
   };
 }
 
-function namedMonth(year: string, month: string, day: string, rest: string[]): Parts | undefined {
-  const monthNumber = MONTHS[month.slice(0, 3).toLowerCase()];
-  if (!monthNumber || (month.length > 3 && !isMonthName(month))) return undefined;
+function namedMonth(year: string, word: string, day: string, rest: string[]): Parts | undefined {
+  const month = monthNumber(word);
+  if (month === undefined) return undefined;
   const [hour, minute, second, zone] = rest;
-  return { year: fullYear(year), month: monthNumber, day: Number(day), hour, minute, second, zone };
-}
-
-function isMonthName(word: string): boolean {
-  const names = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "sept",
-  ];
-  return names.includes(word.toLowerCase());
+  return { year: fullYear(year), month, day: Number(day), hour, minute, second, zone };
 }
 
 function fullYear(year: string): number {
@@ -189,36 +130,30 @@ function fullYear(year: string): number {
   return n < 70 ? 2000 + n : 1900 + n;
 }
 
-/** Minutes east of UTC for a zone written as +hhmm, -hh:mm, GMT+hh:mm or a name; null if unknown. */
-function zoneOffset(zone: string | undefined): number | null {
-  const text = (zone ?? "").trim().replace(/^\((.*)\)$/, "$1");
-  if (text === "") return 0;
-  const named = ZONES[text.toLowerCase()];
-  if (named !== undefined) return named;
-  const m = /^(?:(?:gmt|utc|ut)\s*)?([+-])(\d{1,2}):?(\d{2})?$/i.exec(text);
-  if (!m) return null;
-  const hours = Number(m[2]);
-  const minutes = Number(m[3] ?? 0);
-  if (hours > 23 || minutes > 59) return null;
-  return (m[1] === "-" ? -1 : 1) * (hours * 60 + minutes);
-}
-
 function toEpoch(p: Parts): number | undefined {
   const hour = Number(p.hour ?? 0);
   const minute = Number(p.minute ?? 0);
   const second = Number(p.second ?? 0);
   if (p.month < 1 || p.month > 12 || p.day < 1 || p.day > daysIn(p.year, p.month)) return undefined;
   if (hour > 23 || minute > 59 || second > 60) return undefined;
-  const offset = zoneOffset(p.zone);
+  const local = utc(p.year, p.month - 1, p.day) +
+    ((hour * 60 + minute) * 60 + Math.min(second, 59)) * 1000;
+  const offset = zoneOffset(p.zone, local);
   if (offset === null) return undefined;
-  const date = new Date(0);
-  date.setUTCFullYear(p.year, p.month - 1, p.day);
-  date.setUTCHours(hour, minute, Math.min(second, 59), 0);
-  return date.getTime() - offset * 60_000;
+  return local - offset * 60_000;
 }
 
-function daysIn(year: number, month: number): number {
+/** Milliseconds of midnight UTC of a date; Date.UTC alone would read years 0–99 as 19xx. */
+function utc(year: number, monthIndex: number, day: number): number {
+  if (year >= 100) return Date.UTC(year, monthIndex, day);
   const date = new Date(0);
-  date.setUTCFullYear(year, month, 0);
-  return date.getUTCDate();
+  date.setUTCFullYear(year, monthIndex, day);
+  return date.getTime();
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysIn(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
 }

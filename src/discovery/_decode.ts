@@ -52,6 +52,9 @@ export function decodeDocument(bytes: Uint8Array, options: DecodeOptions = {}): 
     encoding = "utf-8";
   }
   try {
+    // A fatal decoder is slow on large documents; only a text with U+FFFD needs its verdict.
+    const text = new TextDecoder(encoding).decode(bytes);
+    if (!text.includes("\ufffd")) return { text, encoding, warnings };
     return { text: new TextDecoder(encoding, { fatal: true }).decode(bytes), encoding, warnings };
   } catch {
     if (declared !== undefined) {

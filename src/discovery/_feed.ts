@@ -1,9 +1,10 @@
 /** Feed parsing for the feed strategies: RSS 0.9x/1.0/2.0, Atom 0.3/1.0 and JSON Feed, auto-detected. */
 import { decodeDocument } from "./_decode.ts";
 import { parseXml, XmlError } from "./_xml.ts";
-import { parseRss } from "./_rss.ts";
-import { parseAtom } from "./_atom.ts";
+import { parseRss, RssItems } from "./_rss.ts";
+import { AtomEntries, parseAtom } from "./_atom.ts";
 import { parseJsonFeed } from "./_jsonfeed.ts";
+import type { FeedSchedule } from "./_hints.ts";
 
 /** A media file attached to an entry. */
 export interface Enclosure {
@@ -92,6 +93,8 @@ export interface Feed {
   warnings: string[];
   /** Namespaced feed-level values (opensearch:totalResults …), by "prefix:name". */
   extra?: Record<string, string>;
+  /** RSS `<ttl>`, `<skipHours>` and `<skipDays>`: when the feed asks to be read. */
+  schedule?: FeedSchedule;
 }
 
 /** The parts of a feed a format parser produces. */
@@ -112,7 +115,11 @@ export class FeedError extends Error {
   override name = "FeedError";
 }
 
-/** Parse a feed document (bytes or text), detecting its format from the content. */
+/**
+ * Parse a feed document (bytes or text), detecting its format from the content. Malformed XML
+ * is read as feed readers read it, with a warning per problem; a malformed document whose root
+ * holds no element at all is refused.
+ */
 export function parseFeed(input: Uint8Array | string, options: ParseFeedOptions = {}): Feed {
   const decoded = typeof input === "string"
     ? { text: input, encoding: "utf-8", warnings: [] }
@@ -126,16 +133,26 @@ export function parseFeed(input: Uint8Array | string, options: ParseFeedOptions 
   if (!text.startsWith("<")) {
     throw new FeedError("not a feed: the document is neither XML nor JSON");
   }
+  // Entries are read as they complete and left out of the tree.
+  const items = new RssItems();
+  const entries = new AtomEntries();
   let doc;
   try {
-    doc = parseXml(text, { baseUrl: base });
+    doc = parseXml(decoded.text, {
+      baseUrl: base,
+      onElement: (el, ancestors) => items.take(el, ancestors) || entries.take(el, ancestors),
+    });
   } catch (err) {
     if (!(err instanceof XmlError)) throw err;
-    if (looksLikeHtml(text)) throw new FeedError(notAFeed("html"));
     throw new FeedError(`not well-formed XML: ${err.message}`);
   }
-  const body = parseRss(doc.root) ?? parseAtom(doc.root);
+  const body = parseRss(doc.root, items) ?? parseAtom(doc.root, entries);
   if (!body) throw new FeedError(notAFeed(doc.root.local));
+  const empty = body.entries.length === 0 &&
+    !doc.root.children.some((child) => typeof child !== "string");
+  if (doc.warnings.length && empty) {
+    throw new FeedError(`not well-formed XML: ${doc.warnings[0]}; nothing could be read`);
+  }
   return finish(body, decoded.encoding, [...decoded.warnings, ...doc.warnings]);
 }
 
@@ -146,8 +163,8 @@ function finish(body: FeedBody, encoding: string, warnings: string[]): Feed {
 }
 
 function dropUndefined<T extends object>(value: T): T {
-  for (const [key, field] of Object.entries(value)) {
-    if (field === undefined) delete value[key as keyof T];
+  for (const key in value) {
+    if (value[key] === undefined) delete value[key];
   }
   return value;
 }
@@ -155,11 +172,6 @@ function dropUndefined<T extends object>(value: T): T {
 function notAFeed(rootName: string): string {
   if (rootName.toLowerCase() === "html") return "not a feed: the document is an HTML page";
   return `not a feed: unexpected root element "${rootName}"`;
-}
-
-function looksLikeHtml(text: string): boolean {
-  const head = text.slice(0, 1024).toLowerCase();
-  return head.startsWith("<!doctype html") || /^(?:<!--[\s\S]*?-->\s*)*<html[\s>]/.test(head);
 }
 
 function baseUrl(options: ParseFeedOptions): string | undefined {

@@ -1,6 +1,6 @@
 /** Namespaced extensions shared by RSS and Atom entries: Dublin Core, content, iTunes, Media RSS … */
 import { attrOf, textOf, type XmlElement } from "./_xml.ts";
-import { collapse, htmlToText, resolveUrl } from "./_text.ts";
+import { collapse, htmlToText, isHttpUrl, resolveUrl } from "./_text.ts";
 import type { Enclosure, FeedEntry, ItunesFields, MediaFields } from "./_feed.ts";
 
 /** Namespace URIs the feed parsers recognise. */
@@ -10,6 +10,7 @@ export const NS = {
   rdf: "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
   rss10: "http://purl.org/rss/1.0/",
   rss090: "http://my.netscape.com/rdf/simple/0.9/",
+  rss090channel: "http://channel.netscape.com/rdf/simple/0.9/",
   dc: "http://purl.org/dc/elements/1.1/",
   dcterms: "http://purl.org/dc/terms/",
   content: "http://purl.org/rss/1.0/modules/content/",
@@ -57,7 +58,7 @@ export function readExtension(entry: FeedEntry, el: XmlElement, dates: DateCandi
 function readDublinCore(entry: FeedEntry, el: XmlElement, dates: DateCandidates): void {
   const text = collapse(textOf(el));
   if (text === "") return;
-  if (el.local === "title") entry.title ??= htmlToText(text);
+  if (el.local === "title") entry.title ??= text;
   else if (el.local === "date") {
     dates.published[3] ??= text;
     dates.updated[2] ??= text;
@@ -140,7 +141,12 @@ function readMedia(entry: FeedEntry, el: XmlElement): void {
       media.thumbnail ??= resolveUrl(attrOf(el, "url"), el.base);
       break;
     case "title":
-      media.title ??= nonEmpty(htmlToText(textOf(el)));
+      // Media RSS titles are plain text unless they say type="html".
+      media.title ??= nonEmpty(
+        attrOf(el, "type")?.trim().toLowerCase() === "html"
+          ? htmlToText(textOf(el))
+          : collapse(textOf(el)),
+      );
       break;
     case "description":
       media.description ??= nonEmpty(textOf(el).trim());
@@ -198,8 +204,12 @@ export function emptyEntry(): FeedEntry {
   return { authors: [], categories: [], enclosures: [] };
 }
 
-/** An episode's media file: its first audio or video enclosure, else any enclosure or media:content. */
+/**
+ * An episode's media file: its first audio or video enclosure, else any enclosure or
+ * media:content; only http(s) files count.
+ */
 export function episodeMedia(entry: FeedEntry): Enclosure | undefined {
-  const candidates = [...entry.enclosures, ...(entry.media?.content ?? [])];
+  const candidates = [...entry.enclosures, ...(entry.media?.content ?? [])]
+    .filter((e) => isHttpUrl(e.url));
   return candidates.find((e) => /^(audio|video)\//i.test(e.type ?? "")) ?? candidates[0];
 }

@@ -1,18 +1,20 @@
 /** What the feed strategies share between fetching a document and returning raw items. */
 import { createHash } from "node:crypto";
-import type { Logger } from "../util/log.ts";
 import { DiscoveryError, type HttpBody, type RawItem } from "./base.ts";
 import { type Feed, type FeedEntry, FeedError, parseFeed } from "./_feed.ts";
 import type { SitemapDocument, SitemapEntry } from "./_sitemap.ts";
 import { parseDate } from "./_dates.ts";
-import { resolveUrl } from "./_text.ts";
+import { isHttpUrl } from "./_text.ts";
 
 /** Accept header of feed requests. */
 export const FEED_ACCEPT =
   "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5";
 
-/** Parse a fetched feed; a document that is not a readable feed is a DiscoveryError naming the URL. */
-export function parseFeedBody(body: HttpBody, log: Logger, jobId: string): Feed {
+/**
+ * Parse a fetched feed; a document that is not a readable feed is a DiscoveryError naming the
+ * URL. What was odd but readable goes to `warn`, one line each naming the URL.
+ */
+export function parseFeedBody(body: HttpBody, warn: (message: string) => void): Feed {
   let feed: Feed;
   try {
     feed = parseFeed(body.bytes, {
@@ -27,7 +29,7 @@ export function parseFeedBody(body: HttpBody, log: Logger, jobId: string): Feed 
       cause: err,
     });
   }
-  for (const warning of feed.warnings) log.warn(`Feed ${body.url}: ${warning}`, { job: jobId });
+  for (const warning of feed.warnings) warn(`Feed ${body.url}: ${warning}`);
   return feed;
 }
 
@@ -38,11 +40,25 @@ function titleDateKey(entry: FeedEntry): string | undefined {
   return createHash("md5").update(`${entry.title ?? ""}\n${date}`).digest("hex").slice(0, 16);
 }
 
+/**
+ * The warning for the links of one document that are not http(s) URLs (javascript:, mailto:,
+ * ftp: …) and so are not used as item URLs; undefined when every link is http(s).
+ */
+export function nonHttpLinks(document: string, links: (string | undefined)[]): string | undefined {
+  const others = links.filter((link) => link !== undefined && !isHttpUrl(link));
+  if (others.length === 0) return undefined;
+  const count = others.length === 1 ? "1 link is" : `${others.length} links are`;
+  return `${document}: ${count} not http(s) and not used as item URL (first: "${
+    others[0]!.slice(0, 100)
+  }")`;
+}
+
 /** A feed entry as a raw item: guid/id as key, else the link (hashed), else title + date. */
 export function entryItem(entry: FeedEntry, feed: Feed, source: string): RawItem {
+  const link = isHttpUrl(entry.link) ? entry.link : undefined;
   const data: Record<string, unknown> = {
     id: entry.id,
-    url: entry.link,
+    url: link,
     title: entry.title,
     published: entry.published,
     updated: entry.updated,
@@ -56,8 +72,8 @@ export function entryItem(entry: FeedEntry, feed: Feed, source: string): RawItem
     feed: { url: source, title: feed.title, format: feed.version },
   };
   return {
-    key: entry.id ?? (entry.link ? undefined : titleDateKey(entry)),
-    url: entry.link,
+    key: entry.id ?? (link ? undefined : titleDateKey(entry)),
+    url: link,
     date: entry.published ?? entry.updated,
     data: compact(data),
   };
@@ -66,8 +82,8 @@ export function entryItem(entry: FeedEntry, feed: Feed, source: string): RawItem
 /** `data` without the fields whose value is undefined. */
 export function compact(data: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(data)) {
-    if (value !== undefined) out[key] = value;
+  for (const key in data) {
+    if (data[key] !== undefined) out[key] = data[key];
   }
   return out;
 }
@@ -76,14 +92,15 @@ export function compact(data: Record<string, unknown>): Record<string, unknown> 
 export function arxivItem(entry: FeedEntry): RawItem {
   const id = arxivId(entry.id);
   const extra = entry.extra ?? {};
+  const link = isHttpUrl(entry.link) ? entry.link : undefined;
   return {
     key: id?.id,
-    url: entry.link,
+    url: link,
     date: entry.published,
     data: compact({
       arxiv_id: id?.id,
       version: id?.version,
-      url: entry.link,
+      url: link,
       pdf_url: entry.links?.find((l) => l.title === "pdf" || l.type === "application/pdf")?.href,
       title: entry.title,
       summary: entry.summary?.replace(/\s+/g, " ").trim(),
@@ -120,26 +137,31 @@ export interface SitemapVisitOptions {
   maxDepth: number;
   /** URLs already queued or read; updated here. */
   seen: Set<string>;
-  log: Logger;
-  jobId: string;
+  /** Where the children deeper than maxDepth are reported. */
+  warn: (message: string) => void;
 }
 
 /** The child sitemaps of an index (or robots.txt) not seen yet, within `maxDepth`. */
 export function sitemapVisits(
   doc: SitemapDocument,
   parent: SitemapVisit,
-  { maxDepth, seen, log, jobId }: SitemapVisitOptions,
+  { maxDepth, seen, warn }: SitemapVisitOptions,
 ): SitemapVisit[] {
   const visits: SitemapVisit[] = [];
-  for (const entry of doc.entries) {
-    const url = resolveUrl(entry.loc, parent.url);
-    if (!url || seen.has(url)) continue;
+  let tooDeep = 0;
+  for (const { loc } of doc.entries) {
+    if (seen.has(loc)) continue;
     if (parent.depth + 1 > maxDepth) {
-      log.warn(`Sitemap ${url} not read: deeper than max_depth ${maxDepth}`, { job: jobId });
+      if (tooDeep++ === 0) warn(`Sitemap ${loc} not read: deeper than max_depth ${maxDepth}`);
       continue;
     }
-    seen.add(url);
-    visits.push({ url, depth: parent.depth + 1 });
+    seen.add(loc);
+    visits.push({ url: loc, depth: parent.depth + 1 });
+  }
+  if (tooDeep > 1) {
+    warn(
+      `${tooDeep - 1} more sitemaps of ${parent.url} not read: deeper than max_depth ${maxDepth}`,
+    );
   }
   return visits;
 }

@@ -1,5 +1,7 @@
 /** HTTP for discovery: one request with timeout, retries, Retry-After, gzip and a size cap. */
+import { BodyTooLarge, CorruptGzip, readBody } from "../util/body.ts";
 import type { Logger } from "../util/log.ts";
+import { type RefetchHint, retryAfterMs } from "./_hints.ts";
 
 /** Thrown when discovery cannot complete; the message names the URL or file and the problem. */
 export class DiscoveryError extends Error {
@@ -8,6 +10,8 @@ export class DiscoveryError extends Error {
   readonly status?: number;
   /** Headers of the HTTP error response, when there was one (rate-limit headers, Retry-After). */
   readonly headers?: Headers;
+  /** When the failing source asks to be fetched again (Retry-After on 429 / 503), if it said. */
+  refetch?: RefetchHint;
   constructor(
     message: string,
     options: ErrorOptions & { url?: string; status?: number; headers?: Headers } = {},
@@ -24,7 +28,7 @@ export const NOT_MODIFIED: unique symbol = Symbol("not modified");
 /** The type of NOT_MODIFIED. */
 export type NotModified = typeof NOT_MODIFIED;
 
-/** A successful response with its body read (and gunzipped) in full. */
+/** A successful response with its body read (and gunzipped) in full, within max_bytes. */
 export interface HttpBody {
   /** The final URL after redirects; resolve relative links against it. */
   url: string;
@@ -46,6 +50,8 @@ export interface RequestOptions {
   log: Logger;
   /** Named in retry log lines. */
   jobId: string;
+  /** Called with every response received (one per attempt), before its body is read. */
+  onResponse?: (res: Response) => void;
 }
 
 const BACKOFF_BASE_MS = 500;
@@ -90,6 +96,7 @@ async function requestOnce(
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
   try {
     const res = await fetch(url, { headers: opts.headers, signal });
+    opts.onResponse?.(res);
     if (res.status === 304) {
       await res.body?.cancel();
       return NOT_MODIFIED;
@@ -98,7 +105,7 @@ async function requestOnce(
       await res.body?.cancel();
       return httpError(url, res);
     }
-    return await readBody(url, res, opts.maxBytes);
+    return await readResponse(url, res, opts.maxBytes);
   } catch (err) {
     if (opts.signal?.aborted) throw opts.signal.reason;
     if (err instanceof DiscoveryError) throw err;
@@ -114,27 +121,29 @@ async function requestOnce(
   }
 }
 
-async function readBody(url: string, res: Response, max: number): Promise<HttpBody> {
-  const tooLarge = (): DiscoveryError =>
-    new DiscoveryError(`Response from ${redact(url)} is larger than max_bytes (${max} bytes)`, {
-      url: redact(url),
-      status: res.status,
-    });
+async function readResponse(url: string, res: Response, max: number): Promise<HttpBody> {
+  const where = redact(url);
+  const tooLarge = (decompressed: boolean): DiscoveryError =>
+    new DiscoveryError(
+      `Response from ${where} ${
+        decompressed ? "decompresses to more than" : "is larger than"
+      } max_bytes (${max} bytes)`,
+      { url: where, status: res.status },
+    );
   const declared = Number(res.headers.get("content-length") ?? NaN);
   if (declared > max && !res.headers.get("content-encoding")) {
     await res.body?.cancel();
-    throw tooLarge();
+    throw tooLarge(false);
   }
-  let bytes = await readCapped(res.body, max).catch((err) => {
-    throw err instanceof SizeExceeded ? tooLarge() : err;
-  });
-  if (isGzip(bytes)) {
-    bytes = await readCapped(gunzip(bytes), max).catch((err) => {
-      if (err instanceof SizeExceeded) throw tooLarge();
-      throw new DiscoveryError(`Cannot decompress gzip body from ${redact(url)}: ${err}`, {
-        url: redact(url),
-        cause: err,
-      });
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBody(res.body, { maxBytes: max });
+  } catch (err) {
+    if (err instanceof BodyTooLarge) throw tooLarge(err.decompressed);
+    if (!(err instanceof CorruptGzip)) throw err;
+    throw new DiscoveryError(`Cannot decompress gzip body from ${where}: ${err.message}`, {
+      url: where,
+      cause: err,
     });
   }
   const contentType = res.headers.get("content-type") ?? "";
@@ -161,60 +170,14 @@ function httpError(url: string, res: Response): RetryableError {
     { url: redact(url), status: res.status, headers: res.headers },
   );
   const retryAfter = res.headers.get("retry-after");
-  if (retryAfter !== null) error.retryAfterMs = parseRetryAfter(retryAfter);
+  if (retryAfter !== null) error.retryAfterMs = retryAfterMs(retryAfter, Date.now());
   return error;
-}
-
-function parseRetryAfter(value: string): number | undefined {
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 function retryWait(error: RetryableError, attempt: number): number {
   if (error.retryAfterMs !== undefined) return error.retryAfterMs;
   const exponential = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
   return Math.round(exponential * (0.5 + Math.random() * 0.5));
-}
-
-/** Thrown by readCapped() when a body grows past its cap. */
-export class SizeExceeded extends Error {
-  override name = "SizeExceeded";
-}
-
-/** Reads `stream` in full; throws SizeExceeded past `max` bytes. */
-export async function readCapped(
-  stream: ReadableStream<Uint8Array> | null,
-  max: number,
-): Promise<Uint8Array> {
-  if (stream === null) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of stream) {
-    total += chunk.length;
-    if (total > max) throw new SizeExceeded();
-    chunks.push(chunk);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return bytes;
-}
-
-/** True when `bytes` start with the gzip magic number. */
-export function isGzip(bytes: Uint8Array): boolean {
-  return bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
-
-/** `bytes` decompressed as a stream. */
-export function gunzip(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
-    new DecompressionStream("gzip"),
-  );
 }
 
 /** `bytes` decoded with the Content-Type charset (default UTF-8); the error names the URL. */

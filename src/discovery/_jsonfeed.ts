@@ -55,7 +55,7 @@ function readItem(item: Json, base: string | undefined): FeedEntry {
     const name = isObject(author) ? stringOf(author.name) : undefined;
     if (name) entry.authors.push(name);
   }
-  if (Array.isArray(item.tags)) entry.categories.push(...item.tags.filter(isString));
+  if (Array.isArray(item.tags)) entry.categories = item.tags.filter(isString);
   for (const attachment of Array.isArray(item.attachments) ? item.attachments : []) {
     if (!isObject(attachment)) continue;
     const url = resolveUrl(stringOf(attachment.url), base);

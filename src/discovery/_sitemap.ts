@@ -1,8 +1,8 @@
 /** Sitemap documents: urlset, sitemap index, plain-text lists, robots.txt and feeds used as sitemaps. */
 import { decodeDocument } from "./_decode.ts";
-import { childElements, parseXml, textOf, type XmlElement, XmlError } from "./_xml.ts";
+import { parseXml, textOf, type XmlElement, XmlError } from "./_xml.ts";
 import { FeedError, parseFeed } from "./_feed.ts";
-import { resolveUrl } from "./_text.ts";
+import { isHttpUrl, resolveUrl } from "./_text.ts";
 
 /** One `<url>` (or `<sitemap>`) of a sitemap: its location and `lastmod` as written. */
 export interface SitemapEntry {
@@ -15,15 +15,17 @@ export interface SitemapEntry {
 /** What a sitemap document holds: page URLs, or further sitemaps to read. */
 export interface SitemapDocument {
   kind: "urlset" | "sitemapindex" | "text" | "robots" | "feed";
-  /** Pages (urlset, text, feed) or child sitemaps (sitemapindex, robots). */
+  /** Pages (urlset, text, feed) or child sitemaps (sitemapindex, robots); http(s) URLs only. */
   entries: SitemapEntry[];
   /** `<url>`/`<sitemap>` elements skipped because they have no `<loc>`. */
   skipped: number;
+  /** Problems that did not stop the reading: malformed XML, locations that are not http(s). */
+  warnings: string[];
 }
 
 /** Options of `parseSitemap()`. */
 export interface ParseSitemapOptions {
-  /** The document's URL; relative robots.txt and feed links resolve against it. Default none. */
+  /** The document's URL; relative locations resolve against it. Default none. */
   url?: string;
   /** The HTTP Content-Type header. Default none. */
   contentType?: string;
@@ -34,20 +36,11 @@ export class SitemapError extends Error {
   override name = "SitemapError";
 }
 
-/** Gunzip `bytes` when they start with the gzip magic number, whatever the name says. */
-export async function gunzipIfNeeded(bytes: Uint8Array): Promise<Uint8Array> {
-  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
-  try {
-    const stream = new Blob([new Uint8Array(bytes)]).stream().pipeThrough(
-      new DecompressionStream("gzip"),
-    );
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  } catch (err) {
-    throw new SitemapError(`corrupt gzip data: ${(err as Error).message}`);
-  }
-}
-
-/** Parse a sitemap-like document (already gunzipped) into its entries. */
+/**
+ * Parse a sitemap-like document (already gunzipped) into its entries. XML is read entry by
+ * entry, so memory does not grow with the tree; malformed XML is read with warnings, and
+ * refused only when no entry can be read from it.
+ */
 export function parseSitemap(
   bytes: Uint8Array,
   options: ParseSitemapOptions = {},
@@ -56,46 +49,112 @@ export function parseSitemap(
   const body = text.replace(/^[\ufeff\s]+/, "");
   if (body === "") throw new SitemapError("empty document");
   if (!body.startsWith("<")) return parseTextSitemap(body, options.url);
+  const reader = new EntryReader(options.url);
   let root: XmlElement;
+  let warnings: string[];
   try {
-    root = parseXml(body, { baseUrl: options.url }).root;
+    ({ root, warnings } = parseXml(text, {
+      baseUrl: options.url,
+      onElement: (el, ancestors) => reader.take(el, ancestors),
+    }));
   } catch (err) {
     if (err instanceof XmlError) throw new SitemapError(`not well-formed XML: ${err.message}`);
     throw err;
   }
-  if (root.local === "urlset") return readEntries("urlset", root, "url");
-  if (root.local === "sitemapindex") return readEntries("sitemapindex", root, "sitemap");
-  return readFeedAsSitemap(bytes, options);
+  if (root.local !== "urlset" && root.local !== "sitemapindex") {
+    return readFeedAsSitemap(bytes, options);
+  }
+  if (warnings.length && reader.entries.length === 0) {
+    throw new SitemapError(`not well-formed XML: ${warnings[0]}; no entry could be read`);
+  }
+  return {
+    kind: root.local,
+    entries: reader.entries,
+    skipped: reader.skipped,
+    warnings: [...warnings, ...reader.warnings()],
+  };
 }
 
-function readEntries(
-  kind: "urlset" | "sitemapindex",
-  root: XmlElement,
-  child: string,
-): SitemapDocument {
-  const entries: SitemapEntry[] = [];
-  let skipped = 0;
-  for (const el of childElements(root, child)) {
-    const entry = readEntry(el);
-    if (entry) entries.push(entry);
-    else skipped++;
+/** Takes the `<url>` / `<sitemap>` children of the root as they complete. */
+class EntryReader {
+  readonly entries: SitemapEntry[] = [];
+  skipped = 0;
+  #truncated = 0;
+  #locations = new Locations();
+
+  constructor(private readonly base: string | undefined) {}
+
+  /** Reads `el` when it is an entry; true drops it from the tree. */
+  take(el: XmlElement, ancestors: readonly XmlElement[]): boolean {
+    if (ancestors.length !== 1) return false;
+    const kind = ancestors[0].local;
+    if (
+      !(kind === "urlset" && el.local === "url") &&
+      !(kind === "sitemapindex" && el.local === "sitemap")
+    ) {
+      return false;
+    }
+    if (el.truncated) this.#truncated++;
+    else this.#read(el);
+    return true;
   }
-  return { kind, entries, skipped };
+
+  #read(el: XmlElement): void {
+    // The first non-empty value of each field counts.
+    let loc: string | undefined;
+    let lastmod: string | undefined;
+    let changefreq: string | undefined;
+    let priority: string | undefined;
+    for (const child of el.children) {
+      if (typeof child === "string") continue;
+      const local = child.local;
+      if (local === "loc") loc ||= textOf(child).trim();
+      else if (local === "lastmod") lastmod ||= textOf(child).trim();
+      else if (local === "changefreq") changefreq ||= textOf(child).trim();
+      else if (local === "priority") priority ||= textOf(child).trim();
+    }
+    if (!loc) {
+      this.skipped++;
+      return;
+    }
+    const url = this.#locations.accept(loc, this.base);
+    if (url === undefined) return;
+    const entry: SitemapEntry = { loc: url };
+    if (lastmod) entry.lastmod = lastmod;
+    if (changefreq) entry.changefreq = changefreq.toLowerCase();
+    const value = Number(priority);
+    if (priority && Number.isFinite(value)) entry.priority = value;
+    this.entries.push(entry);
+  }
+
+  warnings(): string[] {
+    const warnings = this.#locations.warnings();
+    if (this.#truncated) warnings.push("the last entry is cut off by the end of the document");
+    return warnings;
+  }
 }
 
-function readEntry(el: XmlElement): SitemapEntry | undefined {
-  const fields: Record<string, string> = {};
-  for (const child of childElements(el)) {
-    const value = textOf(child).trim();
-    if (value !== "") fields[child.local] ??= value;
+/** Keeps http(s) locations and counts those of other schemes. */
+class Locations {
+  #dropped = 0;
+  #first = "";
+
+  /**
+   * `loc` resolved against `base`; undefined (and counted) when it has a scheme other than
+   * http(s). Without a base a relative location is kept as written.
+   */
+  accept(loc: string, base: string | undefined): string | undefined {
+    const url = resolveUrl(loc, base);
+    if (url !== undefined && (isHttpUrl(url) || !/^[a-z][a-z0-9+.-]*:/i.test(url))) return url;
+    if (this.#dropped++ === 0) this.#first = loc;
+    return undefined;
   }
-  if (fields.loc === undefined) return undefined;
-  const entry: SitemapEntry = { loc: fields.loc };
-  if (fields.lastmod !== undefined) entry.lastmod = fields.lastmod;
-  if (fields.changefreq !== undefined) entry.changefreq = fields.changefreq.toLowerCase();
-  const priority = Number(fields.priority);
-  if (fields.priority !== undefined && Number.isFinite(priority)) entry.priority = priority;
-  return entry;
+
+  warnings(): string[] {
+    if (this.#dropped === 0) return [];
+    const count = this.#dropped === 1 ? "1 location is" : `${this.#dropped} locations are`;
+    return [`${count} not http(s) and left out (first: "${this.#first.slice(0, 100)}")`];
+  }
 }
 
 function readFeedAsSitemap(bytes: Uint8Array, options: ParseSitemapOptions): SitemapDocument {
@@ -109,36 +168,41 @@ function readFeedAsSitemap(bytes: Uint8Array, options: ParseSitemapOptions): Sit
     throw err;
   }
   const entries: SitemapEntry[] = [];
+  const locations = new Locations();
   let skipped = 0;
   for (const item of feed.entries) {
     // A feed entry without a link still names its page when its id is a URL.
-    const loc = item.link ?? (/^https?:\/\//i.test(item.id ?? "") ? item.id : undefined);
-    if (!loc) {
+    const page = item.link ?? (/^https?:\/\//i.test(item.id ?? "") ? item.id : undefined);
+    if (!page) {
       skipped++;
       continue;
     }
+    const loc = locations.accept(page, options.url);
+    if (loc === undefined) continue;
     const lastmod = item.updated ?? item.published;
     entries.push(lastmod === undefined ? { loc } : { loc, lastmod });
   }
-  return { kind: "feed", entries, skipped };
+  return { kind: "feed", entries, skipped, warnings: [...feed.warnings, ...locations.warnings()] };
 }
 
 function parseTextSitemap(text: string, url: string | undefined): SitemapDocument {
+  // In robots.txt a "#" starts a comment wherever it stands (RFC 9309).
   const lines = text.split(/\r?\n|\r/).map((line) => line.trim());
   const isRobots = lines.some((line) => /^(sitemap|user-agent|disallow|allow)\s*:/i.test(line));
   if (!isRobots) {
     const entries = lines.filter((line) => /^https?:\/\/\S+$/i.test(line)).map((loc) => ({ loc }));
-    return { kind: "text", entries, skipped: 0 };
+    return { kind: "text", entries, skipped: 0, warnings: [] };
   }
   const seen = new Set<string>();
   const entries: SitemapEntry[] = [];
+  const locations = new Locations();
   for (const line of lines) {
-    const m = /^sitemap\s*:\s*(\S+)/i.exec(line);
-    const loc = m ? resolveUrl(m[1], url) : undefined;
+    const m = /^sitemap\s*:\s*(\S+)/i.exec(line.replace(/#.*$/, "").trim());
+    const loc = m ? locations.accept(m[1], url) : undefined;
     if (loc && !seen.has(loc)) {
       seen.add(loc);
       entries.push({ loc });
     }
   }
-  return { kind: "robots", entries, skipped: 0 };
+  return { kind: "robots", entries, skipped: 0, warnings: locations.warnings() };
 }

@@ -56,8 +56,15 @@ export function htmlToText(html: string): string {
   return collapse(out);
 }
 
+// Anything collapse() would change inside a text: control characters, whitespace that is not a
+// single space.
+// deno-lint-ignore no-control-regex
+const UNCOLLAPSED =
+  /[\x00-\x1f\x7f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]| {2}/;
+
 /** Whitespace runs as one space, ends trimmed. */
 export function collapse(text: string): string {
+  if (!UNCOLLAPSED.test(text)) return text.trim();
   // Control characters are not allowed in XML text; some feeds carry them all the same.
   // deno-lint-ignore no-control-regex
   return text.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, "").replace(/\s+/g, " ").trim();
@@ -87,4 +94,9 @@ export function decodeBase64(text: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether `value` is an absolute http(s) URL: the only kind that becomes an item's URL. */
+export function isHttpUrl(value: string | undefined): boolean {
+  return value !== undefined && /^https?:\/\/[^\s/?#]/i.test(value.trim());
 }

@@ -1,5 +1,15 @@
-/** Safe XML reading for feeds and sitemaps: bytes → text → a namespace-aware element tree. */
-import { XMLParser, XMLValidator } from "fast-xml-parser";
+/**
+ * Forgiving XML reading for feeds and sitemaps, as feed readers read: htmlparser2's streaming
+ * tokenizer gives the tags, this module the namespaces, xml:base, entities and recovery. What a
+ * loose reader recovers (a bare "&", "<" in text, undeclared HTML entities, unclosed or
+ * mis-nested tags, a truncated document, text after the root) is read and reported as a
+ * warning; what is dangerous (external or parameter entities, expansion bombs, absurd nesting)
+ * and a document without a root element are refused with an XmlError.
+ */
+import { QuoteType, Tokenizer, type TokenizerCallbacks } from "htmlparser2";
+import { position, Problems, readProlog, References, XmlError } from "./_prolog.ts";
+
+export { XmlError } from "./_prolog.ts";
 
 /** An element with its namespace resolved and its effective `xml:base`. */
 export interface XmlElement {
@@ -16,6 +26,8 @@ export interface XmlElement {
   scope: Record<string, string>;
   /** Absolute base URI in effect for this element, when one is known. */
   base?: string;
+  /** Set when the document ended before this element's end tag: its content may be cut. */
+  truncated?: true;
 }
 
 /** A child of an element: an element or a run of text (CDATA included). */
@@ -24,6 +36,7 @@ export type XmlNode = XmlElement | string;
 /** The parsed document and what was odd about it without being fatal. */
 export interface XmlDocument {
   root: XmlElement;
+  /** One line per problem, with the line and column of its first occurrence. */
   warnings: string[];
 }
 
@@ -31,14 +44,12 @@ export interface XmlDocument {
 export interface ParseXmlOptions {
   /** Base URI of the document (its URL, or Content-Location); default none. */
   baseUrl?: string;
-}
-
-/** An XML document that cannot be read; `line`/`col` locate the problem when known. */
-export class XmlError extends Error {
-  override name = "XmlError";
-  constructor(message: string, readonly line?: number, readonly col?: number) {
-    super(line === undefined ? message : `${message} at line ${line}, column ${col}`);
-  }
+  /**
+   * Called with every element once it is complete, and its open ancestors (root first). When
+   * it returns true the element is left out of its parent, so a reader that takes entries one
+   * by one keeps memory flat. Default: every element is kept.
+   */
+  onElement?: (el: XmlElement, ancestors: readonly XmlElement[]) => boolean;
 }
 
 /** Prefixes that documents often use without declaring them. */
@@ -53,99 +64,254 @@ const WELL_KNOWN_PREFIXES: Record<string, string> = {
   itunes: "http://www.itunes.com/dtds/podcast-1.0.dtd",
 };
 
-// DOCTYPE-declared entities: only short, flat replacement texts are expanded; an entity
-// whose text refers to another entity is never defined, so "billion laughs" stays literal.
-const PARSER = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: "",
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  processEntities: {
-    enabled: true,
-    maxEntitySize: 1024,
-    maxEntityCount: 64,
-    // Counts only growth, so the built-in entities never reach it; declared ones soon do.
-    maxExpandedLength: 1_000_000,
-  },
-  htmlEntities: true,
-  maxNestedTags: 256,
-});
+const ROOT_SCOPE: Record<string, string> = { xml: WELL_KNOWN_PREFIXES.xml };
+const MAX_DEPTH = 256;
 
-type RawNode = Record<string, unknown>;
-
-/** Parse well-formed XML into an element tree; throws `XmlError` naming the problem. */
+/** Reads `text` as XML, recovering what feed readers recover; throws XmlError when it cannot. */
 export function parseXml(text: string, options: ParseXmlOptions = {}): XmlDocument {
-  const checked = XMLValidator.validate(text, { allowBooleanAttributes: false });
-  if (checked !== true) {
-    const { msg, line, col } = checked.err;
-    throw new XmlError(msg.replace(/\.$/, ""), line, col);
-  }
-  let raw: RawNode[];
-  try {
-    raw = PARSER.parse(text) as RawNode[];
-  } catch (err) {
-    throw new XmlError(describeParserError(err));
-  }
-  const top = raw.find((n) => elementName(n) !== undefined && !elementName(n)!.startsWith("?"));
-  if (!top) throw new XmlError("no root element");
-  const warnings: string[] = [];
-  const root = buildElement(top, {
-    scope: WELL_KNOWN_SCOPE_ROOT,
-    base: options.baseUrl,
-    warnings,
+  const problems = new Problems();
+  const prolog = readProlog(text, problems);
+  const builder = new TreeBuilder(text, prolog.end, {
+    refs: new References(prolog, problems, text),
+    problems,
+    options,
   });
-  return { root, warnings };
+  const tokenizer = new Tokenizer(
+    { xmlMode: false, decodeEntities: false, recognizeSelfClosing: true },
+    builder,
+  );
+  tokenizer.write(text.slice(prolog.end));
+  tokenizer.end();
+  if (!builder.root) throw new XmlError("no root element");
+  return { root: builder.root, warnings: problems.lines(text) };
 }
 
-const WELL_KNOWN_SCOPE_ROOT: Record<string, string> = { xml: WELL_KNOWN_PREFIXES.xml };
-
-function describeParserError(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  if (/external entit/i.test(message) || /entity name %/i.test(message)) {
-    return "external and parameter entities are not allowed";
-  }
-  if (/expan/i.test(message)) return "entity expansion exceeds the allowed size";
-  if (/Entity/i.test(message)) return "an entity declaration exceeds the allowed size";
-  if (/nested tags/i.test(message)) return "elements are nested too deeply";
-  return message.replace(/\.$/, "");
-}
-
-function elementName(node: RawNode): string | undefined {
-  for (const key in node) {
-    if (key !== ":@" && key !== "#text") return key;
-  }
-  return undefined;
-}
-
-interface BuildContext {
-  scope: Record<string, string>;
-  base?: string;
-  warnings: string[];
+interface BuilderContext {
+  refs: References;
+  problems: Problems;
+  options: ParseXmlOptions;
 }
 
 const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
-function buildElement(node: RawNode, ctx: BuildContext): XmlElement {
-  const name = elementName(node)!;
-  const attrs = (node[":@"] ?? NO_ATTRS) as Record<string, string>;
-  const declares = attrs !== NO_ATTRS;
-  const scope = declares ? declaredScope(attrs, ctx.scope) : ctx.scope;
-  const base = declares ? resolveBase(attrs["xml:base"], ctx.base) : ctx.base;
-  const inner: BuildContext = scope === ctx.scope && base === ctx.base
-    ? ctx
-    : { scope, base, warnings: ctx.warnings };
-  const children: XmlNode[] = [];
-  for (const child of (node[name] ?? []) as RawNode[]) {
-    const text = child["#text"];
-    if (text !== undefined) children.push(String(text));
-    else if (elementName(child) !== undefined) children.push(buildElement(child, inner));
+/**
+ * Builds elements from the tokenizer's events. The tokenizer runs in its HTML mode, which reads
+ * a "<" that cannot start a tag as text, as feed readers do; reporting a foreign (XML) context
+ * turns off HTML's raw-text elements, so `<title>` and `<script>` are ordinary elements.
+ */
+class TreeBuilder implements TokenizerCallbacks {
+  root?: XmlElement;
+  #stack: XmlElement[] = [];
+  #rootClosed = false;
+  #tagName = "";
+  #tagStart = 0;
+  #attrs: Record<string, string> | null = null;
+  #attrName = "";
+  #attrValue = "";
+  #attrStart = 0;
+  #declares = false;
+  #names = new Map<number, string>();
+  /** Local name and prefix of each element name met. */
+  #parts = new Map<string, [string, string]>();
+
+  constructor(
+    private readonly text: string,
+    private readonly offset: number,
+    private readonly ctx: BuilderContext,
+  ) {}
+
+  isInForeignContext(): boolean {
+    return true;
   }
-  const colon = name.indexOf(":");
-  const local = colon < 0 ? name : name.slice(colon + 1);
-  const ns = namespaceOf(colon < 0 ? "" : name.slice(0, colon), scope, ctx.warnings);
-  return { name, local, ns, attrs, children, scope, base };
+
+  onopentagname(start: number, end: number): void {
+    this.#tagName = this.#name(start, end);
+    this.#tagStart = start - 1;
+    this.#attrs = null;
+    this.#declares = false;
+  }
+
+  onattribname(start: number, end: number): void {
+    this.#attrName = this.#name(start, end);
+    this.#attrStart = start;
+  }
+
+  onattribdata(start: number, end: number): void {
+    this.#attrValue += this.#slice(start, end);
+  }
+
+  onattribentity(): void {}
+
+  onattribend(quote: QuoteType): void {
+    if (quote === QuoteType.NoValue) this.#problem("an attribute without a value", this.#attrStart);
+    const attrs = this.#attrs ??= {};
+    // Only xmlns, xmlns:* and xml:base change what children inherit.
+    if (this.#attrName.startsWith("xml")) this.#declares = true;
+    if (!(this.#attrName in attrs)) {
+      attrs[this.#attrName] = this.ctx.refs.decode(this.#attrValue, this.offset + this.#attrStart);
+    }
+    this.#attrValue = "";
+  }
+
+  onopentagend(): void {
+    this.#open();
+  }
+
+  onselfclosingtag(): void {
+    this.#close(this.#open());
+  }
+
+  onclosetag(start: number, end: number): void {
+    const name = this.#name(start, end);
+    const stack = this.#stack;
+    let index = stack.length - 1;
+    while (index >= 0 && stack[index].name !== name) index--;
+    if (index < 0) {
+      this.#problem(`an end tag </${name}> that closes no open element (ignored)`, start - 2);
+      return;
+    }
+    while (stack.length - 1 > index) {
+      const unclosed = stack[stack.length - 1];
+      this.#problem(`an unclosed <${unclosed.name}> (closed by </${name}>)`, start - 2);
+      this.#close(unclosed);
+    }
+    this.#close(stack[index]);
+  }
+
+  ontext(start: number, end: number): void {
+    const raw = this.#slice(start, end);
+    const parent = this.#stack[this.#stack.length - 1];
+    if (!parent) return this.#outsideRoot(raw, start);
+    if (raw.includes("<")) this.#problem('a "<" in text (read as text)', start + raw.indexOf("<"));
+    this.#append(parent, this.ctx.refs.decode(raw, this.offset + start));
+  }
+
+  ontextentity(): void {}
+
+  oncdata(start: number, end: number, endOffset: number): void {
+    const parent = this.#stack[this.#stack.length - 1];
+    const text = this.#slice(start, end - endOffset);
+    if (parent) this.#append(parent, text);
+    else this.#outsideRoot(text, start);
+  }
+
+  oncomment(): void {}
+
+  ondeclaration(start: number): void {
+    this.#problem("a declaration after the prolog (ignored)", start - 2);
+  }
+
+  onprocessinginstruction(): void {}
+
+  onend(): void {
+    const stack = this.#stack;
+    if (stack.length) {
+      this.#problem(
+        `the document ends inside <${stack.at(-1)!.name}>`,
+        this.text.length - this.offset,
+      );
+    }
+    while (stack.length) {
+      const el = stack.at(-1)!;
+      el.truncated = true;
+      this.#close(el);
+    }
+  }
+
+  #slice(start: number, end: number): string {
+    return this.text.slice(this.offset + start, this.offset + end);
+  }
+
+  /**
+   * The tag or attribute name at [start, end): the same string each time the name recurs, so
+   * a document of a million elements does not make a million copies of "url" and "loc".
+   */
+  #name(start: number, end: number): string {
+    const text = this.text;
+    const from = this.offset + start;
+    const length = end - start;
+    const key = length * 0x10001 + text.charCodeAt(from) * 0x101 +
+      text.charCodeAt(from + length - 1) * 7 + text.charCodeAt(from + (length >> 1));
+    const known = this.#names.get(key);
+    if (known !== undefined && known.length === length && text.startsWith(known, from)) {
+      return known;
+    }
+    const name = text.slice(from, from + length);
+    this.#names.set(key, name);
+    return name;
+  }
+
+  #problem(message: string, index: number): void {
+    this.ctx.problems.add(message, this.offset + index);
+  }
+
+  #outsideRoot(text: string, start: number): void {
+    if (text.trim() === "") return;
+    const where = this.root ? "after" : "before";
+    this.#problem(`text ${where} the root element (ignored)`, start);
+  }
+
+  #append(parent: XmlElement, text: string): void {
+    const children = parent.children;
+    const last = children.length - 1;
+    if (last >= 0 && typeof children[last] === "string") children[last] += text;
+    else children.push(text);
+  }
+
+  #open(): XmlElement {
+    const stack = this.#stack;
+    if (this.#rootClosed && stack.length === 0) {
+      this.#problem(
+        `an element <${this.#tagName}> after the root element (ignored)`,
+        this.#tagStart,
+      );
+    }
+    if (stack.length >= MAX_DEPTH) {
+      const { line, col } = position(this.text, this.offset + this.#tagStart);
+      throw new XmlError("elements are nested too deeply", line, col);
+    }
+    const el = this.#element(this.#tagName, this.#attrs ?? NO_ATTRS, stack[stack.length - 1]);
+    this.#declares = false;
+    stack.push(el);
+    this.root ??= el;
+    return el;
+  }
+
+  #close(el: XmlElement): void {
+    const stack = this.#stack;
+    stack.pop();
+    const parent = stack[stack.length - 1];
+    if (!parent) {
+      if (el === this.root) this.#rootClosed = true;
+      return;
+    }
+    const drop = this.ctx.options.onElement?.(el, stack) ?? false;
+    if (!drop) parent.children.push(el);
+  }
+
+  #element(name: string, attrs: Record<string, string>, parent?: XmlElement): XmlElement {
+    const parentScope = parent?.scope ?? ROOT_SCOPE;
+    const parentBase = parent ? parent.base : this.ctx.options.baseUrl;
+    const declares = this.#declares;
+    const scope = declares ? declaredScope(attrs, parentScope) : parentScope;
+    const base = declares ? resolveBase(attrs["xml:base"], parentBase) : parentBase;
+    let parts = this.#parts.get(name);
+    if (parts === undefined) {
+      const colon = name.indexOf(":");
+      parts = colon < 0 ? [name, ""] : [name.slice(colon + 1), name.slice(0, colon)];
+      this.#parts.set(name, parts);
+    }
+    const ns = this.#namespaceOf(parts[1], scope);
+    return { name, local: parts[0], ns, attrs, children: [], scope, base };
+  }
+
+  #namespaceOf(prefix: string, scope: Record<string, string>): string {
+    const uri = scope[prefix];
+    if (uri !== undefined) return uri;
+    if (prefix === "") return "";
+    this.#problem(`an undeclared namespace prefix "${prefix}"`, this.#tagStart);
+    return WELL_KNOWN_PREFIXES[prefix] ?? "";
+  }
 }
 
 function declaredScope(
@@ -153,21 +319,12 @@ function declaredScope(
   parent: Record<string, string>,
 ): Record<string, string> {
   let scope = parent;
-  for (const [key, value] of Object.entries(attrs)) {
+  for (const key in attrs) {
     if (key !== "xmlns" && !key.startsWith("xmlns:")) continue;
     if (scope === parent) scope = { ...parent };
-    scope[key === "xmlns" ? "" : key.slice(6)] = value.trim();
+    scope[key === "xmlns" ? "" : key.slice(6)] = attrs[key].trim();
   }
   return scope;
-}
-
-function namespaceOf(prefix: string, scope: Record<string, string>, warnings: string[]): string {
-  const uri = scope[prefix];
-  if (uri !== undefined) return uri;
-  if (prefix === "") return "";
-  const message = `undeclared namespace prefix "${prefix}"`;
-  if (!warnings.includes(message)) warnings.push(message);
-  return WELL_KNOWN_PREFIXES[prefix] ?? "";
 }
 
 const SAFE_BASE_SCHEMES = new Set(["http:", "https:", "ftp:", "file:"]);

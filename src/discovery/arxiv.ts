@@ -51,14 +51,14 @@ export class ArxivDiscovery extends BaseDiscovery<ArxivOptions> {
       url.searchParams.set("sortBy", o.sort_by ?? "submittedDate");
       url.searchParams.set("sortOrder", o.sort_order ?? "descending");
       const body = await this.fetchBytes(url.href, { headers: { accept: FEED_ACCEPT } });
-      const feed = parseFeedBody(body, this.env.log, this.env.jobId);
+      const feed = parseFeedBody(body, (message) => this.warn(message));
       const apiError = feed.entries.find((e) => e.id?.includes("/api/errors"));
       if (apiError) {
         throw new DiscoveryError(`arXiv rejected the query at ${url.href}: ${apiError.summary}`, {
           url: url.href,
         });
       }
-      items.push(...feed.entries.map(arxivItem));
+      for (const entry of feed.entries) items.push(arxivItem(entry));
       const total = Number(feed.extra?.["opensearch:totalResults"] ?? Infinity);
       if (feed.entries.length === 0 || start + feed.entries.length >= total) break;
     }

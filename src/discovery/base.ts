@@ -9,24 +9,25 @@ import { parseDuration, parseRate } from "../util/units.ts";
 
 import type { Logger } from "../util/log.ts";
 import { PROGRAM, VERSION } from "../version.ts";
+import { BodyTooLarge, CorruptGzip, readBody } from "../util/body.ts";
 import {
   decodeText,
   DiscoveryError,
-  gunzip,
   type HttpBody,
-  isGzip,
   NOT_MODIFIED,
   type NotModified,
-  readCapped,
   redact,
   request,
-  SizeExceeded,
   sleep,
 } from "./_http.ts";
+import { type FailedSource, Findings } from "./_findings.ts";
+import type { FeedSchedule, RefetchHint } from "./_hints.ts";
 import { type CommonOptions, parseSince, parseSize } from "./_options.ts";
 import { hashUrl } from "./_url.ts";
 
 export { hashUrl, normalizeUrl } from "./_url.ts";
+export type { FailedSource } from "./_findings.ts";
+export type { FeedSchedule, RefetchHint, RefetchRule } from "./_hints.ts";
 export {
   DiscoveryError,
   type HttpBody,
@@ -77,6 +78,15 @@ export interface DiscoveredItem {
 export interface DiscoveryResult {
   items: DiscoveredItem[];
   notModified: boolean;
+  /**
+   * Problems that did not stop the discovery, one line each naming the URL or file: documents
+   * read in spite of malformed XML, skipped child sitemaps, links that are not http(s).
+   */
+  warnings: string[];
+  /** Per fetched URL that said so, the earliest time to fetch it again and the rules why. */
+  refetch: RefetchHint[];
+  /** Sources that failed without failing the discovery, e.g. a broken child sitemap. */
+  failed: FailedSource[];
 }
 
 /** An item as a strategy finds it, before keys, filters and limits are applied. */
@@ -124,6 +134,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
   #requests = 0;
   #notModified = 0;
   #pendingCache: HttpCacheEntry[] = [];
+  #findings = new Findings();
   /** Earliest start (performance.now() ms) of the next request under the `rate` option. */
   #nextSlot = 0;
 
@@ -137,11 +148,34 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     this.#requests = 0;
     this.#notModified = 0;
     this.#pendingCache = [];
+    this.#findings = new Findings();
     const raw = await this.fetchItems();
     const notModified = this.#requests > 0 && this.#notModified === this.#requests;
     const items = notModified ? [] : this.normalize(raw);
     for (const entry of this.#pendingCache) await this.env.db.putHttpCache(entry);
-    return { items, notModified };
+    return {
+      items,
+      notModified,
+      warnings: this.#findings.allWarnings(),
+      refetch: this.#findings.hints(this.now()),
+      failed: this.#findings.failed,
+    };
+  }
+
+  /** Logs a warning and returns it with the result; `message` names the URL or file. */
+  protected warn(message: string): void {
+    if (this.#findings.warn(message)) this.env.log.warn(message, { job: this.env.jobId });
+  }
+
+  /** Records a source that failed while the discovery goes on, and warns about it. */
+  protected sourceFailed(url: string, error: DiscoveryError): void {
+    this.#findings.failed.push({ url, status: error.status, error: error.message });
+    this.warn(error.message);
+  }
+
+  /** Records a feed's ttl / skipHours / skipDays for `url` (the URL as requested). */
+  protected noteSchedule(url: string, schedule: FeedSchedule | undefined): void {
+    if (schedule) this.#findings.noteSchedule(url, schedule, this.now());
   }
 
   /** Keys, de-duplicates and filters raw items (since, include, exclude, limit). */
@@ -194,15 +228,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     const headers = this.#requestHeaders(opts.headers, cached);
     this.#requests++;
     await this.#pace();
-    const result = await request(url, {
-      headers,
-      timeoutMs: this.options.timeout ? parseDuration(this.options.timeout) : DEFAULT_TIMEOUT_MS,
-      retries: this.options.retries ?? DEFAULT_RETRIES,
-      maxBytes: this.#maxBytes(),
-      signal: this.env.signal,
-      log: this.env.log,
-      jobId: this.env.jobId,
-    });
+    const result = await this.#request(url, headers);
     if (result === NOT_MODIFIED) {
       if (!cached) {
         const where = redact(url);
@@ -214,6 +240,32 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     }
     if (conditional) this.#remember(url, result.headers);
     return result;
+  }
+
+  /** One request with the configured timeout, retries and size cap; notes its refetch rules. */
+  async #request(url: string, headers: Headers): Promise<HttpBody | NotModified> {
+    let last: Response | undefined;
+    const note = (): void => {
+      if (last) this.#findings.noteResponse(url, last.headers, last.status, this.now());
+    };
+    try {
+      const result = await request(url, {
+        headers,
+        timeoutMs: this.options.timeout ? parseDuration(this.options.timeout) : DEFAULT_TIMEOUT_MS,
+        retries: this.options.retries ?? DEFAULT_RETRIES,
+        maxBytes: this.#maxBytes(),
+        signal: this.env.signal,
+        log: this.env.log,
+        jobId: this.env.jobId,
+        onResponse: (res) => last = res,
+      });
+      note();
+      return result;
+    } catch (err) {
+      note();
+      if (err instanceof DiscoveryError) err.refetch = this.#findings.hintFor(url, this.now());
+      throw err;
+    }
   }
 
   /** Like fetchBytes(), decoded as text using the Content-Type charset (default UTF-8). */
@@ -260,14 +312,17 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     }
     const path = resolve(this.env.configDir, pathOrUrl);
     const max = this.#maxBytes();
-    const tooLarge = `it is larger than max_bytes (${max} bytes)`;
     let bytes: Uint8Array;
     try {
-      if ((await Deno.stat(path)).size > max) throw new SizeExceeded();
-      bytes = await Deno.readFile(path);
-      if (isGzip(bytes)) bytes = await readCapped(gunzip(bytes), max);
+      if ((await Deno.stat(path)).size > max) throw new BodyTooLarge(max, false);
+      const file = await Deno.open(path);
+      bytes = await readBody(file.readable, { maxBytes: max });
     } catch (err) {
-      const reason = err instanceof SizeExceeded ? tooLarge : (err as Error).message;
+      const reason = err instanceof BodyTooLarge
+        ? err.message.replace(/(\d+) bytes$/, "max_bytes ($1 bytes)")
+        : err instanceof CorruptGzip
+        ? `cannot decompress gzip: ${err.message}`
+        : (err as Error).message;
       throw new DiscoveryError(`Cannot read "${path}": ${reason}`, { cause: err });
     }
     return { source: path, bytes };
@@ -280,7 +335,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     if (typeof value === "number" || typeof value === "bigint") return String(value);
     if (field === undefined && item.url) return hashUrl(item.url);
     const what = field === undefined ? "no id and no url" : `no usable "${field}" field (the key)`;
-    this.env.log.warn(`Skipping item ${index + 1}: it has ${what}`, { job: this.env.jobId });
+    this.warn(`Skipping item ${index + 1}: it has ${what}`);
     return undefined;
   }
 

@@ -48,7 +48,8 @@ export class HtmlLinksDiscovery extends BaseDiscovery<HtmlLinksOptions> {
         headers: { accept: "text/html" },
       });
       if (body === NOT_MODIFIED) continue;
-      items.push(...this.#links(body.text, body.url));
+      // One push per link: spreading a million links into push() overflows the stack.
+      for (const item of this.#links(body.text, body.url)) items.push(item);
     }
     return items;
   }

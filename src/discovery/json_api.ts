@@ -66,7 +66,7 @@ export class JsonApiDiscovery extends BaseDiscovery<JsonApiOptions> {
       seen.add(url);
       const body = await this.fetchJson(url);
       const records = this.#records(body.json, body.url);
-      items.push(...records.map(recordItem));
+      for (const record of records) items.push(recordItem(record));
       if (!paging || records.length === 0) break;
       const { json, headers } = body;
       url = nextPage(paging, { url: body.url, json, headers, page, offset: items.length });

@@ -21,7 +21,8 @@ export class PodcastDiscovery extends BaseDiscovery<PodcastOptions> {
         headers: { accept: FEED_ACCEPT },
       });
       if (body === NOT_MODIFIED) continue;
-      const feed = parseFeedBody(body, this.env.log, this.env.jobId);
+      const feed = parseFeedBody(body, (message) => this.warn(message));
+      this.noteSchedule(url, feed.schedule);
       const show = feed.itunes ?? {};
       for (const entry of feed.entries) {
         const media = episodeMedia(entry);

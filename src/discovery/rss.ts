@@ -1,7 +1,7 @@
 /** rss: entries of RSS 0.9x/1.0/2.0, Atom 0.3/1.0 and JSON Feed documents, format auto-detected. */
 import { z } from "zod";
 import { BaseDiscovery, commonOptions, NOT_MODIFIED, type RawItem, requireSource } from "./base.ts";
-import { entryItem, FEED_ACCEPT, parseFeedBody } from "./_feed_items.ts";
+import { entryItem, FEED_ACCEPT, nonHttpLinks, parseFeedBody } from "./_feed_items.ts";
 
 /** Options of the rss strategy: the common options (`url` or `urls` are the feeds). */
 export const schema = requireSource(z.strictObject({ ...commonOptions }));
@@ -20,7 +20,10 @@ export class RssDiscovery extends BaseDiscovery<RssOptions> {
         headers: { accept: FEED_ACCEPT },
       });
       if (body === NOT_MODIFIED) continue;
-      const feed = parseFeedBody(body, this.env.log, this.env.jobId);
+      const feed = parseFeedBody(body, (message) => this.warn(message));
+      this.noteSchedule(url, feed.schedule);
+      const links = nonHttpLinks(`Feed ${body.url}`, feed.entries.map((e) => e.link));
+      if (links) this.warn(links);
       for (const entry of feed.entries) items.push(entryItem(entry, feed, body.url));
     }
     return items;

@@ -34,35 +34,45 @@ export class SitemapDiscovery extends BaseDiscovery<SitemapOptions> {
     const seen = new Set(queue.map((v) => v.url));
     const maxSitemaps = this.options.max_sitemaps ?? 1000;
     const items: RawItem[] = [];
-    for (let read = 0; queue.length > 0; read++) {
-      const visit = queue.shift()!;
+    // An index pointer, not shift(): an index may list a million sitemaps.
+    for (let read = 0; read < queue.length; read++) {
+      const visit = queue[read];
       if (read >= maxSitemaps) {
-        const left = queue.length + 1;
-        this.env.log.warn(`Sitemap limit of ${maxSitemaps} reached: ${left} more not read`, {
-          job: this.env.jobId,
-        });
+        this.warn(`Sitemap limit of ${maxSitemaps} reached: ${queue.length - read} more not read`);
         break;
       }
       try {
-        const body = await this.fetchBytes(visit.url, { conditional: true });
-        if (body === NOT_MODIFIED) continue;
-        const doc = parseSitemap(body.bytes, { url: body.url, contentType: body.contentType });
-        if (doc.kind === "sitemapindex" || doc.kind === "robots") {
-          const { log, jobId } = this.env;
-          const maxDepth = this.options.max_depth ?? 3;
-          queue.push(...sitemapVisits(doc, visit, { maxDepth, seen, log, jobId }));
-        } else items.push(...doc.entries.map((entry) => sitemapItem(entry, body.url)));
+        for (const next of await this.#read(visit, seen, items)) queue.push(next);
       } catch (err) {
-        const error = err instanceof SitemapError
-          ? new DiscoveryError(`Cannot parse sitemap ${visit.url}: ${err.message}`, {
-            url: visit.url,
-            cause: err,
-          })
-          : err;
+        const error = this.#failure(err, visit.url);
         if (visit.depth === 0 || !(error instanceof DiscoveryError)) throw error;
-        this.env.log.warn(error.message, { job: this.env.jobId });
+        this.sourceFailed(visit.url, error);
       }
     }
     return items;
+  }
+
+  /** Reads one sitemap: its pages go into `items`; the child sitemaps to read are returned. */
+  async #read(visit: SitemapVisit, seen: Set<string>, items: RawItem[]): Promise<SitemapVisit[]> {
+    const body = await this.fetchBytes(visit.url, { conditional: true });
+    if (body === NOT_MODIFIED) return [];
+    const doc = parseSitemap(body.bytes, { url: body.url, contentType: body.contentType });
+    for (const warning of doc.warnings) this.warn(`Sitemap ${body.url}: ${warning}`);
+    if (doc.kind === "sitemapindex" || doc.kind === "robots") {
+      const maxDepth = this.options.max_depth ?? 3;
+      return sitemapVisits(doc, visit, { maxDepth, seen, warn: (m) => this.warn(m) });
+    }
+    for (const entry of doc.entries) items.push(sitemapItem(entry, body.url));
+    return [];
+  }
+
+  /** Any failure reading `url` as a DiscoveryError naming it (aborts pass through). */
+  #failure(err: unknown, url: string): unknown {
+    if (err instanceof DiscoveryError || this.env.signal?.aborted) return err;
+    const reason = err instanceof SitemapError ? "" : "unexpected error: ";
+    return new DiscoveryError(
+      `Cannot parse sitemap ${url}: ${reason}${err instanceof Error ? err.message : String(err)}`,
+      { url, cause: err },
+    );
   }
 }

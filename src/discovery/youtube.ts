@@ -10,6 +10,7 @@ import {
   type RawItem,
 } from "./base.ts";
 import { compact, FEED_ACCEPT, parseFeedBody } from "./_feed_items.ts";
+import { isHttpUrl } from "./_text.ts";
 
 const youtubeId = z.string().regex(
   /^[\w-]+$/,
@@ -48,7 +49,8 @@ export class YoutubeDiscovery extends BaseDiscovery<YoutubeOptions> {
       headers: { accept: FEED_ACCEPT },
     });
     if (body === NOT_MODIFIED) return [];
-    const feed = parseFeedBody(body, this.env.log, this.env.jobId);
+    const feed = parseFeedBody(body, (message) => this.warn(message));
+    this.noteSchedule(url, feed.schedule);
     if (feed.format !== "atom") {
       throw new DiscoveryError(
         `Cannot read YouTube feed ${url}: expected Atom, got ${feed.version}`,
@@ -59,11 +61,11 @@ export class YoutubeDiscovery extends BaseDiscovery<YoutubeOptions> {
       const videoId = entry.extra?.["yt:videoId"] ?? entry.id?.replace(/^yt:video:/, "");
       return {
         key: videoId,
-        url: entry.link,
+        url: isHttpUrl(entry.link) ? entry.link : undefined,
         date: entry.published ?? entry.updated,
         data: compact({
           video_id: videoId,
-          url: entry.link,
+          url: isHttpUrl(entry.link) ? entry.link : undefined,
           title: entry.title ?? entry.media?.title,
           published: entry.published,
           updated: entry.updated,

@@ -1,4 +1,5 @@
 /** The builtin "fetch" handler: GET an item's URL and keep the response. */
+import { BodyTooLarge, CorruptGzip, readBody } from "../util/body.ts";
 import { PermanentError } from "../util/errors.ts";
 import { RetryLaterError } from "./outcome.ts";
 import { type PacedFetch, retryAfterMs } from "./paced_fetch.ts";
@@ -17,7 +18,8 @@ const DEFAULT_MAX_BYTES = 5_000_000;
 
 /**
  * Fetches `item.data[options.url_field ?? "url"]` with the paced ctx.fetch. 429 and 5xx are
- * retried later (honouring Retry-After); other 4xx fail at once.
+ * retried later (honouring Retry-After); other 4xx fail at once. A gzip body is decompressed
+ * as it arrives; the body, before and after, is bounded by `max_bytes` (default 5,000,000).
  */
 export async function builtinFetch(
   item: { key: string; data: Record<string, unknown> },
@@ -54,21 +56,16 @@ export async function builtinFetch(
 }
 
 async function readLimited(response: Response, url: string, maxBytes: number): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body ?? []) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      await response.body?.cancel();
-      throw new PermanentError(`GET ${url}: response is larger than ${maxBytes} bytes`);
+  try {
+    return new TextDecoder().decode(await readBody(response.body, { maxBytes }));
+  } catch (err) {
+    if (err instanceof BodyTooLarge) {
+      const what = err.decompressed ? "decompresses to more than" : "is larger than";
+      throw new PermanentError(`GET ${url}: response ${what} ${maxBytes} bytes`);
     }
-    chunks.push(chunk);
+    if (err instanceof CorruptGzip) {
+      throw new PermanentError(`GET ${url}: cannot decompress the gzip body: ${err.message}`);
+    }
+    throw err;
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    bytes.set(c, offset);
-    offset += c.length;
-  }
-  return new TextDecoder().decode(bytes);
 }

@@ -91,8 +91,9 @@ async function discoverOnce(
 ): Promise<DiscoveryReport> {
   let items: DiscoveredItem[];
   let notModified: boolean;
+  let warnings: string[];
   try {
-    ({ items, notModified } = await runDiscovery(job, {
+    ({ items, notModified, warnings } = await runDiscovery(job, {
       db: ctx.db,
       configDir,
       signal: ctx.signal,
@@ -113,6 +114,7 @@ async function discoverOnce(
     }
     return { ran: true, found: 0, error };
   }
+  if (ctx.mode !== "dry_run") await recordWarnings(job.id, warnings, ctx);
   if (ctx.mode === "test") items = pickTestItems(items, ctx);
   if (ctx.mode === "dry_run") {
     const known = await ctx.db.findKnownKeys({ jobId: job.id, keys: items.map((i) => i.key) });
@@ -140,6 +142,13 @@ async function discoverOnce(
     ts: ctx.now(),
   });
   return { ran: true, found: items.length, counts, note: notModified ? "not modified" : undefined };
+}
+
+/** One `discovery_warning` event per problem the discovery read past (already logged). */
+async function recordWarnings(jobId: string, warnings: string[], ctx: RunContext): Promise<void> {
+  for (const warning of warnings) {
+    await ctx.db.logEvent({ jobId, kind: "discovery_warning", message: warning, ts: ctx.now() });
+  }
 }
 
 /** Test mode: the one item asked for (by key or URL), else the first `limit` (default 3). */

@@ -52,6 +52,9 @@ Deno.test("csv reads a URL conditionally: a 304 parses nothing", async () => {
   assert.deepEqual(await new CsvDiscovery(options, t.env).discover(), {
     items: [],
     notModified: true,
+    warnings: [],
+    refetch: [],
+    failed: [],
   });
   assert.equal(server.hits[1].headers.get("if-modified-since"), "Mon, 06 May 2024 08:00:00 GMT");
 });

@@ -82,6 +82,9 @@ Deno.test("html_links resolves against <base href> and answers 304 without parsi
   assert.deepEqual(await new HtmlLinksDiscovery(options, t.env).discover(), {
     items: [],
     notModified: true,
+    warnings: [],
+    refetch: [],
+    failed: [],
   });
   assert.equal(server.hits.length, 2);
 });
@@ -111,4 +114,19 @@ Deno.test("html_links decodes the page with the charset of its Content-Type", as
     server.url("/caf%C3%A9"),
     "Caf\u00e9 cr\u00e8me",
   ]]);
+});
+
+Deno.test("html_links reads a page of 1,000,000 links without exhausting the stack", async () => {
+  const links: string[] = [];
+  for (let i = 0; i < 1_000_000; i++) links.push(`<a href="/p/${i}">${i}</a>`);
+  const html = new TextEncoder().encode(`<html><body>${links.join("\n")}</body></html>`);
+  await using page = serveRoutes({ "/links.html": () => reply(html) });
+  await using t = await testEnv();
+  const options = schema.parse({ url: page.url("/links.html"), max_bytes: "64MB" });
+  const { items } = await new HtmlLinksDiscovery(options, t.env).discover();
+  assert.equal(items.length, 1_000_000);
+  assert.deepEqual(items.at(-1), {
+    key: hashUrl(page.url("/p/999999")),
+    data: { url: page.url("/p/999999"), text: "999999", page: page.url("/links.html") },
+  });
 });

@@ -55,6 +55,9 @@ Deno.test("job emits the items another job finished at a stage, with the result 
     .discover();
   assert.deepEqual(result, {
     notModified: false,
+    warnings: [],
+    refetch: [],
+    failed: [],
     items: [
       { key: "k1", data: { path: "/tmp/k1.html", bytes: 10 } },
       { key: "k2", data: { result: "plain text" } },
@@ -74,5 +77,5 @@ Deno.test("job filters by finish time with since and finds nothing at an unfinis
   assert.deepEqual(recent.items.map((i) => i.key), ["k2", "k3"]);
   const none = await new JobDiscovery(schema.parse({ job: "fetch", stage: "parse" }), t.env)
     .discover();
-  assert.deepEqual(none, { items: [], notModified: false });
+  assert.deepEqual(none, { items: [], notModified: false, warnings: [], refetch: [], failed: [] });
 });

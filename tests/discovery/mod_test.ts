@@ -71,7 +71,13 @@ Deno.test("runDiscovery() runs the job's strategy with the job id in its env", a
     job("static", { items: [{ key: "a" }, { key: "b" }], limit: 1 }),
     env,
   );
-  assert.deepEqual(result, { items: [{ key: "a", data: {} }], notModified: false });
+  assert.deepEqual(result, {
+    items: [{ key: "a", data: {} }],
+    notModified: false,
+    warnings: [],
+    refetch: [],
+    failed: [],
+  });
 });
 
 Deno.test("runDiscovery() turns bad options and unknown strategies into DiscoveryErrors naming the job", async () => {

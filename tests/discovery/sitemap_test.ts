@@ -28,7 +28,9 @@ async function gzip(text: string): Promise<Uint8Array<ArrayBuffer>> {
 async function run(options: Record<string, unknown>) {
   await using t = await testEnv();
   const result = await new SitemapDiscovery(schema.parse(options), t.env).discover();
-  return { ...result, logs: t.logs.map((l) => `${l.level}: ${l.message}`) };
+  const logs = t.logs.map((l) => `${l.level}: ${l.message}`);
+  assert.deepEqual(logs, result.warnings.map((w) => `warn: ${w}`), "every warning is logged");
+  return { ...result, logs };
 }
 
 Deno.test("sitemap follows an index to plain and gzip'd urlsets, once each", async () => {
@@ -112,17 +114,26 @@ Deno.test("sitemap reads robots.txt, text sitemaps and filters by lastmod with s
 Deno.test("sitemap logs a broken child sitemap and keeps the others; a broken root fails", async () => {
   await using server = serveRoutes({
     "/index.xml": () => reply(index(["/missing.xml", "/bad.xml", "/ok.xml"])),
-    "/bad.xml": () => reply(`<urlset ${NS}><url><loc>https://example.com/x</loc></urlset>`),
+    "/bad.xml": () => reply(`<urlset ${NS}>\n<url><loc>https://example.com/x</lo`),
     "/ok.xml": () => reply(urlset([["https://example.com/ok"]])),
     "/corrupt.xml.gz": () => reply(new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3])),
   });
-  const { items, logs } = await run({ url: server.url("/index.xml"), retries: 0 });
+  const { items, logs, failed } = await run({ url: server.url("/index.xml"), retries: 0 });
   assert.deepEqual(items.map((i) => i.data.url), ["https://example.com/ok"]);
+  const badXml = `Cannot parse sitemap ${
+    server.url("/bad.xml")
+  }: not well-formed XML: the document ends inside <loc> at line 2, column 36; no entry could be read`;
   assert.deepEqual(logs, [
     `warn: HTTP 404 Not Found from ${server.url("/missing.xml")}`,
-    `warn: Cannot parse sitemap ${
-      server.url("/bad.xml")
-    }: not well-formed XML: Expected closing tag 'url' (opened in line 1, col 61) instead of closing tag 'urlset' at line 1, column 98`,
+    `warn: ${badXml}`,
+  ]);
+  assert.deepEqual(failed, [
+    {
+      url: server.url("/missing.xml"),
+      status: 404,
+      error: `HTTP 404 Not Found from ${server.url("/missing.xml")}`,
+    },
+    { url: server.url("/bad.xml"), status: undefined, error: badXml },
   ]);
   const error = await run({ url: server.url("/corrupt.xml.gz"), retries: 0 }).then(
     () => undefined,
@@ -148,6 +159,9 @@ Deno.test("sitemap costs one 304 per sitemap when nothing changed", async () => 
   assert.deepEqual(await new SitemapDiscovery(options, t.env).discover(), {
     items: [],
     notModified: true,
+    warnings: [],
+    refetch: [],
+    failed: [],
   });
   assert.equal(server.count("/sitemap.xml"), 2);
 });
@@ -168,7 +182,7 @@ Deno.test("sitemap reads a feed served as a sitemap and refuses hostile XML", as
     error?.message,
     `Cannot parse sitemap ${
       server.url("/xxe.xml")
-    }: not well-formed XML: external and parameter entities are not allowed`,
+    }: not well-formed XML: external and parameter entities are not allowed at line 1, column 40`,
   );
 });
 
@@ -179,4 +193,143 @@ Deno.test("sitemap's schema checks max_depth and max_sitemaps", () => {
     schema.safeParse({ url: "https://x/s.xml", max_depth: 2, max_sitemaps: 10 }).success,
     true,
   );
+});
+
+Deno.test("sitemap keeps only http(s) locations, warns about the others and never follows them", async () => {
+  await using server = serveRoutes({
+    "/index.xml": () => reply(index(["file:///etc/passwd", "/pages.xml", "javascript:alert(1)"])),
+    "/pages.xml": () =>
+      reply(
+        urlset([
+          ["javascript:alert(1)"],
+          ["mailto:me@example.com"],
+          ["ftp://example.com/file"],
+          ["https://example.com/ok"],
+          ["/relative"],
+        ]),
+      ),
+  });
+  const { items, warnings } = await run({ url: server.url("/index.xml") });
+  assert.deepEqual(items.map((i) => i.data.url), [
+    "https://example.com/ok",
+    server.url("/relative"),
+  ]);
+  assert.deepEqual(warnings, [
+    `Sitemap ${
+      server.url("/index.xml")
+    }: 2 locations are not http(s) and left out (first: "file:///etc/passwd")`,
+    `Sitemap ${
+      server.url("/pages.xml")
+    }: 3 locations are not http(s) and left out (first: "javascript:alert(1)")`,
+  ]);
+  assert.deepEqual(server.hits.map((h) => h.path), ["/index.xml", "/pages.xml"]);
+});
+
+Deno.test("robots.txt: a # starts a comment anywhere on a line", async () => {
+  await using server = serveRoutes({
+    "/robots.txt": () =>
+      reply(
+        "# Sitemap: /commented.xml\nUser-agent: * # everyone\nSitemap: /a.xml#comment\nSitemap: /b.xml # the blog\n",
+      ),
+    "/a.xml": () => reply(urlset([["https://example.com/a"]])),
+    "/b.xml": () => reply(urlset([["https://example.com/b"]])),
+  });
+  const { items } = await run({ url: server.url("/robots.txt") });
+  assert.deepEqual(items.map((i) => i.data.url), [
+    "https://example.com/a",
+    "https://example.com/b",
+  ]);
+  assert.deepEqual(server.hits.map((h) => h.path), ["/robots.txt", "/a.xml", "/b.xml"]);
+});
+
+Deno.test("sitemap reads gzip with several members, as concatenation makes", async () => {
+  const first = await gzip(
+    `<?xml version="1.0"?><urlset ${NS}><url><loc>https://example.com/1</loc></url>`,
+  );
+  const second = await gzip(`<url><loc>https://example.com/2</loc></url></urlset>`);
+  const both = new Uint8Array([...first, ...second]);
+  await using server = serveRoutes({
+    "/sitemap.xml.gz": () => reply(both, { "content-type": "application/gzip" }),
+  });
+  for (const path of ["/sitemap.xml.gz"]) {
+    const { items, warnings } = await run({ url: server.url(path) });
+    assert.deepEqual(items.map((i) => i.data.url), [
+      "https://example.com/1",
+      "https://example.com/2",
+    ], path);
+    assert.deepEqual(warnings, [], path);
+  }
+});
+
+Deno.test("sitemap reads a malformed urlset, keeping every complete entry, with warnings", async () => {
+  const body = `<?xml version="1.0"?><urlset ${NS}>
+<url><loc>https://example.com/a?x=1&y=2</loc><changefreq>always<</changefreq></url>
+<url><loc>https://example.com/b</loc></urlset>
+<url><loc>https://example.com/c</loc>`;
+  await using server = serveRoutes({ "/sitemap.xml": () => reply(body) });
+  const url = server.url("/sitemap.xml");
+  const { items, warnings } = await run({ url });
+  assert.deepEqual(items.map((i) => [i.data.url, i.data.changefreq]), [
+    ["https://example.com/a?x=1&y=2", "always<"],
+    ["https://example.com/b", undefined],
+  ]);
+  assert.deepEqual(warnings, [
+    `Sitemap ${url}: a bare "&" (read as text) at line 2, column 36`,
+    `Sitemap ${url}: a "<" in text (read as text) at line 2, column 64`,
+    `Sitemap ${url}: an unclosed <url> (closed by </urlset>) at line 3, column 38`,
+    `Sitemap ${url}: an element <url> after the root element (ignored) at line 4, column 1`,
+    `Sitemap ${url}: the document ends inside <url> at line 4, column 38`,
+  ]);
+});
+
+Deno.test("a sitemap index of 1,000,000 sitemaps is read without exhausting the stack", async () => {
+  const locs: string[] = [];
+  for (let i = 0; i < 1_000_000; i++) locs.push(`<sitemap><loc>/s/${i}.xml</loc></sitemap>`);
+  const body = new TextEncoder().encode(
+    `<?xml version="1.0"?><sitemapindex ${NS}>${locs.join("")}</sitemapindex>`,
+  );
+  await using server = serveRoutes({
+    "/index.xml": () => reply(body),
+    "/s/0.xml": () => reply(urlset([["https://example.com/from-0"]])),
+    "/s/1.xml": () => reply(urlset([["https://example.com/from-1"]])),
+  });
+  const { items, warnings } = await run({ url: server.url("/index.xml"), max_sitemaps: 3 });
+  assert.deepEqual(items.map((i) => i.data.url), [
+    "https://example.com/from-0",
+    "https://example.com/from-1",
+  ]);
+  assert.deepEqual(warnings, ["Sitemap limit of 3 reached: 999998 more not read"]);
+});
+
+Deno.test("a urlset of 300,000 URLs is read without exhausting the stack", async () => {
+  const urls: string[] = [];
+  for (let i = 0; i < 300_000; i++) urls.push(`<url><loc>https://example.com/${i}</loc></url>`);
+  const body = `<urlset ${NS}>${urls.join("")}</urlset>`;
+  await using server = serveRoutes({ "/sitemap.xml": () => reply(body) });
+  const { items } = await run({ url: server.url("/sitemap.xml") });
+  assert.equal(items.length, 300_000);
+  assert.equal(items.at(-1)?.data.url, "https://example.com/299999");
+});
+
+Deno.test("a failing child sitemap is in `failed`, and its Retry-After in `refetch`", async () => {
+  const now = Date.UTC(2024, 4, 6, 10, 30);
+  await using t = await testEnv({ now: () => now });
+  await using server = serveRoutes({
+    "/index.xml": () =>
+      reply(index(["/down.xml", "/ok.xml"]), { expires: "Thu, 01 Jan 1970 00:00:00 GMT" }),
+    "/down.xml": () => reply("down", { "retry-after": "600" }, 503),
+    "/ok.xml": () => reply(urlset([["https://example.com/ok"]])),
+  });
+  const options = schema.parse({ url: server.url("/index.xml"), retries: 0 });
+  const result = await new SitemapDiscovery(options, t.env).discover();
+  assert.deepEqual(result.items.map((i) => i.data.url), ["https://example.com/ok"]);
+  const down = server.url("/down.xml");
+  assert.deepEqual(result.failed, [
+    { url: down, status: 503, error: `HTTP 503 Service Unavailable from ${down}` },
+  ]);
+  assert.deepEqual(result.refetch, [{
+    url: down,
+    notBefore: now + 600_000,
+    rules: [{ rule: "retry-after", value: "600", notBefore: now + 600_000 }],
+  }]);
 });

@@ -16,6 +16,9 @@ Deno.test("static emits the configured items keyed by `key`, else by hashUrl(url
   const result = await new StaticDiscovery(options, t.env).discover();
   assert.deepEqual(result, {
     notModified: false,
+    warnings: [],
+    refetch: [],
+    failed: [],
     items: [
       { key: "intro", data: { title: "Intro" } },
       { key: "42", data: { url: "https://example.com/x" } },

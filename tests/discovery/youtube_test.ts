@@ -87,6 +87,9 @@ Deno.test("youtube reads playlists and answers a 304 with no items", async () =>
   assert.deepEqual(await new YoutubeDiscovery(options, t.env).discover(), {
     items: [],
     notModified: true,
+    warnings: [],
+    refetch: [],
+    failed: [],
   });
   assert.deepEqual(server.hits.map((h) => h.path), [
     "/feeds/videos.xml?playlist_id=PLxyz",

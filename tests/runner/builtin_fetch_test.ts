@@ -148,3 +148,39 @@ Deno.test("ctx.fetch holds a domain back for its Retry-After after a 429", async
     await srv.shutdown();
   }
 });
+
+Deno.test("builtin fetch: a gzip body is decompressed, and a gzip bomb stops at the bound", async () => {
+  const gzip = async (bytes: Uint8Array<ArrayBuffer>) =>
+    new Uint8Array(
+      await new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip")))
+        .arrayBuffer(),
+    );
+  const page = await gzip(new TextEncoder().encode("hello from a .gz"));
+  const bomb = await gzip(new Uint8Array(20_000_000));
+  const { srv, url } = server({
+    "/page.txt.gz": () => new Response(page, { headers: { "content-type": "application/gzip" } }),
+    "/bomb.gz": () => new Response(bomb, { headers: { "content-type": "application/gzip" } }),
+  });
+  await using ws = await Workspace.create({
+    "jobs.yaml": fetchYaml({ page: url("/page.txt.gz"), bomb: url("/bomb.gz") }),
+  });
+  const db = await ws.openDb();
+  try {
+    await runInProcess(ws, db, "j");
+    const items = await allItems(db, "j");
+    const byKey = Object.fromEntries(items.map((i) => [i.key, i]));
+    const [result] = await resultsOf(db, "j", "page");
+    assert.equal((result.result as { body: string }).body, "hello from a .gz");
+    assert.deepEqual(byKey.bomb.stages[0], {
+      stage: "fetch",
+      status: "failed",
+      attempts: 1,
+      error: `PermanentError: GET ${
+        url("/bomb.gz")
+      }: response decompresses to more than 5000000 bytes`,
+    });
+  } finally {
+    await db.close();
+    await srv.shutdown();
+  }
+});
