@@ -5,7 +5,7 @@
 import { dirname, resolve } from "node:path";
 import { type Document, isMap, LineCounter, parseDocument } from "yaml";
 import { ConfigError } from "../util/errors.ts";
-import { describeValue } from "./_issues.ts";
+import { describeValue } from "../util/quote.ts";
 import { formatPath, locate, type Located, substituteEnv } from "./_yaml.ts";
 import { parseConfig } from "./schema.ts";
 import type { Config } from "./types.ts";

@@ -14,6 +14,7 @@ import {
   strict,
 } from "./_fields.ts";
 import { type ConfigIssue, flattenIssues, issueMessage } from "./_issues.ts";
+import { describeValue } from "../util/quote.ts";
 import { type StageDraft, stageSchemas } from "./_stages.ts";
 import type { Config, DiscoveryConfig, JobConfig, Rate, StageConfig } from "./types.ts";
 import { parseDuration } from "./units.ts";
@@ -74,7 +75,7 @@ function configSchema(source: ConfigSource, resources: string[]): z.ZodType<Conf
     });
   const jobId = z.string().regex(JOB_ID, {
     error: (issue) =>
-      `invalid job id ${JSON.stringify(issue.input)}: use lower-case letters, digits, "_" and "-"`,
+      `invalid job id ${describeValue(issue.input)}: use lower-case letters, digits, "_" and "-"`,
   });
   const jobs = z.record(jobId, jobSchema(source, resources))
     .refine((all) => Object.keys(all).length > 0, { error: "expected at least one job" });
@@ -171,7 +172,7 @@ function discoverySchema(): z.ZodType<DiscoveryConfig, unknown> {
         code: "custom",
         path: ["strategy"],
         input: strategy,
-        message: `unknown discovery strategy ${JSON.stringify(strategy)}; known: ${
+        message: `unknown discovery strategy ${describeValue(strategy)}; known: ${
           known.join(", ")
         }`,
       });

@@ -1,4 +1,5 @@
 /** Durations ("30s") and rates ("2/s") as written in jobs.yaml, parsed to milliseconds. */
+import { describeValue } from "../util/quote.ts";
 import type { Rate } from "./types.ts";
 
 const UNIT_MS: Readonly<Record<string, number>> = {
@@ -22,7 +23,7 @@ export function parseDuration(text: string | number): number {
   const match = typeof text === "string" ? DURATION.exec(text.trim()) : null;
   const ms = match ? Math.round(Number(match[1]) * UNIT_MS[match[2]]) : NaN;
   if (!Number.isSafeInteger(ms)) {
-    throw new Error(`expected a duration like "30s", got ${JSON.stringify(text)}`);
+    throw new Error(`expected a duration like "30s", got ${describeValue(text)}`);
   }
   return ms;
 }
@@ -35,7 +36,7 @@ export function parseRate(text: string): Rate {
   const match = typeof text === "string" ? RATE.exec(text.trim()) : null;
   const count = match ? Number(match[1]) : 0;
   if (!match || count < 1 || !Number.isSafeInteger(count)) {
-    throw new Error(`expected a rate like "2/s", got ${JSON.stringify(text)}`);
+    throw new Error(`expected a rate like "2/s", got ${describeValue(text)}`);
   }
   return { count, perMs: UNIT_MS[match[2]] };
 }

@@ -1,5 +1,6 @@
 /** Safe XML reading for feeds and sitemaps: bytes → text → a namespace-aware element tree. */
 import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { quote } from "../util/quote.ts";
 
 /** An element with its namespace resolved and its effective `xml:base`. */
 export interface XmlElement {
@@ -80,7 +81,7 @@ export function parseXml(text: string, options: ParseXmlOptions = {}): XmlDocume
   const checked = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (checked !== true) {
     const { msg, line, col } = checked.err;
-    throw new XmlError(msg.replace(/\.$/, ""), line, col);
+    throw new XmlError(boundNames(msg.replace(/\.$/, "")), line, col);
   }
   let raw: RawNode[];
   try {
@@ -101,6 +102,11 @@ export function parseXml(text: string, options: ParseXmlOptions = {}): XmlDocume
 
 const WELL_KNOWN_SCOPE_ROOT: Record<string, string> = { xml: WELL_KNOWN_PREFIXES.xml };
 
+/** The parser quotes tag and attribute names as 'name'; a name can be as long as the input. */
+function boundNames(message: string): string {
+  return message.replace(/'([^']*)'/g, (_, name: string) => quote(name));
+}
+
 function describeParserError(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   if (/external entit/i.test(message) || /entity name %/i.test(message)) {
@@ -109,7 +115,7 @@ function describeParserError(err: unknown): string {
   if (/expan/i.test(message)) return "entity expansion exceeds the allowed size";
   if (/Entity/i.test(message)) return "an entity declaration exceeds the allowed size";
   if (/nested tags/i.test(message)) return "elements are nested too deeply";
-  return message.replace(/\.$/, "");
+  return boundNames(message.replace(/\.$/, ""));
 }
 
 function elementName(node: RawNode): string | undefined {

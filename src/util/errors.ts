@@ -1,4 +1,5 @@
 /** Errors the program expects and reports without a stack trace. */
+import { printable } from "./quote.ts";
 
 /** A jobs.yaml problem; `problems` holds every "file:line:col: path: message" line. */
 export class ConfigError extends Error {
@@ -46,12 +47,16 @@ export const EXPECTED_ERRORS: ReadonlySet<string> = new Set([
   "DiscoveryError",
 ]);
 
-/** The message of `err` followed by its `cause` chain, one line each. */
+/**
+ * The message of `err` followed by its `cause` chain, one line each, with control characters
+ * escaped (messages may quote input).
+ */
 export function describeError(err: unknown): string {
   const lines: string[] = [];
   let current: unknown = err;
   while (current !== undefined && lines.length < 8) {
-    lines.push(current instanceof Error ? current.message : String(current));
+    const message = current instanceof Error ? current.message : String(current);
+    lines.push(message.split("\n").map(printable).join("\n"));
     current = current instanceof Error ? current.cause : undefined;
   }
   return lines.join("\n  caused by: ");

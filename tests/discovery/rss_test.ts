@@ -223,7 +223,7 @@ Deno.test("rss reports malformed XML, HTML pages and empty bodies with the URL a
   const broken = '<rss version="2.0"><channel>\n<item><title>x</titel></item></channel></rss>';
   assert.equal(
     (await discoveryError(broken)).message,
-    "Cannot parse feed URL: not well-formed XML: Expected closing tag 'title' (opened in line 2, col 7) instead of closing tag 'titel' at line 2, column 15",
+    'Cannot parse feed URL: not well-formed XML: Expected closing tag "title" (opened in line 2, col 7) instead of closing tag "titel" at line 2, column 15',
   );
   assert.equal(
     (await discoveryError("<!DOCTYPE html><html><body><p>Moved</body></html>")).message,

@@ -122,7 +122,7 @@ Deno.test("sitemap logs a broken child sitemap and keeps the others; a broken ro
     `warn: HTTP 404 Not Found from ${server.url("/missing.xml")}`,
     `warn: Cannot parse sitemap ${
       server.url("/bad.xml")
-    }: not well-formed XML: Expected closing tag 'url' (opened in line 1, col 61) instead of closing tag 'urlset' at line 1, column 98`,
+    }: not well-formed XML: Expected closing tag "url" (opened in line 1, col 61) instead of closing tag "urlset" at line 1, column 98`,
   ]);
   const error = await run({ url: server.url("/corrupt.xml.gz"), retries: 0 }).then(
     () => undefined,
