@@ -1,6 +1,7 @@
 /** jobs: a pipeline runner. This file only dispatches to src/cli/<command>.ts. */
 import { describeError, EXPECTED_ERRORS } from "./src/util/errors.ts";
 import { EXIT, USAGE } from "./src/cli/mod.ts";
+import { exitProcess } from "./src/util/exit.ts";
 
 type Command = { run(args: string[]): Promise<number> };
 
@@ -56,5 +57,6 @@ function report(err: unknown): number {
 }
 
 if (import.meta.main) {
-  Deno.exitCode = await main(Deno.args);
+  // Exits explicitly: a handler's leftover timer or socket must not keep a finished run alive.
+  exitProcess(await main(Deno.args));
 }

@@ -75,7 +75,8 @@ class StageLoop {
     signal.addEventListener("abort", this.#wake.notify, { once: true });
     let yieldedAt = performance.now();
     try {
-      while (!signal.aborted && !this.#fatal) {
+      // A failure to record (here or in another stage of the job) stops the loop at once.
+      while (!signal.aborted && !this.#fatal && !this.d.writer.broken) {
         if (performance.now() - yieldedAt > YIELD_EVERY_MS) {
           await yieldToEventLoop();
           yieldedAt = performance.now();
