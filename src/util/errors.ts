@@ -55,9 +55,39 @@ export function describeError(err: unknown): string {
   const lines: string[] = [];
   let current: unknown = err;
   while (current !== undefined && lines.length < 8) {
-    const message = current instanceof Error ? current.message : String(current);
+    const message = current instanceof Error ? current.message : describeThrown(current);
     lines.push(message.split("\n").map(printable).join("\n"));
     current = current instanceof Error ? current.cause : undefined;
   }
   return lines.join("\n  caused by: ");
+}
+
+/** Longest text kept of a thrown value that is not an Error. */
+const THROWN_CHARS = 2000;
+
+/**
+ * Readable text for a thrown value that may not be an Error: an Error's or error-like object's
+ * "name: message", a string as it is, another object as JSON (or as Deno.inspect shows it when
+ * it has no JSON form), anything else as `Threw <value>`; at most 2,000 characters.
+ */
+export function describeThrown(value: unknown): string {
+  return clip(thrownText(value));
+}
+
+function thrownText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value === null || typeof value !== "object") return `Threw ${String(value)}`;
+  const { name, message } = value as { name?: unknown; message?: unknown };
+  if (typeof message === "string") {
+    return typeof name === "string" ? `${name}: ${message}` : message;
+  }
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined) return json;
+  } catch { /* circular, or holds a BigInt */ }
+  return Deno.inspect(value, { depth: 4, iterableLimit: 20, strAbbreviateSize: 200 });
+}
+
+function clip(text: string): string {
+  return text.length > THROWN_CHARS ? text.slice(0, THROWN_CHARS) + "…" : text;
 }
