@@ -5,21 +5,27 @@ import { reconcileExpiredLeases, releaseClaims, renewLeases } from "../db/leases
 import { getJobState, setJobPaused, stageStats } from "../db/jobs.ts";
 import { reprocessStage, setHandlerVersion } from "../db/results.ts";
 import type { RunContext } from "./context.ts";
-import { UsageError } from "../util/errors.ts";
+import { ConfigError, describeThrown, UsageError } from "../util/errors.ts";
 import { discoverStep, type DiscoveryReport } from "./discover.ts";
 import { type Handler, loadHandler } from "./handlers.ts";
 import { OutcomeWriter, type StageTally } from "./outcome_writer.ts";
 import { type Pacer, sleep } from "./pacer.ts";
 import type { Resources } from "./resources.ts";
 import { Budget } from "./budget.ts";
-import { stageWorker } from "./stage_worker.ts";
+import { stageWorker, type StageWorkerDeps } from "./stage_worker.ts";
+import type { Claim } from "../db/claims.ts";
+import { logEvent } from "../db/events.ts";
 
 /** What a job's run did. */
 export interface JobRunSummary {
   jobId: string;
+  /** Why the job could not run at all: one of its handlers cannot be loaded. */
+  error?: string;
   discovery: DiscoveryReport;
   /** Outcomes recorded by this run, per stage. */
   stages: Record<string, StageTally>;
+  /** Errors its handlers let escape after their claims' outcomes were decided. */
+  handlerErrors: number;
   /** Dry run: items waiting at each stage (pending), which a real run would work on. */
   wouldRun?: Record<string, number>;
 }
@@ -41,11 +47,23 @@ export async function runJob(
   resources: Resources,
   ctx: RunContext,
 ): Promise<JobRunSummary> {
-  const summary: JobRunSummary = { jobId: job.id, discovery: { ran: false, found: 0 }, stages: {} };
+  const summary: JobRunSummary = {
+    jobId: job.id,
+    discovery: { ran: false, found: 0 },
+    stages: {},
+    handlerErrors: 0,
+  };
   if (ctx.mode === "production") await reconcileExpiredLeases(ctx.db, { now: ctx.now });
-  const handlers = ctx.mode === "dry_run" ? [] : await Promise.all(
-    job.stages.map((stage) => loadHandler(stage, runnerCfg.configDir)),
-  );
+  let handlers: Handler[];
+  try {
+    handlers = ctx.mode === "dry_run" ? [] : await Promise.all(
+      job.stages.map((stage) => loadHandler(stage, runnerCfg.configDir)),
+    );
+  } catch (err) {
+    // A broken handler is its job's failure: the other jobs of the run go on.
+    if (ctx.mode !== "production" || !(err instanceof ConfigError)) throw err;
+    return await cannotRun(summary, ctx, err.message);
+  }
   summary.discovery = await discoverStep(job, runnerCfg.configDir, ctx);
   if (ctx.mode === "dry_run") {
     const counts = await stageStats(ctx.db, job.id);
@@ -65,15 +83,45 @@ export async function runJob(
   if (ctx.testStage) {
     await reprocessStage(ctx.db, { jobId: job.id, stage: ctx.testStage, now: ctx.now });
   }
-  summary.stages = await runWorkers(
-    job,
-    handlers.slice(0, last + 1),
+  summary.stages = await runWorkers(job, handlers.slice(0, last + 1), {
     runnerCfg,
     pacer,
     resources,
     ctx,
-  );
+    onStray: (claim, error) => strayError(summary, ctx, claim, error),
+  });
   return summary;
+}
+
+/** Records that the job cannot run, and why. */
+async function cannotRun(
+  summary: JobRunSummary,
+  ctx: RunContext,
+  message: string,
+): Promise<JobRunSummary> {
+  ctx.log.error(`Cannot run the job: ${message}`, { job: summary.jobId });
+  await logEvent(ctx.db, { jobId: summary.jobId, kind: "handler_error", message, ts: ctx.now() });
+  summary.error = message;
+  return summary;
+}
+
+/**
+ * An error a handler let escape after its claim's outcome was decided: it counts against the
+ * job (the run exits 1) and is an event of the item, also when it comes after the job's end.
+ */
+function strayError(summary: JobRunSummary, ctx: RunContext, claim: Claim, error: Error): void {
+  summary.handlerErrors++;
+  const message = `${describeThrown(error)} (after the handler had finished)`;
+  const where = { job: summary.jobId, stage: claim.stage, item: claim.key };
+  ctx.log.error(message, where);
+  logEvent(ctx.db, {
+    jobId: summary.jobId,
+    itemId: claim.itemId,
+    stage: claim.stage,
+    kind: "handler_error",
+    message,
+    ts: ctx.now(),
+  }).catch((err) => ctx.log.error(`Cannot record a handler error: ${describeThrown(err)}`, where));
 }
 
 function lastStageToRun(job: JobConfig, ctx: RunContext): number {
@@ -86,13 +134,19 @@ function lastStageToRun(job: JobConfig, ctx: RunContext): number {
   return index;
 }
 
+/** What runWorkers() needs besides the job and its handlers. */
+interface WorkerSetting {
+  runnerCfg: RunnerSettings;
+  pacer: Pacer;
+  resources: Resources;
+  ctx: RunContext;
+  onStray: StageWorkerDeps["onStray"];
+}
+
 async function runWorkers(
   job: JobConfig,
   handlers: Handler[],
-  runnerCfg: RunnerSettings,
-  pacer: Pacer,
-  resources: Resources,
-  ctx: RunContext,
+  { runnerCfg, pacer, resources, ctx, onStray }: WorkerSetting,
 ): Promise<Record<string, StageTally>> {
   const hard = hardStop(ctx.signal, runnerCfg.shutdownGraceMs);
   let tripped = false;
@@ -123,6 +177,7 @@ async function runWorkers(
       hardSignal: hard.signal,
       upstream,
       halted: () => tripped,
+      onStray,
     });
     upstream = done.catch(() => {});
     return done;

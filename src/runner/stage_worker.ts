@@ -12,6 +12,8 @@ import type { Budget } from "./budget.ts";
 import { formatDuration } from "../config/units.ts";
 import { type ClaimAbort, ClaimAborts } from "./_claim_aborts.ts";
 import { ClaimContext } from "./_claim_context.ts";
+import { HandlerExitError, runCaught, UncaughtError } from "./handler_guard.ts";
+import { describeThrown } from "../util/errors.ts";
 
 /** Everything one stage's worker needs. */
 export interface StageWorkerDeps {
@@ -30,6 +32,8 @@ export interface StageWorkerDeps {
   upstream: Promise<void> | null;
   /** True once the job's circuit breaker has paused it. */
   halted: () => boolean;
+  /** Takes an error a handler let escape after its claim's outcome was decided. */
+  onStray: (claim: Claim, error: Error) => void;
 }
 
 /** Most claims taken in one statement. */
@@ -238,7 +242,11 @@ async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): 
     const value = await aborts.run((a) => {
       abort = a;
       const item = { key: claim.key, data: claim.data };
-      return d.handler.run(item, new ClaimContext(d, claim, a.signal, costs));
+      const ctx = new ClaimContext(d, claim, a.signal, costs);
+      return runCaught(
+        (error) => stray(d, aborts, a, claim, error),
+        () => d.handler.run(item, ctx),
+      );
     });
     outcome = toStoredResult(value);
   } catch (err) {
@@ -258,6 +266,23 @@ async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): 
   record(d, claim, outcome, d.ctx.now() - started);
   // A failure is written at once, so the circuit breaker trips before another handler starts.
   if (outcome.kind === "error") await d.writer.flush();
+}
+
+/**
+ * An error that escaped the claim's handler (a timer, an unawaited promise, an exit call): it
+ * fails the claim while it runs; afterwards it is the job's handler error.
+ */
+function stray(
+  d: StageWorkerDeps,
+  aborts: ClaimAborts,
+  abort: ClaimAbort,
+  claim: Claim,
+  error: unknown,
+): void {
+  const wrapped = error instanceof HandlerExitError
+    ? error
+    : new UncaughtError(describeThrown(error), { cause: error });
+  if (!aborts.fail(abort, wrapped)) d.onStray(claim, wrapped);
 }
 
 function record(d: StageWorkerDeps, claim: Claim, outcome: Outcome, durationMs: number): void {
