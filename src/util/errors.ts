@@ -66,11 +66,13 @@ export function describeError(err: unknown): string {
 const THROWN_CHARS = 2000;
 
 /**
- * Readable text for a thrown value that may not be an Error: an Error's or error-like object's
- * "name: message", a string as it is, another object as JSON (or as Deno.inspect shows it when
- * it has no JSON form), anything else as `Threw <value>`; at most 2,000 characters.
+ * Readable text for a thrown value that may not be an Error: an Error's "name: message" (whole),
+ * an error-like object's the same way, a string as it is, another object as JSON (or as
+ * Deno.inspect shows it when it has no JSON form), anything else as `Threw <value>`; a value that
+ * is not an Error gives at most 2,000 characters.
  */
 export function describeThrown(value: unknown): string {
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
   return clip(thrownText(value));
 }
 
