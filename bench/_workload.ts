@@ -2,10 +2,10 @@
  * The runner benchmarks' workload, shared by the SQLite and PostgreSQL benchmarks: one job of
  * no-op module stages, its jobs.yaml and handler, seeding, and one single-pass run of it.
  */
+import type { Store } from "../src/db/store.ts";
 import type { Config } from "../src/config/types.ts";
-import { type Db, openDb } from "../src/db/mod.ts";
-import { upsertItems } from "../src/db/items.ts";
-import { registerRun } from "../src/db/leases.ts";
+import { openDb } from "../src/db/mod.ts";
+
 import { Pacer } from "../src/runner/pacer.ts";
 import { Resources } from "../src/runner/resources.ts";
 import { runJob } from "../src/runner/run_job.ts";
@@ -65,7 +65,7 @@ export async function seedItems(location: string, n: number): Promise<void> {
         key: `item-${from + i}`,
         data: { url: `https://example.org/posts/${from + i}`, n: from + i },
       }));
-      await upsertItems(db, { jobId: "bench", stages: STAGES, items });
+      await db.upsertItems({ jobId: "bench", stages: STAGES, items });
     }
   } finally {
     await db.close();
@@ -73,9 +73,9 @@ export async function seedItems(location: string, n: number): Promise<void> {
 }
 
 /** Runs the bench job once to the end (single pass, production) as this process. */
-export async function runWorkload(config: Config, db: Db): Promise<void> {
+export async function runWorkload(config: Config, db: Store): Promise<void> {
   const runId = `bench:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
-  await registerRun(db, { runId });
+  await db.registerRun({ runId });
   const pacer = new Pacer();
   // As in `jobs run`: module handlers run under the guard that keeps them from ending the run.
   const unguard = guardHandlers({ onUnscoped: (error) => console.error(error) });

@@ -4,18 +4,19 @@
  * is written with raw node:sqlite statements: driving 3M transitions through claims would take
  * minutes, and the point is the size of the tables the pages read, not how they got there.
  */
+import type { Store } from "../src/db/store.ts";
 import { DatabaseSync } from "node:sqlite";
-import { recountSql } from "../src/db/schema.ts";
+
 import { loadConfig } from "../src/config/load.ts";
-import { collectStatus } from "../src/cli/_status_data.ts";
+import { collectStatus } from "../src/status/report.ts";
 import type { PageContext } from "../src/dashboard/context.ts";
 import { CostHistory } from "../src/dashboard/cost_history.ts";
-import { failureClusters } from "../src/db/health.ts";
+
 import type { Config } from "../src/config/types.ts";
 import { renderItemPage } from "../src/dashboard/item_page.ts";
 import { renderJobPage } from "../src/dashboard/job_page.ts";
 import { renderOverview } from "../src/dashboard/overview_page.ts";
-import { type Db, openDb } from "../src/db/mod.ts";
+import { openDb } from "../src/db/mod.ts";
 
 /** One timed page (or status) render. */
 export interface DashboardFigure {
@@ -144,7 +145,7 @@ async function figure(name: string, fn: () => Promise<unknown>): Promise<Dashboa
   };
 }
 
-async function measure(db: Db, config: Config, now: number): Promise<DashboardFigure[]> {
+async function measure(db: Store, config: Config, now: number): Promise<DashboardFigure[]> {
   // A fresh context per page, so each first render starts with nothing cached.
   const ctx = (): PageContext => ({
     db,
@@ -165,7 +166,7 @@ async function measure(db: Db, config: Config, now: number): Promise<DashboardFi
     await figure("collectStatus(), every job", () => collectStatus(db, config, { now })),
     await figure(
       "failureClusters(), job page part",
-      () => failureClusters(db, { jobId: JOB, limit: 10 }),
+      () => db.failureClusters({ jobId: JOB, limit: 10 }),
     ),
     await figure("overview page", page((c) => renderOverview(c))),
     await figure("job page", page((c) => renderJobPage(c, { jobId: JOB }))),

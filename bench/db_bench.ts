@@ -2,11 +2,9 @@
  * Store benchmarks: upserts, claim → done cycles and status counts, each beside raw node:sqlite
  * doing the same work in the same run. The raw loops are the yardstick, so they hold SQL here.
  */
+import type { Store } from "../src/db/store.ts";
 import { DatabaseSync } from "node:sqlite";
-import { type Db, openDb } from "../src/db/mod.ts";
-import { upsertItems } from "../src/db/items.ts";
-import { claimBatch, markDone } from "../src/db/claims.ts";
-import { getJobStats, stageStats } from "../src/db/jobs.ts";
+import { openDb } from "../src/db/mod.ts";
 
 /** One measured figure of the store beside its raw node:sqlite baseline. */
 export interface BenchFigure {
@@ -53,7 +51,7 @@ async function median3(fn: () => unknown): Promise<number> {
 }
 
 /** A fresh store file in `dir`; the raw loops open their own connection to a twin file. */
-async function freshStore(dir: string, name: string): Promise<{ db: Db; path: string }> {
+async function freshStore(dir: string, name: string): Promise<{ db: Store; path: string }> {
   const path = `${dir}/${name}.sqlite`;
   return { db: await openDb(path), path };
 }
@@ -108,10 +106,10 @@ async function benchUpsert(dir: string): Promise<BenchFigure[]> {
   const list = items(UPSERT_ITEMS);
   const { db } = await freshStore(dir, "upsert");
   const [, first] = await timeAsync(() =>
-    upsertItems(db, { jobId: "j", stages: STAGES, items: list })
+    db.upsertItems({ jobId: "j", stages: STAGES, items: list })
   );
   const [again, second] = await timeAsync(() =>
-    upsertItems(db, { jobId: "j", stages: STAGES, items: list })
+    db.upsertItems({ jobId: "j", stages: STAGES, items: list })
   );
   if (again.unchanged !== UPSERT_ITEMS) {
     throw new Error(`Re-upsert changed items: ${JSON.stringify(again)}`);
@@ -145,11 +143,11 @@ function figure(
   };
 }
 
-async function storeCycles(db: Db): Promise<number> {
+async function storeCycles(db: Store): Promise<number> {
   let transitions = 0;
   for (const stage of STAGES) {
     while (true) {
-      const claims = await claimBatch(db, {
+      const claims = await db.claimBatch({
         jobId: "j",
         stage,
         runId: "bench",
@@ -157,7 +155,7 @@ async function storeCycles(db: Db): Promise<number> {
         leaseMs: 600_000,
       });
       if (claims.length === 0) break;
-      transitions += await markDone(db, {
+      transitions += await db.markDone({
         jobId: "j",
         runId: "bench",
         items: claims.map((c) => ({
@@ -240,7 +238,7 @@ function rawCycles(conn: DatabaseSync): number {
 async function cycleRates(dir: string, run: number): Promise<[number, number]> {
   const list = items(CYCLE_ITEMS);
   const { db } = await freshStore(dir, `cycles-${run}`);
-  await upsertItems(db, { jobId: "j", stages: STAGES, items: list });
+  await db.upsertItems({ jobId: "j", stages: STAGES, items: list });
   const [done, ms] = await timeAsync(() => storeCycles(db));
   await db.close();
   const raw = await rawTwin(dir, `cycles-raw-${run}`);
@@ -302,7 +300,7 @@ async function benchCounts(dir: string, log: (line: string) => void): Promise<Be
   const { db, path } = await freshStore(dir, "counts");
   const [, seedMs] = await timeAsync(async () => {
     for (let i = 0; i < COUNT_ITEMS; i += 100_000) {
-      await upsertItems(db, { jobId: "j", stages: STAGES, items: items(100_000, i) });
+      await db.upsertItems({ jobId: "j", stages: STAGES, items: items(100_000, i) });
     }
   });
   log(`seeded 1,000,000 items × 3 stages with upsertItems() in ${(seedMs / 1000).toFixed(1)} s`);
@@ -310,8 +308,8 @@ async function benchCounts(dir: string, log: (line: string) => void): Promise<Be
   for (const state of ["fresh", "mature"] as const) {
     const raw = new DatabaseSync(path, { timeout: 30_000 });
     if (state === "mature") mature(raw);
-    const perStage = await median3(() => stageStats(db, "j"));
-    const derived = await median3(() => getJobStats(db, "j"));
+    const perStage = await median3(() => db.stageStats("j"));
+    const derived = await median3(() => db.getJobStats("j"));
     const [rawPerStage, rawDerived] = await rawCounts(raw);
     raw.close();
     figures.push(

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { openDb } from "../src/db/mod.ts";
-import { upsertItems } from "../src/db/items.ts";
+
 import type { DiscoveryEnv, DiscoveryResult } from "../src/discovery/base.ts";
 import { RssDiscovery, schema as rssSchema } from "../src/discovery/rss.ts";
 import { schema as sitemapSchema, SitemapDiscovery } from "../src/discovery/sitemap.ts";
@@ -53,7 +53,7 @@ async function timed(
 ): Promise<{ ms: number; items: number }> {
   const start = performance.now();
   const result = await make().discover();
-  if (!result.notModified) await upsertItems(db, { jobId, stages: ["fetch"], items: result.items });
+  if (!result.notModified) await db.upsertItems({ jobId, stages: ["fetch"], items: result.items });
   return { ms: performance.now() - start, items: result.items.length };
 }
 

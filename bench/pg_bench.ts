@@ -8,7 +8,7 @@ import postgres from "postgres";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../src/config/load.ts";
 import { openDb } from "../src/db/mod.ts";
-import { getJobStats, stageStats } from "../src/db/jobs.ts";
+
 import {
   CHILD_PERMISSIONS,
   CONCURRENCY,
@@ -118,8 +118,8 @@ async function measure(dir: string, url: string, processes: number): Promise<PgB
 async function checkAllDone(url: string): Promise<number> {
   const db = await openDb(url);
   try {
-    const stats = await getJobStats(db, "bench");
-    const stages = await stageStats(db, "bench");
+    const stats = await db.getJobStats("bench");
+    const stages = await db.stageStats("bench");
     const done = stages.reduce((n, s) => n + s.done, 0);
     if (stats.items.done !== ITEMS || done !== ITEMS * STAGES.length) {
       throw new Error(`Expected every item done, got ${JSON.stringify(stats.items)}`);

@@ -3,13 +3,14 @@
  * node:sqlite loop doing the same claims and done-marks in the same run; then peak RSS of the
  * runner at 20,000 and 200,000 items, each measured in its own child process.
  */
+import type { Store } from "../src/db/store.ts";
 import { DatabaseSync } from "node:sqlite";
 import { getHeapSpaceStatistics } from "node:v8";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../src/config/load.ts";
 import type { Config } from "../src/config/types.ts";
-import { type Db, openDb } from "../src/db/mod.ts";
-import { stageStats } from "../src/db/jobs.ts";
+import { openDb } from "../src/db/mod.ts";
+
 import {
   CHILD_PERMISSIONS,
   CONCURRENCY,
@@ -53,12 +54,12 @@ async function prepare(dir: string, n: number): Promise<{ yaml: string; dbPath: 
 /** Runs the bench job to the end with runJob(); returns transitions and milliseconds. */
 async function runRunner(
   config: Config,
-  db: Db,
+  db: Store,
 ): Promise<{ transitions: number; ms: number }> {
   const started = performance.now();
   await runWorkload(config, db);
   const ms = performance.now() - started;
-  const stats = await stageStats(db, "bench");
+  const stats = await db.stageStats("bench");
   return { transitions: stats.reduce((n, s) => n + s.done, 0), ms };
 }
 

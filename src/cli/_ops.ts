@@ -1,9 +1,11 @@
 /** What the operations commands share: the one job they act on, its stages, the store. */
+import type { Store } from "../db/store.ts";
 import type { Config, JobConfig } from "../config/types.ts";
-import { type Db, storeExists } from "../db/mod.ts";
-import { parseDuration } from "../config/units.ts";
+import { storeExists } from "../db/location.ts";
+import { parseDuration } from "../util/units.ts";
 import { UsageError } from "../util/errors.ts";
-import { openStore, selectJobs } from "./_runtime.ts";
+import { openStore } from "./_runtime.ts";
+import { selectJobs } from "../config/select.ts";
 
 /** The job named by -j for `command`; a missing or unknown name is a UsageError. */
 export function requireJob(config: Config, command: string, name: string | undefined): JobConfig {
@@ -38,7 +40,7 @@ export function parseDurationFlag(flag: string, value: string): number {
  * exist yet (nothing has run), so reading never creates a database. An existing one is opened
  * for writing so that an older schema is migrated, as every other command does.
  */
-export async function openForReading(path: string): Promise<Db> {
+export async function openForReading(path: string): Promise<Store> {
   const exists = await storeExists(path);
   return await openStore(exists ? path : ":memory:");
 }

@@ -1,7 +1,7 @@
 /** The live view of a run: a table redrawn in a terminal, periodic lines otherwise. */
+import type { StageCounts, Store } from "../db/store.ts";
 import type { JobConfig } from "../config/types.ts";
-import type { Db } from "../db/mod.ts";
-import { type StageCounts, stageStats } from "../db/jobs.ts";
+
 import type { Logger } from "../util/log.ts";
 
 /** How often a terminal display is redrawn, and a log line is written otherwise. */
@@ -15,7 +15,7 @@ interface Sample {
 
 /** Starts the display; `stop()` ends it (idempotent). */
 export function startProgress(
-  db: Db,
+  db: Store,
   jobs: JobConfig[],
   options: { log: Logger; json: boolean },
 ): { stop(): void } {
@@ -24,7 +24,7 @@ export function startProgress(
   let lines = 0;
   const tick = async () => {
     const rows = await Promise.all(
-      jobs.map(async (j) => ({ job: j.id, stages: await stageStats(db, j.id) })),
+      jobs.map(async (j) => ({ job: j.id, stages: await db.stageStats(j.id) })),
     );
     const now = Date.now();
     const done = new Map(

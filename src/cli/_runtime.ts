@@ -1,8 +1,9 @@
 /** What `jobs run` and `jobs test` share: config, store, run id, signals. */
+import type { Store } from "../db/store.ts";
 import { loadConfig } from "../config/load.ts";
 import type { Config, JobConfig } from "../config/types.ts";
-import { type Db, openDb } from "../db/mod.ts";
-import { registerRun } from "../db/leases.ts";
+import { openDb } from "../db/mod.ts";
+
 import { UsageError } from "../util/errors.ts";
 import { exitProcess } from "../util/exit.ts";
 import { createLogger, type LogFormat, type Logger } from "../util/log.ts";
@@ -41,14 +42,14 @@ export function loggerFor(format: string | undefined): Logger {
 }
 
 /** A fresh run id, registered with this host and pid so its claims can be traced. */
-export async function startRun(db: Db): Promise<string> {
+export async function startRun(db: Store): Promise<string> {
   const runId = `${hostName()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
-  await registerRun(db, { runId });
+  await db.registerRun({ runId });
   return runId;
 }
 
 /** Opens the store, creating it when missing. */
-export function openStore(path: string, readOnly = false): Promise<Db> {
+export function openStore(path: string, readOnly = false): Promise<Store> {
   return openDb(path, { readOnly });
 }
 

@@ -1,5 +1,6 @@
 /** `jobs costs`: what each job and stage cost per UTC day. */
-import { type CostRow, getCostsByDay } from "../db/events.ts";
+
+import type { CostRow } from "../db/store.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
 import { openForReading, printJson, requireJob } from "./_ops.ts";
 import { loadRuntime } from "./_runtime.ts";
@@ -32,7 +33,7 @@ export async function run(args: string[]): Promise<number> {
   const jobId = values.job === undefined ? undefined : requireJob(config, "costs", values.job).id;
   const db = await openForReading(dbPath);
   try {
-    const rows = await getCostsByDay(db, { jobId, days });
+    const rows = await db.getCostsByDay({ jobId, days });
     const totalUsd = rows.reduce((sum, r) => sum + r.usd, 0);
     if (values.json) printJson({ days, totalUsd, rows });
     else print(rows, days, totalUsd);

@@ -1,7 +1,6 @@
 /** `jobs events`: the event log, filtered; --follow keeps printing new events until interrupted. */
-import { type EventFilter, type EventRow, getEvents, getEventsAfter } from "../db/events.ts";
-import { findItem, getItemKeys } from "../db/item_detail.ts";
-import type { Db } from "../db/mod.ts";
+
+import type { EventFilter, EventRow, Store } from "../db/store.ts";
 import { UsageError } from "../util/errors.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
 import { openForReading, parseDurationFlag, requireJob } from "./_ops.ts";
@@ -59,7 +58,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     const filter: EventFilter = { jobId, kind: values.kind, limit };
     if (values.item !== undefined) {
-      const item = await findItem(db, { jobId: jobId!, key: values.item });
+      const item = await db.findItem({ jobId: jobId!, key: values.item });
       if (!item) {
         console.error(`No item "${values.item}" in job "${jobId}"`);
         return EXIT.failed;
@@ -68,8 +67,8 @@ export async function run(args: string[]): Promise<number> {
     }
     if (sinceMs !== undefined) filter.sinceTs = Date.now() - sinceMs;
     const json = values.json ?? false;
-    const newest = (await getEvents(db, { limit: 1 }))[0]?.id ?? 0;
-    const backlog = (await withKeys(db, await getEvents(db, filter))).reverse();
+    const newest = (await db.getEvents({ limit: 1 }))[0]?.id ?? 0;
+    const backlog = (await withKeys(db, await db.getEvents(filter))).reverse();
     if (json && !values.follow) console.log(JSON.stringify(backlog, null, 2));
     else backlog.forEach((e) => print(e, json));
     if (!values.follow) return EXIT.ok;
@@ -81,7 +80,12 @@ export async function run(args: string[]): Promise<number> {
 }
 
 /** Prints events newer than `afterId` as they are written, until SIGINT or SIGTERM. */
-async function follow(db: Db, filter: EventFilter, afterId: number, json: boolean): Promise<void> {
+async function follow(
+  db: Store,
+  filter: EventFilter,
+  afterId: number,
+  json: boolean,
+): Promise<void> {
   const stop = new AbortController();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   const onSignal = () => stop.abort();
@@ -89,7 +93,7 @@ async function follow(db: Db, filter: EventFilter, afterId: number, json: boolea
   try {
     let last = afterId;
     while (!stop.signal.aborted) {
-      const page = await getEventsAfter(db, { ...filter, afterId: last, limit: FOLLOW_PAGE });
+      const page = await db.getEventsAfter({ ...filter, afterId: last, limit: FOLLOW_PAGE });
       for (const e of await withKeys(db, page)) print(e, json);
       if (page.length) last = page[page.length - 1].id;
       if (page.length < FOLLOW_PAGE) await sleep(POLL_MS, stop.signal);
@@ -99,9 +103,9 @@ async function follow(db: Db, filter: EventFilter, afterId: number, json: boolea
   }
 }
 
-async function withKeys(db: Db, events: EventRow[]): Promise<PrintedEvent[]> {
+async function withKeys(db: Store, events: EventRow[]): Promise<PrintedEvent[]> {
   const ids = events.flatMap((e) => e.itemId === null ? [] : [e.itemId]);
-  const keys = ids.length ? await getItemKeys(db, { itemIds: ids }) : new Map<number, string>();
+  const keys = ids.length ? await db.getItemKeys({ itemIds: ids }) : new Map<number, string>();
   return events.map((e) => ({
     ...e,
     itemKey: e.itemId === null ? null : keys.get(e.itemId) ?? null,

@@ -1,13 +1,7 @@
 /** `jobs item`: one item in full — stages, attempts, errors, results and events. */
+import type { ItemDetail, ItemRef, Store } from "../db/store.ts";
 import { hashUrl } from "../discovery/base.ts";
-import type { Db } from "../db/mod.ts";
-import {
-  findItem,
-  findItemByUrl,
-  getItemDetail,
-  type ItemDetail,
-  type ItemRef,
-} from "../db/item_detail.ts";
+
 import { UsageError } from "../util/errors.ts";
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { openForReading, printJson, requireJob } from "./_ops.ts";
@@ -45,7 +39,7 @@ export async function run(args: string[]): Promise<number> {
   const db = await openForReading(dbPath);
   try {
     const ref = await resolve(db, job.id, wanted);
-    const detail = ref && await getItemDetail(db, { jobId: job.id, key: ref.key });
+    const detail = ref && await db.getItemDetail({ jobId: job.id, key: ref.key });
     if (!detail) {
       console.error(`No item "${wanted}" in job "${job.id}"`);
       return EXIT.failed;
@@ -59,11 +53,11 @@ export async function run(args: string[]): Promise<number> {
 }
 
 /** A key as given; a URL by its hash (the key discovery gives it), else by data.url. */
-async function resolve(db: Db, jobId: string, wanted: string): Promise<ItemRef | undefined> {
-  const exact = await findItem(db, { jobId, key: wanted });
+async function resolve(db: Store, jobId: string, wanted: string): Promise<ItemRef | undefined> {
+  const exact = await db.findItem({ jobId, key: wanted });
   if (exact || !/^https?:\/\//i.test(wanted)) return exact;
-  return await findItem(db, { jobId, key: hashUrl(wanted) }) ??
-    await findItemByUrl(db, { jobId, url: wanted });
+  return await db.findItem({ jobId, key: hashUrl(wanted) }) ??
+    await db.findItemByUrl({ jobId, url: wanted });
 }
 
 function print(item: ItemDetail): void {

@@ -1,6 +1,6 @@
 /** `jobs items`: a job's items with their status and stages, filtered. */
-import { type ItemListing, listItems } from "../db/items.ts";
-import type { DerivedStatus } from "../db/schema.ts";
+
+import type { DerivedStatus, ItemListing } from "../db/store.ts";
 import { UsageError } from "../util/errors.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
 import { openForReading, printJson, requireJob, requireStage } from "./_ops.ts";
@@ -43,7 +43,7 @@ export async function run(args: string[]): Promise<number> {
   const stage = values.stage === undefined ? undefined : requireStage(job, values.stage);
   const db = await openForReading(dbPath);
   try {
-    const items = await listItems(db, {
+    const items = await db.listItems({
       jobId: job.id,
       status,
       stage,

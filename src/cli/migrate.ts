@@ -1,5 +1,5 @@
 /** `jobs migrate`: copy the whole store (items, stages, results, events, job state) elsewhere. */
-import { copyStore, isStoreEmpty } from "../db/transfer.ts";
+
 import { UsageError } from "../util/errors.ts";
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { printJson } from "./_ops.ts";
@@ -38,12 +38,12 @@ export async function run(args: string[]): Promise<number> {
   try {
     const target = await openStore(values.to);
     try {
-      if (!values.force && !await isStoreEmpty(target)) {
+      if (!values.force && !await target.isStoreEmpty()) {
         throw new UsageError(
           `Database "${target.location}" is not empty; use --force to replace its content`,
         );
       }
-      const counts = await copyStore(source, target, { replace: values.force ?? false });
+      const counts = await source.copyTo(target, { replace: values.force ?? false });
       if (values.json) printJson({ from: source.location, to: target.location, rows: counts });
       else console.log(summary(source.location, target.location, counts));
       return EXIT.ok;

@@ -1,5 +1,5 @@
 /** `jobs pause`: stop claiming a job's stages until `jobs unpause`. */
-import { getJobState, setJobPaused } from "../db/jobs.ts";
+
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { printJson, requireJob } from "./_ops.ts";
 import { loadRuntime, openStore } from "./_runtime.ts";
@@ -29,8 +29,8 @@ export async function run(args: string[]): Promise<number> {
   const reason = values.reason ?? "paused by operator";
   const db = await openStore(dbPath);
   try {
-    await setJobPaused(db, { jobId: job.id, paused: true, reason });
-    const state = await getJobState(db, job.id);
+    await db.setJobPaused({ jobId: job.id, paused: true, reason });
+    const state = await db.getJobState(job.id);
     if (values.json) {
       printJson({ jobId: job.id, paused: state.paused, pauseReason: state.pauseReason });
     } else console.log(`Paused ${job.id}: ${reason}`);

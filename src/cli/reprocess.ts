@@ -1,8 +1,7 @@
 /** `jobs reprocess`: reset a stage (or stale results) and every later stage, or estimate it. */
+import type { Store } from "../db/store.ts";
 import type { JobConfig } from "../config/types.ts";
-import { getCostPerItem } from "../db/events.ts";
-import type { Db } from "../db/mod.ts";
-import { getStaleCount, reprocessStage, reprocessStale } from "../db/results.ts";
+
 import { UsageError } from "../util/errors.ts";
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { printJson, requireJob, requireStage } from "./_ops.ts";
@@ -61,8 +60,8 @@ export async function run(args: string[]): Promise<number> {
     const fromStage = stage ?? await firstStaleStage(db, job);
     const options = { jobId: job.id, stage, dryRun };
     const items = values.stale
-      ? await reprocessStale(db, options)
-      : await reprocessStage(db, { ...options, stage: stage! });
+      ? await db.reprocessStale(options)
+      : await db.reprocessStage({ ...options, stage: stage! });
     const plan = await estimate(db, job, { dryRun, items, fromStage });
     if (values.json) printJson(plan);
     else console.log(describe(plan, values.stale ?? false));
@@ -73,8 +72,8 @@ export async function run(args: string[]): Promise<number> {
 }
 
 /** The earliest stage of the job with stale results, or null. */
-async function firstStaleStage(db: Db, job: JobConfig): Promise<string | null> {
-  const stale = await getStaleCount(db, { jobId: job.id });
+async function firstStaleStage(db: Store, job: JobConfig): Promise<string | null> {
+  const stale = await db.getStaleCount({ jobId: job.id });
   return job.stages.find((s) => (stale[s.name] ?? 0) > 0)?.name ?? null;
 }
 
@@ -83,11 +82,11 @@ async function firstStaleStage(db: Db, job: JobConfig): Promise<string | null> {
  * items whose first stale stage comes later cost less, so the figure is an upper bound.
  */
 async function estimate(
-  db: Db,
+  db: Store,
   job: JobConfig,
   reset: { dryRun: boolean; items: number; fromStage: string | null },
 ): Promise<Plan> {
-  const costs = new Map((await getCostPerItem(db, { jobId: job.id })).map((c) => [c.stage, c]));
+  const costs = new Map((await db.getCostPerItem({ jobId: job.id })).map((c) => [c.stage, c]));
   const from = job.stages.findIndex((s) => s.name === reset.fromStage);
   const stages = (from < 0 ? [] : job.stages.slice(from)).map((s) => ({
     stage: s.name,

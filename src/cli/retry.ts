@@ -1,6 +1,5 @@
 /** `jobs retry`: put failed stages back to pending, attempts reset, to run at the next run. */
-import { findItem } from "../db/item_detail.ts";
-import { retryFailed } from "../db/items.ts";
+
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { printJson, requireJob, requireStage } from "./_ops.ts";
 import { loadRuntime, openStore } from "./_runtime.ts";
@@ -35,11 +34,11 @@ export async function run(args: string[]): Promise<number> {
   const stage = values.stage === undefined ? undefined : requireStage(job, values.stage);
   const db = await openStore(dbPath);
   try {
-    if (values.item !== undefined && !await findItem(db, { jobId: job.id, key: values.item })) {
+    if (values.item !== undefined && !await db.findItem({ jobId: job.id, key: values.item })) {
       console.error(`No item "${values.item}" in job "${job.id}"`);
       return EXIT.failed;
     }
-    const reset = await retryFailed(db, {
+    const reset = await db.retryFailed({
       jobId: job.id,
       stage,
       errorContains: values.error,

@@ -1,9 +1,10 @@
 /** `jobs run`: discover and process items; single pass by default, --watch keeps going. */
+import type { Store } from "../db/store.ts";
 import { Cron } from "croner";
 import type { Config, JobConfig } from "../config/types.ts";
-import { type Db, storeExists } from "../db/mod.ts";
-import { getJobState, markJobRun } from "../db/jobs.ts";
-import { parseDuration } from "../config/units.ts";
+import { storeExists } from "../db/location.ts";
+
+import { parseDuration } from "../util/units.ts";
 import type { RunContext } from "../runner/context.ts";
 import { Pacer } from "../runner/pacer.ts";
 import { Resources } from "../runner/resources.ts";
@@ -12,14 +13,8 @@ import { describeThrown, UsageError } from "../util/errors.ts";
 import { guardHandlers } from "../runner/handler_guard.ts";
 import type { Logger } from "../util/log.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
-import {
-  loadRuntime,
-  loggerFor,
-  openStore,
-  selectJobs,
-  startRun,
-  trapSignals,
-} from "./_runtime.ts";
+import { loadRuntime, loggerFor, openStore, startRun, trapSignals } from "./_runtime.ts";
+import { selectJobs } from "../config/select.ts";
 import { startProgress } from "./_progress.ts";
 import { EXIT } from "./mod.ts";
 
@@ -102,7 +97,7 @@ export async function run(args: string[]): Promise<number> {
 }
 
 /** A dry run writes nothing: the store read-only, or an empty one in memory when none exists. */
-async function openForDryRun(path: string): Promise<Db> {
+async function openForDryRun(path: string): Promise<Store> {
   const exists = await storeExists(path);
   return exists ? await openStore(path, true) : await openStore(":memory:");
 }
@@ -117,14 +112,14 @@ function parseMaxRuntime(value: string | undefined): number | undefined {
 }
 
 /** Jobs whose cron `schedule` has fired since their last run; jobs without one are always due. */
-async function dueJobs(db: Db, jobs: JobConfig[], now: number): Promise<JobConfig[]> {
+async function dueJobs(db: Store, jobs: JobConfig[], now: number): Promise<JobConfig[]> {
   const due: JobConfig[] = [];
   for (const job of jobs) {
     if (!job.schedule) {
       due.push(job);
       continue;
     }
-    const lastRun = (await getJobState(db, job.id)).lastRunAt;
+    const lastRun = (await db.getJobState(job.id)).lastRunAt;
     const next = lastRun === null
       ? null
       : new Cron(job.schedule, { paused: true }).nextRun(new Date(lastRun));
@@ -142,7 +137,7 @@ async function runAll(
   const resources = new Resources(config.resources, pacer);
   const settings = { ...config.runner, configDir: config.dir };
   return await Promise.all(jobs.map(async (job) => {
-    if (ctx.mode === "production") await markJobRun(ctx.db, { jobId: job.id, now: ctx.now() });
+    if (ctx.mode === "production") await ctx.db.markJobRun({ jobId: job.id, now: ctx.now() });
     return await runJob(job, settings, pacer, resources, ctx);
   }));
 }

@@ -1,9 +1,9 @@
 /** `jobs status`: per job, what is paused, counted, due, spent and stale. */
-import { formatDuration } from "../config/units.ts";
+import { formatDuration } from "../util/units.ts";
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { openForReading, printJson } from "./_ops.ts";
 import { loadRuntime } from "./_runtime.ts";
-import { collectStatus, type JobStatus } from "./_status_data.ts";
+import { collectStatus, type JobStatus } from "../status/report.ts";
 import { count, renderTable, time, timeFrom, usd } from "./_table.ts";
 import { EXIT } from "./mod.ts";
 

@@ -5,14 +5,8 @@ import { Resources } from "../runner/resources.ts";
 import { runJob } from "../runner/run_job.ts";
 import { UsageError } from "../util/errors.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
-import {
-  loadRuntime,
-  loggerFor,
-  openStore,
-  selectJobs,
-  startRun,
-  trapSignals,
-} from "./_runtime.ts";
+import { loadRuntime, loggerFor, openStore, startRun, trapSignals } from "./_runtime.ts";
+import { selectJobs } from "../config/select.ts";
 import { EXIT } from "./mod.ts";
 
 const OPTIONS = {

@@ -1,5 +1,5 @@
 /** `jobs unpause`: let a paused job's stages be claimed again. */
-import { getJobState, setJobPaused } from "../db/jobs.ts";
+
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { printJson, requireJob } from "./_ops.ts";
 import { loadRuntime, openStore } from "./_runtime.ts";
@@ -27,8 +27,8 @@ export async function run(args: string[]): Promise<number> {
   const job = requireJob(config, "unpause", values.job);
   const db = await openStore(dbPath);
   try {
-    const before = await getJobState(db, job.id);
-    if (before.paused) await setJobPaused(db, { jobId: job.id, paused: false });
+    const before = await db.getJobState(job.id);
+    if (before.paused) await db.setJobPaused({ jobId: job.id, paused: false });
     if (values.json) printJson({ jobId: job.id, paused: false, wasPaused: before.paused });
     else console.log(before.paused ? `Unpaused ${job.id}` : `${job.id} is not paused`);
     return EXIT.ok;

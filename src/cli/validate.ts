@@ -1,7 +1,7 @@
 /** `jobs validate`: check jobs.yaml and print one summary line per job. */
 import { loadConfig } from "../config/load.ts";
 import type { JobConfig } from "../config/types.ts";
-import { formatDuration } from "../config/units.ts";
+import { formatDuration } from "../util/units.ts";
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { EXIT } from "./mod.ts";
 

@@ -1,5 +1,5 @@
 /** `jobs wake`: make the next run of a job (or a running --watch) discover now. */
-import { wakeJob } from "../db/jobs.ts";
+
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { printJson, requireJob } from "./_ops.ts";
 import { loadRuntime, openStore } from "./_runtime.ts";
@@ -27,7 +27,7 @@ export async function run(args: string[]): Promise<number> {
   const db = await openStore(dbPath);
   try {
     const now = Date.now();
-    await wakeJob(db, job.id, now);
+    await db.wakeJob(job.id, now);
     if (values.json) printJson({ jobId: job.id, wakeRequestedAt: now });
     else console.log(`Woke ${job.id}: the next run discovers now`);
     return EXIT.ok;

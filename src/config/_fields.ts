@@ -3,7 +3,7 @@ import { Cron, CronPattern } from "croner";
 import { z } from "zod";
 import { issueMessage } from "./_issues.ts";
 import { describeValue } from "../util/quote.ts";
-import { parseDuration, parseRate } from "./units.ts";
+import { parseDuration, parseRate } from "../util/units.ts";
 
 /** A mapping with exactly `shape`'s keys; each unknown key is its own issue with a suggestion. */
 export function strict<T extends z.ZodRawShape>(shape: T): z.ZodObject<T> {

@@ -17,7 +17,7 @@ import { type ConfigIssue, flattenIssues, issueMessage } from "./_issues.ts";
 import { describeValue } from "../util/quote.ts";
 import { type StageDraft, stageSchemas } from "./_stages.ts";
 import type { Config, DiscoveryConfig, JobConfig, Rate, StageConfig } from "./types.ts";
-import { parseDuration } from "./units.ts";
+import { parseDuration } from "../util/units.ts";
 
 export { BUILTIN_HANDLERS } from "./_stages.ts";
 

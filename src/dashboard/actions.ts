@@ -1,6 +1,5 @@
 /** The dashboard's POST actions: pause, unpause, wake and retry failed stages. */
-import { retryFailed } from "../db/items.ts";
-import { setJobPaused, wakeJob } from "../db/jobs.ts";
+
 import { itemPath, jobPath, type PageContext } from "./context.ts";
 
 /** Names of the actions, as the last segment of their path. */
@@ -41,17 +40,17 @@ export async function runAction(
   let back = jobPath(jobId);
   switch (request.action) {
     case "pause":
-      await setJobPaused(ctx.db, {
+      await ctx.db.setJobPaused({
         jobId,
         paused: true,
         reason: field("reason") ?? "paused from the dashboard",
       });
       break;
     case "unpause":
-      await setJobPaused(ctx.db, { jobId, paused: false, reason: "unpaused from the dashboard" });
+      await ctx.db.setJobPaused({ jobId, paused: false, reason: "unpaused from the dashboard" });
       break;
     case "wake":
-      await wakeJob(ctx.db, jobId, ctx.now());
+      await ctx.db.wakeJob(jobId, ctx.now());
       break;
     case "retry": {
       const stage = field("stage");
@@ -60,7 +59,7 @@ export async function runAction(
         return new Response(`Unknown stage "${stage}" of job "${jobId}"\n`, { status: 400 });
       }
       const itemKey = field("item");
-      count = await retryFailed(ctx.db, { jobId, stage, errorContains: field("error"), itemKey });
+      count = await ctx.db.retryFailed({ jobId, stage, errorContains: field("error"), itemKey });
       if (itemKey !== undefined) back = itemPath(jobId, itemKey);
       break;
     }

@@ -1,11 +1,12 @@
 /** What every page and action of the dashboard works with. */
+import type { Store } from "../db/store.ts";
 import type { Config } from "../config/types.ts";
-import type { Db } from "../db/mod.ts";
+
 import type { CostHistory } from "./cost_history.ts";
 
 /** The store, the config and the per-process CSRF token, shared by every request. */
 export interface PageContext {
-  db: Db;
+  db: Store;
   config: Config;
   /** Every form carries it; every POST must send it back. */
   csrfToken: string;

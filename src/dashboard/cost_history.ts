@@ -1,6 +1,5 @@
+import type { Store } from "../db/store.ts";
 /** Cost per UTC day for the cost chart, reading each finished day from the store only once. */
-import { costPerDay } from "../db/dashboard.ts";
-import type { Db } from "../db/mod.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -13,7 +12,7 @@ export class CostHistory {
 
   /** Cost of `jobId` on each of the `days` UTC days up to today, by day start, oldest first. */
   async perDay(
-    db: Db,
+    db: Store,
     options: { jobId: string; days: number; now: number },
   ): Promise<Map<number, number>> {
     const today = Math.floor(options.now / DAY_MS) * DAY_MS;
@@ -23,12 +22,12 @@ export class CostHistory {
     let missing = first;
     while (missing < today && closed.has(missing)) missing += DAY_MS;
     if (missing < today) {
-      const read = await costPerDay(db, { jobId: options.jobId, sinceTs: missing, untilTs: today });
+      const read = await db.costPerDay({ jobId: options.jobId, sinceTs: missing, untilTs: today });
       for (let day = missing; day < today; day += DAY_MS) closed.set(day, 0);
       for (const r of read) closed.set(r.dayStart, r.usd);
     }
     for (const day of closed.keys()) if (day < first) closed.delete(day);
-    const now = await costPerDay(db, {
+    const now = await db.costPerDay({
       jobId: options.jobId,
       sinceTs: today,
       untilTs: today + DAY_MS,

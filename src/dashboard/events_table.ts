@@ -1,5 +1,6 @@
 /** The events table, shared by the job and item pages, and links to items. */
-import type { EventRow } from "../db/events.ts";
+
+import type { EventRow } from "../db/store.ts";
 import { type Html, html } from "./html.ts";
 import { formatTime, formatUsd } from "./format.ts";
 import { itemPath } from "./context.ts";

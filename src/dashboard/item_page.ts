@@ -1,6 +1,6 @@
 /** The item page: its data, every stage with attempts and errors, its results and events. */
-import { getItemDetail, type ItemDetail, type ItemStageDetail } from "../db/item_detail.ts";
-import type { ResultRow } from "../db/results.ts";
+
+import type { ItemDetail, ItemStageDetail, ResultRow } from "../db/store.ts";
 import { type Html, html } from "./html.ts";
 import { formatMs, formatTime } from "./format.ts";
 import { eventsTable } from "./events_table.ts";
@@ -17,7 +17,7 @@ export async function renderItemPage(
   item: { jobId: string; key: string; notice?: string },
 ): Promise<Html | undefined> {
   const now = ctx.now();
-  const detail = await getItemDetail(ctx.db, { jobId: item.jobId, key: item.key });
+  const detail = await ctx.db.getItemDetail({ jobId: item.jobId, key: item.key });
   if (!detail) return undefined;
   const body = html`
     <div class="row title"><h1 class="mono">${detail.key}</h1>

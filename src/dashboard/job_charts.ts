@@ -1,5 +1,5 @@
 /** The job page's charts: finished stage runs per hour and cost per day. */
-import { hourlyRuns } from "../db/dashboard.ts";
+
 import { type Html, html } from "./html.ts";
 import { type Bar, barChart, legend } from "./charts.ts";
 import type { PageContext } from "./context.ts";
@@ -17,7 +17,7 @@ export async function throughputChart(
   job: { jobId: string; stages: readonly string[]; now: number },
 ): Promise<Html> {
   const first = Math.floor(job.now / HOUR_MS) - (THROUGHPUT_HOURS - 1);
-  const rows = await hourlyRuns(ctx.db, { jobId: job.jobId, sinceTs: first * HOUR_MS });
+  const rows = await ctx.db.hourlyRuns({ jobId: job.jobId, sinceTs: first * HOUR_MS });
   const runs = new Map(rows.map((r) => [`${r.stage}@${r.hourStart}`, r.runs]));
   const bars: Bar[] = Array.from({ length: THROUGHPUT_HOURS }, (_, i) => {
     const start = (first + i) * HOUR_MS;

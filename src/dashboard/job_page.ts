@@ -1,10 +1,7 @@
 /** A job's page: figures, stages with timings, charts, failures by error, recent events. */
-import { collectStatus, type JobStatus } from "../cli/_status_data.ts";
-import { getEvents } from "../db/events.ts";
-import { failureClusters } from "../db/health.ts";
-import { getItemKeys } from "../db/item_detail.ts";
-import { recentStageTimings } from "../db/dashboard.ts";
-import type { StageTiming } from "../db/jobs.ts";
+import type { StageTiming } from "../db/store.ts";
+import { collectStatus, type JobStatus } from "../status/report.ts";
+
 import { type Html, html } from "./html.ts";
 import { formatCount, formatMs } from "./format.ts";
 import { jobPath, type PageContext } from "./context.ts";
@@ -34,7 +31,7 @@ export async function renderJobPage(
   if (!ctx.config.jobs.some((j) => j.id === job.jobId)) return undefined;
   const now = ctx.now();
   const [status] = (await collectStatus(ctx.db, ctx.config, { jobIds: [job.jobId], now })).jobs;
-  const timings = await recentStageTimings(ctx.db, { jobId: job.jobId, runs: TIMING_RUNS });
+  const timings = await ctx.db.recentStageTimings({ jobId: job.jobId, runs: TIMING_RUNS });
   const stages = status.stages.map((s) => s.stage);
   const charts = {
     throughput: await throughputChart(ctx, { jobId: job.jobId, stages, now }),
@@ -131,7 +128,7 @@ function stagesTable(ctx: PageContext, job: JobStatus, timings: readonly StageTi
 }
 
 async function failuresTable(ctx: PageContext, jobId: string): Promise<Html> {
-  const clusters = await failureClusters(ctx.db, { jobId, limit: FAILURE_CLUSTERS });
+  const clusters = await ctx.db.failureClusters({ jobId, limit: FAILURE_CLUSTERS });
   if (clusters.length === 0) return html`<p class="muted">No failed stage.</p>`;
   const rows = clusters.map((c) =>
     html`
@@ -168,8 +165,8 @@ async function failuresTable(ctx: PageContext, jobId: string): Promise<Html> {
 }
 
 async function recentEvents(ctx: PageContext, jobId: string): Promise<Html> {
-  const events = await getEvents(ctx.db, { jobId, limit: RECENT_EVENTS });
+  const events = await ctx.db.getEvents({ jobId, limit: RECENT_EVENTS });
   const ids = events.flatMap((e) => (e.itemId === null ? [] : [e.itemId]));
-  const itemKeys = await getItemKeys(ctx.db, { itemIds: ids });
+  const itemKeys = await ctx.db.getItemKeys({ itemIds: ids });
   return eventsTable(events, { itemKeys });
 }

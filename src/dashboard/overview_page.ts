@@ -1,5 +1,5 @@
 /** The overview: every configured job with its figures and a bar per stage. */
-import { collectStatus, type JobStatus } from "../cli/_status_data.ts";
+import { collectStatus, type JobStatus } from "../status/report.ts";
 import { type Html, html } from "./html.ts";
 import { jobPath, type PageContext } from "./context.ts";
 import { layout } from "./layout.ts";

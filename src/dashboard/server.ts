@@ -1,6 +1,7 @@
 /** The dashboard's HTTP server: routes, access checks, security headers. */
+import type { Store } from "../db/store.ts";
 import type { Config } from "../config/types.ts";
-import type { Db } from "../db/mod.ts";
+
 import type { Logger } from "../util/log.ts";
 import { AccessGuard } from "./access.ts";
 import { type ActionName, ACTIONS, noticeFor, runAction } from "./actions.ts";
@@ -49,7 +50,7 @@ const SECURITY_HEADERS = {
 
 /** Serves the dashboard of `db` and `config` until `options.signal` aborts. */
 export async function startDashboard(
-  db: Db,
+  db: Store,
   config: Config,
   options: DashboardOptions,
 ): Promise<Dashboard> {

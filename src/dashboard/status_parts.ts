@@ -2,7 +2,7 @@
  * Pieces of a job's status as collectStatus() reports it (the same object `jobs status --json`
  * prints). Each figure carries data-job and data-field naming where it comes from in that report.
  */
-import type { JobStatus, StageStatus } from "../cli/_status_data.ts";
+import type { JobStatus, StageStatus } from "../status/report.ts";
 import { type Html, html } from "./html.ts";
 import { shareBar } from "./charts.ts";
 import { formatCount, formatTime, formatUsd } from "./format.ts";

@@ -1,6 +1,6 @@
 /** Option shapes shared by strategy schemas (zod), and the parsers of their values. */
 import { z } from "zod";
-import { parseDuration, parseRate } from "../config/units.ts";
+import { parseDuration, parseRate } from "../util/units.ts";
 import { describeValue } from "../util/quote.ts";
 
 const SIZE_PATTERN = /^(\d+(?:\.\d+)?)\s*((?:[kmg]?b)?)$/i;

@@ -1,6 +1,6 @@
 /** arxiv: papers matching an arXiv API query (an Atom feed), page by page. */
 import { z } from "zod";
-import { parseDuration } from "../config/units.ts";
+import { parseDuration } from "../util/units.ts";
 import {
   BaseDiscovery,
   DiscoveryError,

@@ -3,10 +3,10 @@
  * (timeouts, retries, Retry-After, gzip, size cap: _http.ts), conditional requests, item keys
  * and filters live here once.
  */
+import type { HttpCacheEntry, Store } from "../db/store.ts";
 import { resolve } from "node:path";
-import { parseDuration, parseRate } from "../config/units.ts";
-import type { Db } from "../db/mod.ts";
-import { getHttpCache, type HttpCacheEntry, putHttpCache } from "../db/http_cache.ts";
+import { parseDuration, parseRate } from "../util/units.ts";
+
 import type { Logger } from "../util/log.ts";
 import {
   decodeText,
@@ -51,7 +51,7 @@ export {
 
 /** What a strategy needs from the program around it. */
 export interface DiscoveryEnv {
-  db: Db;
+  db: Store;
   jobId: string;
   /** Folder of jobs.yaml; relative file paths in options resolve against it. */
   configDir: string;
@@ -139,7 +139,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     const raw = await this.fetchItems();
     const notModified = this.#requests > 0 && this.#notModified === this.#requests;
     const items = notModified ? [] : this.normalize(raw);
-    for (const entry of this.#pendingCache) await putHttpCache(this.env.db, entry);
+    for (const entry of this.#pendingCache) await this.env.db.putHttpCache(entry);
     return { items, notModified };
   }
 
@@ -189,7 +189,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     opts: FetchOptions = {},
   ): Promise<HttpBody | NotModified> {
     const conditional = opts.conditional === true && this.env.useHttpCache !== false;
-    const cached = conditional ? await getHttpCache(this.env.db, url) : undefined;
+    const cached = conditional ? await this.env.db.getHttpCache(url) : undefined;
     const headers = this.#requestHeaders(opts.headers, cached);
     this.#requests++;
     await this.#pace();

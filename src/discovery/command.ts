@@ -1,7 +1,7 @@
 /** command: a program's stdout (JSON lines or a JSON array) as items; run without a shell. */
 import { resolve } from "node:path";
 import { z } from "zod";
-import { parseDuration } from "../config/units.ts";
+import { parseDuration } from "../util/units.ts";
 import {
   BaseDiscovery,
   DiscoveryError,

@@ -1,6 +1,6 @@
 /** job: items of another job that reached done at a stage, with that stage's result as data. */
 import { z } from "zod";
-import { getDoneResults } from "../db/results.ts";
+
 import { BaseDiscovery, itemOptions, type RawItem } from "./base.ts";
 
 /** Options of the job strategy. */
@@ -19,7 +19,7 @@ export type JobOptions = z.infer<typeof schema>;
 export class JobDiscovery extends BaseDiscovery<JobOptions> {
   /** Upstream items in the order they finished; `since` compares the finish time. */
   async fetchItems(): Promise<RawItem[]> {
-    const rows = await getDoneResults(this.env.db, {
+    const rows = await this.env.db.getDoneResults({
       jobId: this.options.job,
       stage: this.options.stage,
     });

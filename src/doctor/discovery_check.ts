@@ -1,6 +1,6 @@
 /** Whether a job's discovery is overdue against its `schedule` and `discovery.every`. */
 import { Cron } from "croner";
-import { formatDuration } from "../config/units.ts";
+import { formatDuration } from "../util/units.ts";
 import type { JobConfig } from "../config/types.ts";
 import { type Finding, formatSpan, isoTime, shellQuote } from "./finding.ts";
 

@@ -1,20 +1,19 @@
 /** The safe fixes of `jobs doctor --fix`: release abandoned claims, add stage rows, checkpoint. */
+import type { Store } from "../db/store.ts";
 import type { Config } from "../config/types.ts";
-import type { Db } from "../db/mod.ts";
-import { addMissingStageRows, checkpointWal, walSize } from "../db/health.ts";
-import { reconcileExpiredLeases } from "../db/leases.ts";
+
 import { type Finding, type Fixed, formatBytes, plural } from "./finding.ts";
 
 /** Applies the fix of every safe finding in `findings`, and only those; returns what it did. */
 export async function applySafeFixes(
-  db: Db,
+  db: Store,
   findings: readonly Finding[],
   options: { config?: Config; now: () => number },
 ): Promise<Fixed[]> {
   const safe = findings.filter((f) => f.safeFix);
   const fixed: Fixed[] = [];
   if (safe.some((f) => f.id === "leases-expired")) {
-    const { expired, deadProcess } = await reconcileExpiredLeases(db, { now: options.now });
+    const { expired, deadProcess } = await db.reconcileExpiredLeases({ now: options.now });
     fixed.push({
       id: "leases-expired",
       action: `released ${plural(expired + deadProcess, "claim")} back to pending ` +
@@ -25,7 +24,7 @@ export async function applySafeFixes(
     const job = options.config?.jobs.find((j) => j.id === finding.job);
     if (!job) continue;
     const stages = job.stages.map((s) => s.name);
-    const added = await addMissingStageRows(db, { jobId: job.id, stages });
+    const added = await db.addMissingStageRows({ jobId: job.id, stages });
     if (added === null) continue;
     fixed.push({ id: finding.id, job: job.id, action: `added ${plural(added, "stage row")}` });
   }
@@ -34,9 +33,9 @@ export async function applySafeFixes(
   return fixed;
 }
 
-async function checkpoint(db: Db): Promise<Fixed> {
-  const before = await walSize(db);
-  const { busy, walBytes } = await checkpointWal(db);
+async function checkpoint(db: Store): Promise<Fixed> {
+  const before = await db.walSize();
+  const { busy, walBytes } = await db.checkpointWal();
   return {
     id: "wal-size",
     action: busy

@@ -1,8 +1,8 @@
 /** Claims held far longer than their stage's timeout: a stuck process that keeps its leases. */
+import type { Store } from "../db/store.ts";
 import type { JobConfig } from "../config/types.ts";
-import type { Db } from "../db/mod.ts";
-import { heldClaims } from "../db/leases.ts";
-import { formatDuration } from "../config/units.ts";
+
+import { formatDuration } from "../util/units.ts";
 import { type Finding, formatSpan, isoTime, plural } from "./finding.ts";
 
 /** How many of a stage's timeouts a claim may be held before it is reported. */
@@ -14,13 +14,13 @@ const TIMEOUTS_ALLOWED = 2;
  * process that renews its leases without working, which no other machine can tell from a busy one.
  */
 export async function heldClaimFindings(
-  db: Db,
+  db: Store,
   job: JobConfig,
   options: { now: number },
 ): Promise<Finding[]> {
   const timeouts = new Map(job.stages.map((s) => [s.name, s.timeoutMs]));
   const findings: Finding[] = [];
-  for (const held of await heldClaims(db, { jobId: job.id, now: () => options.now })) {
+  for (const held of await db.heldClaims({ jobId: job.id, now: () => options.now })) {
     const timeoutMs = timeouts.get(held.stage);
     if (timeoutMs === undefined || held.oldestStartedAt === null) continue;
     const heldMs = options.now - held.oldestStartedAt;

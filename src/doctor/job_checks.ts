@@ -1,10 +1,7 @@
 /** Checks of one configured job against the store: stages, failures, staleness, pause, budget. */
+import type { Store } from "../db/store.ts";
 import type { JobConfig } from "../config/types.ts";
-import type { Db } from "../db/mod.ts";
-import { failureClusters, stageRowGaps, stuckBehindFailures } from "../db/health.ts";
-import { getJobState } from "../db/jobs.ts";
-import { getStaleCount } from "../db/results.ts";
-import { getDailyCost } from "../db/events.ts";
+
 import { DOCTOR_FIX, type Finding, formatSpan, isoTime, plural, shellQuote } from "./finding.ts";
 import { discoveryFinding } from "./discovery_check.ts";
 import { heldClaimFindings } from "./held_claims.ts";
@@ -14,12 +11,12 @@ const TOP_CLUSTERS = 5;
 
 /** Every finding about `job` in the store. */
 export async function jobFindings(
-  db: Db,
+  db: Store,
   job: JobConfig,
   options: { now: number },
 ): Promise<Finding[]> {
   const { now } = options;
-  const state = await getJobState(db, job.id);
+  const state = await db.getJobState(job.id);
   return [
     ...await stageRowFindings(db, job),
     ...pausedFindings(job, state.paused, state.pauseReason, state.pausedAt),
@@ -32,9 +29,9 @@ export async function jobFindings(
   ];
 }
 
-async function stageRowFindings(db: Db, job: JobConfig): Promise<Finding[]> {
+async function stageRowFindings(db: Store, job: JobConfig): Promise<Finding[]> {
   const stages = job.stages.map((s) => s.name);
-  const gaps = await stageRowGaps(db, { jobId: job.id, stages });
+  const gaps = await db.stageRowGaps({ jobId: job.id, stages });
   const quoted = (names: string[]) => names.map((n) => `"${n}"`).join(", ");
   if (gaps.removedStages.length) {
     return [{
@@ -85,8 +82,8 @@ function pausedFindings(
   }];
 }
 
-async function clusterFindings(db: Db, jobId: string): Promise<Finding[]> {
-  const clusters = await failureClusters(db, { jobId, limit: TOP_CLUSTERS });
+async function clusterFindings(db: Store, jobId: string): Promise<Finding[]> {
+  const clusters = await db.failureClusters({ jobId, limit: TOP_CLUSTERS });
   return clusters.map((c) => ({
     id: "failure-cluster",
     severity: "warning",
@@ -104,8 +101,8 @@ async function clusterFindings(db: Db, jobId: string): Promise<Finding[]> {
   }));
 }
 
-async function stuckFindings(db: Db, jobId: string): Promise<Finding[]> {
-  return (await stuckBehindFailures(db, { jobId })).map(({ stage, items }) => ({
+async function stuckFindings(db: Store, jobId: string): Promise<Finding[]> {
+  return (await db.stuckBehindFailures({ jobId })).map(({ stage, items }) => ({
     id: "stuck-behind-failure",
     severity: "warning",
     job: jobId,
@@ -117,8 +114,8 @@ async function stuckFindings(db: Db, jobId: string): Promise<Finding[]> {
   }));
 }
 
-async function staleFindings(db: Db, jobId: string): Promise<Finding[]> {
-  const stale = Object.entries(await getStaleCount(db, { jobId })).filter(([, n]) => n > 0);
+async function staleFindings(db: Store, jobId: string): Promise<Finding[]> {
+  const stale = Object.entries(await db.getStaleCount({ jobId })).filter(([, n]) => n > 0);
   if (!stale.length) return [];
   const total = stale.reduce((sum, [, n]) => sum + n, 0);
   return [{
@@ -137,10 +134,10 @@ async function staleFindings(db: Db, jobId: string): Promise<Finding[]> {
 /** Share of the daily budget from which a note is given. */
 const BUDGET_NEAR = 0.8;
 
-async function budgetFindings(db: Db, job: JobConfig, now: number): Promise<Finding[]> {
+async function budgetFindings(db: Store, job: JobConfig, now: number): Promise<Finding[]> {
   if (!job.budget) return [];
   const limit = job.budget.dailyUsd;
-  const spent = await getDailyCost(db, { jobId: job.id, day: now });
+  const spent = await db.getDailyCost({ jobId: job.id, day: now });
   if (spent < limit * BUDGET_NEAR) return [];
   const reached = spent >= limit;
   const midnight = Math.ceil((now + 1) / 86_400_000) * 86_400_000;

@@ -1,6 +1,7 @@
 /** `jobs doctor`: health checks over the config, the store and the disk, and their safe fixes. */
+import type { Store } from "../db/store.ts";
 import type { Config } from "../config/types.ts";
-import { type Db, storeExists, storeFile } from "../db/mod.ts";
+import { storeExists, storeFile } from "../db/location.ts";
 import { handlerFindings, loadConfigChecked } from "./config_checks.ts";
 import { DISK_LIMITS, diskFindings, type DiskLimits } from "./disk.ts";
 import { type Finding, type Fixed, type Severity, shellQuote } from "./finding.ts";
@@ -96,7 +97,7 @@ async function storeReport(
 }
 
 async function storeFindings(
-  db: Db,
+  db: Store,
   path: string,
   config: Config | undefined,
   options: DoctorOptions & { now: () => number },

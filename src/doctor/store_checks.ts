@@ -1,6 +1,8 @@
 /** Store checks: the database opens, its schema, integrity, WAL size and abandoned claims. */
-import { type Db, expectedSchemaVersion, openDb, storeFile } from "../db/mod.ts";
-import { integrityProblems, leaseProblems, walSize } from "../db/health.ts";
+import type { Store } from "../db/store.ts";
+import { expectedSchemaVersion, openDb } from "../db/mod.ts";
+import { storeFile } from "../db/location.ts";
+
 import { StoreError } from "../util/errors.ts";
 import {
   DOCTOR_FIX,
@@ -13,7 +15,7 @@ import {
 
 /** What opening the store for the checks gave: the store, or why not, and a migration done. */
 export interface OpenedStore {
-  db?: Db;
+  db?: Store;
   findings: Finding[];
   fixed: Fixed[];
 }
@@ -82,8 +84,8 @@ function openFinding(path: string, message: string, version: number, expected: n
 }
 
 /** The quick_check finding; when there is one, other store checks would read damaged pages. */
-export async function integrityFinding(db: Db, path: string): Promise<Finding | null> {
-  const problems = await integrityProblems(db);
+export async function integrityFinding(db: Store, path: string): Promise<Finding | null> {
+  const problems = await db.integrityProblems();
   if (!problems.length) return null;
   const recovered = path.replace(/(\.\w+)?$/, ".recovered$1");
   return {
@@ -99,8 +101,8 @@ export async function integrityFinding(db: Db, path: string): Promise<Finding | 
 }
 
 /** A warning when the write-ahead log has grown past `warnBytes`. */
-export async function walFinding(db: Db, warnBytes: number): Promise<Finding[]> {
-  const bytes = await walSize(db);
+export async function walFinding(db: Store, warnBytes: number): Promise<Finding[]> {
+  const bytes = await db.walSize();
   if (bytes <= warnBytes) return [];
   return [{
     id: "wal-size",
@@ -115,8 +117,8 @@ export async function walFinding(db: Db, warnBytes: number): Promise<Finding[]> 
 }
 
 /** A warning per job with claims of expired leases or of processes that are gone. */
-export async function leaseFindings(db: Db, now: () => number): Promise<Finding[]> {
-  return (await leaseProblems(db, { now })).map((p) => ({
+export async function leaseFindings(db: Store, now: () => number): Promise<Finding[]> {
+  return (await db.leaseProblems({ now })).map((p) => ({
     id: "leases-expired",
     severity: "warning",
     job: p.jobId,

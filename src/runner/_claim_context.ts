@@ -3,8 +3,8 @@
  * handlers use few of them, and a fresh object of closures per claim is garbage at thousands of
  * claims per second. Getters keep `const { log, cost } = ctx` working.
  */
-import type { Claim } from "../db/claims.ts";
-import { logCost } from "../db/events.ts";
+
+import type { Claim } from "../db/store.ts";
 import type { Logger } from "../util/log.ts";
 import type { RunMode } from "./context.ts";
 import type { HandlerContext } from "./handlers.ts";
@@ -69,7 +69,7 @@ export class ClaimContext implements HandlerContext {
     return this.#cost ??= (usd, meta) => {
       const deps = this.#deps;
       deps.budget.add(usd);
-      this.#costs.push(logCost(deps.ctx.db, {
+      this.#costs.push(deps.ctx.db.logCost({
         jobId: this.job,
         itemId: this.#claim.itemId,
         stage: this.stage,

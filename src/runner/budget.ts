@@ -1,7 +1,7 @@
 /** A job's daily budget: stop claiming once today's cost (UTC) reaches `budget.daily_usd`. */
+import type { Store } from "../db/store.ts";
 import type { JobConfig } from "../config/types.ts";
-import type { Db } from "../db/mod.ts";
-import { getDailyCost, getEvents, logEvent } from "../db/events.ts";
+
 import type { Logger } from "../util/log.ts";
 
 /** How often the spend of other processes is re-read. */
@@ -17,7 +17,7 @@ export class Budget {
 
   constructor(
     readonly job: JobConfig,
-    readonly db: Db,
+    readonly db: Store,
     readonly log: Logger,
     readonly now: () => number,
   ) {}
@@ -35,7 +35,7 @@ export class Budget {
     const day = Math.floor(now / DAY_MS);
     if (day !== this.#day || now - this.#checkedAt >= REFRESH_MS) {
       if (day !== this.#day) this.#announced = false;
-      this.#spent = await getDailyCost(this.db, { jobId: this.job.id, day: now });
+      this.#spent = await this.db.getDailyCost({ jobId: this.job.id, day: now });
       this.#day = day;
       this.#checkedAt = now;
     }
@@ -54,14 +54,14 @@ export class Budget {
       `not claiming more work until tomorrow`;
     this.log.warn(message, { job: this.job.id });
     const dayStart = Math.floor(now / DAY_MS) * DAY_MS;
-    const today = await getEvents(this.db, {
+    const today = await this.db.getEvents({
       jobId: this.job.id,
       kind: "budget",
       sinceTs: dayStart,
       limit: 1,
     });
     if (today.length === 0) {
-      await logEvent(this.db, { jobId: this.job.id, kind: "budget", message, ts: now });
+      await this.db.logEvent({ jobId: this.job.id, kind: "budget", message, ts: now });
     }
   }
 }

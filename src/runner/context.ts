@@ -1,5 +1,6 @@
 /** RunContext: everything about one run that is not the job's own config. */
-import type { Db } from "../db/mod.ts";
+
+import type { Store } from "../db/store.ts";
 import type { Logger } from "../util/log.ts";
 
 /** production: the real database; test: a scratch database; dry_run: report only. */
@@ -9,7 +10,7 @@ export type RunMode = "production" | "test" | "dry_run";
 export interface RunContext {
   mode: RunMode;
   /** The store this run reads and writes (the scratch database in test mode). */
-  db: Db;
+  db: Store;
   /** Identifies this process's claims. */
   runId: string;
   log: Logger;

@@ -1,8 +1,7 @@
 /** The discovery step of a run: when it is due, who runs it, and what it records. */
+import type { UpsertCounts } from "../db/store.ts";
 import type { JobConfig } from "../config/types.ts";
-import { findKnownKeys, type UpsertCounts, upsertItems } from "../db/items.ts";
-import { acquireDiscoveryLease, finishDiscovery, getJobState } from "../db/jobs.ts";
-import { logEvent } from "../db/events.ts";
+
 import { type DiscoveredItem, hashUrl } from "../discovery/base.ts";
 import { runDiscovery } from "../discovery/mod.ts";
 import { describeError, UsageError } from "../util/errors.ts";
@@ -32,7 +31,7 @@ export async function discoverStep(
   if (!await discoveryDue(job, ctx)) return { ran: false, note: "not due", found: 0 };
   const owner = ctx.runId;
   if (
-    !await acquireDiscoveryLease(ctx.db, {
+    !await ctx.db.acquireDiscoveryLease({
       jobId: job.id,
       owner,
       leaseMs: DISCOVERY_LEASE_MS,
@@ -49,7 +48,7 @@ export async function discoverStep(
       report = await discoverOnce(job, configDir, ctx);
     }
   } finally {
-    await finishDiscovery(ctx.db, {
+    await ctx.db.finishDiscovery({
       jobId: job.id,
       owner,
       succeeded: report.ran && !report.error,
@@ -61,7 +60,7 @@ export async function discoverStep(
 
 /** Whether `every` has passed since the last discovery, or the job was woken. */
 async function discoveryDue(job: JobConfig, ctx: RunContext): Promise<boolean> {
-  const state = await getJobState(ctx.db, job.id);
+  const state = await ctx.db.getJobState(job.id);
   const woken = state.wakeRequestedAt !== null &&
     (state.lastDiscoveryAt === null || state.wakeRequestedAt >= state.lastDiscoveryAt);
   return woken || state.lastDiscoveryAt === null || job.discovery.everyMs === undefined ||
@@ -88,7 +87,7 @@ async function discoverOnce(
     const error = describeError(err);
     ctx.log.error(`Discovery failed: ${error}`, { job: job.id });
     if (ctx.mode !== "dry_run") {
-      await logEvent(ctx.db, {
+      await ctx.db.logEvent({
         jobId: job.id,
         kind: "discovery_error",
         message: error,
@@ -99,7 +98,7 @@ async function discoverOnce(
   }
   if (ctx.mode === "test") items = pickTestItems(items, ctx);
   if (ctx.mode === "dry_run") {
-    const known = await findKnownKeys(ctx.db, { jobId: job.id, keys: items.map((i) => i.key) });
+    const known = await ctx.db.findKnownKeys({ jobId: job.id, keys: items.map((i) => i.key) });
     const fresh = items.filter((i) => !known.has(i.key)).length;
     return {
       ran: true,
@@ -107,7 +106,7 @@ async function discoverOnce(
       counts: { inserted: fresh, updated: 0, unchanged: items.length - fresh },
     };
   }
-  const counts = await upsertItems(ctx.db, {
+  const counts = await ctx.db.upsertItems({
     jobId: job.id,
     stages: job.stages.map((s) => s.name),
     items,
@@ -116,7 +115,7 @@ async function discoverOnce(
   const message = notModified
     ? "not modified since the last discovery"
     : `found ${items.length}: ${counts.inserted} new, ${counts.updated} updated, ${counts.unchanged} unchanged`;
-  await logEvent(ctx.db, {
+  await ctx.db.logEvent({
     jobId: job.id,
     kind: "discovery",
     message,

@@ -1,17 +1,9 @@
+import type { DoneMark, FailMark, SkipMark, Store } from "../db/store.ts";
 /**
  * Records outcomes in batches: one transaction per kind per flush instead of one per item.
  * A crash before a flush loses no outcome for good: the claims stay in_progress, their leases
  * lapse (or their dead process is noticed) and the stages run again.
  */
-import {
-  type DoneMark,
-  type FailMark,
-  markDone,
-  markFailed,
-  markSkipped,
-  type SkipMark,
-} from "../db/claims.ts";
-import type { Db } from "../db/mod.ts";
 
 /** Counts of outcomes recorded by this run, per stage. */
 export interface StageTally {
@@ -23,7 +15,7 @@ export interface StageTally {
 
 /** Options of OutcomeWriter. */
 export interface OutcomeWriterOptions {
-  db: Db;
+  db: Store;
   jobId: string;
   runId: string;
   now: () => number;
@@ -101,9 +93,9 @@ export class OutcomeWriter {
     const skipped = this.#skipped.splice(0);
     const failed = this.#failed.splice(0);
     try {
-      if (done.length) await markDone(db, { jobId, runId, items: done, now });
+      if (done.length) await db.markDone({ jobId, runId, items: done, now });
       for (const m of done) this.#count(m.stage, "done");
-      if (skipped.length) await markSkipped(db, { jobId, runId, items: skipped, now });
+      if (skipped.length) await db.markSkipped({ jobId, runId, items: skipped, now });
       for (const m of skipped) this.#count(m.stage, "skipped");
       if (failed.length) await this.#writeFailures(failed);
     } catch (err) {
@@ -114,7 +106,7 @@ export class OutcomeWriter {
 
   async #writeFailures(failed: FailMark[]): Promise<void> {
     const { db, jobId, runId, now } = this.options;
-    const result = await markFailed(db, { jobId, runId, items: failed, now });
+    const result = await db.markFailed({ jobId, runId, items: failed, now });
     for (const o of result.outcomes) {
       this.#count(o.stage, o.status === "failed" ? "failed" : "retried");
     }

@@ -1,5 +1,5 @@
 /** ctx.fetch: fetch paced per domain, slowing a domain down after 429 or Retry-After. */
-import type { Rate } from "../config/types.ts";
+import type { Rate } from "../util/units.ts";
 import type { Pacer } from "./pacer.ts";
 
 /** The fetch a handler gets. */

@@ -1,5 +1,5 @@
 /** Rate limits by key (a resource name or a domain), shared by every job in the process. */
-import type { Rate } from "../config/types.ts";
+import type { Rate } from "../util/units.ts";
 
 /** Spaces out events per key so that no key exceeds its rate. */
 export class Pacer {

@@ -1,9 +1,7 @@
 /** runJob: one job's run — discovery, then every stage's worker until done or stopped. */
+import type { Claim } from "../db/store.ts";
 import type { JobConfig, RunnerConfig } from "../config/types.ts";
-import { syncStages } from "../db/items.ts";
-import { reconcileExpiredLeases, releaseClaims, renewLeases } from "../db/leases.ts";
-import { getJobState, setJobPaused, stageStats } from "../db/jobs.ts";
-import { reprocessStage, setHandlerVersion } from "../db/results.ts";
+
 import type { RunContext } from "./context.ts";
 import { ConfigError, describeThrown, UsageError } from "../util/errors.ts";
 import { discoverStep, type DiscoveryReport } from "./discover.ts";
@@ -13,8 +11,6 @@ import { type Pacer, sleep } from "./pacer.ts";
 import type { Resources } from "./resources.ts";
 import { Budget } from "./budget.ts";
 import { stageWorker, type StageWorkerDeps } from "./stage_worker.ts";
-import type { Claim } from "../db/claims.ts";
-import { logEvent } from "../db/events.ts";
 
 /** What a job's run did. */
 export interface JobRunSummary {
@@ -53,7 +49,7 @@ export async function runJob(
     stages: {},
     handlerErrors: 0,
   };
-  if (ctx.mode === "production") await reconcileExpiredLeases(ctx.db, { now: ctx.now });
+  if (ctx.mode === "production") await ctx.db.reconcileExpiredLeases({ now: ctx.now });
   let handlers: Handler[];
   try {
     handlers = ctx.mode === "dry_run" ? [] : await Promise.all(
@@ -66,14 +62,14 @@ export async function runJob(
   }
   summary.discovery = await discoverStep(job, runnerCfg.configDir, ctx);
   if (ctx.mode === "dry_run") {
-    const counts = await stageStats(ctx.db, job.id);
+    const counts = await ctx.db.stageStats(job.id);
     summary.wouldRun = Object.fromEntries(counts.map((c) => [c.stage, c.pending]));
     return summary;
   }
   if (ctx.discoverOnly || ctx.signal.aborted) return summary;
-  await syncStages(ctx.db, { jobId: job.id, stages: job.stages.map((s) => s.name) });
+  await ctx.db.syncStages({ jobId: job.id, stages: job.stages.map((s) => s.name) });
   for (const [i, stage] of job.stages.entries()) {
-    await setHandlerVersion(ctx.db, {
+    await ctx.db.setHandlerVersion({
       jobId: job.id,
       stage: stage.name,
       version: handlers[i].version,
@@ -81,7 +77,7 @@ export async function runJob(
   }
   const last = lastStageToRun(job, ctx);
   if (ctx.testStage) {
-    await reprocessStage(ctx.db, { jobId: job.id, stage: ctx.testStage, now: ctx.now });
+    await ctx.db.reprocessStage({ jobId: job.id, stage: ctx.testStage, now: ctx.now });
   }
   summary.stages = await runWorkers(job, handlers.slice(0, last + 1), {
     runnerCfg,
@@ -100,7 +96,7 @@ async function cannotRun(
   message: string,
 ): Promise<JobRunSummary> {
   ctx.log.error(`Cannot run the job: ${message}`, { job: summary.jobId });
-  await logEvent(ctx.db, { jobId: summary.jobId, kind: "handler_error", message, ts: ctx.now() });
+  await ctx.db.logEvent({ jobId: summary.jobId, kind: "handler_error", message, ts: ctx.now() });
   summary.error = message;
   return summary;
 }
@@ -114,7 +110,7 @@ function strayError(summary: JobRunSummary, ctx: RunContext, claim: Claim, error
   const message = `${describeThrown(error)} (after the handler had finished)`;
   const where = { job: summary.jobId, stage: claim.stage, item: claim.key };
   ctx.log.error(message, where);
-  logEvent(ctx.db, {
+  ctx.db.logEvent({
     jobId: summary.jobId,
     itemId: claim.itemId,
     stage: claim.stage,
@@ -188,7 +184,7 @@ async function runWorkers(
   } finally {
     clearInterval(heartbeat);
     hard.dispose();
-    if (ctx.signal.aborted) await releaseClaims(ctx.db, { runId: ctx.runId });
+    if (ctx.signal.aborted) await ctx.db.releaseClaims({ runId: ctx.runId });
   }
   return Object.fromEntries(writer.tally);
 }
@@ -215,8 +211,8 @@ function startHeartbeat(ctx: RunContext, leaseMs: number): ReturnType<typeof set
   let beats = 0;
   return setInterval(async () => {
     try {
-      await renewLeases(ctx.db, { runId: ctx.runId, leaseMs, now: ctx.now });
-      if (++beats % 3 === 0) await reconcileExpiredLeases(ctx.db, { now: ctx.now });
+      await ctx.db.renewLeases({ runId: ctx.runId, leaseMs, now: ctx.now });
+      if (++beats % 3 === 0) await ctx.db.reconcileExpiredLeases({ now: ctx.now });
     } catch (err) {
       ctx.log.error(`Cannot renew leases: ${(err as Error).message}`);
     }
@@ -248,9 +244,9 @@ async function circuitBreaker(
 ): Promise<boolean> {
   const limit = job.pauseAfterFailures;
   if (limit === undefined || count < limit) return false;
-  if ((await getJobState(ctx.db, job.id)).paused) return true;
+  if ((await ctx.db.getJobState(job.id)).paused) return true;
   const reason = `${count} consecutive failed attempts (last: ${lastError.slice(0, 200)})`;
   ctx.log.error(`Pausing job: ${reason}`, { job: job.id });
-  await setJobPaused(ctx.db, { jobId: job.id, paused: true, reason, now: ctx.now });
+  await ctx.db.setJobPaused({ jobId: job.id, paused: true, reason, now: ctx.now });
   return true;
 }

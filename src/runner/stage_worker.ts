@@ -1,7 +1,7 @@
 /** The one worker: claims a stage's items in batches and runs its handler on each. */
+import type { Claim } from "../db/store.ts";
 import type { JobConfig, StageConfig } from "../config/types.ts";
-import { type Claim, claimBatch } from "../db/claims.ts";
-import { releaseClaims } from "../db/leases.ts";
+
 import type { RunContext } from "./context.ts";
 import type { Handler } from "./handlers.ts";
 import { classifyError, type Outcome, toStoredResult } from "./outcome.ts";
@@ -9,7 +9,7 @@ import type { OutcomeWriter } from "./outcome_writer.ts";
 import type { Pacer } from "./pacer.ts";
 import type { Resources } from "./resources.ts";
 import type { Budget } from "./budget.ts";
-import { formatDuration } from "../config/units.ts";
+import { formatDuration } from "../util/units.ts";
 import { type ClaimAbort, ClaimAborts } from "./_claim_aborts.ts";
 import { ClaimContext } from "./_claim_context.ts";
 import { HandlerExitError, runCaught, UncaughtError } from "./handler_guard.ts";
@@ -172,7 +172,7 @@ function holdBack(d: StageWorkerDeps): boolean | Promise<boolean> {
 }
 
 async function release(d: StageWorkerDeps, claims: Claim[]): Promise<void> {
-  if (claims.length) await releaseClaims(d.ctx.db, { runId: d.ctx.runId, items: claims });
+  if (claims.length) await d.ctx.db.releaseClaims({ runId: d.ctx.runId, items: claims });
 }
 
 /**
@@ -203,7 +203,7 @@ class Wakeup {
 }
 
 function claim(d: StageWorkerDeps, limit: number): Promise<Claim[]> {
-  return claimBatch(d.ctx.db, {
+  return d.ctx.db.claimBatch({
     jobId: d.job.id,
     stage: d.stage.name,
     runId: d.ctx.runId,
@@ -252,7 +252,7 @@ async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): 
   } catch (err) {
     if (d.hardSignal.aborted) {
       if (costs.length) await Promise.allSettled(costs);
-      await releaseClaims(d.ctx.db, { runId: d.ctx.runId, items: [claim] });
+      await d.ctx.db.releaseClaims({ runId: d.ctx.runId, items: [claim] });
       return;
     }
     const timedOut = abort?.timedOut

@@ -5,16 +5,6 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openDb } from "../../src/db/mod.ts";
-import { upsertItems } from "../../src/db/items.ts";
-import { claimBatch, markDone, markFailed, markSkipped } from "../../src/db/claims.ts";
-import {
-  acquireDiscoveryLease,
-  finishDiscovery,
-  markJobRun,
-  setJobPaused,
-} from "../../src/db/jobs.ts";
-import { logCost } from "../../src/db/events.ts";
-import { setHandlerVersion } from "../../src/db/results.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 const DENO_JSON = fileURLToPath(new URL("../../deno.json", import.meta.url));
@@ -101,14 +91,14 @@ async function seed(path: string, now: number): Promise<void> {
     key: `k${i + 1}`,
     data: { url: postUrl(i + 1), title: `Post ${i + 1}` },
   }));
-  await upsertItems(db, {
+  await db.upsertItems({
     jobId: "feed",
     stages: ["fetch", "parse", "store"],
     items,
     now: at(now - 5 * HOUR),
   });
   const claim = async (stage: string, limit: number, t: number) =>
-    new Map((await claimBatch(db, {
+    new Map((await db.claimBatch({
       jobId: "feed",
       stage,
       runId: "r1",
@@ -122,7 +112,7 @@ async function seed(path: string, now: number): Promise<void> {
     version: string | null,
     t: number,
   ) => {
-    await markDone(db, {
+    await db.markDone({
       jobId: "feed",
       runId: "r1",
       items: keys.map((k) => ({ ...claims.get(k)!, result: { key: k }, handlerVersion: version })),
@@ -135,7 +125,7 @@ async function seed(path: string, now: number): Promise<void> {
     permanent: boolean,
     t: number,
   ) => {
-    await markFailed(db, {
+    await db.markFailed({
       jobId: "feed",
       runId: "r1",
       items: [{
@@ -163,19 +153,19 @@ async function seed(path: string, now: number): Promise<void> {
   const parse = await claim("parse", 10, now - 20 * MINUTE);
   await done(parse, ["k1", "k2", "k3"], "1", now - 10 * MINUTE);
   await done(parse, ["k4", "k5"], "2", now - 10 * MINUTE);
-  await markSkipped(db, {
+  await db.markSkipped({
     jobId: "feed",
     runId: "r1",
     items: [{ ...parse.get("k6")!, reason: "too short" }],
     now: at(now - 10 * MINUTE),
   });
   await fail(parse.get("k7")!, "Cannot parse JSON at line 3", true, now - 10 * MINUTE);
-  await setHandlerVersion(db, { jobId: "feed", stage: "fetch", version: "1" });
-  await setHandlerVersion(db, { jobId: "feed", stage: "parse", version: "2" });
+  await db.setHandlerVersion({ jobId: "feed", stage: "fetch", version: "1" });
+  await db.setHandlerVersion({ jobId: "feed", stage: "parse", version: "2" });
   const store = await claim("store", 3, now - 5 * MINUTE);
   await done(store, ["k1", "k2", "k3"], null, now - 2 * MINUTE);
   for (let i = 1; i <= 8; i++) {
-    await logCost(db, {
+    await db.logCost({
       jobId: "feed",
       itemId: fetch.get(`k${i}`)!.itemId,
       stage: "fetch",
@@ -184,7 +174,7 @@ async function seed(path: string, now: number): Promise<void> {
     });
   }
   for (let i = 1; i <= 5; i++) {
-    await logCost(db, {
+    await db.logCost({
       jobId: "feed",
       itemId: fetch.get(`k${i}`)!.itemId,
       stage: "parse",
@@ -192,27 +182,27 @@ async function seed(path: string, now: number): Promise<void> {
       ts: now,
     });
   }
-  await logCost(db, { jobId: "feed", stage: "fetch", usd: 0.5, ts: now - 24 * HOUR });
-  await acquireDiscoveryLease(db, {
+  await db.logCost({ jobId: "feed", stage: "fetch", usd: 0.5, ts: now - 24 * HOUR });
+  await db.acquireDiscoveryLease({
     jobId: "feed",
     owner: "r1",
     leaseMs: MINUTE,
     now: at(now - 30 * MINUTE),
   });
-  await finishDiscovery(db, {
+  await db.finishDiscovery({
     jobId: "feed",
     owner: "r1",
     succeeded: true,
     now: at(now - 30 * MINUTE),
   });
-  await markJobRun(db, { jobId: "feed", now: now - 30 * MINUTE });
-  await upsertItems(db, {
+  await db.markJobRun({ jobId: "feed", now: now - 30 * MINUTE });
+  await db.upsertItems({
     jobId: "notes",
     stages: ["tag"],
     items: [{ key: "n1", data: {} }, { key: "n2", data: {} }],
     now: at(now - 5 * HOUR),
   });
-  await setJobPaused(db, {
+  await db.setJobPaused({
     jobId: "notes",
     paused: true,
     reason: "disk full",

@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { project, settle } from "../doctor/_seed.ts";
-import { listItems, upsertItems } from "../../src/db/items.ts";
-import { claimBatch } from "../../src/db/claims.ts";
-import { pauseJob } from "../../src/db/jobs.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 const DENO_JSON = fileURLToPath(new URL("../../deno.json", import.meta.url));
@@ -40,7 +37,7 @@ async function doctor(cwd: string, args: string[] = []): Promise<Outcome> {
 Deno.test("jobs doctor exits 0 and says so when everything is healthy", async () => {
   await using p = await project();
   const db = await p.open();
-  await upsertItems(db, { jobId: "feed", stages: ["fetch", "parse"], items: [] });
+  await db.upsertItems({ jobId: "feed", stages: ["fetch", "parse"], items: [] });
   const result = await doctor(p.dir);
   assert.equal(result.stderr, "");
   assert.equal(result.stdout, "Healthy: no problems found\n");
@@ -50,7 +47,7 @@ Deno.test("jobs doctor exits 0 and says so when everything is healthy", async ()
 Deno.test("jobs doctor prints each warning with its fix and exits 1", async () => {
   await using p = await project();
   const db = await p.open();
-  await pauseJob(db, "feed", "too many failures");
+  await db.pauseJob("feed", "too many failures");
   const result = await doctor(p.dir);
   const lines = result.stdout.split("\n");
   assert.equal(lines[0], 'WARNING Job "feed" is paused: too many failures');
@@ -76,7 +73,7 @@ Deno.test("jobs doctor exits 2 on an error finding", async () => {
 Deno.test("jobs doctor --json prints { findings, fixed } with the same exit code", async () => {
   await using p = await project();
   const db = await p.open();
-  await pauseJob(db, "feed", "by hand");
+  await db.pauseJob("feed", "by hand");
   const result = await doctor(p.dir, ["--json"]);
   const report = JSON.parse(result.stdout);
   assert.deepEqual(Object.keys(report), ["findings", "fixed"]);
@@ -95,14 +92,14 @@ Deno.test("jobs doctor --fix releases abandoned claims, reports it, and exits 0 
   await using p = await project();
   const db = await p.open();
   const items = ["a", "b", "c"].map((key) => ({ key, data: {} }));
-  await upsertItems(db, { jobId: "feed", stages: ["fetch", "parse"], items });
+  await db.upsertItems({ jobId: "feed", stages: ["fetch", "parse"], items });
   await settle(db, {
     jobId: "feed",
     stage: "fetch",
     outcomes: { a: "done", b: "done", c: "done" },
   });
   const past = Date.now() - 600_000;
-  await claimBatch(db, {
+  await db.claimBatch({
     jobId: "feed",
     stage: "parse",
     runId: "crashed",
@@ -122,7 +119,7 @@ Deno.test("jobs doctor --fix releases abandoned claims, reports it, and exits 0 
       "are gone)\nHealthy: no problems found\n",
   );
   assert.equal(fixed.code, 0);
-  const statuses = (await listItems(db, { jobId: "feed" })).map((i) => i.stages[1].status);
+  const statuses = (await db.listItems({ jobId: "feed" })).map((i) => i.stages[1].status);
   assert.deepEqual(statuses, ["pending", "pending", "pending"]);
   assert.equal((await doctor(p.dir)).code, 0);
 });

@@ -1,7 +1,6 @@
 import { deepStrictEqual as assertEquals, equal } from "node:assert/strict";
 import { openDb } from "../../src/db/mod.ts";
-import { logEvent } from "../../src/db/events.ts";
-import { findItem } from "../../src/db/item_detail.ts";
+
 import { command, jobs, MINUTE, postUrl, workspace } from "./_seed.ts";
 
 interface Printed {
@@ -72,9 +71,9 @@ Deno.test("jobs events --follow prints each new event of the job until SIGINT, t
   try {
     await until('"message":"$0.5"');
     const db = await openDb(w.dbPath);
-    const k3 = await findItem(db, { jobId: "feed", key: "k3" });
-    await logEvent(db, { jobId: "notes", kind: "note", message: "not for feed" });
-    await logEvent(db, {
+    const k3 = await db.findItem({ jobId: "feed", key: "k3" });
+    await db.logEvent({ jobId: "notes", kind: "note", message: "not for feed" });
+    await db.logEvent({
       jobId: "feed",
       itemId: k3!.id,
       stage: "parse",

@@ -1,8 +1,8 @@
+import type { ItemDetail } from "../../src/db/store.ts";
 import { deepStrictEqual as assertEquals, equal, match } from "node:assert/strict";
 import { hashUrl } from "../../src/discovery/base.ts";
 import { openDb } from "../../src/db/mod.ts";
-import { upsertItems } from "../../src/db/items.ts";
-import type { ItemDetail } from "../../src/db/item_detail.ts";
+
 import { HOUR, jobs, MINUTE, postUrl, workspace } from "./_seed.ts";
 
 /** A time as the commands print it. */
@@ -62,7 +62,7 @@ Deno.test("jobs item finds an item by URL: by the URL's hash, else by data.url",
   await using w = await workspace();
   const db = await openDb(w.dbPath);
   const hashed = hashUrl("https://example.org/read?id=4");
-  await upsertItems(db, {
+  await db.upsertItems({
     jobId: "feed",
     stages: ["fetch", "parse", "store"],
     items: [{ key: hashed, data: { title: "Hashed" } }],

@@ -1,5 +1,6 @@
+import type { ItemListing } from "../../src/db/store.ts";
 import { deepStrictEqual as assertEquals, equal } from "node:assert/strict";
-import type { ItemListing } from "../../src/db/items.ts";
+
 import { jobs, workspace } from "./_seed.ts";
 
 async function listed(dir: string, args: string[]): Promise<string[][]> {

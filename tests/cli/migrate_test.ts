@@ -2,7 +2,7 @@ import { deepStrictEqual as assertEquals, equal, match } from "node:assert/stric
 import { join } from "node:path";
 import { jobs, workspace } from "./_seed.ts";
 import { PG_ONLY, scratchSchema, TEST_PG_URL } from "../db/_helpers.ts";
-import { redactUrl } from "../../src/db/pg/mod.ts";
+import { redactUrl } from "../../src/util/url.ts";
 
 /** `jobs status --json` of the workspace's store, or of `db`, without its generation time. */
 async function status(dir: string, db?: string): Promise<unknown> {

@@ -1,8 +1,6 @@
 import { deepStrictEqual as assertEquals, equal, match } from "node:assert/strict";
 import { openDb } from "../../src/db/mod.ts";
-import { getJobState } from "../../src/db/jobs.ts";
-import { claimBatch } from "../../src/db/claims.ts";
-import { getEvents } from "../../src/db/events.ts";
+
 import { jobs, workspace } from "./_seed.ts";
 
 Deno.test("jobs pause records the reason, logs an event and stops claims", async () => {
@@ -11,11 +9,11 @@ Deno.test("jobs pause records the reason, logs an event and stops claims", async
   assertEquals([out.code, out.stdout, out.stderr], [0, "Paused feed: rate limited\n", ""]);
   const db = await openDb(w.dbPath);
   try {
-    const state = await getJobState(db, "feed");
+    const state = await db.getJobState("feed");
     assertEquals([state.paused, state.pauseReason], [true, "rate limited"]);
-    const [event] = await getEvents(db, { jobId: "feed", kind: "pause" });
+    const [event] = await db.getEvents({ jobId: "feed", kind: "pause" });
     equal(event.message, "rate limited");
-    const claims = await claimBatch(db, {
+    const claims = await db.claimBatch({
       jobId: "feed",
       stage: "store",
       runId: "r9",

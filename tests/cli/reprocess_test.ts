@@ -1,13 +1,12 @@
 import { deepStrictEqual as assertEquals, equal } from "node:assert/strict";
 import { openDb } from "../../src/db/mod.ts";
-import { stageStats } from "../../src/db/jobs.ts";
-import { getStaleCount } from "../../src/db/results.ts";
+
 import { jobs, workspace } from "./_seed.ts";
 
 async function counts(dbPath: string): Promise<number[][]> {
   const db = await openDb(dbPath);
   try {
-    return (await stageStats(db, "feed")).map((s) => [s.pending, s.inProgress, s.done]);
+    return (await db.stageStats("feed")).map((s) => [s.pending, s.inProgress, s.done]);
   } finally {
     await db.close();
   }
@@ -62,7 +61,7 @@ Deno.test("jobs reprocess --stale resets the stale stage and every later one", a
   assertEquals(await counts(w.dbPath), [[1, 0, 8], [5, 1, 2], [10, 0, 0]]);
   const db = await openDb(w.dbPath);
   try {
-    assertEquals(await getStaleCount(db, { jobId: "feed" }), {});
+    assertEquals(await db.getStaleCount({ jobId: "feed" }), {});
   } finally {
     await db.close();
   }

@@ -1,13 +1,12 @@
 import { deepStrictEqual as assertEquals, equal } from "node:assert/strict";
 import { openDb } from "../../src/db/mod.ts";
-import { listItems } from "../../src/db/items.ts";
-import { getEvents } from "../../src/db/events.ts";
+
 import { jobs, workspace } from "./_seed.ts";
 
 async function failedRows(dbPath: string): Promise<string[][]> {
   const db = await openDb(dbPath);
   try {
-    return (await listItems(db, { jobId: "feed" })).flatMap((item) =>
+    return (await db.listItems({ jobId: "feed" })).flatMap((item) =>
       item.stages.filter((s) => s.status === "failed").map((s) => [item.key, s.stage])
     );
   } finally {
@@ -26,11 +25,11 @@ Deno.test("jobs retry resets matching failed stages to pending with attempts 0",
   assertEquals(await failedRows(w.dbPath), [["k7", "parse"]]);
   const db = await openDb(w.dbPath);
   try {
-    const [k9] = await listItems(db, { jobId: "feed", error: "HTTP", limit: 1 });
+    const [k9] = await db.listItems({ jobId: "feed", error: "HTTP", limit: 1 });
     equal(k9, undefined);
-    const fetch = (await listItems(db, { jobId: "feed" }))[8].stages[0];
+    const fetch = (await db.listItems({ jobId: "feed" }))[8].stages[0];
     assertEquals(fetch, { stage: "fetch", status: "pending", attempts: 0, error: null });
-    const [event] = await getEvents(db, { kind: "retry_failed" });
+    const [event] = await db.getEvents({ kind: "retry_failed" });
     assertEquals([event.jobId, event.stage, event.message], [
       "feed",
       "fetch",

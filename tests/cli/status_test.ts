@@ -2,7 +2,7 @@ import { deepStrictEqual as assertEquals, doesNotMatch, equal, match } from "nod
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.ts";
 import { openDb } from "../../src/db/mod.ts";
-import { collectStatus, type StatusReport } from "../../src/cli/_status_data.ts";
+import { collectStatus, type StatusReport } from "../../src/status/report.ts";
 import { jobs, workspace } from "./_seed.ts";
 
 Deno.test("jobs status --json prints what collectStatus() computes, with the seeded counts", async () => {

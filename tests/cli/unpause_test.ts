@@ -1,7 +1,6 @@
 import { deepStrictEqual as assertEquals, equal } from "node:assert/strict";
 import { openDb } from "../../src/db/mod.ts";
-import { getJobState } from "../../src/db/jobs.ts";
-import { getEvents } from "../../src/db/events.ts";
+
 import { jobs, workspace } from "./_seed.ts";
 
 Deno.test("jobs unpause clears the pause and logs an event", async () => {
@@ -10,9 +9,9 @@ Deno.test("jobs unpause clears the pause and logs an event", async () => {
   assertEquals([out.code, out.stdout, out.stderr], [0, "Unpaused notes\n", ""]);
   const db = await openDb(w.dbPath);
   try {
-    const state = await getJobState(db, "notes");
+    const state = await db.getJobState("notes");
     assertEquals([state.paused, state.pauseReason, state.pausedAt], [false, null, null]);
-    equal((await getEvents(db, { jobId: "notes", kind: "unpause" })).length, 1);
+    equal((await db.getEvents({ jobId: "notes", kind: "unpause" })).length, 1);
   } finally {
     await db.close();
   }
@@ -27,7 +26,7 @@ Deno.test("jobs unpause of a job that is not paused changes nothing", async () =
   equal(text.stdout, "feed is not paused\n");
   const db = await openDb(w.dbPath);
   try {
-    assertEquals(await getEvents(db, { kind: "unpause" }), []);
+    assertEquals(await db.getEvents({ kind: "unpause" }), []);
   } finally {
     await db.close();
   }

@@ -1,7 +1,6 @@
 import { deepStrictEqual as assertEquals, equal, ok } from "node:assert/strict";
 import { openDb } from "../../src/db/mod.ts";
-import { getJobState } from "../../src/db/jobs.ts";
-import { getEvents } from "../../src/db/events.ts";
+
 import { jobs, workspace } from "./_seed.ts";
 
 Deno.test("jobs wake records a wake request that makes jobs status show the job woken", async () => {
@@ -16,9 +15,9 @@ Deno.test("jobs wake records a wake request that makes jobs status show the job 
   const db = await openDb(w.dbPath);
   let wokenAt: number | null;
   try {
-    wokenAt = (await getJobState(db, "feed")).wakeRequestedAt;
+    wokenAt = (await db.getJobState("feed")).wakeRequestedAt;
     ok(wokenAt !== null && wokenAt >= before && wokenAt <= Date.now());
-    equal((await getEvents(db, { jobId: "feed", kind: "wake" })).length, 1);
+    equal((await db.getEvents({ jobId: "feed", kind: "wake" })).length, 1);
   } finally {
     await db.close();
   }
@@ -35,7 +34,7 @@ Deno.test("jobs wake --json prints the time of the request; no job exits 2", asy
   equal(printed.jobId, "notes");
   const db = await openDb(w.dbPath);
   try {
-    equal((await getJobState(db, "notes")).wakeRequestedAt, printed.wakeRequestedAt);
+    equal((await db.getJobState("notes")).wakeRequestedAt, printed.wakeRequestedAt);
   } finally {
     await db.close();
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatDuration, parseDuration, parseRate } from "../../src/config/units.ts";
+import { formatDuration, parseDuration, parseRate } from "../../src/util/units.ts";
 
 Deno.test("parseDuration() converts every unit to milliseconds", () => {
   assert.equal(parseDuration("500ms"), 500);

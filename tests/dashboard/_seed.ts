@@ -1,7 +1,5 @@
 /** A small database and jobs.yaml for the dashboard tests, built through the store API. */
-import { claimBatch, markDone, markFailed, markSkipped } from "../../src/db/claims.ts";
-import { logCost } from "../../src/db/events.ts";
-import { upsertItems } from "../../src/db/items.ts";
+
 import { openDb } from "../../src/db/mod.ts";
 
 /** Two jobs: "feed" with three stages, "notes" with one. */
@@ -38,13 +36,13 @@ export async function seed(path: string, now: number): Promise<void> {
   try {
     const keys = [...Array.from({ length: 20 }, (_, i) => `k${String(i + 1).padStart(2, "0")}`)];
     keys.push(HOSTILE_KEY, PATH_KEY);
-    await upsertItems(db, {
+    await db.upsertItems({
       jobId: "feed",
       stages: FEED_STAGES,
       items: keys.map((key) => ({ key, data: { url: `https://example.org/${key}` } })),
       now: () => now - DAY_MS,
     });
-    await upsertItems(db, {
+    await db.upsertItems({
       jobId: "notes",
       stages: ["tag"],
       items: ["n1", "n2", "n3", "n4", "n5"].map((key) => ({ key, data: { key } })),
@@ -52,9 +50,9 @@ export async function seed(path: string, now: number): Promise<void> {
     });
     await runFetch(db, now);
     await runParse(db, now);
-    await logCost(db, { jobId: "feed", stage: "parse", usd: 0.25, ts: now });
-    await logCost(db, { jobId: "feed", stage: "parse", usd: 0.5, ts: now });
-    await logCost(db, { jobId: "feed", stage: "fetch", usd: 1.25, ts: now - 3 * DAY_MS });
+    await db.logCost({ jobId: "feed", stage: "parse", usd: 0.25, ts: now });
+    await db.logCost({ jobId: "feed", stage: "parse", usd: 0.5, ts: now });
+    await db.logCost({ jobId: "feed", stage: "fetch", usd: 1.25, ts: now - 3 * DAY_MS });
   } finally {
     await db.close();
   }
@@ -63,7 +61,7 @@ export async function seed(path: string, now: number): Promise<void> {
 type Store = Awaited<ReturnType<typeof openDb>>;
 
 async function claim(db: Store, stage: string, now: number) {
-  return await claimBatch(db, {
+  return await db.claimBatch({
     jobId: "feed",
     stage,
     runId: "seed",
@@ -78,7 +76,7 @@ async function runFetch(db: Store, now: number): Promise<void> {
   const failing = claims.slice(0, 4);
   const skipped = claims[4];
   const done = claims.slice(5);
-  await markFailed(db, {
+  await db.markFailed({
     jobId: "feed",
     runId: "seed",
     items: failing.map((c, i) => ({
@@ -91,13 +89,13 @@ async function runFetch(db: Store, now: number): Promise<void> {
     })),
     now: () => now,
   });
-  await markSkipped(db, {
+  await db.markSkipped({
     jobId: "feed",
     runId: "seed",
     items: [{ itemId: skipped.itemId, stage: "fetch", position: 0, reason: "not an article" }],
     now: () => now,
   });
-  await markDone(db, {
+  await db.markDone({
     jobId: "feed",
     runId: "seed",
     items: done.map((c) => ({
@@ -114,7 +112,7 @@ async function runFetch(db: Store, now: number): Promise<void> {
 async function runParse(db: Store, now: number): Promise<void> {
   const claims = await claim(db, "parse", now);
   const failing = claims.slice(0, 2);
-  await markFailed(db, {
+  await db.markFailed({
     jobId: "feed",
     runId: "seed",
     items: failing.map((c) => ({
@@ -127,7 +125,7 @@ async function runParse(db: Store, now: number): Promise<void> {
     })),
     now: () => now,
   });
-  await markDone(db, {
+  await db.markDone({
     jobId: "feed",
     runId: "seed",
     items: claims.slice(2, 14).map((c) => ({

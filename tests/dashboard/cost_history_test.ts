@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { logCost } from "../../src/db/events.ts";
+
 import { CostHistory } from "../../src/dashboard/cost_history.ts";
 import { tempDb } from "../db/_helpers.ts";
 
@@ -9,9 +9,9 @@ const NOW = TODAY + 5 * 3_600_000;
 
 Deno.test("CostHistory gives every day up to today, reading finished days only once", async () => {
   await using t = await tempDb();
-  await logCost(t.db, { jobId: "j", usd: 2, ts: TODAY - 2 * DAY + 1 });
-  await logCost(t.db, { jobId: "j", usd: 0.5, ts: TODAY + 1 });
-  await logCost(t.db, { jobId: "j", usd: 4, ts: TODAY - 5 * DAY });
+  await t.db.logCost({ jobId: "j", usd: 2, ts: TODAY - 2 * DAY + 1 });
+  await t.db.logCost({ jobId: "j", usd: 0.5, ts: TODAY + 1 });
+  await t.db.logCost({ jobId: "j", usd: 4, ts: TODAY - 5 * DAY });
   const history = new CostHistory();
   const days = (map: Map<number, number>) =>
     [...map].map(([day, usd]) => [(day - TODAY) / DAY, usd]);
@@ -21,8 +21,8 @@ Deno.test("CostHistory gives every day up to today, reading finished days only o
     [0, 0.5],
   ]);
   // A cost of a finished day is not read again; today's is.
-  await logCost(t.db, { jobId: "j", usd: 1, ts: TODAY - DAY + 1 });
-  await logCost(t.db, { jobId: "j", usd: 0.25, ts: TODAY + 2 });
+  await t.db.logCost({ jobId: "j", usd: 1, ts: TODAY - DAY + 1 });
+  await t.db.logCost({ jobId: "j", usd: 0.25, ts: TODAY + 2 });
   assertEquals(days(await history.perDay(t.db, { jobId: "j", days: 3, now: NOW })), [
     [-2, 2],
     [-1, 0],

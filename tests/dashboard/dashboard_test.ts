@@ -4,9 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import type { JobStatus, StatusReport } from "../../src/cli/_status_data.ts";
-import { getJobState, stageStats } from "../../src/db/jobs.ts";
-import { getItemDetail } from "../../src/db/item_detail.ts";
+import type { JobStatus, StatusReport } from "../../src/status/report.ts";
+
 import { openDb } from "../../src/db/mod.ts";
 import { Browser, type Page } from "./_cdp.ts";
 import { HOSTILE_KEY, JOBS_YAML, PATH_KEY, seed } from "./_seed.ts";
@@ -155,7 +154,7 @@ async function rowWith(page: Page, text: string): Promise<string> {
 async function jobState(ws: Workspace, jobId: string) {
   const db = await openDb(ws.db);
   try {
-    return await getJobState(db, jobId);
+    return await db.getJobState(jobId);
   } finally {
     await db.close();
   }
@@ -164,7 +163,7 @@ async function jobState(ws: Workspace, jobId: string) {
 async function failedAt(ws: Workspace, stage: string): Promise<number> {
   const db = await openDb(ws.db);
   try {
-    return (await stageStats(db, "feed")).find((s) => s.stage === stage)!.failed;
+    return (await db.stageStats("feed")).find((s) => s.stage === stage)!.failed;
   } finally {
     await db.close();
   }
@@ -276,7 +275,7 @@ Deno.test("dashboard pages in Chromium show jobs status --json numbers; buttons 
       assert.equal(await failedAt(ws, "fetch"), 3);
       const db = await openDb(ws.db);
       try {
-        const k03 = await getItemDetail(db, { jobId: "feed", key: "k03" });
+        const k03 = await db.getItemDetail({ jobId: "feed", key: "k03" });
         assert.deepEqual(
           k03?.stages.map((s) => [s.stage, s.status, s.attempts]),
           [["fetch", "pending", 0], ["parse", "pending", 0], ["store", "pending", 0]],

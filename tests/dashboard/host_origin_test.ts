@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { EXIT } from "../../src/cli/mod.ts";
-import { getJobState } from "../../src/db/jobs.ts";
+
 import { Workspace } from "../runner/_helpers.ts";
 
 interface Reply {
@@ -103,10 +103,10 @@ Deno.test("dashboard without a token refuses a forged Host or Origin with 403 an
     }
     const db = await ws.openDb();
     try {
-      assert.equal((await getJobState(db, "feed")).paused, false, "no forged request paused it");
+      assert.equal((await db.getJobState("feed")).paused, false, "no forged request paused it");
       // The dashboard's own form, with or without Origin, still works.
       assert.equal((await pause({ host: own, origin: `http://${own}` })).status, 303);
-      assert.equal((await getJobState(db, "feed")).paused, true);
+      assert.equal((await db.getJobState("feed")).paused, true);
       const unpause = await send(port, {
         method: "POST",
         path: "/jobs/feed/unpause",
@@ -114,7 +114,7 @@ Deno.test("dashboard without a token refuses a forged Host or Origin with 403 an
         body: `csrf=${csrf}`,
       });
       assert.equal(unpause.status, 303);
-      assert.equal((await getJobState(db, "feed")).paused, false);
+      assert.equal((await db.getJobState("feed")).paused, false);
     } finally {
       await db.close();
     }

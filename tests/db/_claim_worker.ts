@@ -8,10 +8,9 @@
  * every stage to the end (claim a batch, print each claim as a JSON line, mark them done) or,
  * with --hold, claims one batch, prints it and keeps it until it is killed.
  */
+import type { Claim } from "../../src/db/store.ts";
 import { parseArgs } from "node:util";
 import { openDb } from "../../src/db/mod.ts";
-import { type Claim, claimBatch, markDone } from "../../src/db/claims.ts";
-import { registerRun } from "../../src/db/leases.ts";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
@@ -34,7 +33,7 @@ const limit = Number(values.batch);
 const leaseMs = Number(values["lease-ms"]);
 
 const db = await openDb(positionals[0]);
-await registerRun(db, { runId });
+await db.registerRun({ runId });
 if (values.ready) await Deno.writeTextFile(values.ready, runId);
 if (values.start) await waitForFile(values.start);
 
@@ -50,7 +49,7 @@ function printClaims(claims: Claim[]): void {
 }
 
 if (values.hold) {
-  const claims = await claimBatch(db, { jobId, stage: stages[0], runId, limit, leaseMs });
+  const claims = await db.claimBatch({ jobId, stage: stages[0], runId, limit, leaseMs });
   printClaims(claims);
   print(["held"]);
   setInterval(() => {}, 60_000);
@@ -61,13 +60,13 @@ if (values.hold) {
   while (claimed > 0) {
     claimed = 0;
     for (const stage of stages) {
-      const claims = await claimBatch(db, { jobId, stage, runId, limit, leaseMs });
+      const claims = await db.claimBatch({ jobId, stage, runId, limit, leaseMs });
       if (claims.length === 0) continue;
       claimed += claims.length;
       printClaims(claims);
       // The handlers' time: other processes claim while this one holds its batch.
       await new Promise((resolve) => setTimeout(resolve, 1));
-      await markDone(db, {
+      await db.markDone({
         jobId,
         runId,
         items: claims.map((c) => ({

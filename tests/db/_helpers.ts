@@ -1,6 +1,7 @@
 /** Fresh temporary databases for store tests, on SQLite or (JOBS_TEST_PG_URL) PostgreSQL. */
+import type { Store } from "../../src/db/store.ts";
 import postgres from "postgres";
-import { type Db, openDb } from "../../src/db/mod.ts";
+import { openDb } from "../../src/db/mod.ts";
 
 /** The PostgreSQL server the store suite runs against instead of SQLite, when set. */
 export const TEST_PG_URL: string | undefined = Deno.env.get("JOBS_TEST_PG_URL") || undefined;
@@ -13,7 +14,7 @@ export const PG_ONLY: { ignore: boolean } = { ignore: TEST_PG_URL === undefined 
 
 /** A store in a new temporary folder (and schema, on PostgreSQL), removed on dispose. */
 export interface TempDb extends AsyncDisposable {
-  db: Db;
+  db: Store;
   dir: string;
   /** What openDb() takes to open the same store again: a file path or a postgres:// URL. */
   path: string;

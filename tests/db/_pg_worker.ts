@@ -10,11 +10,9 @@
  * leases meanwhile. With --die-after N, after N batches it claims one more, prints "holding"
  * and waits to be killed.
  */
+import type { Claim } from "../../src/db/store.ts";
 import { parseArgs } from "node:util";
 import { openDb } from "../../src/db/mod.ts";
-import { type Claim, claimBatch, markDone } from "../../src/db/claims.ts";
-import { getJobStats } from "../../src/db/jobs.ts";
-import { reconcileExpiredLeases, registerRun, renewLeases } from "../../src/db/leases.ts";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
@@ -40,7 +38,7 @@ const leaseMs = Number(values["lease-ms"]);
 const dieAfter = values["die-after"] === undefined ? Infinity : Number(values["die-after"]);
 
 const db = await openDb(positionals[0]);
-await registerRun(db, { runId, host });
+await db.registerRun({ runId, host });
 if (values.ready) await Deno.writeTextFile(values.ready, runId);
 if (values.start) await waitForFile(values.start);
 
@@ -49,13 +47,13 @@ function print(lines: string[]): void {
   if (lines.length) Deno.stdout.writeSync(encoder.encode(lines.join("\n") + "\n"));
 }
 
-const heartbeat = setInterval(() => renewLeases(db, { runId, leaseMs }), leaseMs / 3);
+const heartbeat = setInterval(() => db.renewLeases({ runId, leaseMs }), leaseMs / 3);
 let batches = 0;
 while (true) {
-  await reconcileExpiredLeases(db, { host });
+  await db.reconcileExpiredLeases({ host });
   let claimed = 0;
   for (const stage of stages) {
-    const claims = await claimBatch(db, { jobId, stage, runId, limit, leaseMs });
+    const claims = await db.claimBatch({ jobId, stage, runId, limit, leaseMs });
     if (claims.length === 0) continue;
     claimed += claims.length;
     if (++batches > dieAfter) {
@@ -66,7 +64,7 @@ while (true) {
     await record(claims);
   }
   if (claimed > 0) continue;
-  const { items } = await getJobStats(db, jobId);
+  const { items } = await db.getJobStats(jobId);
   if (items.done === items.total) break;
   // What is left is held by other runs: wait for them to finish, or for their leases to pass.
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -75,7 +73,7 @@ clearInterval(heartbeat);
 await db.close();
 
 async function record(claims: Claim[]): Promise<void> {
-  const recorded = await markDone(db, {
+  const recorded = await db.markDone({
     jobId,
     runId,
     items: claims.map((c) => ({

@@ -1,12 +1,5 @@
+import type { Store } from "../../src/db/store.ts";
 /** A store with some of everything, built through the store's API, for copy and migrate tests. */
-import type { Db } from "../../src/db/mod.ts";
-import { upsertItems } from "../../src/db/items.ts";
-import { claimBatch, markDone, markFailed, markSkipped } from "../../src/db/claims.ts";
-import { registerRun } from "../../src/db/leases.ts";
-import { markJobRun, setJobPaused, wakeJob } from "../../src/db/jobs.ts";
-import { logCost, logEvent } from "../../src/db/events.ts";
-import { setHandlerVersion } from "../../src/db/results.ts";
-import { putHttpCache } from "../../src/db/http_cache.ts";
 
 /** The seeded job's stages. */
 export const SEED_STAGES = ["fetch", "parse", "store"];
@@ -17,7 +10,7 @@ export const SEED_STAGES = ["fetch", "parse", "store"];
  * version that is now stale. Job "other": 5 pending items, paused. Costs, a note, a wake, a job
  * run, a registered run and an HTTP cache entry. Times are fixed from `start`.
  */
-export async function seedStore(db: Db, start = Date.UTC(2026, 2, 1)): Promise<void> {
+export async function seedStore(db: Store, start = Date.UTC(2026, 2, 1)): Promise<void> {
   let t = start;
   const now = () => t;
   const tick = () => void (t += 1000);
@@ -25,13 +18,13 @@ export async function seedStore(db: Db, start = Date.UTC(2026, 2, 1)): Promise<v
     key: `item-${i}`,
     data: { url: `https://example.org/${i}`, title: `Ünïcode "${i}"`, n: i },
   }));
-  await upsertItems(db, { jobId: "news", stages: SEED_STAGES, items, now });
-  await upsertItems(db, { jobId: "other", stages: ["only"], items: items.slice(0, 5), now });
-  await registerRun(db, { runId: "seed-run", host: "seed-host", pid: 4242, now });
+  await db.upsertItems({ jobId: "news", stages: SEED_STAGES, items, now });
+  await db.upsertItems({ jobId: "other", stages: ["only"], items: items.slice(0, 5), now });
+  await db.registerRun({ runId: "seed-run", host: "seed-host", pid: 4242, now });
   const claim = (stage: string, limit: number) =>
-    claimBatch(db, { jobId: "news", stage, runId: "seed-run", limit, leaseMs: 600_000, now });
+    db.claimBatch({ jobId: "news", stage, runId: "seed-run", limit, leaseMs: 600_000, now });
   const done = (claims: { itemId: number; stage: string; position: number }[], v = "1") =>
-    markDone(db, {
+    db.markDone({
       jobId: "news",
       runId: "seed-run",
       items: claims.map((c) => ({
@@ -43,7 +36,7 @@ export async function seedStore(db: Db, start = Date.UTC(2026, 2, 1)): Promise<v
     });
   const fetch = await claim("fetch", 40);
   tick();
-  await markFailed(db, {
+  await db.markFailed({
     jobId: "news",
     runId: "seed-run",
     items: fetch.slice(30, 35).map((c) => ({
@@ -57,7 +50,7 @@ export async function seedStore(db: Db, start = Date.UTC(2026, 2, 1)): Promise<v
     now,
     random: () => 0.5,
   });
-  await markSkipped(db, {
+  await db.markSkipped({
     jobId: "news",
     runId: "seed-run",
     items: fetch.slice(35, 37).map((c) => ({ ...c, reason: "not an article" })),
@@ -69,24 +62,24 @@ export async function seedStore(db: Db, start = Date.UTC(2026, 2, 1)): Promise<v
   await done(parse.slice(0, 20));
   tick();
   await done(await claim("store", 10), "0");
-  await setHandlerVersion(db, { jobId: "news", stage: "store", version: "1" });
-  await logCost(db, { jobId: "news", itemId: parse[0].itemId, stage: "parse", usd: 0.125, ts: t });
-  await logCost(db, {
+  await db.setHandlerVersion({ jobId: "news", stage: "store", version: "1" });
+  await db.logCost({ jobId: "news", itemId: parse[0].itemId, stage: "parse", usd: 0.125, ts: t });
+  await db.logCost({
     jobId: "news",
     stage: "parse",
     usd: 0.5,
     meta: { model: "m" },
     ts: t - 86_400_000,
   });
-  await logEvent(db, {
+  await db.logEvent({
     jobId: "news",
     kind: "note",
     message: "seeded",
     data: { a: [1, 2] },
     ts: t,
   });
-  await wakeJob(db, "news", t);
-  await markJobRun(db, { jobId: "news", now: t });
-  await setJobPaused(db, { jobId: "other", paused: true, reason: "budget", now });
-  await putHttpCache(db, { url: "https://example.org/feed", etag: '"abc"', checkedAt: t });
+  await db.wakeJob("news", t);
+  await db.markJobRun({ jobId: "news", now: t });
+  await db.setJobPaused({ jobId: "other", paused: true, reason: "budget", now });
+  await db.putHttpCache({ url: "https://example.org/feed", etag: '"abc"', checkedAt: t });
 }

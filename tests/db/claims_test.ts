@@ -1,23 +1,17 @@
+import { getResult, type Store } from "../../src/db/store.ts";
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { fakeClock, makeItems, tempDb } from "./_helpers.ts";
-import { listItems, upsertItems } from "../../src/db/items.ts";
-import { claimBatch, markDone, markFailed, markSkipped } from "../../src/db/claims.ts";
-import type { Db } from "../../src/db/mod.ts";
-import { getJobState, pauseJob, setJobPaused, stageStats, unpauseJob } from "../../src/db/jobs.ts";
-import { getEvents } from "../../src/db/events.ts";
-import { getResult } from "../../src/db/results.ts";
-import { reconcileExpiredLeases, releaseClaims } from "../../src/db/leases.ts";
 
 const STAGES = ["fetch", "parse", "store"];
 const LEASE = 60_000;
 
-function claim(db: Db, stage: string, now: () => number, runId = "r1", limit = 100) {
-  return claimBatch(db, { jobId: "j", stage, runId, limit, leaseMs: LEASE, now });
+function claim(db: Store, stage: string, now: () => number, runId = "r1", limit = 100) {
+  return db.claimBatch({ jobId: "j", stage, runId, limit, leaseMs: LEASE, now });
 }
 
-function done(db: Db, itemIds: number[], stage: string, now: () => number, runId = "r1") {
+function done(db: Store, itemIds: number[], stage: string, now: () => number, runId = "r1") {
   const position = STAGES.indexOf(stage);
-  return markDone(db, {
+  return db.markDone({
     jobId: "j",
     runId,
     items: itemIds.map((itemId) => ({
@@ -32,12 +26,12 @@ function done(db: Db, itemIds: number[], stage: string, now: () => number, runId
 }
 
 function fail(
-  db: Db,
+  db: Store,
   itemIds: number[],
   stage: string,
   opts: { now: () => number; permanent?: boolean; retries?: number; random?: () => number },
 ) {
-  return markFailed(db, {
+  return db.markFailed({
     jobId: "j",
     runId: "r1",
     items: itemIds.map((itemId) => ({
@@ -53,15 +47,15 @@ function fail(
   });
 }
 
-async function stagesOf(db: Db, key: string) {
-  const [item] = (await listItems(db, { jobId: "j", limit: 1000 })).filter((i) => i.key === key);
+async function stagesOf(db: Store, key: string) {
+  const [item] = (await db.listItems({ jobId: "j", limit: 1000 })).filter((i) => i.key === key);
   return item.stages.map((s) => [s.stage, s.status, s.attempts]);
 }
 
 Deno.test("claimBatch() sets in_progress with attempts 1 and hands out each row once", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(5) });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(5) });
   const first = await claim(t.db, "fetch", clock.now, "r1", 3);
   assertEquals(first.map((c) => [c.key, c.stage, c.position, c.attempts]), [
     ["k1", "fetch", 0, 1],
@@ -73,7 +67,7 @@ Deno.test("claimBatch() sets in_progress with attempts 1 and hands out each row 
   const second = await claim(t.db, "fetch", clock.now, "r2", 10);
   assertEquals(second.map((c) => c.key).sort(), ["k4", "k5"]);
   assertEquals(await claim(t.db, "fetch", clock.now, "r3", 10), []);
-  const stats = await stageStats(t.db, "j");
+  const stats = await t.db.stageStats("j");
   assertEquals(stats.map((s) => [s.stage, s.pending, s.inProgress]), [
     ["fetch", 0, 5],
     ["parse", 5, 0],
@@ -84,7 +78,7 @@ Deno.test("claimBatch() sets in_progress with attempts 1 and hands out each row 
 Deno.test("markDone() stores the result with its handler version and readies the next stage", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(2) });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(2) });
   const [a] = await claim(t.db, "fetch", clock.now, "r1", 1);
   assertEquals(await claim(t.db, "parse", clock.now), []);
   clock.advance(250);
@@ -112,20 +106,20 @@ Deno.test("a stage is claimable only when the previous stage is done or skipped"
   await using t = await tempDb();
   const clock = fakeClock();
   // k1 fetch pending, k2 in_progress, k3 failed, k4 retry-pending, k5 done, k6 skipped.
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(6) });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(6) });
   const claims = await claim(t.db, "fetch", clock.now);
   const id = (key: string) => claims.find((c) => c.key === key)!.itemId;
   await fail(t.db, [id("k3")], "fetch", { now: clock.now, permanent: true });
   await fail(t.db, [id("k4")], "fetch", { now: clock.now });
   await done(t.db, [id("k5")], "fetch", clock.now);
-  await markSkipped(t.db, {
+  await t.db.markSkipped({
     jobId: "j",
     runId: "r1",
     items: [{ itemId: id("k6"), stage: "fetch", position: 0, reason: "not an article" }],
     now: clock.now,
   });
   // k1 was claimed with the rest; give it back so its fetch is pending again.
-  await releaseClaims(t.db, { runId: "r1", items: [{ itemId: id("k1"), stage: "fetch" }] });
+  await t.db.releaseClaims({ runId: "r1", items: [{ itemId: id("k1"), stage: "fetch" }] });
   clock.advance(10_000_000);
   const parse = await claim(t.db, "parse", clock.now, "r2");
   const byKey = parse.map((c) => [c.key, Object.keys(c.results)]).sort();
@@ -136,7 +130,7 @@ Deno.test("a stage is claimable only when the previous stage is done or skipped"
 Deno.test("a retry goes back to pending with run_after = now + backoff × 2^(attempts-1) × jitter", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(1) });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(1) });
   const [c1] = await claim(t.db, "fetch", clock.now);
   const start = clock.now();
   const r1 = await fail(t.db, [c1.itemId], "fetch", { now: clock.now, random: () => 0.5 });
@@ -168,7 +162,7 @@ Deno.test("a retry goes back to pending with run_after = now + backoff × 2^(att
 Deno.test("retries exhausted: the attempt after the last retry fails the stage", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(1) });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(1) });
   const statuses: string[] = [];
   for (let attempt = 1; attempt <= 3; attempt++) {
     const [c] = await claim(t.db, "fetch", clock.now);
@@ -179,10 +173,10 @@ Deno.test("retries exhausted: the attempt after the last retry fails the stage",
   }
   assertEquals(statuses, ["pending", "pending", "failed"]);
   assertEquals(await claim(t.db, "fetch", clock.now), []);
-  const [item] = await listItems(t.db, { jobId: "j" });
+  const [item] = await t.db.listItems({ jobId: "j" });
   assertEquals(item.status, "failed");
   assertEquals(item.stages[0], { stage: "fetch", status: "failed", attempts: 3, error: "boom 1" });
-  const events = await getEvents(t.db, { jobId: "j" });
+  const events = await t.db.getEvents({ jobId: "j" });
   assertEquals(events.map((e) => [e.kind, e.stage, e.message, e.data]), [
     ["failed", "fetch", "boom 1", { attempts: 3 }],
     ["retry", "fetch", "boom 1", {
@@ -196,7 +190,7 @@ Deno.test("retries exhausted: the attempt after the last retry fails the stage",
 Deno.test("a permanent error fails the stage at once, whatever retries are left", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(1) });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(1) });
   const [c] = await claim(t.db, "fetch", clock.now);
   const { outcomes } = await fail(t.db, [c.itemId], "fetch", {
     now: clock.now,
@@ -207,15 +201,15 @@ Deno.test("a permanent error fails the stage at once, whatever retries are left"
   clock.advance(3_600_000);
   assertEquals(await claim(t.db, "fetch", clock.now), []);
   assertEquals(await claim(t.db, "parse", clock.now), []);
-  assertEquals((await getEvents(t.db, { kind: "failed" })).length, 1);
+  assertEquals((await t.db.getEvents({ kind: "failed" })).length, 1);
 });
 
 Deno.test("markSkipped() records the reason and an event, and the next stage follows", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(1) });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(1) });
   const [c] = await claim(t.db, "fetch", clock.now);
-  const n = await markSkipped(t.db, {
+  const n = await t.db.markSkipped({
     jobId: "j",
     runId: "r1",
     items: [{ itemId: c.itemId, stage: "fetch", position: 0, reason: "paywalled" }],
@@ -223,14 +217,14 @@ Deno.test("markSkipped() records the reason and an event, and the next stage fol
   });
   assertEquals(n, 1);
   assertEquals(await getResult(t.db, c.itemId, "fetch"), undefined);
-  const [item] = await listItems(t.db, { jobId: "j" });
+  const [item] = await t.db.listItems({ jobId: "j" });
   assertEquals(item.stages[0], {
     stage: "fetch",
     status: "skipped",
     attempts: 1,
     error: "paywalled",
   });
-  const events = await getEvents(t.db, { jobId: "j" });
+  const events = await t.db.getEvents({ jobId: "j" });
   assertEquals(events.map((e) => [e.kind, e.itemId, e.stage, e.message, e.ts]), [
     ["skipped", c.itemId, "fetch", "paywalled", clock.now()],
   ]);
@@ -240,11 +234,11 @@ Deno.test("markSkipped() records the reason and an event, and the next stage fol
 Deno.test("a paused job is not claimable until it is unpaused", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(3) });
-  await upsertItems(t.db, { jobId: "other", stages: STAGES, items: makeItems(2) });
-  await pauseJob(t.db, "j", "too many failures");
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(3) });
+  await t.db.upsertItems({ jobId: "other", stages: STAGES, items: makeItems(2) });
+  await t.db.pauseJob("j", "too many failures");
   assertEquals(await claim(t.db, "fetch", clock.now), []);
-  const other = await claimBatch(t.db, {
+  const other = await t.db.claimBatch({
     jobId: "other",
     stage: "fetch",
     runId: "r1",
@@ -253,21 +247,21 @@ Deno.test("a paused job is not claimable until it is unpaused", async () => {
     now: clock.now,
   });
   assertEquals(other.length, 2);
-  await unpauseJob(t.db, "j");
+  await t.db.unpauseJob("j");
   assertEquals((await claim(t.db, "fetch", clock.now, "r1", 1)).length, 1);
-  await setJobPaused(t.db, { jobId: "j", paused: true, reason: "budget" });
+  await t.db.setJobPaused({ jobId: "j", paused: true, reason: "budget" });
   assertEquals(await claim(t.db, "fetch", clock.now), []);
-  await setJobPaused(t.db, { jobId: "j", paused: false });
+  await t.db.setJobPaused({ jobId: "j", paused: false });
   assertEquals((await claim(t.db, "fetch", clock.now)).length, 2);
 });
 
 Deno.test("an outcome from a run that no longer holds the claim records nothing", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(1) });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(1) });
   const [old] = await claim(t.db, "fetch", clock.now, "old");
   clock.advance(LEASE + 1);
-  assertEquals(await reconcileExpiredLeases(t.db, { now: clock.now }), {
+  assertEquals(await t.db.reconcileExpiredLeases({ now: clock.now }), {
     expired: 1,
     deadProcess: 0,
   });
@@ -275,7 +269,7 @@ Deno.test("an outcome from a run that no longer holds the claim records nothing"
   assertEquals(taken.attempts, 2);
   assertEquals(await done(t.db, [old.itemId], "fetch", clock.now, "old"), 0);
   assertEquals(await getResult(t.db, old.itemId, "fetch"), undefined);
-  const failed = await markFailed(t.db, {
+  const failed = await t.db.markFailed({
     jobId: "j",
     runId: "old",
     items: [{
@@ -289,7 +283,7 @@ Deno.test("an outcome from a run that no longer holds the claim records nothing"
     now: clock.now,
   });
   assertEquals(failed.outcomes, []);
-  const skipped = await markSkipped(t.db, {
+  const skipped = await t.db.markSkipped({
     jobId: "j",
     runId: "old",
     items: [{ itemId: old.itemId, stage: "fetch", position: 0, reason: "x" }],
@@ -308,7 +302,7 @@ Deno.test("an outcome from a run that no longer holds the claim records nothing"
 Deno.test("consecutive failures count up across batches and reset on a done stage", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(5) });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(5) });
   const claims = await claim(t.db, "fetch", clock.now);
   const ids = claims.map((c) => c.itemId);
   assertEquals(
@@ -320,9 +314,9 @@ Deno.test("consecutive failures count up across batches and reset on a done stag
       .consecutiveFailures,
     3,
   );
-  assertEquals((await getJobState(t.db, "j")).consecutiveFailures, 3);
+  assertEquals((await t.db.getJobState("j")).consecutiveFailures, 3);
   await done(t.db, ids.slice(3, 4), "fetch", clock.now);
-  assertEquals((await getJobState(t.db, "j")).consecutiveFailures, 0);
+  assertEquals((await t.db.getJobState("j")).consecutiveFailures, 0);
   assertEquals(
     (await fail(t.db, ids.slice(4, 5), "fetch", { now: clock.now })).consecutiveFailures,
     1,
@@ -332,8 +326,8 @@ Deno.test("consecutive failures count up across batches and reset on a done stag
 Deno.test("claimBatch() takes due rows in run_after order and leaves future ones", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: ["only"], items: makeItems(3) });
-  const claims = await claimBatch(t.db, {
+  await t.db.upsertItems({ jobId: "j", stages: ["only"], items: makeItems(3) });
+  const claims = await t.db.claimBatch({
     jobId: "j",
     stage: "only",
     runId: "r1",
@@ -343,7 +337,7 @@ Deno.test("claimBatch() takes due rows in run_after order and leaves future ones
   });
   const fails = [[claims[0].itemId, 4000], [claims[1].itemId, 1000], [claims[2].itemId, 2000]];
   for (const [itemId, backoffMs] of fails) {
-    await markFailed(t.db, {
+    await t.db.markFailed({
       jobId: "j",
       runId: "r1",
       items: [{ itemId, stage: "only", error: "e", permanent: false, retries: 3, backoffMs }],
@@ -353,7 +347,7 @@ Deno.test("claimBatch() takes due rows in run_after order and leaves future ones
   }
   clock.advance(2500);
   const take = async (limit: number) =>
-    (await claimBatch(t.db, {
+    (await t.db.claimBatch({
       jobId: "j",
       stage: "only",
       runId: "r2",

@@ -1,8 +1,6 @@
+import { getResult } from "../../src/db/store.ts";
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { makeItems, tempDb } from "./_helpers.ts";
-import { listItems, upsertItems } from "../../src/db/items.ts";
-import { getJobStats } from "../../src/db/jobs.ts";
-import { getResult } from "../../src/db/results.ts";
 
 const WORKERS = 3;
 const ITEMS = 2000;
@@ -41,7 +39,7 @@ async function waitForFiles(paths: string[]): Promise<void> {
 
 Deno.test("separate processes claiming at once never share an (item, stage) and lose none", async () => {
   await using t = await tempDb();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(ITEMS) });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(ITEMS) });
   const runs = Array.from({ length: WORKERS }, (_, i) => `w${i + 1}`);
   const children = runs.map((run) => spawnWorker(t.path, t.dir, run));
   await waitForFiles(runs.map((run) => `${t.dir}/ready-${run}`));
@@ -68,7 +66,7 @@ Deno.test("separate processes claiming at once never share an (item, stage) and 
   // The work really was shared: every process got claims.
   assert(perWorker.every((n) => n > 0), `claims per worker: ${perWorker}`);
 
-  const items = await listItems(t.db, { jobId: "j", limit: ITEMS + 1 });
+  const items = await t.db.listItems({ jobId: "j", limit: ITEMS + 1 });
   assertEquals(items.length, ITEMS);
   for (const item of items) {
     assertEquals(item.status, "done");
@@ -77,7 +75,7 @@ Deno.test("separate processes claiming at once never share an (item, stage) and 
       ["b", "done", 1],
     ]);
   }
-  const stats = await getJobStats(t.db, "j");
+  const stats = await t.db.getJobStats("j");
   assertEquals(stats.items, { total: ITEMS, done: ITEMS, failed: 0, in_progress: 0, pending: 0 });
   // Each result was written by the worker that printed the claim.
   const [first] = items;

@@ -1,9 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { fakeClock, makeItems, type TempDb, tempDb } from "./_helpers.ts";
-import { upsertItems } from "../../src/db/items.ts";
-import { claimBatch, markDone, markFailed } from "../../src/db/claims.ts";
-import { logCost } from "../../src/db/events.ts";
-import { costPerDay, hourlyRuns, recentStageTimings } from "../../src/db/dashboard.ts";
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -14,7 +10,7 @@ async function finish(
   t: TempDb,
   options: { stage: string; position: number; n: number; at: number; tookMs: number },
 ): Promise<void> {
-  const claims = await claimBatch(t.db, {
+  const claims = await t.db.claimBatch({
     jobId: "j",
     stage: options.stage,
     runId: "r",
@@ -22,7 +18,7 @@ async function finish(
     leaseMs: 600_000,
     now: () => options.at,
   });
-  await markDone(t.db, {
+  await t.db.markDone({
     jobId: "j",
     runId: "r",
     items: claims.map((c) => ({
@@ -38,11 +34,11 @@ async function finish(
 
 Deno.test("hourlyRuns() counts finished attempts per stage and hour since the given time", async () => {
   await using t = await tempDb();
-  await upsertItems(t.db, { jobId: "j", stages: ["a", "b"], items: makeItems(10) });
+  await t.db.upsertItems({ jobId: "j", stages: ["a", "b"], items: makeItems(10) });
   await finish(t, { stage: "a", position: 0, n: 2, at: START - HOUR, tookMs: 10 });
   await finish(t, { stage: "a", position: 0, n: 3, at: START + 10, tookMs: 10 });
   await finish(t, { stage: "b", position: 1, n: 1, at: START + HOUR + 5, tookMs: 10 });
-  const claims = await claimBatch(t.db, {
+  const claims = await t.db.claimBatch({
     jobId: "j",
     stage: "a",
     runId: "r",
@@ -50,7 +46,7 @@ Deno.test("hourlyRuns() counts finished attempts per stage and hour since the gi
     leaseMs: 600_000,
     now: () => START + 2 * HOUR,
   });
-  await markFailed(t.db, {
+  await t.db.markFailed({
     jobId: "j",
     runId: "r",
     items: [{
@@ -63,28 +59,28 @@ Deno.test("hourlyRuns() counts finished attempts per stage and hour since the gi
     }],
     now: () => START + 2 * HOUR + 1,
   });
-  assertEquals(await hourlyRuns(t.db, { jobId: "j", sinceTs: START }), [
+  assertEquals(await t.db.hourlyRuns({ jobId: "j", sinceTs: START }), [
     { stage: "a", hourStart: START, runs: 3 },
     { stage: "a", hourStart: START + 2 * HOUR, runs: 1 },
     { stage: "b", hourStart: START + HOUR, runs: 1 },
   ]);
-  assertEquals(await hourlyRuns(t.db, { jobId: "other", sinceTs: 0 }), []);
+  assertEquals(await t.db.hourlyRuns({ jobId: "other", sinceTs: 0 }), []);
 });
 
 Deno.test("recentStageTimings() takes p50 and p95 over each stage's latest runs only", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: ["a", "b"], items: makeItems(30) });
+  await t.db.upsertItems({ jobId: "j", stages: ["a", "b"], items: makeItems(30) });
   // 10 slow old runs, then 20 runs taking 100, 200, … 2000 ms.
   await finish(t, { stage: "a", position: 0, n: 10, at: clock.now(), tookMs: 60_000 });
   for (let i = 1; i <= 20; i++) {
     await finish(t, { stage: "a", position: 0, n: 1, at: clock.now() + i * HOUR, tookMs: i * 100 });
   }
-  assertEquals(await recentStageTimings(t.db, { jobId: "j", runs: 20 }), [
+  assertEquals(await t.db.recentStageTimings({ jobId: "j", runs: 20 }), [
     { stage: "a", count: 20, p50Ms: 1000, p95Ms: 1900 },
     { stage: "b", count: 0, p50Ms: null, p95Ms: null },
   ]);
-  const all = await recentStageTimings(t.db, { jobId: "j", runs: 1000 });
+  const all = await t.db.recentStageTimings({ jobId: "j", runs: 1000 });
   assertEquals(all[0], { stage: "a", count: 30, p50Ms: 1500, p95Ms: 60_000 });
 });
 
@@ -93,11 +89,11 @@ Deno.test("costPerDay() sums a job's costs per UTC day within [since, until)", a
   for (
     const [ts, usd] of [[START - 1, 9], [START, 0.25], [START + DAY - 1, 0.5], [START + DAY, 1]]
   ) {
-    await logCost(t.db, { jobId: "j", usd, ts });
+    await t.db.logCost({ jobId: "j", usd, ts });
   }
-  await logCost(t.db, { jobId: "other", usd: 7, ts: START + 5 });
-  await logCost(t.db, { jobId: "j", usd: 3, ts: START + 2 * DAY });
-  assertEquals(await costPerDay(t.db, { jobId: "j", sinceTs: START, untilTs: START + 2 * DAY }), [
+  await t.db.logCost({ jobId: "other", usd: 7, ts: START + 5 });
+  await t.db.logCost({ jobId: "j", usd: 3, ts: START + 2 * DAY });
+  assertEquals(await t.db.costPerDay({ jobId: "j", sinceTs: START, untilTs: START + 2 * DAY }), [
     { dayStart: START, usd: 0.75 },
     { dayStart: START + DAY, usd: 1 },
   ]);

@@ -1,11 +1,6 @@
+import type { DerivedStatus, StageStatus, Store } from "../../src/db/store.ts";
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { fakeClock, tempDb } from "./_helpers.ts";
-import { listItems, syncStages, upsertItems } from "../../src/db/items.ts";
-import { claimBatch, markDone, markFailed, markSkipped } from "../../src/db/claims.ts";
-import type { Db } from "../../src/db/mod.ts";
-import type { DerivedStatus, StageStatus } from "../../src/db/schema.ts";
-import { getJobStats, stageStats } from "../../src/db/jobs.ts";
-import { releaseClaims } from "../../src/db/leases.ts";
 
 const STAGES = ["a", "b", "c"];
 const STATUSES: StageStatus[] = ["pending", "in_progress", "done", "failed", "skipped"];
@@ -27,12 +22,12 @@ function expectedStatus(stages: StageStatus[]): DerivedStatus {
  * Drives stage `stage` of every item to its target while it is the first stage of the pipeline
  * (always claimable): claim all, then done, failed, skipped, released (pending) or kept.
  */
-async function driveFirstStage(db: Db, stage: string, targetOf: Map<string, StageStatus>) {
+async function driveFirstStage(db: Store, stage: string, targetOf: Map<string, StageStatus>) {
   const now = fakeClock().now;
   const runId = `run-${stage}`;
-  const claims = await claimBatch(db, { jobId: "j", stage, runId, limit: 1000, leaseMs: 1e9, now });
+  const claims = await db.claimBatch({ jobId: "j", stage, runId, limit: 1000, leaseMs: 1e9, now });
   const by = (status: StageStatus) => claims.filter((c) => targetOf.get(c.key) === status);
-  await markDone(db, {
+  await db.markDone({
     jobId: "j",
     runId,
     items: by("done").map((c) => ({
@@ -44,7 +39,7 @@ async function driveFirstStage(db: Db, stage: string, targetOf: Map<string, Stag
     })),
     now,
   });
-  await markFailed(db, {
+  await db.markFailed({
     jobId: "j",
     runId,
     items: by("failed").map((c) => ({
@@ -57,13 +52,13 @@ async function driveFirstStage(db: Db, stage: string, targetOf: Map<string, Stag
     })),
     now,
   });
-  await markSkipped(db, {
+  await db.markSkipped({
     jobId: "j",
     runId,
     items: by("skipped").map((c) => ({ itemId: c.itemId, stage, position: 0, reason: "skip" })),
     now,
   });
-  await releaseClaims(db, {
+  await db.releaseClaims({
     runId,
     items: by("pending").map((c) => ({ itemId: c.itemId, stage })),
   });
@@ -73,12 +68,12 @@ async function driveFirstStage(db: Db, stage: string, targetOf: Map<string, Stag
  * Builds one item per combination through the store's API: the pipeline grows from its last
  * stage to its first, and each new first stage is driven to the item's target for it.
  */
-async function seedCombinations(db: Db): Promise<Map<string, StageStatus[]>> {
+async function seedCombinations(db: Store): Promise<Map<string, StageStatus[]>> {
   const targets = new Map(COMBINATIONS.map((combo) => [combo.join("/"), combo]));
   const items = [...targets.keys()].map((key) => ({ key, data: {} }));
-  await upsertItems(db, { jobId: "j", stages: ["c"], items });
+  await db.upsertItems({ jobId: "j", stages: ["c"], items });
   for (let i = STAGES.length - 1; i >= 0; i--) {
-    if (i < STAGES.length - 1) await syncStages(db, { jobId: "j", stages: STAGES.slice(i) });
+    if (i < STAGES.length - 1) await db.syncStages({ jobId: "j", stages: STAGES.slice(i) });
     const targetOf = new Map([...targets].map(([key, combo]) => [key, combo[i]]));
     await driveFirstStage(db, STAGES[i], targetOf);
   }
@@ -88,7 +83,7 @@ async function seedCombinations(db: Db): Promise<Map<string, StageStatus[]>> {
 Deno.test("item_derived_status gives the right status for all 125 combinations of 3 stages", async () => {
   await using t = await tempDb();
   const targets = await seedCombinations(t.db);
-  const items = await listItems(t.db, { jobId: "j", limit: 1000 });
+  const items = await t.db.listItems({ jobId: "j", limit: 1000 });
   assertEquals(items.length, 125);
   for (const item of items) {
     const combo = targets.get(item.key)!;
@@ -104,14 +99,14 @@ Deno.test("item_derived_status gives the right status for all 125 combinations o
 Deno.test("getJobStats() item counts equal the counts of item_derived_status", async () => {
   await using t = await tempDb();
   await seedCombinations(t.db);
-  const items = await listItems(t.db, { jobId: "j", limit: 1000 });
+  const items = await t.db.listItems({ jobId: "j", limit: 1000 });
   const fromView = { total: items.length, pending: 0, in_progress: 0, done: 0, failed: 0 };
   for (const item of items) fromView[item.status]++;
-  const stats = await getJobStats(t.db, "j");
+  const stats = await t.db.getJobStats("j");
   assertEquals(stats.items, fromView);
   assertEquals(stats.items, { total: 125, failed: 61, done: 8, in_progress: 37, pending: 19 });
   // Each stage holds every status 25 times.
-  assertEquals(stats.stages, await stageStats(t.db, "j"));
+  assertEquals(stats.stages, await t.db.stageStats("j"));
   assertEquals(
     stats.stages.map((s) => [s.stage, s.pending, s.inProgress, s.done, s.failed, s.skipped]),
     STAGES.map((s) => [s, 25, 25, 25, 25, 25]),
@@ -122,15 +117,15 @@ Deno.test("listItems() filters by derived status through the view", async () => 
   await using t = await tempDb();
   const targets = await seedCombinations(t.db);
   for (const status of ["pending", "in_progress", "done", "failed"] as const) {
-    const listed = await listItems(t.db, { jobId: "j", status, limit: 1000 });
+    const listed = await t.db.listItems({ jobId: "j", status, limit: 1000 });
     const expected = [...targets].filter(([, combo]) => expectedStatus(combo) === status)
       .map(([key]) => key).sort();
     assertEquals(listed.map((i) => i.key).sort(), expected, status);
     assertEquals(listed.every((i) => i.status === status), true);
   }
-  assertEquals((await listItems(t.db, { jobId: "j", status: "failed", limit: 5 })).length, 5);
-  assertEquals((await listItems(t.db, { jobId: "j" })).length, 100);
-  assertEquals(await listItems(t.db, { jobId: "other" }), []);
+  assertEquals((await t.db.listItems({ jobId: "j", status: "failed", limit: 5 })).length, 5);
+  assertEquals((await t.db.listItems({ jobId: "j" })).length, 100);
+  assertEquals(await t.db.listItems({ jobId: "other" }), []);
 });
 
 Deno.test("listItems() filters by the stage an item is at and by error text", async () => {
@@ -138,10 +133,10 @@ Deno.test("listItems() filters by the stage an item is at and by error text", as
   const targets = await seedCombinations(t.db);
   const finished = (s: StageStatus) => s === "done" || s === "skipped";
   const atB = [...targets].filter(([, [a, b]]) => finished(a) && !finished(b)).map(([k]) => k);
-  const listedAtB = await listItems(t.db, { jobId: "j", stage: "b", limit: 1000 });
+  const listedAtB = await t.db.listItems({ jobId: "j", stage: "b", limit: 1000 });
   assertEquals(listedAtB.map((i) => i.key).sort(), atB.sort());
   assertEquals(atB.length, 2 * 3 * 5);
-  const failedAtB = await listItems(t.db, {
+  const failedAtB = await t.db.listItems({
     jobId: "j",
     stage: "b",
     status: "failed",
@@ -153,20 +148,20 @@ Deno.test("listItems() filters by the stage an item is at and by error text", as
       .filter(([, [a, b, c]]) => finished(a) && !finished(b) && [b, c].includes("failed"))
       .map(([k]) => k).sort(),
   );
-  const brokenAtC = await listItems(t.db, { jobId: "j", error: "broken at c", limit: 1000 });
+  const brokenAtC = await t.db.listItems({ jobId: "j", error: "broken at c", limit: 1000 });
   assertEquals(brokenAtC.length, 25);
   assertEquals(brokenAtC.every((i) => i.stages[2].error === "broken at c"), true);
-  assertEquals(await listItems(t.db, { jobId: "j", error: "no such error" }), []);
+  assertEquals(await t.db.listItems({ jobId: "j", error: "no such error" }), []);
 });
 
 Deno.test("an item's derived status follows it through a normal run", async () => {
   await using t = await tempDb();
   const now = fakeClock().now;
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: [{ key: "x", data: {} }] });
-  const status = async () => (await listItems(t.db, { jobId: "j" }))[0].status;
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: [{ key: "x", data: {} }] });
+  const status = async () => (await t.db.listItems({ jobId: "j" }))[0].status;
   const seen: DerivedStatus[] = [await status()];
   for (const stage of STAGES) {
-    const [c] = await claimBatch(t.db, {
+    const [c] = await t.db.claimBatch({
       jobId: "j",
       stage,
       runId: "r",
@@ -175,7 +170,7 @@ Deno.test("an item's derived status follows it through a normal run", async () =
       now,
     });
     seen.push(await status());
-    await markDone(t.db, {
+    await t.db.markDone({
       jobId: "j",
       runId: "r",
       items: [{ itemId: c.itemId, stage, position: c.position, result: 1, handlerVersion: null }],

@@ -1,22 +1,10 @@
+import type { Store } from "../../src/db/store.ts";
+import { literalOf, normaliseError } from "../../src/db/clusters.ts";
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { fakeClock, makeItems, SQLITE_ONLY, tempDb } from "./_helpers.ts";
-import {
-  addMissingStageRows,
-  checkpointWal,
-  failureClusters,
-  integrityProblems,
-  leaseProblems,
-  literalOf,
-  normaliseError,
-  stageRowGaps,
-  stuckBehindFailures,
-  walSize,
-} from "../../src/db/health.ts";
-import { listItems, upsertItems } from "../../src/db/items.ts";
-import { claimBatch, markFailed } from "../../src/db/claims.ts";
+
 import { settle } from "../doctor/_seed.ts";
-import { type Db, openDb } from "../../src/db/mod.ts";
-import { reconcileExpiredLeases, registerRun } from "../../src/db/leases.ts";
+import { openDb } from "../../src/db/mod.ts";
 
 Deno.test("normaliseError() replaces URLs, quoted values, hex ids and numbers", () => {
   const cases: [string, string][] = [
@@ -40,10 +28,10 @@ Deno.test("literalOf() gives the longest literal part of a pattern", () => {
   assertEquals(literalOf("<n>"), "");
 });
 
-async function seedFailures(db: Db): Promise<void> {
+async function seedFailures(db: Store): Promise<void> {
   const stages = ["fetch", "parse"];
-  await upsertItems(db, { jobId: "j", stages, items: makeItems(8) });
-  await upsertItems(db, { jobId: "other", stages: ["fetch"], items: makeItems(1) });
+  await db.upsertItems({ jobId: "j", stages, items: makeItems(8) });
+  await db.upsertItems({ jobId: "other", stages: ["fetch"], items: makeItems(1) });
   await settle(db, {
     jobId: "j",
     stage: "fetch",
@@ -78,7 +66,7 @@ async function seedFailures(db: Db): Promise<void> {
 Deno.test("failureClusters() groups a job's failed stages by normalised error, largest first", async () => {
   await using t = await tempDb();
   await seedFailures(t.db);
-  assertEquals(await failureClusters(t.db, { jobId: "j" }), [
+  assertEquals(await t.db.failureClusters({ jobId: "j" }), [
     {
       stage: "fetch",
       pattern: "Timeout after <n> ms fetching <url>",
@@ -106,26 +94,26 @@ Deno.test("failureClusters() groups a job's failed stages by normalised error, l
 Deno.test("failureClusters() honours stage, limit and examples", async () => {
   await using t = await tempDb();
   await seedFailures(t.db);
-  const parse = await failureClusters(t.db, { jobId: "j", stage: "parse" });
+  const parse = await t.db.failureClusters({ jobId: "j", stage: "parse" });
   assertEquals(parse.map((c) => [c.stage, c.count]), [["parse", 3]]);
-  const top = await failureClusters(t.db, { jobId: "j", limit: 1, examples: 2 });
+  const top = await t.db.failureClusters({ jobId: "j", limit: 1, examples: 2 });
   assertEquals(top.map((c) => [c.pattern, c.exampleKeys]), [
     ["Timeout after <n> ms fetching <url>", ["k1", "k2"]],
   ]);
-  assertEquals(await failureClusters(t.db, { jobId: "none" }), []);
+  assertEquals(await t.db.failureClusters({ jobId: "none" }), []);
 });
 
 Deno.test("failureClusters() leaves out stages waiting for a retry", async () => {
   await using t = await tempDb();
-  await upsertItems(t.db, { jobId: "j", stages: ["s"], items: makeItems(2) });
-  const claims = await claimBatch(t.db, {
+  await t.db.upsertItems({ jobId: "j", stages: ["s"], items: makeItems(2) });
+  const claims = await t.db.claimBatch({
     jobId: "j",
     stage: "s",
     runId: "r",
     limit: 2,
     leaseMs: 60_000,
   });
-  await markFailed(t.db, {
+  await t.db.markFailed({
     jobId: "j",
     runId: "r",
     items: claims.map((c, i) => ({
@@ -137,7 +125,7 @@ Deno.test("failureClusters() leaves out stages waiting for a retry", async () =>
       backoffMs: 1000,
     })),
   });
-  assertEquals((await failureClusters(t.db, { jobId: "j" })).map((c) => c.count), [1]);
+  assertEquals((await t.db.failureClusters({ jobId: "j" })).map((c) => c.count), [1]);
 });
 
 Deno.test(
@@ -145,8 +133,8 @@ Deno.test(
   SQLITE_ONLY,
   async () => {
     await using t = await tempDb();
-    await upsertItems(t.db, { jobId: "j", stages: ["a", "b"], items: makeItems(3000) });
-    assertEquals(await integrityProblems(t.db), []);
+    await t.db.upsertItems({ jobId: "j", stages: ["a", "b"], items: makeItems(3000) });
+    assertEquals(await t.db.integrityProblems(), []);
     await t.db.close();
     const copy = `${t.dir}/copy.sqlite`;
     const bytes = await Deno.readFile(t.path);
@@ -158,7 +146,7 @@ Deno.test(
     await Deno.writeFile(copy, bytes);
     const damaged = await openDb(copy, { readOnly: true });
     try {
-      const problems = await integrityProblems(damaged);
+      const problems = await damaged.integrityProblems();
       assertEquals(problems.length > 0 && !problems.includes("ok"), true, problems.join("\n"));
     } finally {
       await damaged.close();
@@ -168,13 +156,13 @@ Deno.test(
 
 Deno.test("walSize() measures the log and checkpointWal() truncates it", SQLITE_ONLY, async () => {
   await using t = await tempDb();
-  await upsertItems(t.db, { jobId: "j", stages: ["a"], items: makeItems(200) });
-  const before = await walSize(t.db);
+  await t.db.upsertItems({ jobId: "j", stages: ["a"], items: makeItems(200) });
+  const before = await t.db.walSize();
   assertEquals(before > 0, true, `WAL of ${before} bytes`);
   assertEquals(before, (await Deno.stat(`${t.path}-wal`)).size);
-  assertEquals(await checkpointWal(t.db), { busy: false, walBytes: 0 });
-  assertEquals(await walSize(t.db), 0);
-  assertEquals((await listItems(t.db, { jobId: "j", limit: 1000 })).length, 200);
+  assertEquals(await t.db.checkpointWal(), { busy: false, walBytes: 0 });
+  assertEquals(await t.db.walSize(), 0);
+  assertEquals((await t.db.listItems({ jobId: "j", limit: 1000 })).length, 200);
 });
 
 /** The pid of a process that has ended. */
@@ -187,31 +175,31 @@ async function deadPid(): Promise<number> {
 Deno.test("leaseProblems() counts what reconcileExpiredLeases() would release, changing nothing", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: ["s"], items: makeItems(5) });
+  await t.db.upsertItems({ jobId: "j", stages: ["s"], items: makeItems(5) });
   const pid = await deadPid();
-  await registerRun(t.db, { runId: "live", now: clock.now });
-  await registerRun(t.db, { runId: "dead", pid, now: clock.now });
-  await registerRun(t.db, { runId: "elsewhere", pid, host: "other-host", now: clock.now });
+  await t.db.registerRun({ runId: "live", now: clock.now });
+  await t.db.registerRun({ runId: "dead", pid, now: clock.now });
+  await t.db.registerRun({ runId: "elsewhere", pid, host: "other-host", now: clock.now });
   const claim = (runId: string, leaseMs: number) =>
-    claimBatch(t.db, { jobId: "j", stage: "s", runId, limit: 1, leaseMs, now: clock.now });
+    t.db.claimBatch({ jobId: "j", stage: "s", runId, limit: 1, leaseMs, now: clock.now });
   await claim("short", 1000);
   await claim("live", 600_000);
   await claim("dead", 600_000);
   await claim("elsewhere", 600_000);
   clock.advance(5000);
   const expected = [{ jobId: "j", expired: 1, deadProcess: 1 }];
-  assertEquals(await leaseProblems(t.db, { now: clock.now }), expected);
-  assertEquals(await leaseProblems(t.db, { now: clock.now }), expected);
-  assertEquals(await reconcileExpiredLeases(t.db, { now: clock.now }), {
+  assertEquals(await t.db.leaseProblems({ now: clock.now }), expected);
+  assertEquals(await t.db.leaseProblems({ now: clock.now }), expected);
+  assertEquals(await t.db.reconcileExpiredLeases({ now: clock.now }), {
     expired: 1,
     deadProcess: 1,
   });
-  assertEquals(await leaseProblems(t.db, { now: clock.now }), []);
+  assertEquals(await t.db.leaseProblems({ now: clock.now }), []);
 });
 
 Deno.test("stuckBehindFailures() counts items waiting at later stages behind a failed one", async () => {
   await using t = await tempDb();
-  await upsertItems(t.db, { jobId: "j", stages: ["a", "b", "c"], items: makeItems(4) });
+  await t.db.upsertItems({ jobId: "j", stages: ["a", "b", "c"], items: makeItems(4) });
   await settle(t.db, {
     jobId: "j",
     stage: "a",
@@ -219,7 +207,7 @@ Deno.test("stuckBehindFailures() counts items waiting at later stages behind a f
   });
   await settle(t.db, { jobId: "j", stage: "b", outcomes: { k2: "boom", k3: "done", k4: "done" } });
   await settle(t.db, { jobId: "j", stage: "c", outcomes: { k3: "boom", k4: "done" } });
-  assertEquals(await stuckBehindFailures(t.db, { jobId: "j" }), [
+  assertEquals(await t.db.stuckBehindFailures({ jobId: "j" }), [
     { stage: "a", items: 1 },
     { stage: "b", items: 1 },
   ]);
@@ -227,23 +215,23 @@ Deno.test("stuckBehindFailures() counts items waiting at later stages behind a f
 
 Deno.test("addMissingStageRows() adds a new stage's rows, claimable where the previous is done", async () => {
   await using t = await tempDb();
-  await upsertItems(t.db, { jobId: "j", stages: ["a"], items: makeItems(3) });
+  await t.db.upsertItems({ jobId: "j", stages: ["a"], items: makeItems(3) });
   await settle(t.db, { jobId: "j", stage: "a", outcomes: { k1: "done", k2: "boom", k3: "done" } });
   const stages = ["a", "b"];
-  assertEquals(await stageRowGaps(t.db, { jobId: "j", stages }), {
+  assertEquals(await t.db.stageRowGaps({ jobId: "j", stages }), {
     unknownStages: ["b"],
     removedStages: [],
     missingRows: 3,
   });
-  assertEquals(await addMissingStageRows(t.db, { jobId: "j", stages }), 3);
-  assertEquals(await stageRowGaps(t.db, { jobId: "j", stages }), {
+  assertEquals(await t.db.addMissingStageRows({ jobId: "j", stages }), 3);
+  assertEquals(await t.db.stageRowGaps({ jobId: "j", stages }), {
     unknownStages: [],
     removedStages: [],
     missingRows: 0,
   });
-  const rows = (await listItems(t.db, { jobId: "j" })).map((i) => i.stages.map((s) => s.status));
+  const rows = (await t.db.listItems({ jobId: "j" })).map((i) => i.stages.map((s) => s.status));
   assertEquals(rows, [["done", "pending"], ["failed", "pending"], ["done", "pending"]]);
-  const claims = await claimBatch(t.db, {
+  const claims = await t.db.claimBatch({
     jobId: "j",
     stage: "b",
     runId: "r",
@@ -251,25 +239,25 @@ Deno.test("addMissingStageRows() adds a new stage's rows, claimable where the pr
     leaseMs: 1000,
   });
   assertEquals(claims.map((c) => c.key), ["k1", "k3"]);
-  assertEquals(await addMissingStageRows(t.db, { jobId: "j", stages }), 0);
+  assertEquals(await t.db.addMissingStageRows({ jobId: "j", stages }), 0);
 });
 
 Deno.test("addMissingStageRows() refuses, changing nothing, when a stored stage was removed", async () => {
   await using t = await tempDb();
-  await upsertItems(t.db, { jobId: "j", stages: ["a", "b"], items: makeItems(2) });
-  assertEquals(await stageRowGaps(t.db, { jobId: "j", stages: ["b", "c"] }), {
+  await t.db.upsertItems({ jobId: "j", stages: ["a", "b"], items: makeItems(2) });
+  assertEquals(await t.db.stageRowGaps({ jobId: "j", stages: ["b", "c"] }), {
     unknownStages: ["c"],
     removedStages: ["a"],
     missingRows: 2,
   });
-  assertEquals(await addMissingStageRows(t.db, { jobId: "j", stages: ["b", "c"] }), null);
-  const rows = (await listItems(t.db, { jobId: "j" })).map((i) => i.stages.map((s) => s.stage));
+  assertEquals(await t.db.addMissingStageRows({ jobId: "j", stages: ["b", "c"] }), null);
+  const rows = (await t.db.listItems({ jobId: "j" })).map((i) => i.stages.map((s) => s.stage));
   assertEquals(rows, [["a", "b"], ["a", "b"]]);
 });
 
 Deno.test("stageRowGaps() finds nothing missing for a job without items", async () => {
   await using t = await tempDb();
-  assertEquals(await stageRowGaps(t.db, { jobId: "new", stages: ["a"] }), {
+  assertEquals(await t.db.stageRowGaps({ jobId: "new", stages: ["a"] }), {
     unknownStages: [],
     removedStages: [],
     missingRows: 0,

@@ -1,9 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { fakeClock, tempDb } from "./_helpers.ts";
-import { upsertItems } from "../../src/db/items.ts";
-import { claimBatch, markDone, markFailed } from "../../src/db/claims.ts";
-import { logCost } from "../../src/db/events.ts";
-import { findItem, findItemByUrl, getItemDetail, getItemKeys } from "../../src/db/item_detail.ts";
 
 const STAGES = ["fetch", "parse"];
 
@@ -11,37 +7,37 @@ Deno.test("getItemDetail() returns every stage field, the results and the events
   await using t = await tempDb();
   const clock = fakeClock();
   const start = clock.now();
-  await upsertItems(t.db, {
+  await t.db.upsertItems({
     jobId: "j",
     stages: STAGES,
     items: [{ key: "a", data: { url: "https://example.org/a" } }, { key: "b", data: {} }],
     now: clock.now,
   });
   const claim = { jobId: "j", runId: "r", limit: 1, leaseMs: 60_000, now: clock.now };
-  const [fetch] = await claimBatch(t.db, { ...claim, stage: "fetch" });
+  const [fetch] = await t.db.claimBatch({ ...claim, stage: "fetch" });
   clock.advance(1000);
-  await markDone(t.db, {
+  await t.db.markDone({
     jobId: "j",
     runId: "r",
     items: [{ ...fetch, result: { html: "<p>" }, handlerVersion: "1" }],
     now: clock.now,
   });
-  await logCost(t.db, {
+  await t.db.logCost({
     jobId: "j",
     itemId: fetch.itemId,
     stage: "fetch",
     usd: 0.5,
     ts: clock.now(),
   });
-  const [parse] = await claimBatch(t.db, { ...claim, stage: "parse" });
+  const [parse] = await t.db.claimBatch({ ...claim, stage: "parse" });
   clock.advance(1000);
-  await markFailed(t.db, {
+  await t.db.markFailed({
     jobId: "j",
     runId: "r",
     items: [{ ...parse, error: "bad markup", permanent: true, retries: 0, backoffMs: 0 }],
     now: clock.now,
   });
-  const detail = await getItemDetail(t.db, { jobId: "j", key: "a" });
+  const detail = await t.db.getItemDetail({ jobId: "j", key: "a" });
   assertEquals(
     detail && { ...detail, events: detail.events.map((e) => [e.kind, e.stage, e.message]) },
     {
@@ -92,14 +88,14 @@ Deno.test("getItemDetail() returns every stage field, the results and the events
 
 Deno.test("getItemDetail() of an unknown key, or of another job's key, is undefined", async () => {
   await using t = await tempDb();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: [{ key: "a", data: {} }] });
-  assertEquals(await getItemDetail(t.db, { jobId: "j", key: "zzz" }), undefined);
-  assertEquals(await getItemDetail(t.db, { jobId: "other", key: "a" }), undefined);
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: [{ key: "a", data: {} }] });
+  assertEquals(await t.db.getItemDetail({ jobId: "j", key: "zzz" }), undefined);
+  assertEquals(await t.db.getItemDetail({ jobId: "other", key: "a" }), undefined);
 });
 
 Deno.test("findItem() and findItemByUrl() find an item by key and by data.url within its job", async () => {
   await using t = await tempDb();
-  await upsertItems(t.db, {
+  await t.db.upsertItems({
     jobId: "j",
     stages: STAGES,
     items: [
@@ -107,29 +103,29 @@ Deno.test("findItem() and findItemByUrl() find an item by key and by data.url wi
       { key: "b", data: { url: "https://example.org/b" } },
     ],
   });
-  await upsertItems(t.db, {
+  await t.db.upsertItems({
     jobId: "other",
     stages: STAGES,
     items: [{ key: "c", data: { url: "https://example.org/c" } }],
   });
-  const b = await findItem(t.db, { jobId: "j", key: "b" });
+  const b = await t.db.findItem({ jobId: "j", key: "b" });
   assertEquals(b?.key, "b");
-  assertEquals(await findItemByUrl(t.db, { jobId: "j", url: "https://example.org/b" }), b);
-  assertEquals(await findItem(t.db, { jobId: "j", key: "c" }), undefined);
-  assertEquals(await findItemByUrl(t.db, { jobId: "j", url: "https://example.org/c" }), undefined);
+  assertEquals(await t.db.findItemByUrl({ jobId: "j", url: "https://example.org/b" }), b);
+  assertEquals(await t.db.findItem({ jobId: "j", key: "c" }), undefined);
+  assertEquals(await t.db.findItemByUrl({ jobId: "j", url: "https://example.org/c" }), undefined);
 });
 
 Deno.test("getItemKeys() maps ids to keys and leaves out ids that do not exist", async () => {
   await using t = await tempDb();
-  await upsertItems(t.db, {
+  await t.db.upsertItems({
     jobId: "j",
     stages: STAGES,
     items: [{ key: "a", data: {} }, { key: "b", data: {} }],
   });
-  const a = (await findItem(t.db, { jobId: "j", key: "a" }))!.id;
-  const b = (await findItem(t.db, { jobId: "j", key: "b" }))!.id;
+  const a = (await t.db.findItem({ jobId: "j", key: "a" }))!.id;
+  const b = (await t.db.findItem({ jobId: "j", key: "b" }))!.id;
   assertEquals(
-    await getItemKeys(t.db, { itemIds: [b, a, b, 999] }),
+    await t.db.getItemKeys({ itemIds: [b, a, b, 999] }),
     new Map([[a, "a"], [b, "b"]]),
   );
 });

@@ -1,21 +1,16 @@
+import { getResult, type Store } from "../../src/db/store.ts";
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { fakeClock, makeItems, tempDb } from "./_helpers.ts";
-import { listItems, retryFailed, syncStages, upsertItems } from "../../src/db/items.ts";
-import { claimBatch, markDone, markFailed } from "../../src/db/claims.ts";
-import { getEvents } from "../../src/db/events.ts";
-import type { Db } from "../../src/db/mod.ts";
-import { stageStats } from "../../src/db/jobs.ts";
-import { getResult } from "../../src/db/results.ts";
 
 const STAGES = ["fetch", "parse", "store"];
 
 Deno.test("upsertItems() is idempotent: the same items again change nothing", async () => {
   await using t = await tempDb();
-  const first = await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(50) });
+  const first = await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(50) });
   assertEquals(first, { inserted: 50, updated: 0, unchanged: 0 });
-  const again = await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(50) });
+  const again = await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(50) });
   assertEquals(again, { inserted: 0, updated: 0, unchanged: 50 });
-  const stats = await stageStats(t.db, "j");
+  const stats = await t.db.stageStats("j");
   assertEquals(stats.map((s) => [s.stage, s.pending]), [["fetch", 50], ["parse", 50], [
     "store",
     50,
@@ -24,9 +19,9 @@ Deno.test("upsertItems() is idempotent: the same items again change nothing", as
 
 Deno.test("upsertItems() gives every new item a pending row for every stage", async () => {
   await using t = await tempDb();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(3) });
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(2, 4) });
-  const stats = await stageStats(t.db, "j");
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(3) });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(2, 4) });
+  const stats = await t.db.stageStats("j");
   assertEquals(
     stats,
     STAGES.map((stage, position) => ({
@@ -43,13 +38,13 @@ Deno.test("upsertItems() gives every new item a pending row for every stage", as
 
 Deno.test("upsertItems() keeps the last of duplicate keys in one batch", async () => {
   await using t = await tempDb();
-  const counts = await upsertItems(t.db, {
+  const counts = await t.db.upsertItems({
     jobId: "j",
     stages: ["a"],
     items: [{ key: "x", data: { v: 1 } }, { key: "x", data: { v: 2 } }],
   });
   assertEquals(counts, { inserted: 1, updated: 0, unchanged: 0 });
-  const [claim] = await claimBatch(t.db, {
+  const [claim] = await t.db.claimBatch({
     jobId: "j",
     stage: "a",
     runId: "r",
@@ -62,8 +57,8 @@ Deno.test("upsertItems() keeps the last of duplicate keys in one batch", async (
 Deno.test("re-discovery updates data without resetting stages", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(2), now: clock.now });
-  const claims = await claimBatch(t.db, {
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(2), now: clock.now });
+  const claims = await t.db.claimBatch({
     jobId: "j",
     stage: "fetch",
     runId: "r",
@@ -71,7 +66,7 @@ Deno.test("re-discovery updates data without resetting stages", async () => {
     leaseMs: 60_000,
     now: clock.now,
   });
-  await markDone(t.db, {
+  await t.db.markDone({
     jobId: "j",
     runId: "r",
     items: [{
@@ -84,18 +79,18 @@ Deno.test("re-discovery updates data without resetting stages", async () => {
     now: clock.now,
   });
   clock.advance(1000);
-  const counts = await upsertItems(t.db, {
+  const counts = await t.db.upsertItems({
     jobId: "j",
     stages: STAGES,
     items: [{ key: "k1", data: { n: 1, title: "changed" } }, { key: "k2", data: { n: 2 } }],
     now: clock.now,
   });
   assertEquals(counts, { inserted: 0, updated: 1, unchanged: 1 });
-  const stats = await stageStats(t.db, "j");
+  const stats = await t.db.stageStats("j");
   assertEquals(stats[0].done, 1);
   assertEquals(stats[0].pending, 1);
   assertEquals((await getResult(t.db, claims[0].itemId, "fetch"))?.result, { ok: 1 });
-  const next = await claimBatch(t.db, {
+  const next = await t.db.claimBatch({
     jobId: "j",
     stage: "parse",
     runId: "r",
@@ -108,15 +103,15 @@ Deno.test("re-discovery updates data without resetting stages", async () => {
 
 Deno.test("a stage added to the config gets rows at the next sync; a removed one loses them", async () => {
   await using t = await tempDb();
-  await upsertItems(t.db, { jobId: "j", stages: ["a", "b"], items: makeItems(4) });
-  const claims = await claimBatch(t.db, {
+  await t.db.upsertItems({ jobId: "j", stages: ["a", "b"], items: makeItems(4) });
+  const claims = await t.db.claimBatch({
     jobId: "j",
     stage: "a",
     runId: "r",
     limit: 4,
     leaseMs: 1000,
   });
-  await markDone(t.db, {
+  await t.db.markDone({
     jobId: "j",
     runId: "r",
     items: claims.map((c) => ({
@@ -127,9 +122,9 @@ Deno.test("a stage added to the config gets rows at the next sync; a removed one
       handlerVersion: null,
     })),
   });
-  const change = await syncStages(t.db, { jobId: "j", stages: ["a", "x", "b"] });
+  const change = await t.db.syncStages({ jobId: "j", stages: ["a", "x", "b"] });
   assertEquals(change, { added: ["x"], removed: [] });
-  const stats = await stageStats(t.db, "j");
+  const stats = await t.db.stageStats("j");
   assertEquals(stats.map((s) => [s.stage, s.position, s.pending, s.done]), [
     ["a", 0, 0, 4],
     ["x", 1, 4, 0],
@@ -137,20 +132,20 @@ Deno.test("a stage added to the config gets rows at the next sync; a removed one
   ]);
   // The new stage follows a done stage, so it is claimable; b now waits for x.
   assertEquals(
-    (await claimBatch(t.db, { jobId: "j", stage: "b", runId: "r", limit: 9, leaseMs: 1000 }))
+    (await t.db.claimBatch({ jobId: "j", stage: "b", runId: "r", limit: 9, leaseMs: 1000 }))
       .length,
     0,
   );
   assertEquals(
-    (await claimBatch(t.db, { jobId: "j", stage: "x", runId: "r", limit: 9, leaseMs: 1000 }))
+    (await t.db.claimBatch({ jobId: "j", stage: "x", runId: "r", limit: 9, leaseMs: 1000 }))
       .length,
     4,
   );
-  const removed = await syncStages(t.db, { jobId: "j", stages: ["a", "b"] });
+  const removed = await t.db.syncStages({ jobId: "j", stages: ["a", "b"] });
   assertEquals(removed, { added: [], removed: ["x"] });
-  assertEquals((await stageStats(t.db, "j")).map((s) => s.stage), ["a", "b"]);
+  assertEquals((await t.db.stageStats("j")).map((s) => s.stage), ["a", "b"]);
   assertEquals(
-    (await claimBatch(t.db, { jobId: "j", stage: "b", runId: "r", limit: 9, leaseMs: 1000 }))
+    (await t.db.claimBatch({ jobId: "j", stage: "b", runId: "r", limit: 9, leaseMs: 1000 }))
       .length,
     4,
   );
@@ -158,11 +153,11 @@ Deno.test("a stage added to the config gets rows at the next sync; a removed one
 
 Deno.test("jobs are kept apart: the same key in two jobs is two items", async () => {
   await using t = await tempDb();
-  await upsertItems(t.db, { jobId: "a", stages: ["s"], items: makeItems(3) });
-  const counts = await upsertItems(t.db, { jobId: "b", stages: ["s"], items: makeItems(3) });
+  await t.db.upsertItems({ jobId: "a", stages: ["s"], items: makeItems(3) });
+  const counts = await t.db.upsertItems({ jobId: "b", stages: ["s"], items: makeItems(3) });
   assertEquals(counts.inserted, 3);
   assertEquals(
-    (await claimBatch(t.db, { jobId: "a", stage: "s", runId: "r", limit: 9, leaseMs: 1000 }))
+    (await t.db.claimBatch({ jobId: "a", stage: "s", runId: "r", limit: 9, leaseMs: 1000 }))
       .length,
     3,
   );
@@ -170,12 +165,12 @@ Deno.test("jobs are kept apart: the same key in two jobs is two items", async ()
 
 /** Claims `stage` for `keys` and records each outcome: "done", or an error message (permanent). */
 async function settle(
-  db: Db,
+  db: Store,
   stage: string,
   outcomes: Record<string, string>,
   now: () => number,
 ): Promise<void> {
-  const claims = await claimBatch(db, {
+  const claims = await db.claimBatch({
     jobId: "j",
     stage,
     runId: "r",
@@ -186,13 +181,13 @@ async function settle(
   const byKey = new Map(claims.map((c) => [c.key, c]));
   const done = Object.entries(outcomes).filter(([, o]) => o === "done").map(([k]) => byKey.get(k)!);
   const failed = Object.entries(outcomes).filter(([, o]) => o !== "done");
-  await markDone(db, {
+  await db.markDone({
     jobId: "j",
     runId: "r",
     items: done.map((c) => ({ ...c, result: {}, handlerVersion: null })),
     now,
   });
-  await markFailed(db, {
+  await db.markFailed({
     jobId: "j",
     runId: "r",
     items: failed.map(([k, error]) => ({
@@ -206,8 +201,8 @@ async function settle(
   });
 }
 
-async function stageRows(db: Db): Promise<string[][]> {
-  return (await listItems(db, { jobId: "j" })).map((item) => [
+async function stageRows(db: Store): Promise<string[][]> {
+  return (await db.listItems({ jobId: "j" })).map((item) => [
     item.key,
     ...item.stages.map((s) => `${s.status}/${s.attempts}${s.error ? `/${s.error}` : ""}`),
   ]);
@@ -216,7 +211,7 @@ async function stageRows(db: Db): Promise<string[][]> {
 Deno.test("retryFailed() puts matching failed stages back to pending, attempts 0, with one event", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(4), now: clock.now });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(4), now: clock.now });
   await settle(
     t.db,
     "fetch",
@@ -224,7 +219,7 @@ Deno.test("retryFailed() puts matching failed stages back to pending, attempts 0
     clock.now,
   );
   await settle(t.db, "parse", { k1: "HTTP 500" }, clock.now);
-  const retried = await retryFailed(t.db, {
+  const retried = await t.db.retryFailed({
     jobId: "j",
     stage: "fetch",
     errorContains: "HTTP 500",
@@ -237,7 +232,7 @@ Deno.test("retryFailed() puts matching failed stages back to pending, attempts 0
     ["k3", "failed/1/timeout", "pending/0", "pending/0"],
     ["k4", "pending/0", "pending/0", "pending/0"],
   ]);
-  const [event] = await getEvents(t.db, { kind: "retry_failed" });
+  const [event] = await t.db.getEvents({ kind: "retry_failed" });
   assertEquals(
     [event.jobId, event.stage, event.message, event.data, event.ts],
     ["j", "fetch", "reset 2 failed stages to pending", {
@@ -246,7 +241,7 @@ Deno.test("retryFailed() puts matching failed stages back to pending, attempts 0
       errorContains: "HTTP 500",
     }, clock.now()],
   );
-  const claims = await claimBatch(t.db, {
+  const claims = await t.db.claimBatch({
     jobId: "j",
     stage: "fetch",
     runId: "r2",
@@ -260,30 +255,30 @@ Deno.test("retryFailed() puts matching failed stages back to pending, attempts 0
 Deno.test("retryFailed() filters by item, and retries every stage when given no filter", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(3), now: clock.now });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(3), now: clock.now });
   await settle(t.db, "fetch", { k1: "done", k2: "done", k3: "gone" }, clock.now);
   await settle(t.db, "parse", { k1: "bad", k2: "bad" }, clock.now);
-  assertEquals(await retryFailed(t.db, { jobId: "j", itemKey: "k2" }), 1);
+  assertEquals(await t.db.retryFailed({ jobId: "j", itemKey: "k2" }), 1);
   assertEquals((await stageRows(t.db)).map((r) => r.slice(1, 3)), [
     ["done/1", "failed/1/bad"],
     ["done/1", "pending/0"],
     ["failed/1/gone", "pending/0"],
   ]);
-  assertEquals(await retryFailed(t.db, { jobId: "j", itemKey: "nope" }), 0);
-  assertEquals(await retryFailed(t.db, { jobId: "j" }), 2);
-  assertEquals(await retryFailed(t.db, { jobId: "j" }), 0);
-  assertEquals((await getEvents(t.db, { kind: "retry_failed" })).map((e) => e.message), [
+  assertEquals(await t.db.retryFailed({ jobId: "j", itemKey: "nope" }), 0);
+  assertEquals(await t.db.retryFailed({ jobId: "j" }), 2);
+  assertEquals(await t.db.retryFailed({ jobId: "j" }), 0);
+  assertEquals((await t.db.getEvents({ kind: "retry_failed" })).map((e) => e.message), [
     "reset 2 failed stages to pending",
     "reset 1 failed stage to pending",
   ]);
   // Another job's failures are never touched.
-  assertEquals(await retryFailed(t.db, { jobId: "other" }), 0);
+  assertEquals(await t.db.retryFailed({ jobId: "other" }), 0);
 });
 
 Deno.test("retryFailed() leaves a stage unclaimable while the stage before it is not done", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, {
+  await t.db.upsertItems({
     jobId: "j",
     stages: ["fetch", "parse"],
     items: makeItems(1),
@@ -292,10 +287,10 @@ Deno.test("retryFailed() leaves a stage unclaimable while the stage before it is
   await settle(t.db, "fetch", { k1: "done" }, clock.now);
   await settle(t.db, "parse", { k1: "bad" }, clock.now);
   // A stage added in between: parse now waits for clean.
-  await syncStages(t.db, { jobId: "j", stages: ["fetch", "clean", "parse"] });
-  assertEquals(await retryFailed(t.db, { jobId: "j", stage: "parse" }), 1);
+  await t.db.syncStages({ jobId: "j", stages: ["fetch", "clean", "parse"] });
+  assertEquals(await t.db.retryFailed({ jobId: "j", stage: "parse" }), 1);
   const claim = { jobId: "j", runId: "r", limit: 5, leaseMs: 1000, now: clock.now };
-  assertEquals(await claimBatch(t.db, { ...claim, stage: "parse" }), []);
+  assertEquals(await t.db.claimBatch({ ...claim, stage: "parse" }), []);
   await settle(t.db, "clean", { k1: "done" }, clock.now);
-  assertEquals((await claimBatch(t.db, { ...claim, stage: "parse" })).map((c) => c.key), ["k1"]);
+  assertEquals((await t.db.claimBatch({ ...claim, stage: "parse" })).map((c) => c.key), ["k1"]);
 });

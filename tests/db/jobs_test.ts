@@ -1,28 +1,12 @@
+import { stageTimingStats } from "../../src/db/store.ts";
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { fakeClock, makeItems, tempDb } from "./_helpers.ts";
-import { upsertItems } from "../../src/db/items.ts";
-import { claimBatch, markDone, markFailed, markSkipped } from "../../src/db/claims.ts";
-import {
-  acquireDiscoveryLease,
-  finishDiscovery,
-  getJobState,
-  getJobStats,
-  markJobRun,
-  pauseJob,
-  setJobPaused,
-  stageStats,
-  stageTimingStats,
-  throughput,
-  unpauseJob,
-  wakeJob,
-} from "../../src/db/jobs.ts";
-import { getEvents } from "../../src/db/events.ts";
 
 const START = Date.UTC(2026, 0, 1);
 
 Deno.test("getJobState() of an unknown job is the default state", async () => {
   await using t = await tempDb();
-  assertEquals(await getJobState(t.db, "nobody"), {
+  assertEquals(await t.db.getJobState("nobody"), {
     jobId: "nobody",
     paused: false,
     pauseReason: null,
@@ -37,8 +21,8 @@ Deno.test("getJobState() of an unknown job is the default state", async () => {
 Deno.test("pause and unpause keep the reason and time, log events and clear the failure streak", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: ["s"], items: makeItems(3) });
-  const claims = await claimBatch(t.db, {
+  await t.db.upsertItems({ jobId: "j", stages: ["s"], items: makeItems(3) });
+  const claims = await t.db.claimBatch({
     jobId: "j",
     stage: "s",
     runId: "r",
@@ -46,7 +30,7 @@ Deno.test("pause and unpause keep the reason and time, log events and clear the 
     leaseMs: 1000,
     now: clock.now,
   });
-  await markFailed(t.db, {
+  await t.db.markFailed({
     jobId: "j",
     runId: "r",
     items: claims.map((c) => ({
@@ -59,13 +43,13 @@ Deno.test("pause and unpause keep the reason and time, log events and clear the 
     })),
     now: clock.now,
   });
-  await setJobPaused(t.db, {
+  await t.db.setJobPaused({
     jobId: "j",
     paused: true,
     reason: "2 failures in a row",
     now: clock.now,
   });
-  assertEquals(await getJobState(t.db, "j"), {
+  assertEquals(await t.db.getJobState("j"), {
     jobId: "j",
     paused: true,
     pauseReason: "2 failures in a row",
@@ -76,8 +60,8 @@ Deno.test("pause and unpause keep the reason and time, log events and clear the 
     consecutiveFailures: 2,
   });
   clock.advance(5000);
-  await setJobPaused(t.db, { jobId: "j", paused: false, now: clock.now });
-  assertEquals(await getJobState(t.db, "j"), {
+  await t.db.setJobPaused({ jobId: "j", paused: false, now: clock.now });
+  assertEquals(await t.db.getJobState("j"), {
     jobId: "j",
     paused: false,
     pauseReason: null,
@@ -87,10 +71,10 @@ Deno.test("pause and unpause keep the reason and time, log events and clear the 
     lastRunAt: null,
     consecutiveFailures: 0,
   });
-  await pauseJob(t.db, "j");
-  assertEquals((await getJobState(t.db, "j")).pauseReason, "paused by operator");
-  await unpauseJob(t.db, "j", "fixed the feed");
-  const events = await getEvents(t.db, { jobId: "j" });
+  await t.db.pauseJob("j");
+  assertEquals((await t.db.getJobState("j")).pauseReason, "paused by operator");
+  await t.db.unpauseJob("j", "fixed the feed");
+  const events = await t.db.getEvents({ jobId: "j" });
   assertEquals(events.map((e) => [e.kind, e.message]).slice(0, 4), [
     ["unpause", "fixed the feed"],
     ["pause", "paused by operator"],
@@ -103,45 +87,45 @@ Deno.test("pause and unpause keep the reason and time, log events and clear the 
 
 Deno.test("wakeJob() records a wake that a successful discovery clears and a failed one keeps", async () => {
   await using t = await tempDb();
-  await wakeJob(t.db, "j", START);
-  assertEquals((await getJobState(t.db, "j")).wakeRequestedAt, START);
-  const [event] = await getEvents(t.db, { kind: "wake" });
+  await t.db.wakeJob("j", START);
+  assertEquals((await t.db.getJobState("j")).wakeRequestedAt, START);
+  const [event] = await t.db.getEvents({ kind: "wake" });
   assertEquals([event.jobId, event.ts, event.message], ["j", START, "discovery requested"]);
   const now = () => START + 1000;
   assertEquals(
-    await acquireDiscoveryLease(t.db, { jobId: "j", owner: "a", leaseMs: 60_000, now }),
+    await t.db.acquireDiscoveryLease({ jobId: "j", owner: "a", leaseMs: 60_000, now }),
     true,
   );
-  await finishDiscovery(t.db, { jobId: "j", owner: "a", succeeded: false, now });
-  assertEquals((await getJobState(t.db, "j")).wakeRequestedAt, START);
-  assertEquals((await getJobState(t.db, "j")).lastDiscoveryAt, null);
+  await t.db.finishDiscovery({ jobId: "j", owner: "a", succeeded: false, now });
+  assertEquals((await t.db.getJobState("j")).wakeRequestedAt, START);
+  assertEquals((await t.db.getJobState("j")).lastDiscoveryAt, null);
   assertEquals(
-    await acquireDiscoveryLease(t.db, { jobId: "j", owner: "a", leaseMs: 60_000, now }),
+    await t.db.acquireDiscoveryLease({ jobId: "j", owner: "a", leaseMs: 60_000, now }),
     true,
   );
-  await finishDiscovery(t.db, { jobId: "j", owner: "a", succeeded: true, now });
-  const state = await getJobState(t.db, "j");
+  await t.db.finishDiscovery({ jobId: "j", owner: "a", succeeded: true, now });
+  const state = await t.db.getJobState("j");
   assertEquals([state.wakeRequestedAt, state.lastDiscoveryAt], [null, START + 1000]);
 });
 
 Deno.test("markJobRun() records when the job last ran", async () => {
   await using t = await tempDb();
-  await markJobRun(t.db, { jobId: "j", now: START });
-  await markJobRun(t.db, { jobId: "j", now: START + 60_000 });
-  const state = await getJobState(t.db, "j");
+  await t.db.markJobRun({ jobId: "j", now: START });
+  await t.db.markJobRun({ jobId: "j", now: START + 60_000 });
+  const state = await t.db.getJobState("j");
   assertEquals([state.lastRunAt, state.paused, state.lastDiscoveryAt], [
     START + 60_000,
     false,
     null,
   ]);
-  assertEquals((await getJobState(t.db, "k")).lastRunAt, null);
+  assertEquals((await t.db.getJobState("k")).lastRunAt, null);
 });
 
 Deno.test("the discovery lease has one owner at a time until it expires", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
   const take = (owner: string) =>
-    acquireDiscoveryLease(t.db, { jobId: "j", owner, leaseMs: 10_000, now: clock.now });
+    t.db.acquireDiscoveryLease({ jobId: "j", owner, leaseMs: 10_000, now: clock.now });
   assertEquals(await take("a"), true);
   assertEquals(await take("b"), false);
   clock.advance(9_000);
@@ -153,15 +137,15 @@ Deno.test("the discovery lease has one owner at a time until it expires", async 
   assertEquals(await take("b"), true);
   assertEquals(await take("a"), false);
   // Only the holder's finish releases it.
-  await finishDiscovery(t.db, { jobId: "j", owner: "a", succeeded: true, now: clock.now });
+  await t.db.finishDiscovery({ jobId: "j", owner: "a", succeeded: true, now: clock.now });
   assertEquals(await take("a"), false);
-  assertEquals((await getJobState(t.db, "j")).lastDiscoveryAt, null);
-  await finishDiscovery(t.db, { jobId: "j", owner: "b", succeeded: true, now: clock.now });
-  assertEquals((await getJobState(t.db, "j")).lastDiscoveryAt, clock.now());
+  assertEquals((await t.db.getJobState("j")).lastDiscoveryAt, null);
+  await t.db.finishDiscovery({ jobId: "j", owner: "b", succeeded: true, now: clock.now });
+  assertEquals((await t.db.getJobState("j")).lastDiscoveryAt, clock.now());
   assertEquals(await take("a"), true);
   // Leases of different jobs are independent.
   assertEquals(
-    await acquireDiscoveryLease(t.db, { jobId: "k", owner: "b", leaseMs: 10_000, now: clock.now }),
+    await t.db.acquireDiscoveryLease({ jobId: "k", owner: "b", leaseMs: 10_000, now: clock.now }),
     true,
   );
 });
@@ -169,9 +153,9 @@ Deno.test("the discovery lease has one owner at a time until it expires", async 
 Deno.test("stageStats() and getJobStats() count every stage and item by status", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: ["a", "b"], items: makeItems(10) });
-  await upsertItems(t.db, { jobId: "other", stages: ["a", "b"], items: makeItems(4) });
-  const claims = await claimBatch(t.db, {
+  await t.db.upsertItems({ jobId: "j", stages: ["a", "b"], items: makeItems(10) });
+  await t.db.upsertItems({ jobId: "other", stages: ["a", "b"], items: makeItems(4) });
+  const claims = await t.db.claimBatch({
     jobId: "j",
     stage: "a",
     runId: "r",
@@ -180,7 +164,7 @@ Deno.test("stageStats() and getJobStats() count every stage and item by status",
     now: clock.now,
   });
   const ids = claims.map((c) => c.itemId);
-  await markDone(t.db, {
+  await t.db.markDone({
     jobId: "j",
     runId: "r",
     items: ids.slice(0, 4).map((itemId) => ({
@@ -192,20 +176,20 @@ Deno.test("stageStats() and getJobStats() count every stage and item by status",
     })),
     now: clock.now,
   });
-  await markSkipped(t.db, {
+  await t.db.markSkipped({
     jobId: "j",
     runId: "r",
     items: [{ itemId: ids[4], stage: "a", position: 0, reason: "no" }],
     now: clock.now,
   });
-  await markFailed(t.db, {
+  await t.db.markFailed({
     jobId: "j",
     runId: "r",
     items: [{ itemId: ids[5], stage: "a", error: "e", permanent: true, retries: 0, backoffMs: 0 }],
     now: clock.now,
   });
   // ids[6], ids[7] stay in progress; 2 items are untouched.
-  const b = await claimBatch(t.db, {
+  const b = await t.db.claimBatch({
     jobId: "j",
     stage: "b",
     runId: "r",
@@ -213,41 +197,41 @@ Deno.test("stageStats() and getJobStats() count every stage and item by status",
     leaseMs: 1000,
     now: clock.now,
   });
-  await markDone(t.db, {
+  await t.db.markDone({
     jobId: "j",
     runId: "r",
     items: [{ itemId: b[0].itemId, stage: "b", position: 1, result: 1, handlerVersion: null }],
     now: clock.now,
   });
-  assertEquals(await stageStats(t.db, "j"), [
+  assertEquals(await t.db.stageStats("j"), [
     { stage: "a", position: 0, pending: 2, inProgress: 2, done: 4, failed: 1, skipped: 1 },
     { stage: "b", position: 1, pending: 8, inProgress: 1, done: 1, failed: 0, skipped: 0 },
   ]);
   // Items: 1 done (a and b done), 1 failed, 3 in progress (2 at a, 1 at b), 5 pending.
-  assertEquals((await getJobStats(t.db, "j")).items, {
+  assertEquals((await t.db.getJobStats("j")).items, {
     total: 10,
     done: 1,
     failed: 1,
     in_progress: 3,
     pending: 5,
   });
-  assertEquals((await getJobStats(t.db, "other")).items, {
+  assertEquals((await t.db.getJobStats("other")).items, {
     total: 4,
     done: 0,
     failed: 0,
     in_progress: 0,
     pending: 4,
   });
-  assertEquals(await stageStats(t.db, "nobody"), []);
+  assertEquals(await t.db.stageStats("nobody"), []);
 });
 
 Deno.test("stageTimingStats() gives p50/p95 of finished attempts per stage", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: ["a", "b"], items: makeItems(21) });
+  await t.db.upsertItems({ jobId: "j", stages: ["a", "b"], items: makeItems(21) });
   // Twenty attempts of stage a taking 100, 200, … 2000 ms; the last one fails.
   for (let i = 1; i <= 20; i++) {
-    const [c] = await claimBatch(t.db, {
+    const [c] = await t.db.claimBatch({
       jobId: "j",
       stage: "a",
       runId: "r",
@@ -257,14 +241,14 @@ Deno.test("stageTimingStats() gives p50/p95 of finished attempts per stage", asy
     });
     clock.advance(i * 100);
     if (i < 20) {
-      await markDone(t.db, {
+      await t.db.markDone({
         jobId: "j",
         runId: "r",
         items: [{ itemId: c.itemId, stage: "a", position: 0, result: i, handlerVersion: null }],
         now: clock.now,
       });
     } else {
-      await markFailed(t.db, {
+      await t.db.markFailed({
         jobId: "j",
         runId: "r",
         items: [{
@@ -280,7 +264,7 @@ Deno.test("stageTimingStats() gives p50/p95 of finished attempts per stage", asy
     }
   }
   // An attempt that will be retried is not a finished attempt.
-  const [retried] = await claimBatch(t.db, {
+  const [retried] = await t.db.claimBatch({
     jobId: "j",
     stage: "a",
     runId: "r",
@@ -289,7 +273,7 @@ Deno.test("stageTimingStats() gives p50/p95 of finished attempts per stage", asy
     now: clock.now,
   });
   clock.advance(99_999);
-  await markFailed(t.db, {
+  await t.db.markFailed({
     jobId: "j",
     runId: "r",
     items: [{
@@ -316,11 +300,11 @@ Deno.test("stageTimingStats() gives p50/p95 of finished attempts per stage", asy
 Deno.test("throughput() counts stage rows finished since a time, by stage, not retries", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: ["a", "b"], items: makeItems(5), now: clock.now });
+  await t.db.upsertItems({ jobId: "j", stages: ["a", "b"], items: makeItems(5), now: clock.now });
   const claim = { jobId: "j", runId: "r", limit: 10, leaseMs: 3_600_000, now: clock.now };
-  const a = await claimBatch(t.db, { ...claim, stage: "a" });
+  const a = await t.db.claimBatch({ ...claim, stage: "a" });
   // k1 finishes before the window opens.
-  await markDone(t.db, {
+  await t.db.markDone({
     jobId: "j",
     runId: "r",
     items: [{ ...a[0], result: {}, handlerVersion: null }],
@@ -328,13 +312,13 @@ Deno.test("throughput() counts stage rows finished since a time, by stage, not r
   });
   clock.advance(60_000);
   const since = clock.now();
-  await markDone(t.db, {
+  await t.db.markDone({
     jobId: "j",
     runId: "r",
     items: [a[1], a[2]].map((c) => ({ ...c, result: {}, handlerVersion: null })),
     now: clock.now,
   });
-  await markSkipped(t.db, {
+  await t.db.markSkipped({
     jobId: "j",
     runId: "r",
     items: [{ ...a[3], reason: "x" }],
@@ -342,28 +326,28 @@ Deno.test("throughput() counts stage rows finished since a time, by stage, not r
   });
   const fail = { permanent: false, retries: 1, backoffMs: 0 };
   // The first failure of k5 is a retry (back to pending): not a finished run.
-  await markFailed(t.db, {
+  await t.db.markFailed({
     jobId: "j",
     runId: "r",
     items: [{ ...a[4], error: "e", ...fail }],
     now: clock.now,
   });
-  assertEquals(await throughput(t.db, { jobId: "j", sinceTs: since }), { a: 3 });
-  const [again] = await claimBatch(t.db, { ...claim, stage: "a" });
-  await markFailed(t.db, {
+  assertEquals(await t.db.throughput({ jobId: "j", sinceTs: since }), { a: 3 });
+  const [again] = await t.db.claimBatch({ ...claim, stage: "a" });
+  await t.db.markFailed({
     jobId: "j",
     runId: "r",
     items: [{ ...again, error: "e", ...fail }],
     now: clock.now,
   });
-  const [b] = await claimBatch(t.db, { ...claim, stage: "b" });
-  await markDone(t.db, {
+  const [b] = await t.db.claimBatch({ ...claim, stage: "b" });
+  await t.db.markDone({
     jobId: "j",
     runId: "r",
     items: [{ ...b, result: {}, handlerVersion: null }],
     now: clock.now,
   });
-  assertEquals(await throughput(t.db, { jobId: "j", sinceTs: since }), { a: 4, b: 1 });
-  assertEquals(await throughput(t.db, { jobId: "j", sinceTs: since - 60_000 }), { a: 5, b: 1 });
-  assertEquals(await throughput(t.db, { jobId: "other", sinceTs: 0 }), {});
+  assertEquals(await t.db.throughput({ jobId: "j", sinceTs: since }), { a: 4, b: 1 });
+  assertEquals(await t.db.throughput({ jobId: "j", sinceTs: since - 60_000 }), { a: 5, b: 1 });
+  assertEquals(await t.db.throughput({ jobId: "other", sinceTs: 0 }), {});
 });

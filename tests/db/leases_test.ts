@@ -1,25 +1,16 @@
+import type { Store } from "../../src/db/store.ts";
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { hostname } from "node:os";
 import { fakeClock, makeItems, tempDb } from "./_helpers.ts";
-import { listItems, upsertItems } from "../../src/db/items.ts";
-import { claimBatch } from "../../src/db/claims.ts";
-import type { Db } from "../../src/db/mod.ts";
-import {
-  reconcileExpiredLeases,
-  registerRun,
-  releaseClaims,
-  renewLeases,
-} from "../../src/db/leases.ts";
-import { getEvents } from "../../src/db/events.ts";
 
 const LEASE = 60_000;
 
-function claim(db: Db, runId: string, now: () => number, limit = 10) {
-  return claimBatch(db, { jobId: "j", stage: "s", runId, limit, leaseMs: LEASE, now });
+function claim(db: Store, runId: string, now: () => number, limit = 10) {
+  return db.claimBatch({ jobId: "j", stage: "s", runId, limit, leaseMs: LEASE, now });
 }
 
-async function stageRows(db: Db) {
-  return (await listItems(db, { jobId: "j", limit: 1000 })).map((item) => [
+async function stageRows(db: Store) {
+  return (await db.listItems({ jobId: "j", limit: 1000 })).map((item) => [
     item.key,
     item.stages[0].status,
     item.stages[0].attempts,
@@ -75,17 +66,17 @@ async function kill(child: Deno.ChildProcess): Promise<void> {
 Deno.test("an expired lease goes back to pending, its attempt counted, with an event", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: ["s"], items: makeItems(3) });
-  await registerRun(t.db, { runId: "r1", host: "elsewhere", pid: 1 });
+  await t.db.upsertItems({ jobId: "j", stages: ["s"], items: makeItems(3) });
+  await t.db.registerRun({ runId: "r1", host: "elsewhere", pid: 1 });
   const claims = await claim(t.db, "r1", clock.now, 2);
   clock.advance(LEASE);
   // At the lease's last millisecond it still holds.
-  assertEquals(await reconcileExpiredLeases(t.db, { now: clock.now }), {
+  assertEquals(await t.db.reconcileExpiredLeases({ now: clock.now }), {
     expired: 0,
     deadProcess: 0,
   });
   clock.advance(1);
-  assertEquals(await reconcileExpiredLeases(t.db, { now: clock.now }), {
+  assertEquals(await t.db.reconcileExpiredLeases({ now: clock.now }), {
     expired: 2,
     deadProcess: 0,
   });
@@ -94,7 +85,7 @@ Deno.test("an expired lease goes back to pending, its attempt counted, with an e
     "pending",
     0,
   ]]);
-  const events = await getEvents(t.db, { kind: "released" });
+  const events = await t.db.getEvents({ kind: "released" });
   assertEquals(
     events.map((e) => [e.itemId, e.stage, e.message, e.data, e.ts]).sort(),
     claims.map((c) => [
@@ -112,91 +103,91 @@ Deno.test("an expired lease goes back to pending, its attempt counted, with an e
 Deno.test("renewLeases() extends every claim of the run and only of that run", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: ["s"], items: makeItems(3) });
+  await t.db.upsertItems({ jobId: "j", stages: ["s"], items: makeItems(3) });
   await claim(t.db, "r1", clock.now, 2);
   await claim(t.db, "r2", clock.now, 1);
   clock.advance(LEASE - 1);
-  assertEquals(await renewLeases(t.db, { runId: "r1", leaseMs: LEASE, now: clock.now }), 2);
+  assertEquals(await t.db.renewLeases({ runId: "r1", leaseMs: LEASE, now: clock.now }), 2);
   clock.advance(2);
-  assertEquals(await reconcileExpiredLeases(t.db, { now: clock.now }), {
+  assertEquals(await t.db.reconcileExpiredLeases({ now: clock.now }), {
     expired: 1,
     deadProcess: 0,
   });
   clock.advance(LEASE - 2);
-  assertEquals(await reconcileExpiredLeases(t.db, { now: clock.now }), {
+  assertEquals(await t.db.reconcileExpiredLeases({ now: clock.now }), {
     expired: 0,
     deadProcess: 0,
   });
   clock.advance(1);
-  assertEquals(await reconcileExpiredLeases(t.db, { now: clock.now }), {
+  assertEquals(await t.db.reconcileExpiredLeases({ now: clock.now }), {
     expired: 2,
     deadProcess: 0,
   });
-  assertEquals(await renewLeases(t.db, { runId: "r1", leaseMs: LEASE, now: clock.now }), 0);
+  assertEquals(await t.db.renewLeases({ runId: "r1", leaseMs: LEASE, now: clock.now }), 0);
 });
 
 Deno.test("releaseClaims() returns claims to pending without counting the attempt", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: ["s"], items: makeItems(4) });
+  await t.db.upsertItems({ jobId: "j", stages: ["s"], items: makeItems(4) });
   const mine = await claim(t.db, "r1", clock.now, 3);
   await claim(t.db, "r2", clock.now, 1);
   const [first] = mine.sort((a, b) => a.itemId - b.itemId);
   assertEquals(
-    await releaseClaims(t.db, { runId: "r1", items: [{ itemId: first.itemId, stage: "s" }] }),
+    await t.db.releaseClaims({ runId: "r1", items: [{ itemId: first.itemId, stage: "s" }] }),
     1,
   );
   // Another run's claim is not released by name.
-  assertEquals(await releaseClaims(t.db, { runId: "r1", items: [{ itemId: 4, stage: "s" }] }), 0);
-  assertEquals(await releaseClaims(t.db, { runId: "r1" }), 2);
+  assertEquals(await t.db.releaseClaims({ runId: "r1", items: [{ itemId: 4, stage: "s" }] }), 0);
+  assertEquals(await t.db.releaseClaims({ runId: "r1" }), 2);
   assertEquals(await stageRows(t.db), [
     ["k1", "pending", 0],
     ["k2", "pending", 0],
     ["k3", "pending", 0],
     ["k4", "in_progress", 1],
   ]);
-  assertEquals(await getEvents(t.db, { kind: "released" }), []);
+  assertEquals(await t.db.getEvents({ kind: "released" }), []);
   const again = await claim(t.db, "r3", clock.now);
   assertEquals(again.map((c) => c.attempts), [1, 1, 1]);
 });
 
 Deno.test("claims of a killed process on this host are released at once, not at lease end", async () => {
   await using t = await tempDb();
-  await upsertItems(t.db, { jobId: "j", stages: ["s"], items: makeItems(5) });
+  await t.db.upsertItems({ jobId: "j", stages: ["s"], items: makeItems(5) });
   const { child, claimed } = await holdingChild(t.path, "doomed", 3);
   try {
     assertEquals(claimed.length, 3);
     // While it lives, its claims stay.
-    assertEquals(await reconcileExpiredLeases(t.db), { expired: 0, deadProcess: 0 });
+    assertEquals(await t.db.reconcileExpiredLeases(), { expired: 0, deadProcess: 0 });
   } finally {
     await kill(child);
   }
-  assertEquals(await reconcileExpiredLeases(t.db), { expired: 0, deadProcess: 3 });
+  assertEquals(await t.db.reconcileExpiredLeases(), { expired: 0, deadProcess: 3 });
   const rows = await stageRows(t.db);
   assertEquals(rows.filter(([, status]) => status === "pending").length, 5);
   assertEquals(rows.filter(([, , attempts]) => attempts === 1).length, 3);
-  const events = await getEvents(t.db, { kind: "released" });
+  const events = await t.db.getEvents({ kind: "released" });
   assertEquals(events.map((e) => e.itemId).sort(), [...claimed].sort());
   assertEquals(
     events[0].message,
     `process ${child.pid} on ${hostname()} is gone (claimed by doomed)`,
   );
-  assertEquals(await reconcileExpiredLeases(t.db), { expired: 0, deadProcess: 0 });
+  assertEquals(await t.db.reconcileExpiredLeases(), { expired: 0, deadProcess: 0 });
 });
 
 Deno.test("claims of another host wait for their lease even when its pid is not running here", async () => {
   await using t = await tempDb();
   const clock = fakeClock(Date.now());
-  await upsertItems(t.db, { jobId: "j", stages: ["s"], items: makeItems(2) });
+  await t.db.upsertItems({ jobId: "j", stages: ["s"], items: makeItems(2) });
   // A pid far above any pid_max: no such process exists on this machine.
-  await registerRun(t.db, { runId: "remote", host: "other-machine", pid: 99_999_999 });
+  await t.db.registerRun({ runId: "remote", host: "other-machine", pid: 99_999_999 });
   await claim(t.db, "remote", clock.now, 2);
-  assertEquals(await reconcileExpiredLeases(t.db, { now: clock.now }), {
+  assertEquals(await t.db.reconcileExpiredLeases({ now: clock.now }), {
     expired: 0,
     deadProcess: 0,
   });
   clock.advance(LEASE + 1);
-  assertEquals(await reconcileExpiredLeases(t.db, { now: clock.now }), {
+  assertEquals(await t.db.reconcileExpiredLeases({ now: clock.now }), {
     expired: 2,
     deadProcess: 0,
   });
@@ -205,10 +196,10 @@ Deno.test("claims of another host wait for their lease even when its pid is not 
 Deno.test("a run of this host whose pid no longer exists is released at once", async () => {
   await using t = await tempDb();
   const clock = fakeClock(Date.now());
-  await upsertItems(t.db, { jobId: "j", stages: ["s"], items: makeItems(2) });
-  await registerRun(t.db, { runId: "gone", pid: 99_999_999 });
+  await t.db.upsertItems({ jobId: "j", stages: ["s"], items: makeItems(2) });
+  await t.db.registerRun({ runId: "gone", pid: 99_999_999 });
   await claim(t.db, "gone", clock.now, 2);
-  assertEquals(await reconcileExpiredLeases(t.db, { now: clock.now }), {
+  assertEquals(await t.db.reconcileExpiredLeases({ now: clock.now }), {
     expired: 0,
     deadProcess: 2,
   });
@@ -217,11 +208,11 @@ Deno.test("a run of this host whose pid no longer exists is released at once", a
 Deno.test("claims of this process are never taken for a dead process's", async () => {
   await using t = await tempDb();
   const clock = fakeClock(Date.now());
-  await upsertItems(t.db, { jobId: "j", stages: ["s"], items: makeItems(2) });
-  await registerRun(t.db, { runId: "me" });
+  await t.db.upsertItems({ jobId: "j", stages: ["s"], items: makeItems(2) });
+  await t.db.registerRun({ runId: "me" });
   await claim(t.db, "me", clock.now, 2);
   assertEquals(
-    await reconcileExpiredLeases(t.db, { now: clock.now, isAlive: () => false }),
+    await t.db.reconcileExpiredLeases({ now: clock.now, isAlive: () => false }),
     { expired: 0, deadProcess: 0 },
   );
   assertEquals((await stageRows(t.db)).map(([, status]) => status), ["in_progress", "in_progress"]);

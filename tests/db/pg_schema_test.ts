@@ -2,9 +2,7 @@ import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:
 import { admin, makeItems, PG_ONLY, scratchSchema, TEST_PG_URL } from "./_helpers.ts";
 import { openDb } from "../../src/db/mod.ts";
 import { PG_SCHEMA_VERSION } from "../../src/db/pg/schema.ts";
-import { redactUrl } from "../../src/db/pg/mod.ts";
-import { upsertItems } from "../../src/db/items.ts";
-import { stageStats } from "../../src/db/jobs.ts";
+import { redactUrl } from "../../src/util/url.ts";
 
 /** The schema_version row of the scratch schema in `url`. */
 async function storedVersion(url: string): Promise<number[]> {
@@ -24,12 +22,12 @@ Deno.test(
     try {
       const db = await openDb(scratch.url);
       assertEquals([db.engine, db.location], ["postgres", redactUrl(scratch.url)]);
-      await upsertItems(db, { jobId: "j", stages: ["a"], items: makeItems(3) });
+      await db.upsertItems({ jobId: "j", stages: ["a"], items: makeItems(3) });
       await db.close();
       assertEquals(await storedVersion(scratch.url), [PG_SCHEMA_VERSION]);
       // Reopening keeps the data and migrates nothing.
       const again = await openDb(scratch.url);
-      assertEquals((await stageStats(again, "j"))[0].pending, 3);
+      assertEquals((await again.stageStats("j"))[0].pending, 3);
       await again.close();
       assertEquals(await storedVersion(scratch.url), [PG_SCHEMA_VERSION]);
     } finally {
@@ -89,7 +87,7 @@ Deno.test(
       const reader = await openDb(scratch.url, { readOnly: true });
       try {
         await assertRejects(
-          upsertItems(reader, { jobId: "j", stages: ["a"], items: makeItems(1) }),
+          reader.upsertItems({ jobId: "j", stages: ["a"], items: makeItems(1) }),
           /read-only transaction/,
         );
       } finally {

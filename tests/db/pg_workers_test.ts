@@ -1,10 +1,8 @@
+import { getResult } from "../../src/db/store.ts";
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { makeItems, PG_ONLY, tempDb } from "./_helpers.ts";
-import { upsertItems } from "../../src/db/items.ts";
-import { acquireDiscoveryLease, getJobStats, stageStats } from "../../src/db/jobs.ts";
+
 import { openDb } from "../../src/db/mod.ts";
-import { getEvents } from "../../src/db/events.ts";
-import { getResult } from "../../src/db/results.ts";
 
 const ITEMS = 300;
 const STAGES = ["a", "b", "c"];
@@ -71,7 +69,7 @@ Deno.test(
   PG_ONLY,
   async () => {
     await using t = await tempDb();
-    await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(ITEMS) });
+    await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(ITEMS) });
     const workers = [
       spawnWorker(t.path, t.dir, "w1", "host-a"),
       spawnWorker(t.path, t.dir, "w2", "host-b", ["--die-after=4"]),
@@ -113,7 +111,7 @@ Deno.test(
 
     // The killed worker's claims went back after its lease, never as a dead process: no
     // survivor runs on its host.
-    const released = await getEvents(t.db, { kind: "released", limit: 1000 });
+    const released = await t.db.getEvents({ kind: "released", limit: 1000 });
     assertEquals(
       released.map((e) => `${e.itemId}/${e.stage}`).sort(),
       held.map((h) => `${h.item}/${h.stage}`).sort(),
@@ -125,10 +123,10 @@ Deno.test(
       assertEquals((await getResult(t.db, h.item, h.stage))?.result, { by });
     }
 
-    const stats = await getJobStats(t.db, "j");
+    const stats = await t.db.getJobStats("j");
     assertEquals(stats.items, { total: ITEMS, done: ITEMS, failed: 0, in_progress: 0, pending: 0 });
     assertEquals(
-      (await stageStats(t.db, "j")).map((s) => [s.stage, s.done]),
+      (await t.db.stageStats("j")).map((s) => [s.stage, s.done]),
       STAGES.map((s) => [s, ITEMS]),
     );
   },
@@ -141,13 +139,13 @@ Deno.test("machines discovering the same items at once make each item once", PG_
     // Overlapping batches, in different orders: 0-399, 200-599 and 599…100.
     const batches = [makeItems(400, 0), makeItems(400, 200), makeItems(500, 100).reverse()];
     const counts = await Promise.all(
-      machines.map((db, i) => upsertItems(db, { jobId: "j", stages: STAGES, items: batches[i] })),
+      machines.map((db, i) => db.upsertItems({ jobId: "j", stages: STAGES, items: batches[i] })),
     );
     assertEquals(counts.reduce((n, c) => n + c.inserted, 0), 600);
     assertEquals(counts.map((c) => c.inserted + c.updated + c.unchanged), [400, 400, 500]);
     assertEquals(counts.reduce((n, c) => n + c.updated, 0), 0);
     assertEquals(
-      (await stageStats(t.db, "j")).map((s) => [s.stage, s.pending]),
+      (await t.db.stageStats("j")).map((s) => [s.stage, s.pending]),
       STAGES.map((s) => [s, 600]),
     );
   } finally {
@@ -164,7 +162,7 @@ Deno.test(
     try {
       const taken = await Promise.all(
         machines.map((db, i) =>
-          acquireDiscoveryLease(db, { jobId: "j", owner: `m${i}`, leaseMs: 60_000 })
+          db.acquireDiscoveryLease({ jobId: "j", owner: `m${i}`, leaseMs: 60_000 })
         ),
       );
       assertEquals(taken.filter(Boolean).length, 1);

@@ -1,33 +1,24 @@
-import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { fakeClock, makeItems, tempDb } from "./_helpers.ts";
-import { listItems, upsertItems } from "../../src/db/items.ts";
-import { claimBatch, markDone } from "../../src/db/claims.ts";
-import type { Db } from "../../src/db/mod.ts";
 import {
-  getDoneResults,
   getHandlerVersion,
   getResult,
   getResults,
-  getStaleCount,
-  reprocessStage,
-  reprocessStale,
-  setHandlerVersion,
+  type Store,
   storeResult,
-} from "../../src/db/results.ts";
-import { getEvents } from "../../src/db/events.ts";
-import { releaseClaims } from "../../src/db/leases.ts";
+} from "../../src/db/store.ts";
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { fakeClock, makeItems, tempDb } from "./_helpers.ts";
 
 const STAGES = ["fetch", "parse", "store"];
 
 /** Runs `stage` to done for every claimable item, with results of handler version `version`. */
 async function runStage(
-  db: Db,
+  db: Store,
   stage: string,
   version: string,
   now: () => number,
   limit = 100,
 ): Promise<number[]> {
-  const claims = await claimBatch(db, {
+  const claims = await db.claimBatch({
     jobId: "j",
     stage,
     runId: "r",
@@ -35,7 +26,7 @@ async function runStage(
     leaseMs: 60_000,
     now,
   });
-  await markDone(db, {
+  await db.markDone({
     jobId: "j",
     runId: "r",
     items: claims.map((c) => ({
@@ -50,12 +41,12 @@ async function runStage(
   return claims.map((c) => c.itemId);
 }
 
-async function runAll(db: Db, version: string, now: () => number): Promise<void> {
+async function runAll(db: Store, version: string, now: () => number): Promise<void> {
   for (const stage of STAGES) await runStage(db, stage, version, now);
 }
 
-async function statusTable(db: Db): Promise<string[][]> {
-  return (await listItems(db, { jobId: "j", limit: 1000 })).map((
+async function statusTable(db: Store): Promise<string[][]> {
+  return (await db.listItems({ jobId: "j", limit: 1000 })).map((
     item,
   ) => [item.key, ...item.stages.map((s) => s.status)]);
 }
@@ -63,7 +54,7 @@ async function statusTable(db: Db): Promise<string[][]> {
 Deno.test("results keep the handler version they were made with", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(1) });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(1) });
   await runStage(t.db, "fetch", "f1", clock.now);
   clock.advance(10);
   const [id] = await runStage(t.db, "parse", "p7", clock.now);
@@ -103,63 +94,63 @@ Deno.test("results keep the handler version they were made with", async () => {
 Deno.test("getStaleCount() counts done results whose version differs from the stage's", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(4) });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(4) });
   await runAll(t.db, "v1", clock.now);
   // No recorded version: nothing can be called stale.
-  assertEquals(await getStaleCount(t.db, { jobId: "j" }), {});
-  await setHandlerVersion(t.db, { jobId: "j", stage: "parse", version: "v1" });
-  assertEquals(await getStaleCount(t.db, { jobId: "j" }), {});
-  await setHandlerVersion(t.db, { jobId: "j", stage: "parse", version: "v2" });
-  await setHandlerVersion(t.db, { jobId: "j", stage: "store", version: "v3" });
+  assertEquals(await t.db.getStaleCount({ jobId: "j" }), {});
+  await t.db.setHandlerVersion({ jobId: "j", stage: "parse", version: "v1" });
+  assertEquals(await t.db.getStaleCount({ jobId: "j" }), {});
+  await t.db.setHandlerVersion({ jobId: "j", stage: "parse", version: "v2" });
+  await t.db.setHandlerVersion({ jobId: "j", stage: "store", version: "v3" });
   assertEquals(await getHandlerVersion(t.db, { jobId: "j", stage: "parse" }), "v2");
   assertEquals(await getHandlerVersion(t.db, { jobId: "j", stage: "fetch" }), null);
-  assertEquals(await getStaleCount(t.db, { jobId: "j" }), { parse: 4, store: 4 });
+  assertEquals(await t.db.getStaleCount({ jobId: "j" }), { parse: 4, store: 4 });
   // Another job's results do not count.
-  await upsertItems(t.db, { jobId: "other", stages: STAGES, items: makeItems(2) });
-  assertEquals(await getStaleCount(t.db, { jobId: "other" }), {});
+  await t.db.upsertItems({ jobId: "other", stages: STAGES, items: makeItems(2) });
+  assertEquals(await t.db.getStaleCount({ jobId: "other" }), {});
 });
 
 Deno.test("reprocessStale() resets the stale stage and every later one, not earlier ones", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(3) });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(3) });
   await runAll(t.db, "v1", clock.now);
-  await setHandlerVersion(t.db, { jobId: "j", stage: "parse", version: "v2" });
-  assertEquals(await reprocessStale(t.db, { jobId: "j", dryRun: true }), 3);
+  await t.db.setHandlerVersion({ jobId: "j", stage: "parse", version: "v2" });
+  assertEquals(await t.db.reprocessStale({ jobId: "j", dryRun: true }), 3);
   assertEquals((await statusTable(t.db))[0], ["k1", "done", "done", "done"]);
-  assertEquals((await getEvents(t.db, { kind: "reprocess" })).length, 0);
-  assertEquals(await reprocessStale(t.db, { jobId: "j", now: clock.now }), 3);
+  assertEquals((await t.db.getEvents({ kind: "reprocess" })).length, 0);
+  assertEquals(await t.db.reprocessStale({ jobId: "j", now: clock.now }), 3);
   assertEquals(await statusTable(t.db), [
     ["k1", "done", "pending", "pending"],
     ["k2", "done", "pending", "pending"],
     ["k3", "done", "pending", "pending"],
   ]);
-  const [item] = await listItems(t.db, { jobId: "j", limit: 1 });
+  const [item] = await t.db.listItems({ jobId: "j", limit: 1 });
   assertEquals(item.stages.map((s) => s.attempts), [1, 0, 0]);
-  const [event] = await getEvents(t.db, { kind: "reprocess" });
+  const [event] = await t.db.getEvents({ kind: "reprocess" });
   assertEquals([event.jobId, event.message, event.data], ["j", "reset 3 items for stale results", {
     items: 3,
   }]);
   // Only parse is claimable: store waits for it again.
   const [storeClaims, parseIds] = [
-    await claimBatch(t.db, { jobId: "j", stage: "store", runId: "x", limit: 9, leaseMs: 1 }),
+    await t.db.claimBatch({ jobId: "j", stage: "store", runId: "x", limit: 9, leaseMs: 1 }),
     await runStage(t.db, "parse", "v2", clock.now),
   ];
   assertEquals(storeClaims, []);
   assertEquals(parseIds.length, 3);
-  assertEquals(await getStaleCount(t.db, { jobId: "j" }), {});
+  assertEquals(await t.db.getStaleCount({ jobId: "j" }), {});
   assertEquals((await runStage(t.db, "store", "v1", clock.now)).length, 3);
 });
 
 Deno.test("reprocessStale() twice does not take back a stage that is being reprocessed", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(2) });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(2) });
   await runAll(t.db, "v1", clock.now);
-  await setHandlerVersion(t.db, { jobId: "j", stage: "fetch", version: "v2" });
-  assertEquals(await reprocessStale(t.db, { jobId: "j", now: clock.now }), 2);
-  assertEquals(await getStaleCount(t.db, { jobId: "j" }), {});
-  const claims = await claimBatch(t.db, {
+  await t.db.setHandlerVersion({ jobId: "j", stage: "fetch", version: "v2" });
+  assertEquals(await t.db.reprocessStale({ jobId: "j", now: clock.now }), 2);
+  assertEquals(await t.db.getStaleCount({ jobId: "j" }), {});
+  const claims = await t.db.claimBatch({
     jobId: "j",
     stage: "fetch",
     runId: "r",
@@ -167,10 +158,10 @@ Deno.test("reprocessStale() twice does not take back a stage that is being repro
     leaseMs: 60_000,
     now: clock.now,
   });
-  assertEquals(await reprocessStale(t.db, { jobId: "j", now: clock.now }), 0);
+  assertEquals(await t.db.reprocessStale({ jobId: "j", now: clock.now }), 0);
   assertEquals(claims.length, 1);
   assertEquals(
-    await markDone(t.db, {
+    await t.db.markDone({
       jobId: "j",
       runId: "r",
       items: [{
@@ -189,19 +180,19 @@ Deno.test("reprocessStale() twice does not take back a stage that is being repro
 Deno.test("reprocessStale() with a stage resets from that stage only when it is stale", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(2) });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(2) });
   await runAll(t.db, "v1", clock.now);
-  await setHandlerVersion(t.db, { jobId: "j", stage: "fetch", version: "v2" });
-  await setHandlerVersion(t.db, { jobId: "j", stage: "store", version: "v2" });
-  assertEquals(await reprocessStale(t.db, { jobId: "j", stage: "parse", now: clock.now }), 0);
-  assertEquals(await reprocessStale(t.db, { jobId: "j", stage: "store", now: clock.now }), 2);
+  await t.db.setHandlerVersion({ jobId: "j", stage: "fetch", version: "v2" });
+  await t.db.setHandlerVersion({ jobId: "j", stage: "store", version: "v2" });
+  assertEquals(await t.db.reprocessStale({ jobId: "j", stage: "parse", now: clock.now }), 0);
+  assertEquals(await t.db.reprocessStale({ jobId: "j", stage: "store", now: clock.now }), 2);
   assertEquals(await statusTable(t.db), [
     ["k1", "done", "done", "pending"],
     ["k2", "done", "done", "pending"],
   ]);
-  assertEquals(await getStaleCount(t.db, { jobId: "j" }), { fetch: 2 });
+  assertEquals(await t.db.getStaleCount({ jobId: "j" }), { fetch: 2 });
   // Without a stage, the earliest stale stage of each item is where its reset starts.
-  assertEquals(await reprocessStale(t.db, { jobId: "j", now: clock.now }), 2);
+  assertEquals(await t.db.reprocessStale({ jobId: "j", now: clock.now }), 2);
   assertEquals(await statusTable(t.db), [
     ["k1", "pending", "pending", "pending"],
     ["k2", "pending", "pending", "pending"],
@@ -211,7 +202,7 @@ Deno.test("reprocessStale() with a stage resets from that stage only when it is 
 Deno.test("reprocessStage() resets one stage and every later one of every item it reached", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(3) });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(3) });
   await runStage(t.db, "fetch", "v1", clock.now);
   await runStage(t.db, "parse", "v1", clock.now, 2);
   await runStage(t.db, "store", "v1", clock.now, 1);
@@ -221,15 +212,15 @@ Deno.test("reprocessStage() resets one stage and every later one of every item i
     ["k2", "done", "done", "pending"],
     ["k3", "done", "pending", "pending"],
   ]);
-  assertEquals(await reprocessStage(t.db, { jobId: "j", stage: "parse", dryRun: true }), 2);
+  assertEquals(await t.db.reprocessStage({ jobId: "j", stage: "parse", dryRun: true }), 2);
   assertEquals(await statusTable(t.db), before);
-  assertEquals(await reprocessStage(t.db, { jobId: "j", stage: "parse", now: clock.now }), 2);
+  assertEquals(await t.db.reprocessStage({ jobId: "j", stage: "parse", now: clock.now }), 2);
   assertEquals(await statusTable(t.db), [
     ["k1", "done", "pending", "pending"],
     ["k2", "done", "pending", "pending"],
     ["k3", "done", "pending", "pending"],
   ]);
-  const [event] = await getEvents(t.db, { kind: "reprocess" });
+  const [event] = await t.db.getEvents({ kind: "reprocess" });
   assertEquals([event.stage, event.message], ["parse", "reset 2 items for stage parse"]);
   assertEquals((await runStage(t.db, "parse", "v1", clock.now)).length, 3);
 });
@@ -237,10 +228,10 @@ Deno.test("reprocessStage() resets one stage and every later one of every item i
 Deno.test("a claim carries the results of earlier stages only", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(1) });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(1) });
   await runAll(t.db, "v1", clock.now);
-  await reprocessStage(t.db, { jobId: "j", stage: "parse", now: clock.now });
-  const [claim] = await claimBatch(t.db, {
+  await t.db.reprocessStage({ jobId: "j", stage: "parse", now: clock.now });
+  const [claim] = await t.db.claimBatch({
     jobId: "j",
     stage: "parse",
     runId: "r",
@@ -255,11 +246,11 @@ Deno.test("a claim carries the results of earlier stages only", async () => {
 Deno.test("getDoneResults() lists items done at a stage, oldest first, with their result", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
-  await upsertItems(t.db, { jobId: "j", stages: STAGES, items: makeItems(3) });
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(3) });
   for (const key of ["k3", "k1", "k2"]) {
     const n = Number(key.slice(1));
     clock.advance(1000);
-    const claims = await claimBatch(t.db, {
+    const claims = await t.db.claimBatch({
       jobId: "j",
       stage: "fetch",
       runId: "r",
@@ -268,7 +259,7 @@ Deno.test("getDoneResults() lists items done at a stage, oldest first, with thei
       now: clock.now,
     });
     const mine = claims.find((c) => c.key === key)!;
-    await markDone(t.db, {
+    await t.db.markDone({
       jobId: "j",
       runId: "r",
       items: [{
@@ -281,31 +272,31 @@ Deno.test("getDoneResults() lists items done at a stage, oldest first, with thei
       now: clock.now,
     });
     // Give the others back for the next round.
-    await releaseClaims(t.db, { runId: "r" });
+    await t.db.releaseClaims({ runId: "r" });
   }
   const start = Date.UTC(2026, 0, 1);
-  assertEquals(await getDoneResults(t.db, { jobId: "j", stage: "fetch" }), [
+  assertEquals(await t.db.getDoneResults({ jobId: "j", stage: "fetch" }), [
     { key: "k3", data: { n: 3 }, result: { n: 3 }, finishedAt: start + 1000 },
     { key: "k1", data: { n: 1 }, result: { n: 1 }, finishedAt: start + 2000 },
     { key: "k2", data: { n: 2 }, result: { n: 2 }, finishedAt: start + 3000 },
   ]);
   assertEquals(
-    (await getDoneResults(t.db, { jobId: "j", stage: "fetch", limit: 2 })).map((r) => r.key),
+    (await t.db.getDoneResults({ jobId: "j", stage: "fetch", limit: 2 })).map((r) => r.key),
     ["k3", "k1"],
   );
-  assertEquals(await getDoneResults(t.db, { jobId: "j", stage: "parse" }), []);
+  assertEquals(await t.db.getDoneResults({ jobId: "j", stage: "parse" }), []);
 });
 
 /** Runs `stage` of `jobId` to done for up to `limit` claimable items with results of `version`. */
 async function finish(
-  db: Db,
+  db: Store,
   jobId: string,
   stage: string,
   version: string | null,
   limit = 100,
 ): Promise<void> {
-  const claims = await claimBatch(db, { jobId, stage, runId: "r", limit, leaseMs: 60_000 });
-  await markDone(db, {
+  const claims = await db.claimBatch({ jobId, stage, runId: "r", limit, leaseMs: 60_000 });
+  await db.markDone({
     jobId,
     runId: "r",
     items: claims.map((c) => ({ ...c, result: {}, handlerVersion: version })),
@@ -314,36 +305,36 @@ async function finish(
 
 Deno.test("getStaleCount() counts done rows only, whichever version is the more common", async () => {
   await using t = await tempDb();
-  await upsertItems(t.db, { jobId: "j", stages: ["fetch"], items: makeItems(10) });
+  await t.db.upsertItems({ jobId: "j", stages: ["fetch"], items: makeItems(10) });
   await finish(t.db, "j", "fetch", "v1");
-  await setHandlerVersion(t.db, { jobId: "j", stage: "fetch", version: "v2" });
-  assertEquals(await getStaleCount(t.db, { jobId: "j" }), { fetch: 10 });
+  await t.db.setHandlerVersion({ jobId: "j", stage: "fetch", version: "v2" });
+  assertEquals(await t.db.getStaleCount({ jobId: "j" }), { fetch: 10 });
   // Reset for reprocessing: the old results stay, but a pending stage is not stale.
-  await reprocessStage(t.db, { jobId: "j", stage: "fetch" });
-  assertEquals(await getStaleCount(t.db, { jobId: "j" }), {});
+  await t.db.reprocessStage({ jobId: "j", stage: "fetch" });
+  assertEquals(await t.db.getStaleCount({ jobId: "j" }), {});
   await finish(t.db, "j", "fetch", "v2", 7);
-  assertEquals(await getStaleCount(t.db, { jobId: "j" }), {});
+  assertEquals(await t.db.getStaleCount({ jobId: "j" }), {});
   // An old process finishes the other 3 with v1: fewer old results than current ones.
   await finish(t.db, "j", "fetch", "v1");
-  assertEquals(await getStaleCount(t.db, { jobId: "j" }), { fetch: 3 });
+  assertEquals(await t.db.getStaleCount({ jobId: "j" }), { fetch: 3 });
   // Back to v1: now the 7 v2 results are stale, and more common than the current ones.
-  await setHandlerVersion(t.db, { jobId: "j", stage: "fetch", version: "v1" });
-  assertEquals(await getStaleCount(t.db, { jobId: "j" }), { fetch: 7 });
+  await t.db.setHandlerVersion({ jobId: "j", stage: "fetch", version: "v1" });
+  assertEquals(await t.db.getStaleCount({ jobId: "j" }), { fetch: 7 });
 });
 
 Deno.test("getStaleCount() counts results without a version, and never another job's results", async () => {
   await using t = await tempDb();
-  await upsertItems(t.db, { jobId: "j", stages: ["fetch"], items: makeItems(3) });
-  await upsertItems(t.db, { jobId: "other", stages: ["fetch"], items: makeItems(5) });
+  await t.db.upsertItems({ jobId: "j", stages: ["fetch"], items: makeItems(3) });
+  await t.db.upsertItems({ jobId: "other", stages: ["fetch"], items: makeItems(5) });
   await finish(t.db, "j", "fetch", "v2", 2);
   await finish(t.db, "j", "fetch", null);
   await finish(t.db, "other", "fetch", "v1");
-  await setHandlerVersion(t.db, { jobId: "j", stage: "fetch", version: "v2" });
-  await setHandlerVersion(t.db, { jobId: "other", stage: "fetch", version: "v1" });
-  assertEquals(await getStaleCount(t.db, { jobId: "j" }), { fetch: 1 });
-  assertEquals(await getStaleCount(t.db, { jobId: "other" }), {});
-  await setHandlerVersion(t.db, { jobId: "j", stage: "fetch", version: "v3" });
-  assertEquals(await getStaleCount(t.db, { jobId: "j" }), { fetch: 3 });
-  await setHandlerVersion(t.db, { jobId: "other", stage: "fetch", version: "v2" });
-  assertEquals(await getStaleCount(t.db, { jobId: "other" }), { fetch: 5 });
+  await t.db.setHandlerVersion({ jobId: "j", stage: "fetch", version: "v2" });
+  await t.db.setHandlerVersion({ jobId: "other", stage: "fetch", version: "v1" });
+  assertEquals(await t.db.getStaleCount({ jobId: "j" }), { fetch: 1 });
+  assertEquals(await t.db.getStaleCount({ jobId: "other" }), {});
+  await t.db.setHandlerVersion({ jobId: "j", stage: "fetch", version: "v3" });
+  assertEquals(await t.db.getStaleCount({ jobId: "j" }), { fetch: 3 });
+  await t.db.setHandlerVersion({ jobId: "other", stage: "fetch", version: "v2" });
+  assertEquals(await t.db.getStaleCount({ jobId: "other" }), { fetch: 5 });
 });

@@ -1,10 +1,9 @@
+import { SCHEMA_VERSION, schemaVersion } from "../../src/db/store.ts";
 import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { makeItems, SQLITE_ONLY, tempDb } from "./_helpers.ts";
 import { openDb, sqlite } from "../../src/db/mod.ts";
-import { SCHEMA_VERSION, schemaVersion } from "../../src/db/schema.ts";
-import { upsertItems } from "../../src/db/items.ts";
-import { stageStats } from "../../src/db/jobs.ts";
+
 import { StoreError } from "../../src/util/errors.ts";
 
 /** Reads a PRAGMA of the file through a connection of its own. */
@@ -30,14 +29,14 @@ Deno.test(
 
 Deno.test("reopening a migrated database keeps its version and its data", SQLITE_ONLY, async () => {
   await using t = await tempDb();
-  await upsertItems(t.db, { jobId: "j", stages: ["a"], items: makeItems(3) });
+  await t.db.upsertItems({ jobId: "j", stages: ["a"], items: makeItems(3) });
   await t.db.close();
   const again = await openDb(t.path);
   try {
     assertEquals(schemaVersion(sqlite(again).conn), SCHEMA_VERSION);
-    assertEquals((await stageStats(again, "j"))[0].pending, 3);
+    assertEquals((await again.stageStats("j"))[0].pending, 3);
     assertEquals(
-      await upsertItems(again, { jobId: "j", stages: ["a"], items: makeItems(3) }),
+      await again.upsertItems({ jobId: "j", stages: ["a"], items: makeItems(3) }),
       { inserted: 0, updated: 0, unchanged: 3 },
     );
   } finally {

@@ -1,22 +1,13 @@
+import type { RowBatch, Store } from "../../src/db/store.ts";
 import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
 import { PG_ONLY, scratchSchema, tempDb, TEST_PG_URL } from "./_helpers.ts";
 import { seedStore } from "./_seed.ts";
-import { type Db, openDb } from "../../src/db/mod.ts";
-import {
-  copyStore,
-  exportRows,
-  importRows,
-  isStoreEmpty,
-  type RowBatch,
-} from "../../src/db/transfer.ts";
-import { upsertItems } from "../../src/db/items.ts";
-import { getEvents, logEvent } from "../../src/db/events.ts";
-import { getJobStats } from "../../src/db/jobs.ts";
+import { openDb } from "../../src/db/mod.ts";
 
 /** Every row of the store, by table (each engine exports in its own order, so sorted). */
-async function dump(db: Db): Promise<Record<string, Record<string, unknown>[]>> {
+async function dump(db: Store): Promise<Record<string, Record<string, unknown>[]>> {
   const tables: Record<string, Record<string, unknown>[]> = {};
-  for await (const { table, rows } of exportRows(db, 7)) {
+  for await (const { table, rows } of db.exportRows(7)) {
     tables[table] = [...(tables[table] ?? []), ...rows];
   }
   const text = (row: Record<string, unknown>) => JSON.stringify(row);
@@ -25,7 +16,7 @@ async function dump(db: Db): Promise<Record<string, Record<string, unknown>[]>> 
 }
 
 /** A fresh SQLite store in the test's folder. */
-async function sqliteStore(dir: string, name: string): Promise<Db> {
+async function sqliteStore(dir: string, name: string): Promise<Store> {
   return await openDb(`${dir}/${name}.sqlite`);
 }
 
@@ -34,8 +25,8 @@ Deno.test("copyStore() copies every row of every table, ids and times kept", asy
   await seedStore(t.db);
   const target = await sqliteStore(t.dir, "copy");
   try {
-    assertEquals(await isStoreEmpty(target), true);
-    const counts = await copyStore(t.db, target, { batchSize: 6 });
+    assertEquals(await target.isStoreEmpty(), true);
+    const counts = await t.db.copyTo(target, { batchSize: 6 });
     const source = await dump(t.db);
     assertEquals(await dump(target), source);
     assertEquals(counts, Object.fromEntries(Object.entries(source).map(([k, v]) => [k, v.length])));
@@ -43,9 +34,9 @@ Deno.test("copyStore() copies every row of every table, ids and times kept", asy
       [counts.work_items, counts.item_stages, counts.results, counts.job_state, counts.runs],
       [45, 125, 60, 2, 1],
     );
-    assertEquals(await isStoreEmpty(target), false);
+    assertEquals(await target.isStoreEmpty(), false);
     for (const job of ["news", "other"]) {
-      assertEquals(await getJobStats(target, job), await getJobStats(t.db, job));
+      assertEquals(await target.getJobStats(job), await t.db.getJobStats(job));
     }
   } finally {
     await target.close();
@@ -57,14 +48,14 @@ Deno.test("importRows() refuses a store that is not empty, and replaces it when 
   await seedStore(t.db);
   const target = await sqliteStore(t.dir, "busy");
   try {
-    await upsertItems(target, { jobId: "mine", stages: ["s"], items: [{ key: "x", data: {} }] });
-    await assertRejects(copyStore(t.db, target), {
+    await target.upsertItems({ jobId: "mine", stages: ["s"], items: [{ key: "x", data: {} }] });
+    await assertRejects(t.db.copyTo(target), {
       name: "StoreError",
       message:
         `Database "${target.location}" is not empty: copying into it would mix two histories`,
     });
     assertEquals((await dump(target)).work_items.map((r) => r.job_id), ["mine"]);
-    await copyStore(t.db, target, { replace: true });
+    await t.db.copyTo(target, { replace: true });
     assertEquals(await dump(target), await dump(t.db));
   } finally {
     await target.close();
@@ -81,14 +72,14 @@ Deno.test(
     const target = await openDb(scratch.url);
     try {
       await seedStore(source);
-      await copyStore(source, target);
+      await source.copyTo(target);
       const rows = await dump(source);
       assertEquals(await dump(target), rows);
-      assertEquals(await getJobStats(target, "news"), await getJobStats(source, "news"));
+      assertEquals(await target.getJobStats("news"), await source.getJobStats("news"));
       // New rows get ids after the copied ones.
-      const id = await logEvent(target, { kind: "note", message: "after the move" });
+      const id = await target.logEvent({ kind: "note", message: "after the move" });
       assertEquals(id, Math.max(...rows.events.map((e) => e.id as number)) + 1);
-      await upsertItems(target, {
+      await target.upsertItems({
         jobId: "news",
         stages: ["fetch", "parse", "store"],
         items: [{ key: "new", data: {} }],
@@ -98,10 +89,10 @@ Deno.test(
       // And back into SQLite, which gets what PostgreSQL now holds.
       const back = await sqliteStore(t.dir, "back");
       try {
-        await copyStore(target, back);
+        await target.copyTo(back);
         assertEquals(await dump(back), await dump(target));
-        assertEquals(await getJobStats(back, "news"), await getJobStats(target, "news"));
-        assertEquals((await getEvents(back, { limit: 1 }))[0].message, "after the move");
+        assertEquals(await back.getJobStats("news"), await target.getJobStats("news"));
+        assertEquals((await back.getEvents({ limit: 1 }))[0].message, "after the move");
       } finally {
         await back.close();
       }
@@ -123,8 +114,8 @@ Deno.test("an import into PostgreSQL that fails leaves the target as it was", PG
   const scratch = await scratchSchema(TEST_PG_URL!);
   const target = await openDb(scratch.url);
   try {
-    await assertRejects(importRows(target, clashingEvents()), /duplicate key/);
-    assertEquals(await isStoreEmpty(target), true);
+    await assertRejects(target.importRows(clashingEvents()), /duplicate key/);
+    assertEquals(await target.isStoreEmpty(), true);
   } finally {
     await target.close();
     await scratch.drop();

@@ -1,7 +1,8 @@
 /** Test helpers for discovery: a route table served on 127.0.0.1 and a discovery env on a temp db. */
+import type { Store } from "../../src/db/store.ts";
 import { join } from "node:path";
 import type { DiscoveryEnv } from "../../src/discovery/base.ts";
-import { type Db, openDb } from "../../src/db/mod.ts";
+import { openDb } from "../../src/db/mod.ts";
 import type { Logger } from "../../src/util/log.ts";
 
 /** A request the server received. */
@@ -64,7 +65,7 @@ export interface LogLine {
 /** A discovery env on a fresh SQLite file in a temp folder; `await using` removes both. */
 export interface TestEnv extends AsyncDisposable {
   env: DiscoveryEnv;
-  db: Db;
+  db: Store;
   /** The temp folder, also the env's configDir. */
   dir: string;
   /** Lines logged through env.log. */

@@ -11,7 +11,7 @@ import {
   type RawItem,
   recordItem,
 } from "../../src/discovery/base.ts";
-import { getHttpCache } from "../../src/db/http_cache.ts";
+
 import { reply, serveRoutes, testEnv } from "./_server.ts";
 
 /** Reads JSON arrays of records from its URLs, conditionally, and counts what it parsed. */
@@ -302,7 +302,7 @@ Deno.test("an unchanged source costs one 304 request and no parsing", async () =
     assert.equal(server.hits.length - before, 1);
     assert.equal(second.parsed, 0);
   }
-  assert.deepEqual(await getHttpCache(t.db, server.url("/etag")), {
+  assert.deepEqual(await t.db.getHttpCache(server.url("/etag")), {
     url: server.url("/etag"),
     etag: '"v1"',
     lastModified: undefined,
@@ -321,7 +321,7 @@ Deno.test("validators are not stored when parsing fails, so the next run reads t
     err.message,
     new RegExp(`^Cannot parse JSON from ${url}: .+ \\(content type "text/plain;charset=UTF-8"\\)$`),
   );
-  assert.equal(await getHttpCache(t.db, url), undefined);
+  assert.equal(await t.db.getHttpCache(url), undefined);
   assert.equal((await new JsonProbe({ url }, t.env).discover()).items.length, 2);
   assert.equal(server.hits[1].headers.get("if-none-match"), null);
 });
@@ -335,7 +335,7 @@ Deno.test("with useHttpCache false no validators are sent or stored", async () =
   assert.equal(result.notModified, false);
   assert.equal(result.items.length, 2);
   assert.equal(server.hits[1].headers.get("if-none-match"), null);
-  assert.equal(await getHttpCache(t.db, server.url("/api")), undefined);
+  assert.equal(await t.db.getHttpCache(server.url("/api")), undefined);
 });
 
 Deno.test("header values (secrets) are sent but never logged nor put in errors", async () => {

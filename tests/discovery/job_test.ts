@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { claimBatch, markDone } from "../../src/db/claims.ts";
-import { upsertItems } from "../../src/db/items.ts";
+
 import { JobDiscovery, schema } from "../../src/discovery/job.ts";
 import { type TestEnv, testEnv } from "./_server.ts";
 
@@ -10,7 +9,7 @@ async function seed(t: TestEnv): Promise<void> {
     key,
     data: { url: `https://a.test/${key}` },
   }));
-  await upsertItems(t.db, { jobId: "fetch", stages: ["download", "parse"], items });
+  await t.db.upsertItems({ jobId: "fetch", stages: ["download", "parse"], items });
   const results: Record<string, unknown> = {
     k1: { path: "/tmp/k1.html", bytes: 10 },
     k2: "plain text",
@@ -18,7 +17,7 @@ async function seed(t: TestEnv): Promise<void> {
   };
   let clock = 1_000;
   for (const key of ["k1", "k2", "k3"]) {
-    const [claim] = await claimBatch(t.db, {
+    const [claim] = await t.db.claimBatch({
       jobId: "fetch",
       stage: "download",
       runId: "run-1",
@@ -27,7 +26,7 @@ async function seed(t: TestEnv): Promise<void> {
     });
     assert.equal(claim.key, key);
     clock += 1_000;
-    await markDone(t.db, {
+    await t.db.markDone({
       jobId: "fetch",
       runId: "run-1",
       now: () => clock,
@@ -40,7 +39,7 @@ async function seed(t: TestEnv): Promise<void> {
       }],
     });
   }
-  await claimBatch(t.db, {
+  await t.db.claimBatch({
     jobId: "fetch",
     stage: "download",
     runId: "run-1",

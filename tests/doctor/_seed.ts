@@ -1,7 +1,8 @@
 /** Projects (a jobs.yaml, its handler files and a store) to seed problems into for doctor tests. */
+import type { Store } from "../../src/db/store.ts";
 import { join } from "node:path";
-import { claimBatch, markDone, markFailed } from "../../src/db/claims.ts";
-import { type Db, openDb } from "../../src/db/mod.ts";
+
+import { openDb } from "../../src/db/mod.ts";
 
 /** A job of "feed" with a module stage "fetch" and a command stage "parse". */
 export const FEED_YAML = `db: jobs.sqlite
@@ -21,7 +22,7 @@ export interface Project extends AsyncDisposable {
   configPath: string;
   dbPath: string;
   /** Opens the project's store (creating it), closed on dispose unless closed before. */
-  open(): Promise<Db>;
+  open(): Promise<Store>;
 }
 
 /** Writes `yaml` as jobs.yaml (default FEED_YAML) and handlers/fetch.ts into a new folder. */
@@ -30,7 +31,7 @@ export async function project(yaml: string = FEED_YAML): Promise<Project> {
   await Deno.mkdir(join(dir, "handlers"));
   await Deno.writeTextFile(join(dir, "handlers/fetch.ts"), "export default () => ({});\n");
   await Deno.writeTextFile(join(dir, "jobs.yaml"), yaml);
-  const opened: Db[] = [];
+  const opened: Store[] = [];
   return {
     dir,
     configPath: join(dir, "jobs.yaml"),
@@ -52,14 +53,14 @@ export async function project(yaml: string = FEED_YAML): Promise<Project> {
  * handler version "1"), or an error text that fails the stage for good.
  */
 export async function settle(
-  db: Db,
+  db: Store,
   options: { jobId: string; stage: string; outcomes: Record<string, string> },
 ): Promise<void> {
   const { jobId, stage, outcomes } = options;
   const runId = "seed";
-  const claims = await claimBatch(db, { jobId, stage, runId, limit: 1000, leaseMs: 60_000 });
+  const claims = await db.claimBatch({ jobId, stage, runId, limit: 1000, leaseMs: 60_000 });
   const done = claims.filter((c) => outcomes[c.key] === "done");
-  await markDone(db, {
+  await db.markDone({
     jobId,
     runId,
     items: done.map((c) => ({
@@ -70,7 +71,7 @@ export async function settle(
       handlerVersion: "1",
     })),
   });
-  await markFailed(db, {
+  await db.markFailed({
     jobId,
     runId,
     items: claims.filter((c) => outcomes[c.key] !== "done").map((c) => ({

@@ -1,9 +1,7 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { heldClaimFindings } from "../../src/doctor/held_claims.ts";
 import { loadConfig } from "../../src/config/load.ts";
-import { upsertItems } from "../../src/db/items.ts";
-import { claimBatch } from "../../src/db/claims.ts";
-import { registerRun } from "../../src/db/leases.ts";
+
 import { project } from "./_seed.ts";
 
 const HOUR = 3_600_000;
@@ -20,10 +18,10 @@ jobs:
   const job = (await loadConfig(p.configPath)).jobs[0];
   const now = Date.UTC(2026, 2, 10, 12);
   const items = ["a", "b", "c", "d"].map((key) => ({ key, data: {} }));
-  await upsertItems(db, { jobId: "feed", stages: ["fetch"], items });
-  await registerRun(db, { runId: "stuck", host: "box-2", pid: 4711 });
+  await db.upsertItems({ jobId: "feed", stages: ["fetch"], items });
+  await db.registerRun({ runId: "stuck", host: "box-2", pid: 4711 });
   const claim = (runId: string, limit: number, at: number) =>
-    claimBatch(db, {
+    db.claimBatch({
       jobId: "feed",
       stage: "fetch",
       runId,

@@ -1,21 +1,11 @@
+import { SCHEMA_VERSION } from "../../src/db/store.ts";
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { type DoctorOptions, exitCodeOf, type Finding, runDoctor } from "../../src/doctor/mod.ts";
 import { FEED_YAML, project, settle } from "./_seed.ts";
-import { listItems, upsertItems } from "../../src/db/items.ts";
-import { claimBatch } from "../../src/db/claims.ts";
-import {
-  acquireDiscoveryLease,
-  finishDiscovery,
-  getJobState,
-  pauseJob,
-} from "../../src/db/jobs.ts";
-import { logCost } from "../../src/db/events.ts";
-import { setHandlerVersion } from "../../src/db/results.ts";
-import { walSize } from "../../src/db/health.ts";
+
 import { openDb } from "../../src/db/mod.ts";
-import { SCHEMA_VERSION } from "../../src/db/schema.ts";
 
 const NO_DISK_LIMIT = { bytes: 0, ratio: 0 };
 const NOON = Date.UTC(2026, 2, 10, 12, 0);
@@ -34,7 +24,7 @@ function ids(findings: Finding[]): [string, string, string | undefined][] {
 Deno.test("runDoctor() finds nothing wrong with a store whose items are all done", async () => {
   await using p = await project();
   const db = await p.open();
-  await upsertItems(db, { jobId: "feed", stages: STAGES, items: [{ key: "a", data: {} }] });
+  await db.upsertItems({ jobId: "feed", stages: STAGES, items: [{ key: "a", data: {} }] });
   await settle(db, { jobId: "feed", stage: "fetch", outcomes: { a: "done" } });
   await settle(db, { jobId: "feed", stage: "parse", outcomes: { a: "done" } });
   const report = await doctor(p.configPath);
@@ -59,8 +49,8 @@ Deno.test("runDoctor() reports a missing database as a note with the command tha
 Deno.test("runDoctor() reports a paused job with its reason and the unpause command", async () => {
   await using p = await project();
   const db = await p.open();
-  await pauseJob(db, "feed", "5 failures in a row");
-  const pausedAt = (await getJobState(db, "feed")).pausedAt!;
+  await db.pauseJob("feed", "5 failures in a row");
+  const pausedAt = (await db.getJobState("feed")).pausedAt!;
   const { findings } = await doctor(p.configPath);
   assertEquals(findings, [{
     id: "job-paused",
@@ -80,7 +70,7 @@ Deno.test("runDoctor() reports failure clusters and the items stuck behind them 
   await using p = await project();
   const db = await p.open();
   const items = ["a", "b", "c", "d"].map((key) => ({ key, data: {} }));
-  await upsertItems(db, { jobId: "feed", stages: STAGES, items });
+  await db.upsertItems({ jobId: "feed", stages: STAGES, items });
   await settle(db, {
     jobId: "feed",
     stage: "fetch",
@@ -130,11 +120,11 @@ Deno.test("runDoctor() reports stale results with the reprocess command", async 
   await using p = await project();
   const db = await p.open();
   const items = ["a", "b"].map((key) => ({ key, data: {} }));
-  await upsertItems(db, { jobId: "feed", stages: STAGES, items });
+  await db.upsertItems({ jobId: "feed", stages: STAGES, items });
   await settle(db, { jobId: "feed", stage: "fetch", outcomes: { a: "done", b: "done" } });
   await settle(db, { jobId: "feed", stage: "parse", outcomes: { a: "done", b: "done" } });
-  await setHandlerVersion(db, { jobId: "feed", stage: "fetch", version: "2" });
-  await setHandlerVersion(db, { jobId: "feed", stage: "parse", version: "1" });
+  await db.setHandlerVersion({ jobId: "feed", stage: "fetch", version: "2" });
+  await db.setHandlerVersion({ jobId: "feed", stage: "parse", version: "1" });
   const { findings } = await doctor(p.configPath);
   assertEquals(findings, [{
     id: "stale-results",
@@ -153,9 +143,9 @@ const BUDGET_YAML = FEED_YAML.replace("    stages:", "    budget: { daily_usd: 2
 Deno.test("runDoctor() warns at a reached budget and notes one at 80% or more", async () => {
   await using p = await project(BUDGET_YAML);
   const db = await p.open();
-  await logCost(db, { jobId: "feed", usd: 1.5, ts: NOON - 3_600_000 });
+  await db.logCost({ jobId: "feed", usd: 1.5, ts: NOON - 3_600_000 });
   assertEquals(await doctor(p.configPath, { now: () => NOON }), { findings: [], fixed: [] });
-  await logCost(db, { jobId: "feed", usd: 0.1, ts: NOON - 60_000 });
+  await db.logCost({ jobId: "feed", usd: 0.1, ts: NOON - 60_000 });
   const near = await doctor(p.configPath, { now: () => NOON });
   assertEquals(near.findings, [{
     id: "budget-near",
@@ -166,7 +156,7 @@ Deno.test("runDoctor() warns at a reached budget and notes one at 80% or more", 
     fix: 'raise budget.daily_usd of job "feed" in the config, or wait for 00:00 UTC',
     safeFix: false,
   }]);
-  await logCost(db, { jobId: "feed", usd: 0.4, ts: NOON - 60_000 });
+  await db.logCost({ jobId: "feed", usd: 0.4, ts: NOON - 60_000 });
   const reached = await doctor(p.configPath, { now: () => NOON + 30 * 60_000 });
   assertEquals(ids(reached.findings), [["budget-reached", "warning", "feed"]]);
   assertEquals(
@@ -179,8 +169,8 @@ Deno.test("runDoctor() warns at a reached budget and notes one at 80% or more", 
 });
 
 async function discovered(db: Awaited<ReturnType<typeof openDb>>, at: number): Promise<void> {
-  await acquireDiscoveryLease(db, { jobId: "feed", owner: "o", leaseMs: 60_000, now: () => at });
-  await finishDiscovery(db, { jobId: "feed", owner: "o", succeeded: true, now: () => at });
+  await db.acquireDiscoveryLease({ jobId: "feed", owner: "o", leaseMs: 60_000, now: () => at });
+  await db.finishDiscovery({ jobId: "feed", owner: "o", succeeded: true, now: () => at });
 }
 
 Deno.test("runDoctor() warns when discovery missed two chances of its `every`", async () => {
@@ -218,8 +208,8 @@ Deno.test("runDoctor() reports abandoned claims as safely fixable", async () => 
   await using p = await project();
   const db = await p.open();
   const items = ["a", "b"].map((key) => ({ key, data: {} }));
-  await upsertItems(db, { jobId: "feed", stages: STAGES, items });
-  await claimBatch(db, {
+  await db.upsertItems({ jobId: "feed", stages: STAGES, items });
+  await db.claimBatch({
     jobId: "feed",
     stage: "fetch",
     runId: "crashed",
@@ -245,7 +235,7 @@ Deno.test("runDoctor() reports stage rows missing for a new stage, and stored st
   await using p = await project();
   const db = await p.open();
   const items = ["a", "b"].map((key) => ({ key, data: {} }));
-  await upsertItems(db, { jobId: "feed", stages: ["fetch"], items });
+  await db.upsertItems({ jobId: "feed", stages: ["fetch"], items });
   const missing = await doctor(p.configPath);
   assertEquals(missing.findings, [{
     id: "stage-rows-missing",
@@ -257,7 +247,7 @@ Deno.test("runDoctor() reports stage rows missing for a new stage, and stored st
     fix: "jobs doctor --fix",
     safeFix: true,
   }]);
-  await upsertItems(db, { jobId: "feed", stages: ["fetch", "old", "parse"], items });
+  await db.upsertItems({ jobId: "feed", stages: ["fetch", "old", "parse"], items });
   const removed = await doctor(p.configPath);
   assertEquals(removed.findings, [{
     id: "stages-removed",
@@ -275,8 +265,8 @@ Deno.test("runDoctor() warns about a write-ahead log above the limit", async () 
   await using p = await project();
   const db = await p.open();
   const items = Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, data: {} }));
-  await upsertItems(db, { jobId: "feed", stages: STAGES, items });
-  const wal = await walSize(db);
+  await db.upsertItems({ jobId: "feed", stages: STAGES, items });
+  const wal = await db.walSize();
   assertEquals((await doctor(p.configPath, { walWarnBytes: wal })).findings, []);
   const { findings } = await doctor(p.configPath, { walWarnBytes: 1000 });
   assertEquals(ids(findings), [["wal-size", "warning", undefined]]);
@@ -289,8 +279,8 @@ Deno.test("runDoctor() reports a damaged database as an error and skips the othe
   await using p = await project();
   const db = await p.open();
   const items = Array.from({ length: 3000 }, (_, i) => ({ key: `k${i}`, data: { i } }));
-  await upsertItems(db, { jobId: "feed", stages: STAGES, items });
-  await pauseJob(db, "feed");
+  await db.upsertItems({ jobId: "feed", stages: STAGES, items });
+  await db.pauseJob("feed");
   await db.close();
   const bytes = await Deno.readFile(p.dbPath);
   const pageSize = (bytes[16] << 8) | bytes[17];
@@ -351,7 +341,7 @@ Deno.test("runDoctor() turns a config that does not load into an error with the 
   );
   // With --db the store is still checked, without the per-job checks.
   const db = await p.open();
-  await pauseJob(db, "feed");
+  await db.pauseJob("feed");
   const withDb = await doctor(p.configPath, { dbPath: p.dbPath });
   assertEquals(ids(withDb.findings), [["config-invalid", "error", undefined]]);
 });
@@ -440,10 +430,10 @@ Deno.test("runDoctor() with fix applies exactly the safe fixes and reports what 
   await using p = await project();
   const db = await p.open();
   const items = ["a", "b", "c", "d"].map((key) => ({ key, data: {} }));
-  await upsertItems(db, { jobId: "feed", stages: ["fetch"], items: items.slice(0, 2) });
+  await db.upsertItems({ jobId: "feed", stages: ["fetch"], items: items.slice(0, 2) });
   await settle(db, { jobId: "feed", stage: "fetch", outcomes: { a: "HTTP 500", b: "done" } });
-  await upsertItems(db, { jobId: "feed", stages: ["fetch"], items });
-  await claimBatch(db, {
+  await db.upsertItems({ jobId: "feed", stages: ["fetch"], items });
+  await db.claimBatch({
     jobId: "feed",
     stage: "fetch",
     runId: "crashed",
@@ -451,7 +441,7 @@ Deno.test("runDoctor() with fix applies exactly the safe fixes and reports what 
     leaseMs: 1000,
     now: () => NOON - 60_000,
   });
-  await pauseJob(db, "feed", "by hand");
+  await db.pauseJob("feed", "by hand");
   const before = await doctor(p.configPath, { now: () => NOON, walWarnBytes: 1000 });
   assertEquals(ids(before.findings), [
     ["wal-size", "warning", undefined],
@@ -476,7 +466,7 @@ Deno.test("runDoctor() with fix applies exactly the safe fixes and reports what 
     ["failure-cluster", "warning", "feed"],
     ["stuck-behind-failure", "warning", "feed"],
   ]);
-  const stages = (await listItems(db, { jobId: "feed" })).map((i) => [
+  const stages = (await db.listItems({ jobId: "feed" })).map((i) => [
     i.key,
     ...i.stages.map((s) => s.status),
   ]);
@@ -486,8 +476,8 @@ Deno.test("runDoctor() with fix applies exactly the safe fixes and reports what 
     ["c", "pending", "pending"],
     ["d", "pending", "pending"],
   ]);
-  assertEquals((await getJobState(db, "feed")).paused, true);
-  assertEquals(await walSize(db), 0);
+  assertEquals((await db.getJobState("feed")).paused, true);
+  assertEquals(await db.walSize(), 0);
 });
 
 Deno.test("exitCodeOf() is 2 for errors, 1 for warnings, 0 for notes only", () => {

@@ -3,9 +3,7 @@ import { runDoctor } from "../../src/doctor/mod.ts";
 import { FEED_YAML, project, settle } from "./_seed.ts";
 import { admin, PG_ONLY, scratchSchema, TEST_PG_URL } from "../db/_helpers.ts";
 import { openDb } from "../../src/db/mod.ts";
-import { upsertItems } from "../../src/db/items.ts";
-import { claimBatch } from "../../src/db/claims.ts";
-import { registerRun } from "../../src/db/leases.ts";
+
 import { PG_SCHEMA_VERSION } from "../../src/db/pg/schema.ts";
 
 const HOUR = 3_600_000;
@@ -28,7 +26,7 @@ Deno.test("runDoctor() finds nothing wrong with a healthy PostgreSQL store", PG_
   await using p = await pgProject();
   const db = await openDb(p.url);
   try {
-    await upsertItems(db, {
+    await db.upsertItems({
       jobId: "feed",
       stages: ["fetch", "parse"],
       items: [{ key: "a", data: {} }],
@@ -50,11 +48,11 @@ Deno.test(
     const db = await openDb(p.url);
     try {
       const items = ["a", "b", "c"].map((key) => ({ key, data: {} }));
-      await upsertItems(db, { jobId: "feed", stages: ["fetch", "parse"], items });
-      await registerRun(db, { runId: "gone", host: "box-1", pid: 99_999_999 });
-      await registerRun(db, { runId: "stuck", host: "box-2", pid: 4711 });
+      await db.upsertItems({ jobId: "feed", stages: ["fetch", "parse"], items });
+      await db.registerRun({ runId: "gone", host: "box-1", pid: 99_999_999 });
+      await db.registerRun({ runId: "stuck", host: "box-2", pid: 4711 });
       const claim = (runId: string, limit: number, at: number, leaseMs: number) =>
-        claimBatch(db, { jobId: "feed", stage: "fetch", runId, limit, leaseMs, now: () => at });
+        db.claimBatch({ jobId: "feed", stage: "fetch", runId, limit, leaseMs, now: () => at });
       await claim("gone", 1, now - HOUR, 60_000);
       await claim("stuck", 2, now - 3 * HOUR, 4 * HOUR);
     } finally {

@@ -2,13 +2,13 @@
  * Workspaces for runner tests: a temporary folder with jobs.yaml and handler files, the real
  * program run on it as a child process, the store opened through src/db, and in-process runJob().
  */
+import type { ItemListing, Store } from "../../src/db/store.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/types.ts";
-import { type Db, openDb } from "../../src/db/mod.ts";
-import { type ItemListing, listItems } from "../../src/db/items.ts";
-import { registerRun } from "../../src/db/leases.ts";
+import { openDb } from "../../src/db/mod.ts";
+
 import type { RunContext } from "../../src/runner/context.ts";
 import { Pacer } from "../../src/runner/pacer.ts";
 import { Resources } from "../../src/runner/resources.ts";
@@ -90,7 +90,7 @@ export class Workspace implements AsyncDisposable {
   }
 
   /** Opens the production store; closed by the caller. */
-  async openDb(path = this.dbPath): Promise<Db> {
+  async openDb(path = this.dbPath): Promise<Store> {
     return await openDb(path);
   }
 
@@ -113,12 +113,12 @@ export async function finish(child: Deno.ChildProcess): Promise<Outcome> {
 }
 
 /** Every item of `jobId` with its stages (listItems, without its default limit). */
-export async function allItems(db: Db, jobId: string): Promise<ItemListing[]> {
-  return await listItems(db, { jobId, limit: 1_000_000 });
+export async function allItems(db: Store, jobId: string): Promise<ItemListing[]> {
+  return await db.listItems({ jobId, limit: 1_000_000 });
 }
 
 /** `{ key: "stage=status", … }` for every item of `jobId`: compact, exact expectations. */
-export async function statusMap(db: Db, jobId: string): Promise<Record<string, string>> {
+export async function statusMap(db: Store, jobId: string): Promise<Record<string, string>> {
   const items = await allItems(db, jobId);
   return Object.fromEntries(
     items.map((i) => [i.key, i.stages.map((s) => `${s.stage}=${s.status}`).join(" ")]),
@@ -156,14 +156,14 @@ export interface InProcessOptions {
 /** Runs one job of the workspace's jobs.yaml with runJob() in this process, on `db`. */
 export async function runInProcess(
   ws: Workspace,
-  db: Db,
+  db: Store,
   jobId: string,
   options: InProcessOptions = {},
 ): Promise<JobRunSummary> {
   const config: Config = await loadConfig(ws.path("jobs.yaml"));
   const job = config.jobs.find((j) => j.id === jobId)!;
   const runId = `test:${crypto.randomUUID().slice(0, 8)}`;
-  await registerRun(db, { runId });
+  await db.registerRun({ runId });
   const pacer = new Pacer();
   return await runJob(
     job,

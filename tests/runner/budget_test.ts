@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { getDailyCost, getEvents } from "../../src/db/events.ts";
-import { getJobState, stageStats } from "../../src/db/jobs.ts";
+
 import { allItems, fakeClock, runInProcess, Workspace } from "./_helpers.ts";
 
 const DAY = 86_400_000;
@@ -35,16 +34,16 @@ Deno.test("budget: no handler starts once today's cost reaches daily_usd; said o
   try {
     const run = () => runInProcess(ws, db, "j", { now: clock.now });
     const counts = async () =>
-      (await stageStats(db, "j")).map((s) => [s.done, s.pending, s.inProgress]);
+      (await db.stageStats("j")).map((s) => [s.done, s.pending, s.inProgress]);
     const budgetEvents = async () =>
-      (await getEvents(db, { jobId: "j", kind: "budget" })).map((e) => e.message);
+      (await db.getEvents({ jobId: "j", kind: "budget" })).map((e) => e.message);
     const message = "Daily budget of $0.05 reached ($0.0600 spent today, UTC); " +
       "not claiming more work until tomorrow";
 
     await run();
     assert.deepEqual(await ws.lines("calls.log"), ["k0", "k1", "k2"]);
     assert.deepEqual(await counts(), [[3, 7, 0]]);
-    assert.equal((await getDailyCost(db, { jobId: "j", day: clock.now() })).toFixed(2), "0.06");
+    assert.equal((await db.getDailyCost({ jobId: "j", day: clock.now() })).toFixed(2), "0.06");
     assert.deepEqual(await budgetEvents(), [message]);
     for (const item of (await allItems(db, "j")).slice(3)) {
       assert.equal(item.stages[0].attempts, 0, `released claim of ${item.key} is not an attempt`);
@@ -60,7 +59,7 @@ Deno.test("budget: no handler starts once today's cost reaches daily_usd; said o
     assert.deepEqual(await ws.lines("calls.log"), ["k0", "k1", "k2", "k3", "k4", "k5"]);
     assert.deepEqual(await counts(), [[6, 4, 0]]);
     assert.deepEqual(await budgetEvents(), [message, message]);
-    const costs = await getEvents(db, { jobId: "j", kind: "cost" });
+    const costs = await db.getEvents({ jobId: "j", kind: "cost" });
     assert.equal(costs.length, 6);
     assert.deepEqual(costs[0].data, { model: "small" });
     assert.equal(costs[0].costUsd, 0.02);
@@ -83,16 +82,16 @@ Deno.test("circuit breaker: pause_after_failures consecutive failed attempts pau
     await runInProcess(ws, db, "j");
     assert.deepEqual(await ws.lines("calls.log"), ["k0", "k1", "k2"]);
     assert.deepEqual(
-      (await stageStats(db, "j")).map((s) => [s.failed, s.pending, s.inProgress]),
+      (await db.stageStats("j")).map((s) => [s.failed, s.pending, s.inProgress]),
       [[3, 7, 0]],
     );
-    const state = await getJobState(db, "j");
+    const state = await db.getJobState("j");
     assert.equal(state.paused, true);
     assert.equal(
       state.pauseReason,
       "3 consecutive failed attempts (last: Error: upstream is down)",
     );
-    const pauses = await getEvents(db, { jobId: "j", kind: "pause" });
+    const pauses = await db.getEvents({ jobId: "j", kind: "pause" });
     assert.deepEqual(pauses.map((e) => e.message), [state.pauseReason]);
 
     await runInProcess(ws, db, "j");
@@ -115,10 +114,10 @@ Deno.test("circuit breaker: a success in between resets the count of consecutive
   try {
     await runInProcess(ws, db, "j");
     assert.deepEqual(
-      (await stageStats(db, "j")).map((s) => [s.done, s.failed, s.pending]),
+      (await db.stageStats("j")).map((s) => [s.done, s.failed, s.pending]),
       [[5, 5, 0]],
     );
-    assert.equal((await getJobState(db, "j")).paused, false);
+    assert.equal((await db.getJobState("j")).paused, false);
   } finally {
     await db.close();
   }

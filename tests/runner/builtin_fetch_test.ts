@@ -1,6 +1,6 @@
+import { getResults } from "../../src/db/store.ts";
 import assert from "node:assert/strict";
-import { getEvents } from "../../src/db/events.ts";
-import { getResults } from "../../src/db/results.ts";
+
 import { allItems, fakeClock, runInProcess, statusMap, Workspace } from "./_helpers.ts";
 
 type Route = (req: Request) => Response;
@@ -51,7 +51,7 @@ Deno.test("builtin fetch: a 429 with Retry-After puts the retry no earlier than 
       attempts: 1,
       error: `GET ${url("/busy")} answered 429`,
     }]);
-    const [retry] = await getEvents(db, { jobId: "j", kind: "retry" });
+    const [retry] = await db.getEvents({ jobId: "j", kind: "retry" });
     assert.equal(retry.data!.runAfter, clock.now() + 120_000);
     clock.advance(119_999);
     await runInProcess(ws, db, "j", { now: clock.now });

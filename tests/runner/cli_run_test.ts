@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { EXIT } from "../../src/cli/mod.ts";
-import { getJobState, markJobRun, stageStats } from "../../src/db/jobs.ts";
+
 import { PERMISSIONS, Workspace } from "./_helpers.ts";
 
 // Logs "<job> <key>" and works for item.data.ms; fails for items with `fail`.
@@ -44,18 +44,18 @@ Deno.test("jobs run --due runs only jobs whose schedule fired since their last r
 
   const db = await ws.openDb();
   try {
-    const lastRun = (await getJobState(db, "sched")).lastRunAt!;
+    const lastRun = (await db.getJobState("sched")).lastRunAt!;
     const notDue = await ws.jobs(["run", "--due", "-j", "sched"]);
     assert.equal(notDue.code, 0, notDue.stderr);
     assert.match(notDue.stderr, /No job is due/);
-    assert.equal((await getJobState(db, "sched")).lastRunAt, lastRun, "sched did not run");
+    assert.equal((await db.getJobState("sched")).lastRunAt, lastRun, "sched did not run");
 
     // Ten minutes ago: the 5-minute schedule has fired since.
-    await markJobRun(db, { jobId: "sched", now: Date.now() - 10 * 60_000 });
+    await db.markJobRun({ jobId: "sched", now: Date.now() - 10 * 60_000 });
     const due = await ws.jobs(["run", "--due"]);
     assert.equal(due.code, 0, due.stderr);
     assert.match(due.stderr, /sched: discovered 1 \(0 new, 0 updated\)/);
-    assert.ok((await getJobState(db, "sched")).lastRunAt! > lastRun, "sched ran again");
+    assert.ok((await db.getJobState("sched")).lastRunAt! > lastRun, "sched ran again");
   } finally {
     await db.close();
   }
@@ -71,7 +71,7 @@ Deno.test("jobs run --max-runtime stops claiming, lets the handler in flight fin
   assert.ok(called >= 1 && called < 20, `${called} handlers ran`);
   const db = await ws.openDb();
   try {
-    const [s] = await stageStats(db, "slow");
+    const [s] = await db.stageStats("slow");
     assert.deepEqual([s.done, s.pending, s.inProgress], [called, 20 - called, 0]);
   } finally {
     await db.close();
@@ -86,7 +86,7 @@ Deno.test("jobs run --discover-only records the items and calls no handler", asy
   assert.deepEqual(await ws.lines("calls.log"), []);
   const db = await ws.openDb();
   try {
-    assert.deepEqual((await stageStats(db, "j")).map((s) => [s.stage, s.pending, s.done]), [
+    assert.deepEqual((await db.stageStats("j")).map((s) => [s.stage, s.pending, s.done]), [
       ["s", 2, 0],
     ]);
   } finally {

@@ -1,5 +1,6 @@
+import { getResults } from "../../src/db/store.ts";
 import assert from "node:assert/strict";
-import { getResults } from "../../src/db/results.ts";
+
 import { groupsGone } from "../_processes.ts";
 import { allItems, Workspace } from "./_helpers.ts";
 

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { getEvents } from "../../src/db/events.ts";
-import { stageStats } from "../../src/db/jobs.ts";
+
 import { finish, type Outcome, waitFor, withConfig, Workspace } from "./_helpers.ts";
 
 const ITEMS = 300;
@@ -52,10 +51,10 @@ async function assertAllDone(ws: Workspace): Promise<number> {
   const db = await ws.openDb();
   try {
     assert.deepEqual(
-      (await stageStats(db, "shared")).map((s) => [s.stage, s.done, s.pending, s.inProgress]),
+      (await db.stageStats("shared")).map((s) => [s.stage, s.done, s.pending, s.inProgress]),
       [["first", ITEMS, 0, 0], ["second", ITEMS, 0, 0]],
     );
-    return (await getEvents(db, { jobId: "shared", kind: "discovery" })).length;
+    return (await db.getEvents({ jobId: "shared", kind: "discovery" })).length;
   } finally {
     await db.close();
   }
@@ -110,8 +109,8 @@ jobs:
   assert.equal((await ws.lines("calls.log")).length, 2, "each item ran once");
   const db = await ws.openDb();
   try {
-    assert.deepEqual((await stageStats(db, "long")).map((s) => [s.done, s.inProgress]), [[2, 0]]);
-    assert.deepEqual(await getEvents(db, { jobId: "long", kind: "released" }), []);
+    assert.deepEqual((await db.stageStats("long")).map((s) => [s.done, s.inProgress]), [[2, 0]]);
+    assert.deepEqual(await db.getEvents({ jobId: "long", kind: "released" }), []);
   } finally {
     await db.close();
   }

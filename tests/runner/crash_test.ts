@@ -1,6 +1,6 @@
+import { getResults } from "../../src/db/store.ts";
 import assert from "node:assert/strict";
-import { stageStats } from "../../src/db/jobs.ts";
-import { getResults } from "../../src/db/results.ts";
+
 import { allItems, Workspace } from "./_helpers.ts";
 
 const ITEMS = 2000;
@@ -87,7 +87,7 @@ Deno.test("kill -9 at 5 random points: every (item, stage) ends done exactly onc
   const db = await ws.openDb();
   try {
     assert.deepEqual(
-      (await stageStats(db, "bulk")).map((s) => [s.stage, s.done, s.pending, s.inProgress]),
+      (await db.stageStats("bulk")).map((s) => [s.stage, s.done, s.pending, s.inProgress]),
       STAGES.map((s) => [s, ITEMS, 0, 0]),
       where,
     );

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { EXIT } from "../../src/cli/mod.ts";
-import { getEvents } from "../../src/db/events.ts";
+
 import { allItems, Workspace } from "./_helpers.ts";
 
 const X80 = "x".repeat(80);
@@ -83,13 +83,13 @@ Deno.test("a discovery source's huge or binary records are quoted in 80 characte
   assert.equal(out.code, EXIT.failed, out.stderr);
   const db = await ws.openDb();
   try {
-    const [huge] = await getEvents(db, { jobId: "huge", kind: "discovery_error" });
+    const [huge] = await db.getEvents({ jobId: "huge", kind: "discovery_error" });
     assert.equal(
       huge.message,
       'Cannot use line 1 of the output of "./huge.sh": expected a JSON object, ' +
         `got "${X80}…" (300000 characters)`,
     );
-    const [binary] = await getEvents(db, { jobId: "binary", kind: "discovery_error" });
+    const [binary] = await db.getEvents({ jobId: "binary", kind: "discovery_error" });
     assert.match(
       binary.message,
       /^Cannot parse JSON at line 1 of the output of "\.\/binary\.sh": /,
@@ -119,7 +119,7 @@ Deno.test("a feed with a 300,000-character tag name gives a short discovery erro
   assert.equal(out.code, EXIT.failed, out.stderr);
   const db = await ws.openDb();
   try {
-    const [event] = await getEvents(db, { jobId: "feed", kind: "discovery_error" });
+    const [event] = await db.getEvents({ jobId: "feed", kind: "discovery_error" });
     assert.equal(
       event.message.split("\n")[0],
       `Cannot parse feed ${url}: not well-formed XML: Expected closing tag ` +

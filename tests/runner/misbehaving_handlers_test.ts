@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { EXIT } from "../../src/cli/mod.ts";
-import { getEvents } from "../../src/db/events.ts";
+
 import { allItems, exited, startJobs, statusMap, waitFor, Workspace } from "./_helpers.ts";
 
 /** Stage rows of `jobId` as "status: error" by item key. */
@@ -99,7 +99,7 @@ ${goodJob()}`,
   );
   const db = await ws.openDb();
   try {
-    const events = await getEvents(db, { jobId: "rogue", kind: "handler_error" });
+    const events = await db.getEvents({ jobId: "rogue", kind: "handler_error" });
     const late = (await allItems(db, "rogue")).find((i) => i.key === "late")!;
     assert.deepEqual(events.map((e) => [e.itemId, e.stage, e.message]), [
       [late.id, "r", "UncaughtError: Error: too late (after the handler had finished)"],
@@ -221,7 +221,7 @@ ${goodJob()}`,
     });
     assert.deepEqual(await statusMap(db, "throws"), {}, "the broken job discovered nothing");
     const messages = async (jobId: string) =>
-      (await getEvents(db, { jobId, kind: "handler_error" })).map((e) => e.message);
+      (await db.getEvents({ jobId, kind: "handler_error" })).map((e) => e.message);
     assert.deepEqual(await messages("syntax"), [syntax]);
     assert.deepEqual(await messages("throws"), [throws]);
   } finally {

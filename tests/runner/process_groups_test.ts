@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { EXIT } from "../../src/cli/mod.ts";
-import { getEvents } from "../../src/db/events.ts";
+
 import { groupsGone, killingGroups } from "../_processes.ts";
 import { exited, startJobs, statusMap, waitFor, Workspace } from "./_helpers.ts";
 
@@ -137,7 +137,7 @@ Deno.test("a discovery command past its timeout is killed with its group, though
   await groupsGone(await groups(ws));
   const db = await ws.openDb();
   try {
-    const events = await getEvents(db, { jobId: "found", kind: "discovery_error" });
+    const events = await db.getEvents({ jobId: "found", kind: "discovery_error" });
     assert.deepEqual(events.map((e) => e.message), ['Command "sh" timed out after 1s']);
   } finally {
     await db.close();

@@ -1,7 +1,6 @@
+import { getResults } from "../../src/db/store.ts";
 import assert from "node:assert/strict";
-import { getEvents } from "../../src/db/events.ts";
-import { getResults } from "../../src/db/results.ts";
-import { stageStats } from "../../src/db/jobs.ts";
+
 import { allItems, finish, Workspace } from "./_helpers.ts";
 
 const WORDS_HANDLER = `export const HANDLER_VERSION = "w1";
@@ -88,7 +87,7 @@ Deno.test("jobs run takes items through a module, a command and the builtin fetc
     const db = await ws.openDb();
     try {
       assert.deepEqual(
-        (await stageStats(db, "pages")).map((s) => [s.stage, s.done, s.pending, s.failed]),
+        (await db.stageStats("pages")).map((s) => [s.stage, s.done, s.pending, s.failed]),
         [["fetch", 5, 0, 0], ["words", 5, 0, 0], ["tag", 5, 0, 0]],
       );
       const p1 = (await allItems(db, "pages")).find((i) => i.key === "p1")!;
@@ -110,7 +109,7 @@ Deno.test("jobs run takes items through a module, a command and the builtin fetc
       });
       // The one-handler job is a pipeline of one stage named after its module.
       assert.deepEqual(
-        (await stageStats(db, "single")).map((s) => [s.stage, s.done]),
+        (await db.stageStats("single")).map((s) => [s.stage, s.done]),
         [["count", 2]],
       );
       const s2 = (await allItems(db, "single")).find((i) => i.key === "s2")!;
@@ -220,7 +219,7 @@ Deno.test("a handler module that is missing or has no default export fails its j
   assert.ok(noExport.stderr.includes(`j: cannot run: ${noDefault}`), noExport.stderr);
   const db = await ws.openDb();
   try {
-    const events = await getEvents(db, { jobId: "j", kind: "handler_error" });
+    const events = await db.getEvents({ jobId: "j", kind: "handler_error" });
     assert.deepEqual(events.map((e) => e.message), [noDefault, notFound]);
   } finally {
     await db.close();

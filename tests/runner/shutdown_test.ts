@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import { EXIT } from "../../src/cli/mod.ts";
-import { getEvents } from "../../src/db/events.ts";
-import { listItems } from "../../src/db/items.ts";
-import { stageStats } from "../../src/db/jobs.ts";
+
 import { startJobs, statusMap, waitFor, withConfig, Workspace } from "./_helpers.ts";
 
 // Logs "start <key>", works for item.data.ms (never ends when 0), then logs "end <key>".
@@ -51,7 +49,7 @@ Deno.test("SIGTERM: handlers in flight finish within the grace period, queued cl
     for (const [key, state] of Object.entries(states)) {
       assert.equal(state, started.includes(key) ? "work=done" : "work=pending", key);
     }
-    for (const item of await listItems(db, { jobId: "slow" })) {
+    for (const item of await db.listItems({ jobId: "slow" })) {
       const expected = started.includes(item.key) ? 1 : 0;
       assert.equal(item.stages[0].attempts, expected, `attempts of ${item.key}`);
     }
@@ -69,7 +67,7 @@ Deno.test("SIGINT: a handler still running after the grace period is aborted and
   assert.equal(status.code, EXIT.interrupted, run.stderr());
   const db = await ws.openDb();
   try {
-    const items = await listItems(db, { jobId: "slow" });
+    const items = await db.listItems({ jobId: "slow" });
     assert.equal(items.length, 8);
     for (const item of items) {
       assert.deepEqual(item.stages, [{
@@ -79,7 +77,7 @@ Deno.test("SIGINT: a handler still running after the grace period is aborted and
         error: null,
       }]);
     }
-    assert.deepEqual(await getEvents(db, { jobId: "slow", kind: "released" }), []);
+    assert.deepEqual(await db.getEvents({ jobId: "slow", kind: "released" }), []);
   } finally {
     await db.close();
   }
@@ -104,7 +102,7 @@ Deno.test("a second signal exits at once; the next run takes back the abandoned 
   try {
     const states = Object.values(await statusMap(db, "slow"));
     assert.deepEqual(states, Array(8).fill("work=done"));
-    const released = await getEvents(db, { jobId: "slow", kind: "released" });
+    const released = await db.getEvents({ jobId: "slow", kind: "released" });
     assert.equal(released.length, 2, "the two claims of the dead process");
     for (const e of released) assert.match(e.message, /^process \d+ on .+ is gone/);
   } finally {
@@ -151,7 +149,7 @@ Deno.test("SIGTERM is noticed while quick handlers keep the workers busy", async
   assert.equal(status.code, EXIT.interrupted, run.stderr());
   const db = await ws.openDb();
   try {
-    const stats = await stageStats(db, "busy");
+    const stats = await db.stageStats("busy");
     assert.ok(stats[1].done < 20_000, `stopped at ${stats.map((s) => s.done).join(", ")} done`);
     assert.deepEqual(stats.map((s) => s.inProgress), [0, 0]);
   } finally {

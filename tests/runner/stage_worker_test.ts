@@ -1,6 +1,6 @@
+import { getResults } from "../../src/db/store.ts";
 import assert from "node:assert/strict";
-import { getEvents } from "../../src/db/events.ts";
-import { getResults, getStaleCount } from "../../src/db/results.ts";
+
 import { allItems, fakeClock, runInProcess, statusMap, Workspace } from "./_helpers.ts";
 
 const FLAKY = `export const HANDLER_VERSION = "1";
@@ -31,7 +31,7 @@ Deno.test("a failing handler is retried after exponential backoff with jitter un
   const db = await ws.openDb();
   try {
     const run = () => runInProcess(ws, db, "j", { now: clock.now });
-    const retryAt = async () => (await getEvents(db, { jobId: "j", kind: "retry", limit: 1 }))[0];
+    const retryAt = async () => (await db.getEvents({ jobId: "j", kind: "retry", limit: 1 }))[0];
 
     await run();
     assert.deepEqual(await statusMap(db, "j"), { k1: "s=pending" });
@@ -80,7 +80,7 @@ Deno.test("when retries are spent the stage fails with the last error", async ()
       { stage: "s", status: "failed", attempts: 2, error: "TypeError: broken input" },
     ]);
     assert.equal(item.status, "failed");
-    const kinds = (await getEvents(db, { jobId: "j" })).map((e) => e.kind).filter((k) =>
+    const kinds = (await db.getEvents({ jobId: "j" })).map((e) => e.kind).filter((k) =>
       k === "retry" || k === "failed"
     );
     assert.deepEqual(kinds, ["failed", "retry"]);
@@ -139,7 +139,7 @@ Deno.test("ctx.skip(reason) skips the stage, records why, and the next stage run
     assert.deepEqual((await getResults(db, blank.id)).map((r) => [r.stage, r.result]), [
       ["after", { saw: {} }],
     ]);
-    const skipped = await getEvents(db, { jobId: "j", kind: "skipped" });
+    const skipped = await db.getEvents({ jobId: "j", kind: "skipped" });
     assert.deepEqual(skipped.map((e) => [e.itemId, e.stage, e.message]), [
       [blank.id, "maybe", "nothing to read"],
     ]);
@@ -248,10 +248,10 @@ export default function handle(item) { return { key: item.key }; }
     assert.deepEqual((await getResults(db, item.id)).map((r) => r.handlerVersion), [
       "from-module",
     ]);
-    assert.deepEqual(await getStaleCount(db, { jobId: "j" }), {});
+    assert.deepEqual(await db.getStaleCount({ jobId: "j" }), {});
     await ws.write("jobs.yaml", oneStageYaml("./v.ts", "        version: v2\n"));
     await runInProcess(ws, db, "j");
-    assert.deepEqual(await getStaleCount(db, { jobId: "j" }), { s: 1 });
+    assert.deepEqual(await db.getStaleCount({ jobId: "j" }), { s: 1 });
   } finally {
     await db.close();
   }

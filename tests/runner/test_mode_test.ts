@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { stageStats } from "../../src/db/jobs.ts";
+
 import { hashUrl } from "../../src/discovery/base.ts";
 import { allItems, fileHash, statusMap, Workspace } from "./_helpers.ts";
 
@@ -156,7 +156,7 @@ Deno.test("jobs run --dry-run calls no handler and writes nothing, with or witho
   const db = await ws.openDb();
   try {
     assert.equal((await allItems(db, "j")).length, 2);
-    assert.deepEqual((await stageStats(db, "j")).map((s) => s.done), [2, 2, 2]);
+    assert.deepEqual((await db.stageStats("j")).map((s) => s.done), [2, 2, 2]);
   } finally {
     await db.close();
   }

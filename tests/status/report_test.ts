@@ -2,8 +2,8 @@ import { deepStrictEqual as assertEquals, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.ts";
 import { openDb } from "../../src/db/mod.ts";
-import { markJobRun, wakeJob } from "../../src/db/jobs.ts";
-import { collectStatus, type JobStatus } from "../../src/cli/_status_data.ts";
+
+import { collectStatus, type JobStatus } from "../../src/status/report.ts";
 import { HOUR, MINUTE, workspace } from "./_seed.ts";
 
 const QUARTER = 15 * MINUTE;
@@ -119,14 +119,14 @@ Deno.test("collectStatus() makes a woken job due at its next scheduled run", asy
   const config = await loadConfig(join(w.dir, "jobs.yaml"));
   const db = await openDb(w.dbPath);
   try {
-    await wakeJob(db, "feed", w.now);
+    await db.wakeJob("feed", w.now);
     const [feed] = (await collectStatus(db, config, { jobIds: ["feed"], now: w.now })).jobs;
     const tick = nextQuarter(w.now - 30 * MINUTE);
     assertEquals(feed.discovery.wakeRequestedAt, w.now);
     assertEquals([feed.discovery.nextRunAt, feed.discovery.nextDueAt], [tick, tick]);
     assertEquals(feed.discovery.due, tick <= w.now);
     // A run after the tick: the next run, and the discovery, wait for the next tick.
-    await markJobRun(db, { jobId: "feed", now: w.now });
+    await db.markJobRun({ jobId: "feed", now: w.now });
     const [later] = (await collectStatus(db, config, { jobIds: ["feed"], now: w.now })).jobs;
     assertEquals(
       [later.discovery.nextDueAt, later.discovery.due],

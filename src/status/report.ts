@@ -1,11 +1,9 @@
 /** What `jobs status --json` prints and the dashboard shows: one report, computed in one place. */
+import type { JobState, Store } from "../db/store.ts";
 import { Cron } from "croner";
 import type { Config, JobConfig } from "../config/types.ts";
-import { getDailyCost } from "../db/events.ts";
-import { getJobState, getJobStats, type JobState, throughput } from "../db/jobs.ts";
-import type { Db } from "../db/mod.ts";
-import { getStaleCount } from "../db/results.ts";
-import { selectJobs } from "./_runtime.ts";
+
+import { selectJobs } from "../config/select.ts";
 
 /** The window of the throughput figures. */
 export const THROUGHPUT_WINDOW_MS = 3_600_000;
@@ -88,7 +86,7 @@ export interface CollectStatusOptions {
 
 /** The status of the configured jobs, read from the store with set-based counts only. */
 export async function collectStatus(
-  db: Db,
+  db: Store,
   config: Config,
   options: CollectStatusOptions = {},
 ): Promise<StatusReport> {
@@ -98,12 +96,12 @@ export async function collectStatus(
   return { generatedAt: now, jobs };
 }
 
-async function jobStatus(db: Db, job: JobConfig, now: number): Promise<JobStatus> {
-  const state = await getJobState(db, job.id);
-  const stats = await getJobStats(db, job.id);
-  const stale = await getStaleCount(db, { jobId: job.id });
-  const recent = await throughput(db, { jobId: job.id, sinceTs: now - THROUGHPUT_WINDOW_MS });
-  const todayUsd = await getDailyCost(db, { jobId: job.id, day: now });
+async function jobStatus(db: Store, job: JobConfig, now: number): Promise<JobStatus> {
+  const state = await db.getJobState(job.id);
+  const stats = await db.getJobStats(job.id);
+  const stale = await db.getStaleCount({ jobId: job.id });
+  const recent = await db.throughput({ jobId: job.id, sinceTs: now - THROUGHPUT_WINDOW_MS });
+  const todayUsd = await db.getDailyCost({ jobId: job.id, day: now });
   const counted = new Map(stats.stages.map((s) => [s.stage, s]));
   const names = [...job.stages.map((s) => s.name), ...counted.keys()];
   const stages = [...new Set(names)].map((name): StageStatus => {
