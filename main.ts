@@ -4,6 +4,7 @@ import { EXIT, USAGE } from "./src/cli/mod.ts";
 import { wantsHelp } from "./src/cli/_args.ts";
 import { useCallersFolder } from "./src/cli/_cwd.ts";
 import { PROGRAM, VERSION } from "./src/version.ts";
+import { exitProcess } from "./src/util/exit.ts";
 
 type Command = { HELP: string; run(args: string[]): Promise<number> };
 
@@ -74,5 +75,6 @@ function report(err: unknown): number {
 }
 
 if (import.meta.main) {
-  Deno.exitCode = await main(Deno.args);
+  // Exits explicitly: a handler's leftover timer or socket must not keep a finished run alive.
+  exitProcess(await main(Deno.args));
 }

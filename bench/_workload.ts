@@ -9,6 +9,7 @@ import { openDb } from "../src/db/mod.ts";
 import { Pacer } from "../src/runner/pacer.ts";
 import { Resources } from "../src/runner/resources.ts";
 import { runJob } from "../src/runner/run_job.ts";
+import { guardHandlers } from "../src/runner/handler_guard.ts";
 import { silentLogger } from "../src/util/log.ts";
 
 /** The stages every item goes through. */
@@ -76,20 +77,26 @@ export async function runWorkload(config: Config, db: Store): Promise<void> {
   const runId = `bench:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
   await db.registerRun({ runId });
   const pacer = new Pacer();
-  await runJob(
-    config.jobs[0],
-    { ...config.runner, configDir: config.dir },
-    pacer,
-    new Resources(config.resources, pacer),
-    {
-      mode: "production",
-      db,
-      runId,
-      log: silentLogger,
-      signal: new AbortController().signal,
-      discoverOnly: false,
-      singlePass: true,
-      now: Date.now,
-    },
-  );
+  // As in `jobs run`: module handlers run under the guard that keeps them from ending the run.
+  const unguard = guardHandlers({ onUnscoped: (error) => console.error(error) });
+  try {
+    await runJob(
+      config.jobs[0],
+      { ...config.runner, configDir: config.dir },
+      pacer,
+      new Resources(config.resources, pacer),
+      {
+        mode: "production",
+        db,
+        runId,
+        log: silentLogger,
+        signal: new AbortController().signal,
+        discoverOnly: false,
+        singlePass: true,
+        now: Date.now,
+      },
+    );
+  } finally {
+    unguard();
+  }
 }

@@ -5,8 +5,10 @@ import type { Config } from "../config/types.ts";
 import { openDb } from "../db/mod.ts";
 
 import { UsageError } from "../util/errors.ts";
+import { exitProcess } from "../util/exit.ts";
 import { createLogger, type LogFormat, type Logger } from "../util/log.ts";
 import { hostName } from "../util/process.ts";
+import { EXIT } from "./mod.ts";
 
 /** Loads jobs.yaml and resolves the database: --db, then $JOBS_DB, then `db:` in jobs.yaml. */
 export async function loadRuntime(
@@ -55,7 +57,7 @@ export function trapSignals(
   const onSignal = () => {
     if (controller.signal.aborted) {
       log.warn("Second signal: exiting now; unfinished claims are released by the next run");
-      Deno.exit(130);
+      exitProcess(EXIT.interrupted);
     }
     log.warn(
       `Stopping: in-flight handlers get ${

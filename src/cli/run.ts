@@ -9,7 +9,8 @@ import type { RunContext } from "../runner/context.ts";
 import { Pacer } from "../runner/pacer.ts";
 import { Resources } from "../runner/resources.ts";
 import { type JobRunSummary, runJob } from "../runner/run_job.ts";
-import { UsageError } from "../util/errors.ts";
+import { describeThrown, UsageError } from "../util/errors.ts";
+import { guardHandlers } from "../runner/handler_guard.ts";
 import { createLogger, type Logger } from "../util/log.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
 import { LiveScreen } from "./_live_screen.ts";
@@ -89,6 +90,16 @@ export async function run(args: string[]): Promise<number> {
       return EXIT.ok;
     }
     const signals = trapSignals(log, config.runner.shutdownGraceMs);
+    let unscoped = 0;
+    // Kept until the process exits: what handlers left behind may still fire after the run.
+    guardHandlers({
+      onUnscoped(error, where) {
+        unscoped++;
+        log.error(`Uncaught error outside any handler's claim: ${describeThrown(error)}`, {
+          where,
+        });
+      },
+    });
     let outOfTime = false;
     const stopTimer = maxRuntimeMs === undefined ? undefined : setTimeout(() => {
       log.info(`--max-runtime of ${values["max-runtime"]} reached: stopping`);
@@ -122,7 +133,7 @@ export async function run(args: string[]): Promise<number> {
       await reportPaused(db, jobs, log);
       // Reaching --max-runtime is a normal end; a signal (even with --max-runtime) is not.
       const interrupted = signals.controller.signal.aborted && !outOfTime;
-      return exitCode(summaries, interrupted);
+      return exitCode(summaries, { interrupted, unscoped });
     } finally {
       await progress?.stop();
       clearTimeout(stopTimer);
@@ -180,6 +191,10 @@ async function runAll(
 
 function report(summaries: JobRunSummary[], ctx: RunContext, log: Logger): void {
   for (const s of summaries) {
+    if (s.error) {
+      log.info(`${s.jobId}: cannot run: ${s.error}`, { job: s.jobId });
+      continue;
+    }
     const d = s.discovery;
     const found = d.error
       ? `discovery failed: ${d.error}`
@@ -195,6 +210,10 @@ function report(summaries: JobRunSummary[], ctx: RunContext, log: Logger): void 
       `${stage}: ${n} would run`
     );
     stages.push(...waiting);
+    if (s.handlerErrors) {
+      const n = s.handlerErrors;
+      stages.push(`${n} error${n === 1 ? "" : "s"} escaped its handlers`);
+    }
     const prefix = ctx.mode === "dry_run" ? "dry run: " : "";
     log.info(`${prefix}${s.jobId}: ${[found, ...stages].join("; ")}`, { job: s.jobId });
   }
@@ -219,10 +238,15 @@ async function reportPaused(db: Store, jobs: JobConfig[], log: Logger): Promise<
   }
 }
 
-function exitCode(summaries: JobRunSummary[], interrupted: boolean): number {
-  if (interrupted) return EXIT.interrupted;
-  const failed = summaries.some((s) =>
-    s.discovery.error !== undefined || Object.values(s.stages).some((t) => t.failed > 0)
-  );
+function exitCode(
+  summaries: JobRunSummary[],
+  run: { interrupted: boolean; unscoped: number },
+): number {
+  if (run.interrupted) return EXIT.interrupted;
+  const failed = run.unscoped > 0 ||
+    summaries.some((s) =>
+      s.error !== undefined || s.discovery.error !== undefined || s.handlerErrors > 0 ||
+      Object.values(s.stages).some((t) => t.failed > 0)
+    );
   return failed ? EXIT.failed : EXIT.ok;
 }

@@ -1,7 +1,8 @@
 /** Field schemas shared by the jobs.yaml schema: strict mappings, durations, rates, counts, cron. */
 import { Cron, CronPattern } from "croner";
 import { z } from "zod";
-import { describeValue, issueMessage } from "./_issues.ts";
+import { issueMessage } from "./_issues.ts";
+import { describeValue } from "../util/quote.ts";
 import { parseDuration, parseRate } from "../util/units.ts";
 
 /** A mapping with exactly `shape`'s keys; each unknown key is its own issue with a suggestion. */
@@ -105,10 +106,10 @@ export function cron(): z.ZodType<string, unknown> {
       new CronPattern(value);
     } catch (err) {
       const reason = (err as Error).message.replace(/^CronPattern: /, "").replace(/\.$/, "");
-      throw new Error(`invalid cron expression ${JSON.stringify(value)}: ${lowerFirst(reason)}`);
+      throw new Error(`invalid cron expression ${describeValue(value)}: ${lowerFirst(reason)}`);
     }
     if (new Cron(value, { paused: true }).nextRun() === null) {
-      throw new Error(`cron expression ${JSON.stringify(value)} never fires`);
+      throw new Error(`cron expression ${describeValue(value)} never fires`);
     }
     return value;
   });

@@ -1,6 +1,7 @@
 /** Plain-language messages for zod issues, and their flattening into one problem per node. */
 import type { z } from "zod";
 import { plural } from "../util/format.ts";
+import { describeValue } from "../util/quote.ts";
 
 /** One problem of a config: where (a path into the YAML) and what. */
 export interface ConfigIssue {
@@ -25,13 +26,6 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
   null: "null",
 };
 
-/** How a value found in the file is named in a message: `"text"`, `42`, `a list`, `a mapping`. */
-export function describeValue(value: unknown): string {
-  if (Array.isArray(value)) return "a list";
-  if (value !== null && typeof value === "object") return "a mapping";
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
-}
-
 /** A zod error map giving every generic issue a sentence that names the expected and found value. */
 export function issueMessage(issue: RawIssue): string | undefined {
   switch (issue.code) {
@@ -45,7 +39,7 @@ export function issueMessage(issue: RawIssue): string | undefined {
     case "too_big":
       return sizeMessage(issue);
     case "invalid_value":
-      return `expected ${issue.values.map((v) => JSON.stringify(v)).join(" or ")}, got ${
+      return `expected ${issue.values.map((v) => describeValue(v)).join(" or ")}, got ${
         describeValue(issue.input)
       }`;
     case "invalid_union":

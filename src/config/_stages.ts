@@ -12,6 +12,7 @@ import {
   rate,
   strict,
 } from "./_fields.ts";
+import { describeValue } from "../util/quote.ts";
 import type { HandlerSpec, StageConfig } from "./types.ts";
 import type { Rate } from "../util/units.ts";
 
@@ -89,7 +90,7 @@ function handlerRef(): z.ZodType<string, unknown> {
     if ((BUILTIN_HANDLERS as readonly string[]).includes(name)) return;
     ctx.addIssue({
       code: "custom",
-      message: `unknown builtin handler ${JSON.stringify(name)}${
+      message: `unknown builtin handler ${describeValue(name)}${
         didYouMean(name, BUILTIN_HANDLERS)
       }; known: ${BUILTIN_HANDLERS.join(", ")}`,
     });
@@ -102,7 +103,7 @@ function resourceRef(resources: string[]): z.ZodType<string, unknown> {
     const declared = resources.length ? ` (declared: ${resources.join(", ")})` : "";
     ctx.addIssue({
       code: "custom",
-      message: `resource ${JSON.stringify(name)} is not declared under "resources"${declared}`,
+      message: `resource ${describeValue(name)} is not declared under "resources"${declared}`,
     });
   });
 }
@@ -139,7 +140,7 @@ function checkUniqueNames(stages: unknown[], ctx: z.core.$RefinementCtx): void {
       code: "custom",
       input: stage,
       path: given ? [index, "name"] : [index],
-      message: `duplicate stage name ${JSON.stringify(name)} (also stages[${first}]); ` +
+      message: `duplicate stage name ${describeValue(name)} (also stages[${first}]); ` +
         'give one a distinct "name"',
     });
   });

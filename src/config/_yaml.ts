@@ -1,5 +1,6 @@
 /** The YAML side of config loading: walking nodes with their paths, `${VAR}` substitution, positions. */
 import { type Document, isAlias, isMap, isPair, isScalar, isSeq, type Node, type Pair } from "yaml";
+import { quote } from "../util/quote.ts";
 
 /** A path into the document: mapping keys and sequence indexes. */
 export type YamlPath = (string | number)[];
@@ -54,14 +55,14 @@ export function substituteEnv(
   walk(doc.contents, [], (node, path) => {
     const offset = node.range?.[0] ?? 0;
     if (isAlias(node) && node.resolve(doc) === undefined) {
-      problems.push({ offset, path, message: `unknown anchor "*${node.source}"` });
+      problems.push({ offset, path, message: `unknown anchor ${quote(`*${node.source}`)}` });
     }
     if (!isScalar(node) || typeof node.value !== "string") return;
     node.value = node.value.replace(REFERENCE, (match, name?: string) => {
       if (name === undefined) return "${";
       const value = env(name);
       if (value !== undefined) return value;
-      problems.push({ offset, path, message: `environment variable "${name}" is not set` });
+      problems.push({ offset, path, message: `environment variable ${quote(name)} is not set` });
       return match;
     });
   });
@@ -103,7 +104,7 @@ function childOf(node: unknown, segment: string | number): [unknown, Pair | unde
 export function formatPath(path: YamlPath): string {
   return path.map((segment, i) => {
     if (typeof segment === "number") return `[${segment}]`;
-    if (!/^[A-Za-z0-9_-]+$/.test(segment)) return `[${JSON.stringify(segment)}]`;
+    if (!/^[A-Za-z0-9_-]+$/.test(segment)) return `[${quote(segment)}]`;
     return i === 0 ? segment : `.${segment}`;
   }).join("");
 }

@@ -5,7 +5,8 @@
 import { dirname, resolve } from "node:path";
 import { type Document, isMap, LineCounter, parseDocument } from "yaml";
 import { ConfigError } from "../util/errors.ts";
-import { type ConfigIssue, describeValue } from "./_issues.ts";
+import type { ConfigIssue } from "./_issues.ts";
+import { describeValue } from "../util/quote.ts";
 import { formatPath, locate, type Located, substituteEnv } from "./_yaml.ts";
 import { checkReferences, findReferences } from "./references.ts";
 import { parseConfig } from "./schema.ts";

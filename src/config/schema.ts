@@ -15,6 +15,7 @@ import {
   unknownKeyMessage,
 } from "./_fields.ts";
 import { type ConfigIssue, flattenIssues, issueMessage } from "./_issues.ts";
+import { describeValue } from "../util/quote.ts";
 import { type StageDraft, stageSchemas } from "./_stages.ts";
 import type { Config, DiscoveryConfig, JobConfig, StageConfig } from "./types.ts";
 import type { Rate } from "../util/units.ts";
@@ -150,7 +151,7 @@ function checkJobIds(jobs: unknown, ctx: z.core.$RefinementCtx): void {
       code: "custom",
       path: [id],
       params: { atKey: true },
-      message: `invalid job id ${JSON.stringify(id)}: use lower-case letters, digits, "_" and "-"`,
+      message: `invalid job id ${describeValue(id)}: use lower-case letters, digits, "_" and "-"`,
     });
   }
 }
@@ -188,7 +189,7 @@ function discoverySchema(): z.ZodType<DiscoveryConfig, unknown> {
         code: "custom",
         path: ["strategy"],
         input: name,
-        message: `unknown discovery strategy ${JSON.stringify(name)}${
+        message: `unknown discovery strategy ${describeValue(name)}${
           didYouMean(name, known)
         }; known: ${known.join(", ")}`,
       });

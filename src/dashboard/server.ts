@@ -38,13 +38,15 @@ export interface Dashboard {
   finished: Promise<void>;
 }
 
-// Inline SVG needs no img-src; no inline script or style is ever sent.
+// Inline SVG needs no img-src; no inline script or style is ever sent. "same-origin" rather
+// than "no-referrer": under no-referrer a browser sends "Origin: null" with the dashboard's own
+// forms, which the Origin check refuses.
 const SECURITY_HEADERS = {
   "content-security-policy":
     "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; " +
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
+  "referrer-policy": "same-origin",
   "cache-control": "no-store",
 };
 
@@ -54,7 +56,8 @@ export async function startDashboard(
   config: Config,
   options: DashboardOptions,
 ): Promise<Dashboard> {
-  const guard = new AccessGuard(options.token);
+  const hostname = options.hostname ?? "127.0.0.1";
+  const guard = new AccessGuard(options.token, { hostname });
   const ctx: PageContext = {
     db,
     config,
@@ -64,7 +67,7 @@ export async function startDashboard(
   };
   const assets = await loadAssets();
   const server = Deno.serve({
-    hostname: options.hostname ?? "127.0.0.1",
+    hostname,
     port: options.port ?? 8377,
     signal: options.signal,
     onListen() {},

@@ -1,6 +1,7 @@
 /** Option shapes shared by strategy schemas (zod), and the parsers of their values. */
 import { z } from "zod";
 import { parseDuration, parseRate } from "../util/units.ts";
+import { describeValue } from "../util/quote.ts";
 
 const SIZE_PATTERN = /^(\d+(?:\.\d+)?)\s*((?:[kmg]?b)?)$/i;
 
@@ -136,7 +137,7 @@ export function requireSource<T extends z.ZodType<Record<string, unknown>>>(sche
 export function parseSize(value: number | string): number {
   if (typeof value === "number") return value;
   const match = SIZE_PATTERN.exec(value.trim());
-  if (!match) throw new Error(`expected a size like "10MB", got "${value}"`);
+  if (!match) throw new Error(`expected a size like "10MB", got ${describeValue(value)}`);
   const unit = { "": 1, B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[match[2].toUpperCase()];
   return Math.floor(Number(match[1]) * (unit ?? 1));
 }

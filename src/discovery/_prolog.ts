@@ -4,6 +4,7 @@
  * and parameter entities are refused, never fetched; expansion is bounded.
  */
 import { decodeHTMLStrict } from "entities";
+import { quote } from "../util/quote.ts";
 
 /** An XML document that cannot be read; `line`/`col` locate the problem when known. */
 export class XmlError extends Error {
@@ -232,17 +233,21 @@ export class References {
     }
     const html = htmlEntity(name);
     if (html === undefined) {
-      return this.#problem(`an undefined entity &${name}; (kept as text)`, at, `&${name};`);
+      return this.#problem(
+        `an undefined entity &${shownName(name)}; (kept as text)`,
+        at,
+        `&${name};`,
+      );
     }
     if (this.prolog.externalSubset) return html;
-    return this.#problem(`an undeclared HTML entity &${name}; (read as HTML)`, at, html);
+    return this.#problem(`an undeclared HTML entity &${shownName(name)}; (read as HTML)`, at, html);
   }
 
   #expand(name: string, raw: string, at: number): string {
     const known = this.#expanded.get(name);
     if (known !== undefined) return known;
     if (this.#expanding.has(name)) {
-      throw new XmlError(`the entity "${name}" refers to itself`, ...lineCol(this.text, at));
+      throw new XmlError(`the entity ${quote(name)} refers to itself`, ...lineCol(this.text, at));
     }
     this.#expanding.add(name);
     const value = this.decode(raw, at);
@@ -281,4 +286,9 @@ function htmlEntity(name: string): string | undefined {
   const value = decoded === ref ? undefined : decoded;
   HTML_CACHE.set(name, value);
   return value;
+}
+
+/** A tag or entity name as messages show it: as written when short and plain, else quoted. */
+export function shownName(name: string): string {
+  return name.length <= 80 && /^[\w:.-]*$/.test(name) ? name : quote(name);
 }

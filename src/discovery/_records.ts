@@ -1,4 +1,5 @@
 /** JSON records from text: a JSON array or JSON lines, each element an object. */
+import { describeValue, printable } from "../util/quote.ts";
 import { DiscoveryError } from "./base.ts";
 
 /** Parses `text` as a JSON array (when it starts with "[") or JSON lines; `source` names it in errors. */
@@ -24,16 +25,20 @@ function parseJson(text: string, where: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new DiscoveryError(`Cannot parse JSON at ${where}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new DiscoveryError(
+      `Cannot parse JSON at ${where}: ${printable((err as Error).message)}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
 function asRecord(value: unknown, where: string): Record<string, unknown> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    const got = JSON.stringify(value)?.slice(0, 80);
-    throw new DiscoveryError(`Cannot use ${where}: expected a JSON object, got ${got}`);
+    throw new DiscoveryError(
+      `Cannot use ${where}: expected a JSON object, got ${describeValue(value)}`,
+    );
   }
   return value as Record<string, unknown>;
 }

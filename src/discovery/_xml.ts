@@ -7,7 +7,8 @@
  * and a document without a root element are refused with an XmlError.
  */
 import { QuoteType, Tokenizer, type TokenizerCallbacks } from "htmlparser2";
-import { position, Problems, readProlog, References, XmlError } from "./_prolog.ts";
+import { position, Problems, readProlog, References, shownName, XmlError } from "./_prolog.ts";
+import { quote } from "../util/quote.ts";
 
 export { XmlError } from "./_prolog.ts";
 
@@ -167,12 +168,18 @@ class TreeBuilder implements TokenizerCallbacks {
     let index = stack.length - 1;
     while (index >= 0 && stack[index].name !== name) index--;
     if (index < 0) {
-      this.#problem(`an end tag </${name}> that closes no open element (ignored)`, start - 2);
+      this.#problem(
+        `an end tag </${shownName(name)}> that closes no open element (ignored)`,
+        start - 2,
+      );
       return;
     }
     while (stack.length - 1 > index) {
       const unclosed = stack[stack.length - 1];
-      this.#problem(`an unclosed <${unclosed.name}> (closed by </${name}>)`, start - 2);
+      this.#problem(
+        `an unclosed <${shownName(unclosed.name)}> (closed by </${shownName(name)}>)`,
+        start - 2,
+      );
       this.#close(unclosed);
     }
     this.#close(stack[index]);
@@ -207,7 +214,7 @@ class TreeBuilder implements TokenizerCallbacks {
     const stack = this.#stack;
     if (stack.length) {
       this.#problem(
-        `the document ends inside <${stack.at(-1)!.name}>`,
+        `the document ends inside <${shownName(stack.at(-1)!.name)}>`,
         this.text.length - this.offset,
       );
     }
@@ -262,7 +269,7 @@ class TreeBuilder implements TokenizerCallbacks {
     const stack = this.#stack;
     if (this.#rootClosed && stack.length === 0) {
       this.#problem(
-        `an element <${this.#tagName}> after the root element (ignored)`,
+        `an element <${shownName(this.#tagName)}> after the root element (ignored)`,
         this.#tagStart,
       );
     }
@@ -309,7 +316,7 @@ class TreeBuilder implements TokenizerCallbacks {
     const uri = scope[prefix];
     if (uri !== undefined) return uri;
     if (prefix === "") return "";
-    this.#problem(`an undeclared namespace prefix "${prefix}"`, this.#tagStart);
+    this.#problem(`an undeclared namespace prefix ${quote(prefix)}`, this.#tagStart);
     return WELL_KNOWN_PREFIXES[prefix] ?? "";
   }
 }

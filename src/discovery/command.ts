@@ -11,6 +11,7 @@ import {
   recordItem,
 } from "./base.ts";
 import { parseJsonRecords } from "./_records.ts";
+import { type GroupRunResult, runInGroup } from "../util/process_group.ts";
 
 /** Options of the command strategy. */
 export const schema = z.strictObject({
@@ -35,32 +36,32 @@ export class CommandDiscovery extends BaseDiscovery<CommandOptions> {
     const timeoutMs = parseDuration(this.options.timeout ?? "60s");
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = this.env.signal ? AbortSignal.any([this.env.signal, timeout]) : timeout;
-    let output: Deno.CommandOutput;
+    let running: Promise<GroupRunResult>;
     try {
-      output = await new Deno.Command(name, {
-        args,
+      running = runInGroup([name, ...args], {
         cwd: this.env.configDir,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
         signal,
-      }).output();
+        stderrChars: STDERR_TAIL,
+      });
     } catch (err) {
       const reason = err instanceof Deno.errors.NotFound ? "program not found" : String(err);
       throw new DiscoveryError(`Cannot run "${program}": ${reason}`, { cause: err });
     }
-    if (this.env.signal?.aborted) throw this.env.signal.reason;
-    if (timeout.aborted) {
+    let output: GroupRunResult;
+    try {
+      output = await running;
+    } catch (err) {
+      if (this.env.signal?.aborted) throw this.env.signal.reason;
+      if (!timeout.aborted) throw err;
       throw new DiscoveryError(`Command "${program}" timed out after ${timeoutMs / 1000}s`);
     }
-    if (!output.success) {
-      const stderr = new TextDecoder().decode(output.stderr).trim().slice(-STDERR_TAIL);
+    if (output.code !== 0 || output.signal) {
       const status = output.signal
         ? `was killed by ${output.signal}`
         : `exited with code ${output.code}`;
+      const stderr = output.stderr;
       throw new DiscoveryError(`Command "${program}" ${status}${stderr ? `: ${stderr}` : ""}`);
     }
-    const stdout = new TextDecoder().decode(output.stdout);
-    return parseJsonRecords(stdout, `the output of "${program}"`).map(recordItem);
+    return parseJsonRecords(output.stdout, `the output of "${program}"`).map(recordItem);
   }
 }

@@ -1,5 +1,6 @@
 /** json_api: records at a path in a JSON API's responses, following its pagination. */
 import { z } from "zod";
+import { describeValue } from "../util/quote.ts";
 import {
   BaseDiscovery,
   DiscoveryError,
@@ -85,7 +86,7 @@ export class JsonApiDiscovery extends BaseDiscovery<JsonApiOptions> {
       record === null || typeof record !== "object" || Array.isArray(record)
     );
     if (bad >= 0) {
-      const got = JSON.stringify(value[bad])?.slice(0, 80);
+      const got = describeValue(value[bad]);
       throw new DiscoveryError(
         `Cannot use record ${bad + 1} from ${url}: expected an object, got ${got}`,
         {

@@ -57,6 +57,17 @@ export class ClaimAborts {
     }
   }
 
+  /**
+   * Ends the claim of `abort` with `error`, as if its handler had thrown it, and aborts its
+   * signal. False when the claim had already ended.
+   */
+  fail(abort: ClaimAbort, error: unknown): boolean {
+    const entry = abort as Entry;
+    if (!this.#running.has(entry)) return false;
+    this.#abort(entry, error);
+    return true;
+  }
+
   /** Stops the timer and the shutdown listener. */
   dispose(): void {
     clearTimeout(this.#timer);

@@ -1,7 +1,7 @@
 /** Loading handlers: module, command and builtin, behind one calling convention. */
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { StageConfig } from "../config/types.ts";
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError, describeThrown } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import { builtinFetch } from "./builtin_fetch.ts";
 import { runCommand } from "./command_handler.ts";
@@ -43,7 +43,11 @@ export interface Handler {
 
 type ModuleHandler = (item: HandlerItem, ctx: HandlerContext) => unknown;
 
-/** Loads the handler of `stage`; a module is imported once. `cwd` is the jobs.yaml folder. */
+/**
+ * Loads the handler of `stage`; a module is imported once. `cwd` is the jobs.yaml folder. A
+ * module that cannot be imported is a ConfigError "FILE:LINE:COL: cannot load …", naming the
+ * place of a syntax error or of the throw.
+ */
 export async function loadHandler(stage: StageConfig, cwd: string): Promise<Handler> {
   const spec = stage.handler;
   switch (spec.kind) {
@@ -73,14 +77,17 @@ async function loadModule(path: string, stage: StageConfig): Promise<Handler> {
     // A compiled jobctl imports a module from disk only by its real absolute path.
     mod = await import(pathToFileURL(await Deno.realPath(path)).href);
   } catch (err) {
+    const where = errorLocation(err) ?? path;
     const reason = err instanceof Deno.errors.NotFound
       ? `Module not found "${path}"`
-      : (err as Error).message;
-    throw new ConfigError([`Cannot load handler "${path}" of stage "${stage.name}": ${reason}`]);
+      : loadFailure(err);
+    throw new ConfigError([
+      `${where}: cannot load the handler of stage "${stage.name}": ${reason}`,
+    ]);
   }
   if (typeof mod.default !== "function") {
     throw new ConfigError([
-      `Handler "${path}" of stage "${stage.name}" has no default export function`,
+      `${path}: the handler of stage "${stage.name}" has no default export function`,
     ]);
   }
   const fn = mod.default as ModuleHandler;
@@ -89,4 +96,34 @@ async function loadModule(path: string, stage: StageConfig): Promise<Handler> {
     version: stage.version ?? (declared === undefined ? null : String(declared)),
     run: async (item, ctx) => await fn(item, ctx),
   };
+}
+
+/** This program's own source; a location inside it is not the handler's. */
+const OWN_SOURCE = new URL("../", import.meta.url).href;
+const LOCATION = /(file:\/\/[^\s()]+?):(\d+):(\d+)/g;
+// deno-lint-ignore no-control-regex -- terminal colours in Deno's messages
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+/**
+ * "FILE:LINE:COL" of what a failed import names: the place in its message (syntax errors,
+ * missing imports), else the frame that threw, unless it is this program's own code or a caller
+ * waiting on the import ("at async").
+ */
+function errorLocation(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const frames = (err.stack ?? "").split("\n").filter((l) => /^\s+at (?!async )/.test(l));
+  for (const text of [err.message, ...frames]) {
+    for (const [, url, line, col] of text.replace(ANSI, "").matchAll(LOCATION)) {
+      if (!url.startsWith(OWN_SOURCE)) return `${fileURLToPath(url)}:${line}:${col}`;
+    }
+  }
+  return undefined;
+}
+
+/** The first line of why an import failed (Deno's syntax errors add a code excerpt below it). */
+function loadFailure(err: unknown): string {
+  if (!(err instanceof Error)) return describeThrown(err);
+  const first = err.message.replace(ANSI, "").split("\n")[0].trim().replace(/\.$/, "");
+  // Deno reports syntax errors as a TypeError whose message names the SyntaxError.
+  return /^(\w*Error: |Module not found)/.test(first) ? first : `${err.name}: ${first}`;
 }

@@ -1,5 +1,5 @@
 /** How a handler's return or throw becomes a stage outcome. */
-import { PermanentError } from "../util/errors.ts";
+import { describeThrown, PermanentError } from "../util/errors.ts";
 
 /** Thrown by ctx.skip(reason): the stage ends as skipped. */
 export class SkipSignal extends Error {
@@ -48,7 +48,7 @@ export function toStoredResult(value: unknown): Outcome {
 export function classifyError(err: unknown, timedOut: string | undefined): Outcome {
   if (err instanceof SkipSignal) return { kind: "skipped", reason: err.message };
   if (timedOut) return { kind: "error", message: timedOut, permanent: false };
-  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  const message = describeThrown(err);
   if (err instanceof RetryLaterError) {
     return {
       kind: "error",

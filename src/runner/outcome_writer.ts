@@ -58,6 +58,11 @@ export class OutcomeWriter {
     this.#schedule();
   }
 
+  /** True once recording has failed; every later flush rethrows that error. */
+  get broken(): boolean {
+    return this.#fatal !== undefined;
+  }
+
   /** Resolves after the next flush has written something (or now, if nothing waits). */
   changed(): Promise<void> {
     return new Promise((resolve) => this.#listeners.push(resolve));

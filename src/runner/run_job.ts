@@ -1,9 +1,10 @@
 /** runJob: one job's run — discovery, then every stage's worker until done or stopped. */
+import type { Claim } from "../db/store.ts";
 import type { JobConfig, RunnerConfig } from "../config/types.ts";
 
 import type { RunContext } from "./context.ts";
 import { formatDuration } from "../util/units.ts";
-import { UsageError } from "../util/errors.ts";
+import { ConfigError, describeThrown, UsageError } from "../util/errors.ts";
 import { plural } from "../util/format.ts";
 import { discoverStep, discoveryEveryMs, type DiscoveryReport } from "./discover.ts";
 import { type Handler, loadHandler } from "./handlers.ts";
@@ -11,14 +12,18 @@ import { OutcomeWriter, type StageTally } from "./outcome_writer.ts";
 import { type Pacer, sleep } from "./pacer.ts";
 import type { Resources } from "./resources.ts";
 import { Budget } from "./budget.ts";
-import { stageWorker } from "./stage_worker.ts";
+import { stageWorker, type StageWorkerDeps } from "./stage_worker.ts";
 
 /** What a job's run did. */
 export interface JobRunSummary {
   jobId: string;
+  /** Why the job could not run at all: one of its handlers cannot be loaded. */
+  error?: string;
   discovery: DiscoveryReport;
   /** Outcomes recorded by this run, per stage. */
   stages: Record<string, StageTally>;
+  /** Errors its handlers let escape after their claims' outcomes were decided. */
+  handlerErrors: number;
   /** Dry run: items waiting at each stage (pending), which a real run would work on. */
   wouldRun?: Record<string, number>;
 }
@@ -40,11 +45,23 @@ export async function runJob(
   resources: Resources,
   ctx: RunContext,
 ): Promise<JobRunSummary> {
-  const summary: JobRunSummary = { jobId: job.id, discovery: { ran: false, found: 0 }, stages: {} };
+  const summary: JobRunSummary = {
+    jobId: job.id,
+    discovery: { ran: false, found: 0 },
+    stages: {},
+    handlerErrors: 0,
+  };
   if (ctx.mode === "production") await ctx.db.reconcileExpiredLeases({ now: ctx.now });
-  const handlers = ctx.mode === "dry_run" ? [] : await Promise.all(
-    job.stages.map((stage) => loadHandler(stage, runnerCfg.configDir)),
-  );
+  let handlers: Handler[];
+  try {
+    handlers = ctx.mode === "dry_run" ? [] : await Promise.all(
+      job.stages.map((stage) => loadHandler(stage, runnerCfg.configDir)),
+    );
+  } catch (err) {
+    // A broken handler is its job's failure: the other jobs of the run go on.
+    if (ctx.mode !== "production" || !(err instanceof ConfigError)) throw err;
+    return await cannotRun(summary, ctx, err.message);
+  }
   summary.discovery = await discoverStep(job, runnerCfg.configDir, ctx);
   if (ctx.mode === "dry_run") {
     const counts = await ctx.db.stageStats(job.id);
@@ -64,15 +81,45 @@ export async function runJob(
   if (ctx.testStage) {
     await ctx.db.reprocessStage({ jobId: job.id, stage: ctx.testStage, now: ctx.now });
   }
-  summary.stages = await runWorkers(
-    job,
-    handlers.slice(0, last + 1),
+  summary.stages = await runWorkers(job, handlers.slice(0, last + 1), {
     runnerCfg,
     pacer,
     resources,
     ctx,
-  );
+    onStray: (claim, error) => strayError(summary, ctx, claim, error),
+  });
   return summary;
+}
+
+/** Records that the job cannot run, and why. */
+async function cannotRun(
+  summary: JobRunSummary,
+  ctx: RunContext,
+  message: string,
+): Promise<JobRunSummary> {
+  ctx.log.error(`Cannot run the job: ${message}`, { job: summary.jobId });
+  await ctx.db.logEvent({ jobId: summary.jobId, kind: "handler_error", message, ts: ctx.now() });
+  summary.error = message;
+  return summary;
+}
+
+/**
+ * An error a handler let escape after its claim's outcome was decided: it counts against the
+ * job (the run exits 1) and is an event of the item, also when it comes after the job's end.
+ */
+function strayError(summary: JobRunSummary, ctx: RunContext, claim: Claim, error: Error): void {
+  summary.handlerErrors++;
+  const message = `${describeThrown(error)} (after the handler had finished)`;
+  const where = { job: summary.jobId, stage: claim.stage, item: claim.key };
+  ctx.log.error(message, where);
+  ctx.db.logEvent({
+    jobId: summary.jobId,
+    itemId: claim.itemId,
+    stage: claim.stage,
+    kind: "handler_error",
+    message,
+    ts: ctx.now(),
+  }).catch((err) => ctx.log.error(`Cannot record a handler error: ${describeThrown(err)}`, where));
 }
 
 function lastStageToRun(job: JobConfig, ctx: RunContext): number {
@@ -85,13 +132,19 @@ function lastStageToRun(job: JobConfig, ctx: RunContext): number {
   return index;
 }
 
+/** What runWorkers() needs besides the job and its handlers. */
+interface WorkerSetting {
+  runnerCfg: RunnerSettings;
+  pacer: Pacer;
+  resources: Resources;
+  ctx: RunContext;
+  onStray: StageWorkerDeps["onStray"];
+}
+
 async function runWorkers(
   job: JobConfig,
   handlers: Handler[],
-  runnerCfg: RunnerSettings,
-  pacer: Pacer,
-  resources: Resources,
-  ctx: RunContext,
+  { runnerCfg, pacer, resources, ctx, onStray }: WorkerSetting,
 ): Promise<Record<string, StageTally>> {
   const hard = hardStop(ctx.signal, runnerCfg.shutdownGraceMs);
   let tripped = false;
@@ -122,6 +175,7 @@ async function runWorkers(
       hardSignal: hard.signal,
       upstream,
       halted: () => tripped,
+      onStray,
     });
     upstream = done.catch(() => {});
     return done;

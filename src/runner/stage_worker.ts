@@ -13,6 +13,8 @@ import { formatDuration } from "../util/units.ts";
 import { plural } from "../util/format.ts";
 import { type ClaimAbort, ClaimAborts } from "./_claim_aborts.ts";
 import { ClaimContext } from "./_claim_context.ts";
+import { HandlerExitError, runCaught, UncaughtError } from "./handler_guard.ts";
+import { describeThrown } from "../util/errors.ts";
 
 /** Everything one stage's worker needs. */
 export interface StageWorkerDeps {
@@ -31,6 +33,8 @@ export interface StageWorkerDeps {
   upstream: Promise<void> | null;
   /** True once the job's circuit breaker has paused it. */
   halted: () => boolean;
+  /** Takes an error a handler let escape after its claim's outcome was decided. */
+  onStray: (claim: Claim, error: Error) => void;
 }
 
 /** Most claims taken in one statement. */
@@ -80,7 +84,8 @@ class StageLoop {
     signal.addEventListener("abort", this.#wake.notify, { once: true });
     let yieldedAt = performance.now();
     try {
-      while (!signal.aborted && !this.#fatal) {
+      // A failure to record (here or in another stage of the job) stops the loop at once.
+      while (!signal.aborted && !this.#fatal && !this.d.writer.broken) {
         if (performance.now() - yieldedAt > YIELD_EVERY_MS) {
           await yieldToEventLoop();
           yieldedAt = performance.now();
@@ -244,7 +249,11 @@ async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): 
     const value = await aborts.run((a) => {
       abort = a;
       const item = { key: claim.key, data: claim.data };
-      return d.handler.run(item, new ClaimContext(d, claim, a.signal, costs));
+      const ctx = new ClaimContext(d, claim, a.signal, costs);
+      return runCaught(
+        (error) => stray(d, aborts, a, claim, error),
+        () => d.handler.run(item, ctx),
+      );
     });
     outcome = toStoredResult(value);
   } catch (err) {
@@ -265,6 +274,23 @@ async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): 
   record(d, claim, outcome, d.ctx.now() - started);
   // A failure is written at once, so the circuit breaker trips before another handler starts.
   if (outcome.kind === "error") await d.writer.flush();
+}
+
+/**
+ * An error that escaped the claim's handler (a timer, an unawaited promise, an exit call): it
+ * fails the claim while it runs; afterwards it is the job's handler error.
+ */
+function stray(
+  d: StageWorkerDeps,
+  aborts: ClaimAborts,
+  abort: ClaimAbort,
+  claim: Claim,
+  error: unknown,
+): void {
+  const wrapped = error instanceof HandlerExitError
+    ? error
+    : new UncaughtError(describeThrown(error), { cause: error });
+  if (!aborts.fail(abort, wrapped)) d.onStray(claim, wrapped);
 }
 
 function record(d: StageWorkerDeps, claim: Claim, outcome: Outcome, durationMs: number): void {

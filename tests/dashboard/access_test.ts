@@ -20,8 +20,25 @@ function request(path: string, headers: Record<string, string> = {}): [Request, 
   return [new Request(url, { headers }), url];
 }
 
-Deno.test("AccessGuard without a token admits every request", () => {
-  equal(new AccessGuard().admit(...request("/")), undefined);
+Deno.test("AccessGuard without a token admits requests naming its own host, and its own forms", () => {
+  const guard = new AccessGuard();
+  for (const host of ["127.0.0.1:8377", "localhost:8377", "LOCALHOST", "localhost:9000"]) {
+    equal(guard.admit(...request("/", { host })), undefined, host);
+  }
+  for (const host of ["evil.example:8377", "127.0.0.2:8377", "", "127.0.0.1:8377/x"]) {
+    equal(guard.admit(...request("/", { host }))?.status, 403, host);
+  }
+  const post = (headers: Record<string, string>) => {
+    const url = new URL("http://127.0.0.1:8377/jobs/feed/pause");
+    return guard.admit(new Request(url, { method: "POST", headers }), url)?.status;
+  };
+  equal(post({ host: "127.0.0.1:8377" }), undefined);
+  equal(post({ host: "127.0.0.1:8377", origin: "http://127.0.0.1:8377" }), undefined);
+  equal(post({ host: "127.0.0.1:8377", origin: "http://evil.example" }), 403);
+  equal(post({ host: "127.0.0.1:8377", origin: "null" }), 403);
+  equal(post({ host: "127.0.0.1:8377", origin: "http://localhost:8377" }), 403);
+  const v6 = new AccessGuard(undefined, { hostname: "::1" });
+  equal(v6.admit(...request("/", { host: "[::1]:8377" })), undefined);
 });
 
 Deno.test("AccessGuard with a token admits the Bearer header or the cookie, else answers 401", () => {

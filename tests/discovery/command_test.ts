@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { DiscoveryError, hashUrl } from "../../src/discovery/base.ts";
 import { CommandDiscovery, schema } from "../../src/discovery/command.ts";
 import { testEnv } from "./_server.ts";
+import { groupsGone } from "../_processes.ts";
 
 const deno = Deno.execPath();
 
@@ -55,9 +56,9 @@ Deno.test("a failing command reports its exit code and the tail of stderr", asyn
   await using t = await testEnv();
   const code = `console.error("x".repeat(1000) + "the real reason"); Deno.exit(3)`;
   const message = await failure(new CommandDiscovery(evalCommand(code), t.env).discover());
-  assert.ok(message.startsWith(`Command "${deno}" exited with code 3: xxx`), message);
+  assert.ok(message.startsWith(`Command "${deno}" exited with code 3: …xxx`), message);
   assert.ok(message.endsWith("the real reason"));
-  assert.equal(message.length, `Command "${deno}" exited with code 3: `.length + 500);
+  assert.equal(message.length, `Command "${deno}" exited with code 3: …`.length + 500);
 });
 
 Deno.test("a command running past its timeout is killed and reported", async () => {
@@ -67,6 +68,21 @@ Deno.test("a command running past its timeout is killed and reported", async () 
   });
   const message = await failure(new CommandDiscovery(options, t.env).discover());
   assert.equal(message, `Command "${deno}" timed out after 0.3s`);
+});
+
+Deno.test("on timeout the whole process group is killed, even when a grandchild holds stdout", async () => {
+  await using t = await testEnv();
+  // The shell starts two sleeps; the first, in the background, keeps stdout open.
+  const options = schema.parse({
+    command: ["sh", "-c", "echo $$ > leader.pid; sleep 120 & sleep 120"],
+    timeout: "1s",
+  });
+  const started = Date.now();
+  const message = await failure(new CommandDiscovery(options, t.env).discover());
+  assert.equal(message, 'Command "sh" timed out after 1s');
+  assert.ok(Date.now() - started < 20_000, `the wait ended ${Date.now() - started} ms after start`);
+  const pgid = Number(await Deno.readTextFile(join(t.dir, "leader.pid")));
+  await groupsGone([pgid]);
 });
 
 Deno.test("bad output names the line; a missing program is reported", async () => {

@@ -204,12 +204,47 @@ export async function fileHash(path: string): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** True when no process `pid` runs any more (a zombie counts as gone). */
-export function processGone(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-  } catch {
-    return true;
-  }
+/** A running `jobs` process whose stderr is collected as it comes. */
+export interface RunningJobs {
+  child: Deno.ChildProcess;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** Resolves with the exit status once the process has ended and its output is read. */
+  done: Promise<Deno.CommandStatus>;
+}
+
+/** Starts `jobs ARGS` (with --config of the workspace) and collects its stderr. */
+export function startJobs(ws: Workspace, args: string[]): RunningJobs {
+  const child = ws.spawn(withConfig(ws, args));
+  let text = "";
+  const reading = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) text += chunk;
+  })();
+  const done = (async () => {
+    await child.stdout.cancel();
+    await reading;
+    return await child.status;
+  })();
+  return { child, stderr: () => text, done };
+}
+
+/**
+ * Waits for `run` to exit; after `timeoutMs` kills it with SIGKILL and fails, saying what was
+ * expected and what it printed.
+ */
+export async function exited(
+  run: RunningJobs,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<Deno.CommandStatus> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) =>
+    timer = setTimeout(() => resolve("late"), timeoutMs)
+  );
+  const status = await Promise.race([run.done, late]);
+  clearTimeout(timer);
+  if (status !== "late") return status;
+  run.child.kill("SIGKILL");
+  await run.done;
+  throw new Error(`${what}: still running after ${timeoutMs} ms; stderr:\n${run.stderr()}`);
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 
-import { allItems, processGone, resultsOf, Workspace } from "./_helpers.ts";
+import { groupsGone } from "../_processes.ts";
+import { allItems, resultsOf, Workspace } from "./_helpers.ts";
 
 // Behaves by the item key found in the JSON on stdin; item data never reaches a shell.
 const BY_KEY = `#!/bin/sh
@@ -118,10 +119,8 @@ Deno.test("a command past its timeout gets SIGTERM, then its whole process group
   });
   const out = await ws.jobs(["run"]);
   assert.equal(out.code, 1, out.stderr);
-  const parent = Number(await Deno.readTextFile(ws.path("parent.pid")));
-  const child = Number(await Deno.readTextFile(ws.path("child.pid")));
-  assert.equal(processGone(parent), true, `command ${parent} still runs`);
-  assert.equal(processGone(child), true, `its child ${child} still runs`);
+  // The command leads its own process group.
+  await groupsGone([Number(await Deno.readTextFile(ws.path("parent.pid")))]);
   assert.deepEqual((await ws.lines("signals.log")).sort(), ["child-term", "parent-term"]);
   const db = await ws.openDb();
   try {
@@ -151,6 +150,47 @@ Deno.test("a command that cannot be started fails at once with its name", async 
     assert.match(
       stage.error!,
       /^PermanentError: Cannot start command ".*missing-program": .*No such file or directory/,
+    );
+  } finally {
+    await db.close();
+  }
+});
+
+// 200 MB of stderr, then 1..1000 one per line; notes the runner's peak RSS as it ends.
+const FLOOD = `#!/bin/sh
+head -c 200000000 /dev/zero | tr '\\0' x >&2
+seq 1 1000 >&2
+grep VmHWM /proc/$PPID/status > hwm.txt
+exit 3
+`;
+
+Deno.test("a command's stderr is read as it comes: 200 MB of it keep the runner small, its last 2,000 characters are kept", async () => {
+  await using ws = await Workspace.create({
+    "flood.sh": FLOOD,
+    "jobs.yaml": `jobs:
+  j:
+    discovery: { strategy: static, items: [{ key: k1 }] }
+    stages:
+      - { name: flood, command: [./flood.sh], retries: 0 }
+`,
+  });
+  const out = await ws.jobs(["run"]);
+  assert.equal(out.code, 1, out.stderr);
+  // The runner's peak RSS when all of stderr but the pipe's buffer had been read.
+  const hwm = (await Deno.readTextFile(ws.path("hwm.txt"))).match(/^VmHWM:\s+(\d+) kB/);
+  assert.ok(hwm, "the command noted the runner's VmHWM");
+  const peakMb = Number(hwm[1]) / 1024;
+  // About 80 MB for a run with no output; it was over 270 MB here when stderr was held whole.
+  assert.ok(peakMb < 150, `peak RSS of the runner: ${peakMb.toFixed(0)} MB`);
+  const numbers = Array.from({ length: 1000 }, (_, i) => i + 1).join("\n");
+  const db = await ws.openDb();
+  try {
+    const [stage] = (await allItems(db, "j"))[0].stages;
+    assert.equal(
+      stage.error,
+      `Error: Command "${ws.path("flood.sh")}" exited with code 3; stderr: …${
+        numbers.slice(-2000)
+      }`,
     );
   } finally {
     await db.close();

@@ -187,7 +187,7 @@ jobs:
   }
 });
 
-Deno.test("a handler module that cannot be loaded is a config error naming the file and stage", async () => {
+Deno.test("a handler module that is missing or has no default export fails its job, naming the file and stage", async () => {
   await using ws = await Workspace.create({
     "noexport.ts": `export const HANDLER_VERSION = "1";\n`,
     "jobs.yaml": `jobs:
@@ -198,11 +198,10 @@ Deno.test("a handler module that cannot be loaded is a config error naming the f
 `,
   });
   const missing = await ws.jobs(["run"]);
-  assert.equal(missing.code, 2);
-  assert.match(
-    missing.stderr.trim(),
-    /^Cannot load handler ".*missing\.ts" of stage "first": Module not found/,
-  );
+  assert.equal(missing.code, 1);
+  const notFound = `${ws.path("missing.ts")}: cannot load the handler of stage "first": ` +
+    `Module not found "${ws.path("missing.ts")}"`;
+  assert.ok(missing.stderr.includes(`j: cannot run: ${notFound}`), missing.stderr);
   assert.doesNotMatch(missing.stderr, /^\s+at /m);
 
   await ws.write(
@@ -215,9 +214,15 @@ Deno.test("a handler module that cannot be loaded is a config error naming the f
 `,
   );
   const noExport = await ws.jobs(["run"]);
-  assert.equal(noExport.code, 2);
-  assert.equal(
-    noExport.stderr.trim(),
-    `Handler "${ws.path("noexport.ts")}" of stage "second" has no default export function`,
-  );
+  assert.equal(noExport.code, 1);
+  const noDefault = `${ws.path("noexport.ts")}: the handler of stage "second" has no default ` +
+    "export function";
+  assert.ok(noExport.stderr.includes(`j: cannot run: ${noDefault}`), noExport.stderr);
+  const db = await ws.openDb();
+  try {
+    const events = await db.getEvents({ jobId: "j", kind: "handler_error" });
+    assert.deepEqual(events.map((e) => e.message), [noDefault, notFound]);
+  } finally {
+    await db.close();
+  }
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { EXIT } from "../../src/cli/mod.ts";
 
-import { statusMap, waitFor, withConfig, Workspace } from "./_helpers.ts";
+import { startJobs, statusMap, waitFor, withConfig, Workspace } from "./_helpers.ts";
 
 // Logs "start <key>", works for item.data.ms (never ends when 0), then logs "end <key>".
 const SLOW = `export default async function handle(item) {
@@ -26,30 +26,13 @@ jobs:
 `;
 }
 
-/** A running `jobctl run` whose stderr is collected as it comes. */
-function start(
-  ws: Workspace,
-): { child: Deno.ChildProcess; stderr: () => string; done: Promise<Deno.CommandStatus> } {
-  const child = ws.spawn(withConfig(ws, ["run"]));
-  let text = "";
-  const reading = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) text += chunk;
-  })();
-  const done = (async () => {
-    await child.stdout.cancel();
-    await reading;
-    return await child.status;
-  })();
-  return { child, stderr: () => text, done };
-}
-
 async function starts(ws: Workspace): Promise<number> {
   return (await ws.lines("calls.log")).filter((l) => l.startsWith("start")).length;
 }
 
 Deno.test("SIGTERM: handlers in flight finish within the grace period, queued claims are released, exit 130", async () => {
   await using ws = await Workspace.create({ "slow.ts": SLOW, "jobs.yaml": yaml(400, "10s") });
-  const run = start(ws);
+  const run = startJobs(ws, ["run"]);
   await waitFor("two handlers to start", async () => await starts(ws) === 2);
   run.child.kill("SIGTERM");
   const status = await run.done;
@@ -77,7 +60,7 @@ Deno.test("SIGTERM: handlers in flight finish within the grace period, queued cl
 
 Deno.test("SIGINT: a handler still running after the grace period is aborted and its claim released", async () => {
   await using ws = await Workspace.create({ "slow.ts": SLOW, "jobs.yaml": yaml(0, "300ms") });
-  const run = start(ws);
+  const run = startJobs(ws, ["run"]);
   await waitFor("two handlers to start", async () => await starts(ws) === 2);
   run.child.kill("SIGINT");
   const status = await run.done;
@@ -102,7 +85,7 @@ Deno.test("SIGINT: a handler still running after the grace period is aborted and
 
 Deno.test("a second signal exits at once; the next run takes back the abandoned claims", async () => {
   await using ws = await Workspace.create({ "slow.ts": SLOW, "jobs.yaml": yaml(1500, "30s") });
-  const run = start(ws);
+  const run = startJobs(ws, ["run"]);
   await waitFor("two handlers to start", async () => await starts(ws) === 2);
   run.child.kill("SIGTERM");
   await waitFor("the first signal to be noticed", () => run.stderr().includes("Stopping:"));
@@ -154,8 +137,13 @@ Deno.test("SIGTERM is noticed while quick handlers keep the workers busy", async
       - { name: b, handler: ./quick.ts, concurrency: 8 }
 `,
   });
-  const run = start(ws);
-  await waitFor("some progress", async () => (await ws.lines("calls.log")).length >= 2000);
+  const run = startJobs(ws, ["run"]);
+  // Discovering 20,000 items takes a while on a loaded machine: the deadline is generous.
+  await waitFor(
+    "some progress",
+    async () => (await ws.lines("calls.log")).length >= 2000,
+    60_000,
+  );
   run.child.kill("SIGTERM");
   const status = await run.done;
   assert.equal(status.code, EXIT.interrupted, run.stderr());

@@ -7,6 +7,8 @@ const SQLSTATES: readonly [RegExp, StoreProblem, string][] = [
   [/^53100$/, "full", "cannot grow: the server's disk is full"],
   [/^53/, "failed", "is out of resources"],
   [/^XX00[12]$/, "damaged", "is damaged"],
+  // The schema this program made is gone: changed by hand or by another program.
+  [/^(42P01|42703)$/, "damaged", "lacks what its schema should have"],
   [/^(25006|42501)$/, "read-only", "cannot be written by this user"],
   [/^(08|28|3D|57P0)/, "unreachable", "cannot be reached"],
 ];

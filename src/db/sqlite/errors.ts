@@ -13,6 +13,8 @@ const CONDITIONS: readonly [RegExp, StoreProblem, string][] = [
   ],
   [/unable to open database/i, "unreachable", "cannot be opened"],
   [/disk I\/O error/i, "failed", "could not be read or written (disk I/O error)"],
+  // The schema this program made is gone: changed by hand or by another program.
+  [/no such (table|column|index)/i, "damaged", "lacks what its schema should have"],
 ];
 
 /**
