@@ -1,4 +1,5 @@
 /** Types and constants of the store contract: what is written, and the status constants. */
+import type { AlertKind } from "./ops_types.ts";
 
 /** Stage statuses; mirrored by the CHECK constraint on item_stages.status. */
 export const STAGE_STATUS = {
@@ -128,6 +129,8 @@ export interface MarkFailedOptions {
 /** Options of registerRun(). */
 export interface RegisterRunOptions {
   runId: string;
+  /** The jobs it runs, for the alert when it crashes. Default none. */
+  jobs?: readonly string[];
   /** Default: this machine's name. */
   host?: string;
   /** Default: this process. */
@@ -162,6 +165,12 @@ export interface JobState {
   lastDiscoveryAt: number | null;
   lastRunAt: number | null;
   consecutiveFailures: number;
+  /** Discoveries that failed since the last one that succeeded. */
+  discoveryFailures: number;
+  /** Discoveries that failed since the store was made. */
+  discoveryFailuresTotal: number;
+  /** When a discovery last added an item (or first succeeded, when it never did). */
+  lastNewItemAt: number | null;
 }
 
 /** One event as stored. */
@@ -179,6 +188,8 @@ export interface EventRow {
 
 /** An event to record; `ts` defaults to now. */
 export interface NewEvent {
+  /** Also queue an alert of this kind with the event's job, message and data. Default none. */
+  alert?: AlertKind;
   ts?: number;
   jobId?: string | null;
   itemId?: number | null;
