@@ -307,9 +307,10 @@ export interface RetentionStore {
    */
   prune(options: PruneOptions): Promise<PruneBatch>;
   /**
-   * Gives freed space back: SQLite frees up to `maxPages` pages of an incremental file, or with
-   * `full` rewrites the file (VACUUM), turning incremental freeing on; PostgreSQL runs VACUUM
-   * with `full` and otherwise leaves it to autovacuum.
+   * Gives freed space back: SQLite frees up to `maxPages` pages of an incremental file (every
+   * free page with `full`); with `full`, a file that frees no pages by itself is rewritten with
+   * incremental freeing on (refused while a run uses it). PostgreSQL runs VACUUM with `full` and
+   * otherwise leaves it to autovacuum.
    */
   reclaimSpace(options: { full: boolean; maxPages?: number }): Promise<SpaceReport>;
 }

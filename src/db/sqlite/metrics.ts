@@ -28,9 +28,9 @@ function jobMetrics(s: SqliteConn, jobId: string): JobMetrics {
      FROM job_stages js WHERE js.job_id = ? ORDER BY js.position`,
   ).all(jobId) as { stage: string; discoveredAt: number | null }[];
   return {
-    runs,
-    costs,
-    oldestPending: oldestPending.filter((r) => r.discoveredAt !== null) as {
+    runs: runs.map((r) => ({ ...r })),
+    costs: costs.map((r) => ({ ...r })),
+    oldestPending: oldestPending.filter((r) => r.discoveredAt !== null).map((r) => ({ ...r })) as {
       stage: string;
       discoveredAt: number;
     }[],

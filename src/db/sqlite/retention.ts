@@ -6,6 +6,7 @@
 import type { Impl, PruneBatch, PruneOptions, RetentionStore, SpaceReport } from "../store.ts";
 import type { SqliteConn } from "./connection.ts";
 import { DAY_MS } from "../../util/time.ts";
+import { rebuildFile } from "./_rebuild.ts";
 
 /** The retention area of the SQLite store. */
 export function sqliteRetention(s: SqliteConn): Impl<RetentionStore> {
@@ -124,8 +125,9 @@ function pruneResults(
     return { rows: all.rows, bytes: all.bytes, costEvents: 0, done: true };
   }
   return s.tx(() => {
+    const { job, after, limit } = params;
     const scanned = s.stmt(`SELECT count(*) AS n, max(id) AS last FROM (${items})`)
-      .get(params) as { n: number; last: number | null };
+      .get({ job, after, limit }) as { n: number; last: number | null };
     const m = measure.get(params) as unknown as Measured;
     s.stmt(`DELETE FROM results WHERE ${where}`).run(params);
     return {
@@ -162,13 +164,17 @@ function pruneRows(
   });
 }
 
-function reclaimSpace(s: SqliteConn, options: { full: boolean; maxPages?: number }): SpaceReport {
+async function reclaimSpace(
+  s: SqliteConn,
+  options: { full: boolean; maxPages?: number },
+): Promise<SpaceReport> {
   const bytesBefore = fileBytes(s);
-  if (options.full) {
-    s.conn.exec("PRAGMA auto_vacuum = INCREMENTAL");
-    s.conn.exec("VACUUM");
-  } else if (incremental(s)) {
-    s.conn.exec(`PRAGMA incremental_vacuum(${Math.max(1, Math.floor(options.maxPages ?? 2000))})`);
+  if (incremental(s)) {
+    // Each step of the statement frees one page: all() steps it to the end (0: every page).
+    const pages = options.full ? 0 : Math.max(1, Math.floor(options.maxPages ?? 2000));
+    s.conn.prepare(`PRAGMA incremental_vacuum(${pages})`).all();
+  } else if (options.full) {
+    await rebuildFile(s);
   }
   return { bytesBefore, bytesAfter: fileBytes(s), incremental: incremental(s) };
 }
