@@ -16,6 +16,8 @@ import { loadRuntime, loggerFor, openStore, startRun, trapSignals } from "./_run
 import { selectJobs } from "../config/select.ts";
 import { startProgress } from "./_progress.ts";
 import { EXIT } from "./mod.ts";
+import { endRun, reportCrashedRuns } from "../ops/run_end.ts";
+import { watchAlerts } from "../ops/notify.ts";
 
 const OPTIONS = {
   job: { type: "string", short: "j", multiple: true },
@@ -56,7 +58,7 @@ export async function run(args: string[]): Promise<number> {
     const ctx: RunContext = {
       mode: dryRun ? "dry_run" : "production",
       db,
-      runId: dryRun ? "dry-run" : await startRun(db),
+      runId: dryRun ? "dry-run" : await startRun(db, jobs.map((j) => j.id)),
       log,
       signal: signals.controller.signal,
       limit,
@@ -64,17 +66,23 @@ export async function run(args: string[]): Promise<number> {
       singlePass: !values.watch,
       now: Date.now,
     };
+    if (!dryRun) await reportCrashedRuns(db, config, ctx);
     const progress = dryRun
       ? undefined
       : startProgress(db, jobs, { log, json: values["log-format"] === "json" });
+    const alerts = values.watch ? watchAlerts(db, config, { log }) : undefined;
     try {
       const summaries = await runAll(config, jobs, ctx);
       progress?.stop();
       report(summaries, ctx, log);
       // Reaching --max-runtime is a normal end; a signal (even with --max-runtime) is not.
       const interrupted = signals.controller.signal.aborted && !outOfTime;
-      return exitCode(summaries, interrupted);
+      const code = exitCode(summaries, interrupted);
+      alerts?.stop();
+      if (!dryRun) await endRun(db, config, { runId: ctx.runId, jobs, summaries, code, log });
+      return code;
     } finally {
+      alerts?.stop();
       progress?.stop();
       clearTimeout(stopTimer);
       signals.dispose();

@@ -9,7 +9,8 @@ export function discoveryAlert(
   state: { failures: number; lastNewItemAt: number | null; now: number },
 ): { kind: AlertKind; message: string; data: Record<string, unknown> } | undefined {
   const threshold = options.alertAfterFailures;
-  if (!options.succeeded && threshold !== undefined && state.failures >= threshold) {
+  const failed = !options.succeeded && options.error !== undefined;
+  if (failed && threshold !== undefined && state.failures >= threshold) {
     return {
       kind: "discovery_failing",
       message: `discovery failed ${state.failures} times in a row` +

@@ -397,7 +397,8 @@ export interface FinishDiscoveryOptions {
   jobId: string;
   owner: string;
   succeeded: boolean;
-  /** What went wrong, for the alert. */
+  /** What went wrong when it ran and failed; without it, a discovery that did not succeed did
+   * not run (another process had just discovered) and counts as no failure. */
   error?: string;
   /** Items the discovery added; any makes the source not silent. Default 0. */
   newItems?: number;

@@ -52,6 +52,10 @@ export async function discoverStep(
       jobId: job.id,
       owner,
       succeeded: report.ran && !report.error,
+      error: report.error,
+      newItems: report.counts?.inserted,
+      alertAfterFailures: job.notify.discoveryFailures,
+      expectNewWithinMs: job.expectNewWithinMs,
       now: ctx.now,
     });
   }

@@ -114,13 +114,14 @@ async function acquireDiscoveryLease(
 function finishDiscovery(db: PgConn, options: FinishDiscoveryOptions): Promise<void> {
   const now = (options.now ?? Date.now)();
   const ok = options.succeeded;
+  const failed = !ok && options.error !== undefined ? 1 : 0;
   return db.tx(async (sql) => {
     const [row] = await sql<{ discovery_failures: number; last_new_item_at: number | null }[]>`
       UPDATE job_state SET discovery_owner = NULL, discovery_lease_until = NULL,
         last_discovery_at = CASE WHEN ${ok} THEN ${now}::bigint ELSE last_discovery_at END,
         wake_requested_at = CASE WHEN ${ok} THEN NULL ELSE wake_requested_at END,
-        discovery_failures = CASE WHEN ${ok} THEN 0 ELSE discovery_failures + 1 END,
-        discovery_failures_total = discovery_failures_total + ${ok ? 0 : 1},
+        discovery_failures = CASE WHEN ${ok} THEN 0 ELSE discovery_failures + ${failed} END,
+        discovery_failures_total = discovery_failures_total + ${failed},
         last_new_item_at = CASE WHEN ${ok} AND (${options.newItems ?? 0} > 0
           OR last_new_item_at IS NULL) THEN ${now}::bigint ELSE last_new_item_at END
       WHERE job_id = ${options.jobId} AND discovery_owner = ${options.owner}

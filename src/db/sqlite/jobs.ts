@@ -107,14 +107,15 @@ function finishDiscovery(s: SqliteConn, options: FinishDiscoveryOptions): void {
       `UPDATE job_state SET discovery_owner = NULL, discovery_lease_until = NULL,
          last_discovery_at = CASE WHEN :ok THEN :now ELSE last_discovery_at END,
          wake_requested_at = CASE WHEN :ok THEN NULL ELSE wake_requested_at END,
-         discovery_failures = CASE WHEN :ok THEN 0 ELSE discovery_failures + 1 END,
-         discovery_failures_total = discovery_failures_total + (1 - :ok),
+         discovery_failures = CASE WHEN :ok THEN 0 ELSE discovery_failures + :failed END,
+         discovery_failures_total = discovery_failures_total + :failed,
          last_new_item_at = CASE WHEN :ok AND (:fresh > 0 OR last_new_item_at IS NULL) THEN :now
            ELSE last_new_item_at END
        WHERE job_id = :job AND discovery_owner = :owner
        RETURNING discovery_failures, last_new_item_at`,
     ).get({
       ok: options.succeeded ? 1 : 0,
+      failed: !options.succeeded && options.error !== undefined ? 1 : 0,
       now,
       fresh: options.newItems ?? 0,
       job: options.jobId,
