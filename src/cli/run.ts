@@ -71,6 +71,7 @@ export async function run(args: string[]): Promise<number> {
       ? undefined
       : startProgress(db, jobs, { log, json: values["log-format"] === "json" });
     const alerts = values.watch ? watchAlerts(db, config, { log }) : undefined;
+    let ended = dryRun;
     try {
       const summaries = await runAll(config, jobs, ctx);
       progress?.stop();
@@ -80,9 +81,12 @@ export async function run(args: string[]): Promise<number> {
       const code = exitCode(summaries, interrupted);
       alerts?.stop();
       if (!dryRun) await endRun(db, config, { runId: ctx.runId, jobs, summaries, code, log });
+      ended = true;
       return code;
     } finally {
       alerts?.stop();
+      // A run stopped by an error it reports is no crash.
+      if (!ended) await db.finishRun({ runId: ctx.runId, outcome: "failed" }).catch(() => {});
       progress?.stop();
       clearTimeout(stopTimer);
       signals.dispose();
