@@ -12,6 +12,7 @@ import type { Budget } from "./budget.ts";
 import { formatDuration } from "../util/units.ts";
 import { type ClaimAbort, ClaimAborts } from "./_claim_aborts.ts";
 import { ClaimContext } from "./_claim_context.ts";
+import { startAttemptSpan } from "./tracing.ts";
 
 /** Everything one stage's worker needs. */
 export interface StageWorkerDeps {
@@ -232,16 +233,25 @@ async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): 
   let abort: ClaimAbort | undefined;
   const costs: Promise<unknown>[] = [];
   let outcome: Outcome;
+  const span = startAttemptSpan({
+    job: d.job.id,
+    stage: stage.name,
+    key: claim.key,
+    attempt: claim.attempts,
+    handlerVersion: d.handler.version,
+  });
   try {
     if (stage.uses.length) release = await d.resources.acquire(stage.uses, d.hardSignal);
     const value = await aborts.run((a) => {
       abort = a;
       const item = { key: claim.key, data: claim.data };
-      return d.handler.run(item, new ClaimContext(d, claim, a.signal, costs));
+      const call = () => d.handler.run(item, new ClaimContext(d, claim, a.signal, costs));
+      return span ? span.run(call) : call();
     });
     outcome = toStoredResult(value);
   } catch (err) {
     if (d.hardSignal.aborted) {
+      span?.end("released");
       if (costs.length) await Promise.all(costs);
       await d.ctx.db.releaseClaims({ runId: d.ctx.runId, items: [claim] });
       return;
@@ -255,6 +265,7 @@ async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): 
   }
   if (costs.length) await Promise.all(costs);
   record(d, claim, outcome, d.ctx.now() - started);
+  span?.end(outcomeName(d, claim, outcome), outcome.kind === "error" ? outcome.message : undefined);
   // A failure is written at once, so the circuit breaker trips before another handler starts.
   if (outcome.kind === "error") await d.writer.flush();
 }
@@ -286,11 +297,7 @@ function record(d: StageWorkerDeps, claim: Claim, outcome: Outcome, durationMs: 
     stage: claim.stage,
     key: claim.key,
     input: { key: claim.key, data: claim.data, results: claim.results },
-    outcome: outcome.kind !== "error"
-      ? outcome.kind
-      : outcome.permanent || claim.attempts > d.stage.retries
-      ? "failed"
-      : "retry",
+    outcome: outcomeName(d, claim, outcome),
     output: outcome.kind === "done"
       ? outcome.result
       : outcome.kind === "skipped"
@@ -298,4 +305,14 @@ function record(d: StageWorkerDeps, claim: Claim, outcome: Outcome, durationMs: 
       : outcome.message,
     durationMs,
   });
+}
+
+/** What becomes of the stage: done, skipped, retry or failed. */
+function outcomeName(
+  d: StageWorkerDeps,
+  claim: Claim,
+  outcome: Outcome,
+): "done" | "skipped" | "retry" | "failed" {
+  if (outcome.kind !== "error") return outcome.kind;
+  return outcome.permanent || claim.attempts > d.stage.retries ? "failed" : "retry";
 }
