@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { count, dropUndefined, duration, strict } from "./_fields.ts";
+import { count, dropUndefined, duration, isRecord, parseWith, strict } from "./_fields.ts";
 import { ALERT_KINDS } from "../db/ops_types.ts";
 import type { NotifyConfig, NotifyTarget, PingConfig, RetentionConfig } from "./types.ts";
 import { DAY_MS, HOUR_MS } from "../util/time.ts";
@@ -49,9 +49,25 @@ export function notifySchema(dir: string): z.ZodType<NotifyDraft, unknown> {
     ...common,
   });
   const command = strict({ command: z.array(z.string().min(1)).min(1), ...common });
-  const target = z.union([webhook, command], {
-    error: 'expected a target with "webhook: URL" or "command: [program, args…]"',
-  }).transform((t) => toTarget(t, dir));
+  // The key picks the shape, so that its own problems are reported (a union would only say
+  // that no shape matched).
+  const target = z.unknown().transform((value, ctx) => {
+    const shape = isRecord(value) && "webhook" in value
+      ? webhook
+      : isRecord(value) && "command" in value
+      ? command
+      : undefined;
+    if (shape === undefined) {
+      ctx.issues.push({
+        code: "custom",
+        input: value,
+        message: 'expected a target with "webhook: URL" or "command: [program, args…]"',
+      });
+      return z.NEVER;
+    }
+    const parsed = parseWith(value, shape as z.ZodType<TargetDraft>, ctx);
+    return parsed === z.NEVER ? z.NEVER : toTarget(parsed, dir);
+  });
   return strict({
     targets: z.array(target).optional(),
     cooldown: duration().optional(),
@@ -76,13 +92,15 @@ export function resolveNotify(draft: NotifyDraft | undefined, base?: NotifyConfi
   };
 }
 
-function toTarget(
-  t: { webhook?: string; headers?: Record<string, string>; command?: string[] } & {
-    events?: readonly (typeof ALERT_KINDS[number])[];
-    timeout?: number;
-  },
-  dir: string,
-): NotifyTarget {
+type TargetDraft = {
+  webhook?: string;
+  headers?: Record<string, string>;
+  command?: string[];
+  events?: readonly (typeof ALERT_KINDS[number])[];
+  timeout?: number;
+};
+
+function toTarget(t: TargetDraft, dir: string): NotifyTarget {
   const events = [...(t.events ?? ALERT_KINDS)];
   const timeoutMs = t.timeout ?? TARGET_TIMEOUT_MS;
   if (t.webhook !== undefined) {
