@@ -29,10 +29,12 @@ import type {
 import type {
   Claim,
   ClaimOptions,
+  CopyStoreOptions,
   DoneMark,
   EventFilter,
   EventRow,
   FailOutcome,
+  FinishDiscoveryOptions,
   HttpCacheEntry,
   JobState,
   MarkFailedOptions,
@@ -42,6 +44,7 @@ import type {
   RegisterRunOptions,
   ReprocessOptions,
   RetryFailedOptions,
+  SetJobPausedOptions,
   SkipMark,
   UpsertCounts,
   UpsertItemsOptions,
@@ -162,15 +165,7 @@ export interface JobStore {
    * Sets or clears a job's pause with a reason, and logs a pause/unpause event; with `alert`,
    * queues a "paused" alert in the same transaction.
    */
-  setJobPaused(
-    options: {
-      jobId: string;
-      paused: boolean;
-      reason?: string;
-      alert?: boolean;
-      now?: () => number;
-    },
-  ): Promise<void>;
+  setJobPaused(options: SetJobPausedOptions): Promise<void>;
   /** Asks the next run (or a running --watch) to discover now, whatever `every` says. */
   wakeJob(jobId: string, now?: number): Promise<void>;
   /**
@@ -181,10 +176,8 @@ export interface JobStore {
     options: { jobId: string; owner: string; leaseMs: number; now?: () => number },
   ): Promise<boolean>;
   /**
-   * Ends a discovery: releases the lease and, when it succeeded, records when and clears a wake.
-   * Counts failures in a row; queues a "discovery_failing" alert when they reach
-   * `alertAfterFailures`, and a "silent" one when a success finds nothing new for longer than
-   * `expectNewWithinMs`, in the same transaction.
+   * Ends a discovery: releases the lease; on success records when and clears a wake. Counts
+   * failures in a row, and queues "discovery_failing" and "silent" alerts in the same transaction.
    */
   finishDiscovery(options: FinishDiscoveryOptions): Promise<void>;
   /** Records that a run of the job started now (for `run --due` and `status`). */
@@ -302,15 +295,13 @@ export interface ReadModelStore {
 /** Retention: removing what is no longer needed, and giving the space back. */
 export interface RetentionStore {
   /**
-   * Removes one batch (at most `limit` rows, one short transaction) of what `options` covers;
-   * cost events leave their sums in the daily cost totals. With dryRun counts everything at once.
+   * Removes one batch (≤ `limit` rows, one short transaction) of what `options` covers; cost
+   * events leave daily totals. With dryRun counts everything at once and removes nothing.
    */
   prune(options: PruneOptions): Promise<PruneBatch>;
   /**
-   * Gives freed space back: SQLite frees up to `maxPages` pages of an incremental file (every
-   * free page with `full`); with `full`, a file that frees no pages by itself is rewritten with
-   * incremental freeing on (refused while a run uses it). PostgreSQL runs VACUUM with `full` and
-   * otherwise leaves it to autovacuum.
+   * Gives free pages back (up to `maxPages`; all with `full`, which on SQLite also rewrites a
+   * file made without incremental freeing, refused while a run uses it; PostgreSQL: VACUUM).
    */
   reclaimSpace(options: { full: boolean; maxPages?: number }): Promise<SpaceReport>;
 }
@@ -390,31 +381,6 @@ export interface DerivedStore {
   failureClusters(options: FailureClusterOptions): Promise<FailureCluster[]>;
   /** Copies every row of this store into `target`; returns rows per table. */
   copyTo(target: Store, options?: CopyStoreOptions): Promise<Record<string, number>>;
-}
-
-/** Options of finishDiscovery(). */
-export interface FinishDiscoveryOptions {
-  jobId: string;
-  owner: string;
-  succeeded: boolean;
-  /** What went wrong when it ran and failed; without it, a discovery that did not succeed did
-   * not run (another process had just discovered) and counts as no failure. */
-  error?: string;
-  /** Items the discovery added; any makes the source not silent. Default 0. */
-  newItems?: number;
-  /** Queue a "discovery_failing" alert once this many discoveries failed in a row. Default never. */
-  alertAfterFailures?: number;
-  /** Queue a "silent" alert when no new item came for longer than this. Default never. */
-  expectNewWithinMs?: number;
-  now?: () => number;
-}
-
-/** Options of copyTo(). */
-export interface CopyStoreOptions {
-  /** Replace whatever the target holds instead of refusing a non-empty one. Default false. */
-  replace?: boolean;
-  /** Rows read and written at a time. Default 5000. */
-  batchSize?: number;
 }
 
 /**

@@ -230,3 +230,38 @@ export interface HttpCacheEntry {
   lastModified?: string;
   checkedAt: number;
 }
+
+/** Options of finishDiscovery(). */
+export interface FinishDiscoveryOptions {
+  jobId: string;
+  owner: string;
+  succeeded: boolean;
+  /** What went wrong when it ran and failed; without it, a discovery that did not succeed did
+   * not run (another process had just discovered) and counts as no failure. */
+  error?: string;
+  /** Items the discovery added; any makes the source not silent. Default 0. */
+  newItems?: number;
+  /** Queue a "discovery_failing" alert once this many discoveries failed in a row. Default never. */
+  alertAfterFailures?: number;
+  /** Queue a "silent" alert when no new item came for longer than this. Default never. */
+  expectNewWithinMs?: number;
+  now?: () => number;
+}
+
+/** Options of copyTo(). */
+export interface CopyStoreOptions {
+  /** Replace whatever the target holds instead of refusing a non-empty one. Default false. */
+  replace?: boolean;
+  /** Rows read and written at a time. Default 5000. */
+  batchSize?: number;
+}
+
+/** Options of setJobPaused(). */
+export interface SetJobPausedOptions {
+  jobId: string;
+  paused: boolean;
+  reason?: string;
+  /** Also queue a "paused" alert (the circuit breaker's pause). Default false. */
+  alert?: boolean;
+  now?: () => number;
+}
