@@ -5,6 +5,7 @@ export interface Received {
   method: string;
   path: string;
   body: Record<string, unknown> | null;
+  headers: Headers;
 }
 
 /** How the receiver answers: normally, with an error, or never. */
@@ -44,6 +45,7 @@ export function startReceiver(): Receiver {
       method: req.method,
       path: new URL(req.url).pathname,
       body: text ? JSON.parse(text) : null,
+      headers: req.headers,
     });
     return new Response("ok");
   });

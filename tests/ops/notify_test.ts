@@ -65,6 +65,9 @@ Deno.test("permanent failures of a run reach the webhook as one alert per stage,
   assert.equal(out.code, EXIT.failed, out.stderr);
   const [alert, ...more] = rx.bodies("/hook");
   assert.deepEqual(more, []);
+  const headers = rx.received[0].headers;
+  assert.equal(headers.get("x-token"), "sekrit", "the header's ${HOOK_TOKEN} was filled in");
+  assert.equal(headers.get("content-type"), "application/json");
   assert.equal(
     alert.text,
     "jobctl: job feed: stage s: 3 items failed permanently, e.g. a (PermanentError: bad input a), " +
