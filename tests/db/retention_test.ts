@@ -213,3 +213,15 @@ Deno.test(
     }
   },
 );
+
+Deno.test("reclaimSpace() gives space back on every engine and keeps every row", async () => {
+  await using t = await tempDb();
+  await seedCosts(t.db);
+  while (!(await t.db.prune({ target: "events", before: DAY1 + DAY, limit: 2 })).done);
+  const costs = await t.db.getCostsByDay({ days: 30, now: DAY1 + 3 * DAY });
+  const space = await t.db.reclaimSpace({ full: true });
+  assert(space.bytesBefore > 0 && space.bytesAfter > 0, JSON.stringify(space));
+  assert(space.bytesAfter <= space.bytesBefore, JSON.stringify(space));
+  assertEquals(space.incremental, true);
+  assertEquals(await t.db.getCostsByDay({ days: 30, now: DAY1 + 3 * DAY }), costs);
+});
