@@ -26,6 +26,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   doctor: () => import("./src/cli/doctor.ts"),
   dashboard: () => import("./src/cli/dashboard.ts"),
   migrate: () => import("./src/cli/migrate.ts"),
+  prune: () => import("./src/cli/prune.ts"),
+  metrics: () => import("./src/cli/metrics.ts"),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -32,10 +32,10 @@ export function loggerFor(flag: string | undefined): Logger {
   return createLogger(logFormat(flag));
 }
 
-/** A fresh run id, registered with this host and pid so its claims can be traced. */
-export async function startRun(db: Store): Promise<string> {
+/** A fresh run id, registered with this host, pid and its jobs so its claims can be traced. */
+export async function startRun(db: Store, jobs?: readonly string[]): Promise<string> {
   const runId = `${hostName()}:${Deno.pid}:${crypto.randomUUID().slice(0, 8)}`;
-  await db.registerRun({ runId });
+  await db.registerRun({ runId, jobs });
   return runId;
 }
 

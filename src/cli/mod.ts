@@ -39,6 +39,8 @@ Commands:
   doctor     check the database, jobs, config and disk; --fix applies the safe fixes
   dashboard  serve a web dashboard with pause, wake and retry buttons (127.0.0.1:8377)
   migrate    copy the store into another, e.g. PostgreSQL: --to URL [--force]
+  prune      remove what retention no longer keeps (--dry-run, --vacuum)
+  metrics    Prometheus metrics on stdout, or --textfile PATH for node_exporter
 
 Run "jobctl <command> --help" for the options of a command, "jobctl --version" for the version.`;
 

@@ -20,6 +20,8 @@ import { selectJobs } from "../config/select.ts";
 import { startProgress } from "./_progress.ts";
 import { time } from "./_table.ts";
 import { COMMON_HELP, EXIT } from "./mod.ts";
+import { endRun, reportCrashedRuns } from "../ops/run_end.ts";
+import { watchAlerts } from "../ops/notify.ts";
 
 const OPTIONS = {
   job: { type: "string", short: "j", multiple: true },
@@ -110,7 +112,7 @@ export async function run(args: string[]): Promise<number> {
     const ctx: RunContext = {
       mode: dryRun ? "dry_run" : "production",
       db,
-      runId: dryRun ? "dry-run" : await startRun(db),
+      runId: dryRun ? "dry-run" : await startRun(db, jobs.map((j) => j.id)),
       log,
       signal: signals.controller.signal,
       limit,
@@ -119,6 +121,7 @@ export async function run(args: string[]): Promise<number> {
       activity,
       now: Date.now,
     };
+    if (!dryRun) await reportCrashedRuns(db, config, ctx);
     const progress = dryRun ? undefined : startProgress(db, jobs, {
       activity,
       now: ctx.now,
@@ -126,6 +129,8 @@ export async function run(args: string[]): Promise<number> {
       log,
       everyMs: progressEveryMs,
     });
+    const alerts = values.watch ? watchAlerts(db, config, { log }) : undefined;
+    let ended = dryRun;
     try {
       const summaries = await runAll(config, jobs, ctx);
       await progress?.stop();
@@ -133,8 +138,15 @@ export async function run(args: string[]): Promise<number> {
       await reportPaused(db, jobs, log);
       // Reaching --max-runtime is a normal end; a signal (even with --max-runtime) is not.
       const interrupted = signals.controller.signal.aborted && !outOfTime;
-      return exitCode(summaries, { interrupted, unscoped });
+      const code = exitCode(summaries, { interrupted, unscoped });
+      alerts?.stop();
+      if (!dryRun) await endRun(db, config, { runId: ctx.runId, jobs, summaries, code, log });
+      ended = true;
+      return code;
     } finally {
+      alerts?.stop();
+      // A run stopped by an error it reports is no crash.
+      if (!ended) await db.finishRun({ runId: ctx.runId, outcome: "failed" }).catch(() => {});
       await progress?.stop();
       clearTimeout(stopTimer);
       signals.dispose();

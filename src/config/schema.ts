@@ -21,6 +21,16 @@ import type { Config, DiscoveryConfig, JobConfig, StageConfig } from "./types.ts
 import type { Rate } from "../util/units.ts";
 import { parseDuration } from "../util/units.ts";
 import { resolveStoreLocation } from "../db/location.ts";
+import {
+  type NotifyDraft,
+  notifySchema,
+  pingSchema,
+  resolveNotify,
+  resolveRetention,
+  RETENTION_DEFAULTS,
+  type RetentionDraft,
+  retentionSchema,
+} from "./_ops.ts";
 
 export { BUILTIN_HANDLERS } from "./_stages.ts";
 
@@ -45,7 +55,11 @@ interface StageDefaults {
   domain_rate?: Rate;
 }
 
-type JobDraft = Omit<JobConfig, "id" | "stages"> & { stages: StageDraft[] };
+type JobDraft = Omit<JobConfig, "id" | "stages" | "retention" | "notify"> & {
+  stages: StageDraft[];
+  retention?: RetentionDraft;
+  notify?: NotifyDraft;
+};
 
 /** Validates the JavaScript value of a jobs.yaml document and normalises it into a Config. */
 export function parseConfig(raw: unknown, source: ConfigSource): ParseResult {
@@ -71,7 +85,11 @@ function configSchema(source: ConfigSource, resources: string[]): z.ZodType<Conf
     backoff: duration().optional(),
     domain_rate: rate().optional(),
   });
-  const runner = strict({ lease: duration().optional(), shutdown_grace: duration().optional() });
+  const runner = strict({
+    lease: duration().optional(),
+    shutdown_grace: duration().optional(),
+    ping: pingSchema().optional(),
+  });
   const resource = strict({ concurrency: count(1).optional(), rate: rate().optional() })
     .refine((r) => r.concurrency !== undefined || r.rate !== undefined, {
       error: 'expected "concurrency", "rate" or both',
@@ -84,26 +102,49 @@ function configSchema(source: ConfigSource, resources: string[]): z.ZodType<Conf
     runner: runner.optional(),
     defaults: defaults.optional(),
     resources: z.record(z.string().min(1), resource).optional(),
+    retention: retentionSchema(true).optional(),
+    notify: notifySchema(source.dir).optional(),
     jobs,
-  }).transform((value): Config => ({
+  }).transform((value): Config => normalise(value, source));
+}
+
+type ConfigDraft = {
+  db?: string;
+  runner?: { lease?: number; shutdown_grace?: number; ping?: Config["runner"]["ping"] };
+  defaults?: StageDefaults;
+  resources?: Record<string, { concurrency?: number; rate?: Rate }>;
+  retention?: RetentionDraft;
+  notify?: NotifyDraft;
+  jobs: Record<string, JobDraft>;
+};
+
+function normalise(value: ConfigDraft, source: ConfigSource): Config {
+  const retention = resolveRetention(value.retention, RETENTION_DEFAULTS);
+  const notify = resolveNotify(value.notify);
+  return {
     file: source.file,
     dir: source.dir,
     db: resolveStoreLocation(value.db ?? "jobs.sqlite", source.dir),
-    runner: {
+    runner: dropUndefined({
       leaseMs: value.runner?.lease ?? 5 * 60_000,
       shutdownGraceMs: value.runner?.shutdown_grace ?? 30_000,
-    },
+      ping: value.runner?.ping,
+    }),
     resources: Object.fromEntries(
       Object.entries(value.resources ?? {}).map((
         [name, r],
       ) => [name, { name, ...dropUndefined(r) }]),
     ),
+    retention,
+    notify,
     jobs: Object.entries(value.jobs).map(([id, job]) => ({
       id,
       ...job,
       stages: job.stages.map((stage) => withDefaults(stage, value.defaults ?? {})),
+      retention: resolveRetention(job.retention, retention),
+      notify: resolveNotify(job.notify, notify),
     })),
-  }));
+  };
 }
 
 function withDefaults(stage: StageDraft, defaults: StageDefaults): StageConfig {
@@ -125,6 +166,10 @@ function jobSchema(source: ConfigSource, resources: string[]): z.ZodType<JobDraf
     schedule: cron().optional(),
     budget: strict({ daily_usd: z.number().positive() }).optional(),
     pause_after_failures: count(1).optional(),
+    retention: retentionSchema(false).optional(),
+    notify: notifySchema(source.dir).optional(),
+    ping: pingSchema().optional(),
+    expect_new_within: duration().optional(),
     stages: stages.list.optional(),
     handler: stages.single.optional(),
   }).superRefine(checkStagesOrHandler, { when: always }).transform((job): JobDraft =>
@@ -135,6 +180,10 @@ function jobSchema(source: ConfigSource, resources: string[]): z.ZodType<JobDraf
       schedule: job.schedule,
       budget: job.budget && { dailyUsd: job.budget.daily_usd },
       pauseAfterFailures: job.pause_after_failures,
+      retention: job.retention,
+      notify: job.notify,
+      ping: job.ping,
+      expectNewWithinMs: job.expect_new_within,
     })
   );
 }

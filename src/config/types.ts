@@ -1,5 +1,6 @@
 /** The validated, normalised form of jobs.yaml that the rest of the program reads. */
 import type { Rate } from "../util/units.ts";
+import type { AlertKind } from "../db/ops_types.ts";
 
 /** How a stage's work is done. */
 export type HandlerSpec =
@@ -46,6 +47,58 @@ export interface JobConfig {
   schedule?: string;
   budget?: { dailyUsd: number };
   pauseAfterFailures?: number;
+  /** What retention keeps of this job (the top-level `retention:` with the job's own over it). */
+  retention: RetentionConfig;
+  /** Where this job's alerts go (its own targets replace the top-level list). */
+  notify: NotifyConfig;
+  /** Requested at the end of each run of this job. */
+  ping?: PingConfig;
+  /** A "silent" alert when discovery adds no item for this long. */
+  expectNewWithinMs?: number;
+}
+
+/** How long rows are kept. */
+export interface RetentionConfig {
+  /** Events older than this are removed (cost events leave daily totals). Default 90 days. */
+  eventsMs: number;
+  /** Results superseded by a reprocess, older than this, are removed. Default 30 days. */
+  resultsMs: number;
+  /** HTTP validators not used for this long are removed. Default 90 days. */
+  httpCacheMs: number;
+}
+
+/** Where alerts go and how often. */
+export interface NotifyConfig {
+  targets: NotifyTarget[];
+  /** Least time between two releases of alerts of one job and kind. Default 1 hour. */
+  cooldownMs: number;
+  /** Discoveries failing this many times in a row make an alert. Default 3. */
+  discoveryFailures: number;
+}
+
+/** One place alerts are sent to. */
+export type NotifyTarget =
+  & {
+    /** Stable and free of secrets: recorded with the alerts it has. */
+    id: string;
+    /** For messages: the webhook's origin or the program's name. */
+    label: string;
+    /** The alert kinds it receives. Default all. */
+    events: AlertKind[];
+    /** Longest a delivery may take. Default 5 seconds. */
+    timeoutMs: number;
+  }
+  & (
+    | { kind: "webhook"; url: string; headers: Record<string, string> }
+    | { kind: "command"; argv: string[]; cwd: string }
+  );
+
+/** A dead man's switch: requested after each run. */
+export interface PingConfig {
+  /** Requested when the run completed without failure. */
+  url: string;
+  /** Requested when it failed. Default `url` + "/fail". */
+  failUrl: string;
 }
 
 /** A named concurrency and rate limit shared by every job in the process. */
@@ -61,6 +114,8 @@ export interface RunnerConfig {
   leaseMs: number;
   /** Time in-flight handlers get to finish after SIGINT/SIGTERM. Default 30 seconds. */
   shutdownGraceMs: number;
+  /** Requested at the end of every run. */
+  ping?: PingConfig;
 }
 
 /** The whole validated jobs.yaml. */
@@ -73,5 +128,9 @@ export interface Config {
   db: string;
   runner: RunnerConfig;
   resources: Record<string, ResourceConfig>;
+  /** The top-level `retention:`, which also covers events of no job and the HTTP cache. */
+  retention: RetentionConfig;
+  /** The top-level `notify:`, for alerts of no single job. */
+  notify: NotifyConfig;
   jobs: JobConfig[];
 }

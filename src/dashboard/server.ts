@@ -15,6 +15,8 @@ import { renderJobPage } from "./job_page.ts";
 import { layout } from "./layout.ts";
 import { renderOverview } from "./overview_page.ts";
 import { eventsChoice } from "./recent_events.ts";
+import { renderMetrics } from "../ops/metrics.ts";
+import { EXPOSITION_TYPE } from "../ops/_exposition.ts";
 
 /** Options of startDashboard(). */
 export interface DashboardOptions {
@@ -115,6 +117,10 @@ async function route(ctx: PageContext, incoming: Incoming): Promise<Response> {
       : notFound();
   }
   if (parts.length === 0 && method === "GET") return ok(await renderOverview(ctx));
+  if (parts[0] === "metrics" && parts.length === 1 && method === "GET") {
+    const text = await renderMetrics(ctx.db, ctx.config, ctx.now());
+    return new Response(text, { headers: { "content-type": EXPOSITION_TYPE } });
+  }
   // Browsers ask for it on their own; there is none.
   if (parts[0] === "favicon.ico" && parts.length === 1) return new Response(null, { status: 204 });
   if (parts[0] !== "jobs" || parts.length < 2) return notFound();

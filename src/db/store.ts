@@ -29,10 +29,12 @@ import type {
 import type {
   Claim,
   ClaimOptions,
+  CopyStoreOptions,
   DoneMark,
   EventFilter,
   EventRow,
   FailOutcome,
+  FinishDiscoveryOptions,
   HttpCacheEntry,
   JobState,
   MarkFailedOptions,
@@ -42,11 +44,25 @@ import type {
   RegisterRunOptions,
   ReprocessOptions,
   RetryFailedOptions,
+  SetJobPausedOptions,
   SkipMark,
   UpsertCounts,
   UpsertItemsOptions,
 } from "./types.ts";
+import type {
+  AlertCooldown,
+  CrashedRun,
+  DetectCrashedRunsOptions,
+  JobMetrics,
+  PendingAlert,
+  PruneBatch,
+  PruneOptions,
+  RunOutcome,
+  SettleAlertsOptions,
+  SpaceReport,
+} from "./ops_types.ts";
 
+export * from "./ops_types.ts";
 export * from "./read_types.ts";
 export * from "./types.ts";
 
@@ -108,7 +124,7 @@ export interface ClaimStore {
 export interface LeaseStore {
   /** Records the process behind `runId` so its claims can be traced to a host and pid. */
   registerRun(options: RegisterRunOptions): Promise<void>;
-  /** Extends the lease of every stage `runId` holds; returns how many. */
+  /** Extends the lease of every stage `runId` holds (and notes the run alive); returns how many. */
   renewLeases(options: { runId: string; leaseMs: number; now?: () => number }): Promise<number>;
   /**
    * Returns claims of `runId` to pending without counting the attempt (a clean shutdown, not a
@@ -129,14 +145,27 @@ export interface LeaseStore {
   heldClaims(options: { jobId: string; now?: () => number }): Promise<HeldClaims[]>;
 }
 
+/** How runs end, and finding those that crashed. */
+export interface RunStore {
+  /** Records how a run ended, so that a later run does not take it for crashed. */
+  finishRun(options: { runId: string; outcome: RunOutcome; now?: () => number }): Promise<void>;
+  /**
+   * Finds runs that ended without finishing (their process on this host is gone, or a run of
+   * another host showed no sign of life for `staleMs`), marks them crashed and queues a
+   * "crashed" alert per job they ran, in one transaction. Each is reported once.
+   */
+  detectCrashedRuns(options: DetectCrashedRunsOptions): Promise<CrashedRun[]>;
+}
+
 /** Job-level state: pause, wake, discovery lease, last run. */
 export interface JobStore {
   /** The state of `jobId` (defaults when the job has none yet). */
   getJobState(jobId: string): Promise<JobState>;
-  /** Sets or clears a job's pause with a reason, and logs a pause/unpause event. */
-  setJobPaused(
-    options: { jobId: string; paused: boolean; reason?: string; now?: () => number },
-  ): Promise<void>;
+  /**
+   * Sets or clears a job's pause with a reason, and logs a pause/unpause event; with `alert`,
+   * queues a "paused" alert in the same transaction.
+   */
+  setJobPaused(options: SetJobPausedOptions): Promise<void>;
   /** Asks the next run (or a running --watch) to discover now, whatever `every` says. */
   wakeJob(jobId: string, now?: number): Promise<void>;
   /**
@@ -146,23 +175,27 @@ export interface JobStore {
   acquireDiscoveryLease(
     options: { jobId: string; owner: string; leaseMs: number; now?: () => number },
   ): Promise<boolean>;
-  /** Ends a discovery: releases the lease and, when it succeeded, records when and clears a wake. */
-  finishDiscovery(
-    options: { jobId: string; owner: string; succeeded: boolean; now?: () => number },
-  ): Promise<void>;
+  /**
+   * Ends a discovery: releases the lease; on success records when and clears a wake. Counts
+   * failures in a row, and queues "discovery_failing" and "silent" alerts in the same transaction.
+   */
+  finishDiscovery(options: FinishDiscoveryOptions): Promise<void>;
   /** Records that a run of the job started now (for `run --due` and `status`). */
   markJobRun(options: { jobId: string; now: number }): Promise<void>;
 }
 
 /** The audit log; costs are events with cost_usd. */
 export interface EventStore {
-  /** Records an event; returns its id. */
+  /** Records an event (and, with `alert`, queues that alert in the same transaction); its id. */
   logEvent(event: NewEvent): Promise<number>;
   /** Events matching `filter`, newest first. */
   getEvents(filter?: EventFilter): Promise<EventRow[]>;
   /** Events with an id above `afterId`, oldest first: the next page when following the log. */
   getEventsAfter(filter: Omit<EventFilter, "sinceTs"> & { afterId: number }): Promise<EventRow[]>;
-  /** Total cost in USD of `jobId` (or all jobs) on the UTC day containing `day` (default now). */
+  /**
+   * Total cost in USD of `jobId` (or all jobs) on the UTC day containing `day` (default now).
+   * Every cost reader adds the daily totals that pruned cost events left behind.
+   */
   getDailyCost(options?: { jobId?: string; day?: number }): Promise<number>;
   /** Costs per UTC day, job and stage over the last `days` days, newest day first. */
   getCostsByDay(options: { jobId?: string; days: number; now?: number }): Promise<CostRow[]>;
@@ -259,6 +292,36 @@ export interface ReadModelStore {
   costPerDay(options: { jobId: string; sinceTs: number; untilTs: number }): Promise<DayCost[]>;
 }
 
+/** Retention: removing what is no longer needed, and giving the space back. */
+export interface RetentionStore {
+  /**
+   * Removes one batch (≤ `limit` rows, one short transaction) of what `options` covers; cost
+   * events leave daily totals. With dryRun counts everything at once and removes nothing.
+   */
+  prune(options: PruneOptions): Promise<PruneBatch>;
+  /**
+   * Gives free pages back (up to `maxPages`; all with `full`, which on SQLite also rewrites a
+   * file made without incremental freeing, refused while a run uses it; PostgreSQL: VACUUM).
+   */
+  reclaimSpace(options: { full: boolean; maxPages?: number }): Promise<SpaceReport>;
+}
+
+/** The alert outbox and its cooldowns. */
+export interface AlertStore {
+  /** Alerts in the outbox, oldest first, at most `limit` (default 500). */
+  pendingAlerts(options?: { limit?: number }): Promise<PendingAlert[]>;
+  /** When each (job, kind) last had alerts released. */
+  alertCooldowns(): Promise<AlertCooldown[]>;
+  /** Records a sending round in one transaction: deliveries, errors, removals, cooldowns. */
+  settleAlerts(options: SettleAlertsOptions): Promise<void>;
+}
+
+/** What Prometheus metrics read beyond the status report. */
+export interface MetricsStore {
+  /** Counters since the store was made and the age of the oldest waiting item, per stage. */
+  jobMetrics(options: { jobId: string }): Promise<JobMetrics>;
+}
+
 /** A whole store's rows out and in, for `migrate`. */
 export interface TransferStore {
   /** Whether the store holds nothing at all: no stage, item, event, job state, run or cache. */
@@ -285,6 +348,10 @@ export interface EngineStore
     HttpCacheStore,
     ItemDetailStore,
     ReadModelStore,
+    RunStore,
+    RetentionStore,
+    AlertStore,
+    MetricsStore,
     TransferStore {
   /** Where the database lives, for messages (a file path, or a URL without its password). */
   readonly location: string;
@@ -314,14 +381,6 @@ export interface DerivedStore {
   failureClusters(options: FailureClusterOptions): Promise<FailureCluster[]>;
   /** Copies every row of this store into `target`; returns rows per table. */
   copyTo(target: Store, options?: CopyStoreOptions): Promise<Record<string, number>>;
-}
-
-/** Options of copyTo(). */
-export interface CopyStoreOptions {
-  /** Replace whatever the target holds instead of refusing a non-empty one. Default false. */
-  replace?: boolean;
-  /** Rows read and written at a time. Default 5000. */
-  batchSize?: number;
 }
 
 /**

@@ -1,4 +1,5 @@
 /** Types and constants of the store contract: what is written, and the status constants. */
+import type { AlertKind } from "./ops_types.ts";
 
 /** Stage statuses; mirrored by the CHECK constraint on item_stages.status. */
 export const STAGE_STATUS = {
@@ -128,6 +129,8 @@ export interface MarkFailedOptions {
 /** Options of registerRun(). */
 export interface RegisterRunOptions {
   runId: string;
+  /** The jobs it runs, for the alert when it crashes. Default none. */
+  jobs?: readonly string[];
   /** Default: this machine's name. */
   host?: string;
   /** Default: this process. */
@@ -162,6 +165,12 @@ export interface JobState {
   lastDiscoveryAt: number | null;
   lastRunAt: number | null;
   consecutiveFailures: number;
+  /** Discoveries that failed since the last one that succeeded. */
+  discoveryFailures: number;
+  /** Discoveries that failed since the store was made. */
+  discoveryFailuresTotal: number;
+  /** When a discovery last added an item (or first succeeded, when it never did). */
+  lastNewItemAt: number | null;
 }
 
 /** One event as stored. */
@@ -179,6 +188,8 @@ export interface EventRow {
 
 /** An event to record; `ts` defaults to now. */
 export interface NewEvent {
+  /** Also queue an alert of this kind with the event's job, message and data. Default none. */
+  alert?: AlertKind;
   ts?: number;
   jobId?: string | null;
   itemId?: number | null;
@@ -218,4 +229,39 @@ export interface HttpCacheEntry {
   etag?: string;
   lastModified?: string;
   checkedAt: number;
+}
+
+/** Options of finishDiscovery(). */
+export interface FinishDiscoveryOptions {
+  jobId: string;
+  owner: string;
+  succeeded: boolean;
+  /** What went wrong when it ran and failed; without it, a discovery that did not succeed did
+   * not run (another process had just discovered) and counts as no failure. */
+  error?: string;
+  /** Items the discovery added; any makes the source not silent. Default 0. */
+  newItems?: number;
+  /** Queue a "discovery_failing" alert once this many discoveries failed in a row. Default never. */
+  alertAfterFailures?: number;
+  /** Queue a "silent" alert when no new item came for longer than this. Default never. */
+  expectNewWithinMs?: number;
+  now?: () => number;
+}
+
+/** Options of copyTo(). */
+export interface CopyStoreOptions {
+  /** Replace whatever the target holds instead of refusing a non-empty one. Default false. */
+  replace?: boolean;
+  /** Rows read and written at a time. Default 5000. */
+  batchSize?: number;
+}
+
+/** Options of setJobPaused(). */
+export interface SetJobPausedOptions {
+  jobId: string;
+  paused: boolean;
+  reason?: string;
+  /** Also queue a "paused" alert (the circuit breaker's pause). Default false. */
+  alert?: boolean;
+  now?: () => number;
 }

@@ -62,7 +62,13 @@ export class Budget {
       limit: 1,
     });
     if (today.length === 0) {
-      await this.db.logEvent({ jobId: this.job.id, kind: "budget", message, ts: now });
+      await this.db.logEvent({
+        jobId: this.job.id,
+        kind: "budget",
+        message,
+        ts: now,
+        alert: "budget",
+      });
     }
   }
 }

@@ -6,6 +6,7 @@ import { type DiscoveredItem, hashUrl } from "../discovery/base.ts";
 import { readsUrls, runDiscovery } from "../discovery/mod.ts";
 import { describeError, UsageError } from "../util/errors.ts";
 import type { RunContext } from "./context.ts";
+import { traceDiscovery } from "./tracing.ts";
 
 /** What the discovery step did. */
 export interface DiscoveryReport {
@@ -61,13 +62,21 @@ export async function discoverStep(
     // Another process may have finished a discovery between the first check and the lease.
     if (await discoveryDue(job, ctx)) {
       report = { ran: true, found: 0, error: "interrupted" };
-      report = await discoverOnce(job, configDir, ctx);
+      report = await traceDiscovery(
+        job.id,
+        () => discoverOnce(job, configDir, ctx),
+        (r) => ({ found: r.found, added: r.counts?.inserted, error: r.error }),
+      );
     }
   } finally {
     await ctx.db.finishDiscovery({
       jobId: job.id,
       owner,
       succeeded: report.ran && !report.error,
+      error: report.error,
+      newItems: report.counts?.inserted,
+      alertAfterFailures: job.notify.discoveryFailures,
+      expectNewWithinMs: job.expectNewWithinMs,
       now: ctx.now,
     });
   }

@@ -266,6 +266,6 @@ async function circuitBreaker(
     lastError.slice(0, 200)
   })`;
   ctx.log.error(`Pausing job: ${reason}`, { job: job.id });
-  await ctx.db.setJobPaused({ jobId: job.id, paused: true, reason, now: ctx.now });
+  await ctx.db.setJobPaused({ jobId: job.id, paused: true, reason, alert: true, now: ctx.now });
   return true;
 }

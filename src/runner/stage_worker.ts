@@ -15,6 +15,7 @@ import { type ClaimAbort, ClaimAborts } from "./_claim_aborts.ts";
 import { ClaimContext } from "./_claim_context.ts";
 import { HandlerExitError, runCaught, UncaughtError } from "./handler_guard.ts";
 import { describeThrown } from "../util/errors.ts";
+import { startAttemptSpan } from "./tracing.ts";
 
 /** Everything one stage's worker needs. */
 export interface StageWorkerDeps {
@@ -243,6 +244,13 @@ async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): 
   let abort: ClaimAbort | undefined;
   const costs: Promise<unknown>[] = [];
   let outcome: Outcome;
+  const span = startAttemptSpan({
+    job: d.job.id,
+    stage: stage.name,
+    key: claim.key,
+    attempt: claim.attempts,
+    handlerVersion: d.handler.version,
+  });
   try {
     if (stage.uses.length) release = await d.resources.acquire(stage.uses, d.hardSignal);
     ended = d.ctx.activity?.handlerStarted(d.job.id, stage.name);
@@ -250,14 +258,17 @@ async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): 
       abort = a;
       const item = { key: claim.key, data: claim.data };
       const ctx = new ClaimContext(d, claim, a.signal, costs);
-      return runCaught(
-        (error) => stray(d, aborts, a, claim, error),
-        () => d.handler.run(item, ctx),
-      );
+      const call = () =>
+        runCaught(
+          (error) => stray(d, aborts, a, claim, error),
+          () => d.handler.run(item, ctx),
+        );
+      return span ? span.run(call) : call();
     });
     outcome = toStoredResult(value);
   } catch (err) {
     if (d.hardSignal.aborted) {
+      span?.end("released");
       if (costs.length) await Promise.all(costs);
       await d.ctx.db.releaseClaims({ runId: d.ctx.runId, items: [claim] });
       return;
@@ -272,6 +283,7 @@ async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): 
   }
   if (costs.length) await Promise.all(costs);
   record(d, claim, outcome, d.ctx.now() - started);
+  span?.end(outcomeName(d, claim, outcome), outcome.kind === "error" ? outcome.message : undefined);
   // A failure is written at once, so the circuit breaker trips before another handler starts.
   if (outcome.kind === "error") await d.writer.flush();
 }
@@ -320,11 +332,7 @@ function record(d: StageWorkerDeps, claim: Claim, outcome: Outcome, durationMs: 
     stage: claim.stage,
     key: claim.key,
     input: { key: claim.key, data: claim.data, results: claim.results },
-    outcome: outcome.kind !== "error"
-      ? outcome.kind
-      : outcome.permanent || claim.attempts > d.stage.retries
-      ? "failed"
-      : "retry",
+    outcome: outcomeName(d, claim, outcome),
     output: outcome.kind === "done"
       ? outcome.result
       : outcome.kind === "skipped"
@@ -332,4 +340,14 @@ function record(d: StageWorkerDeps, claim: Claim, outcome: Outcome, durationMs: 
       : outcome.message,
     durationMs,
   });
+}
+
+/** What becomes of the stage: done, skipped, retry or failed. */
+function outcomeName(
+  d: StageWorkerDeps,
+  claim: Claim,
+  outcome: Outcome,
+): "done" | "skipped" | "retry" | "failed" {
+  if (outcome.kind !== "error") return outcome.kind;
+  return outcome.permanent || claim.attempts > d.stage.retries ? "failed" : "retry";
 }

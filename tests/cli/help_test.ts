@@ -33,6 +33,8 @@ const COMMANDS = [
   "doctor",
   "dashboard",
   "migrate",
+  "prune",
+  "metrics",
 ];
 
 async function folderWith(

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/types.ts";
 import { ConfigError } from "../../src/util/errors.ts";
+import { OPERATING_DEFAULTS } from "./_defaults.ts";
 
 /** A temporary folder holding `files`, removed on dispose. */
 async function tempFiles(
@@ -359,6 +360,8 @@ jobs:
     dir,
     db: join(dir, "data/jobs.sqlite"),
     runner: { leaseMs: 120_000, shutdownGraceMs: 30_000 },
+    retention: OPERATING_DEFAULTS.retention,
+    notify: OPERATING_DEFAULTS.notify,
     resources: {
       openai: { name: "openai", concurrency: 4, rate: { count: 60, perMs: 60_000 } },
       whisper: { name: "whisper", rate: { count: 100, perMs: 86_400_000 } },
@@ -366,6 +369,7 @@ jobs:
     jobs: [
       {
         id: "feed",
+        ...OPERATING_DEFAULTS,
         description: "Summaries of a feed",
         discovery: {
           strategy: "static",
@@ -414,6 +418,7 @@ jobs:
       },
       {
         id: "single",
+        ...OPERATING_DEFAULTS,
         discovery: { strategy: "static", options: { items: [{ key: "x" }] } },
         stages: [{
           ...stageDefaults,
@@ -425,6 +430,7 @@ jobs:
       },
       {
         id: "one",
+        ...OPERATING_DEFAULTS,
         discovery: { strategy: "static", options: { items: [{ key: "y" }] } },
         stages: [{
           ...stageDefaults,

@@ -14,6 +14,9 @@ Deno.test("getJobState() of an unknown job is the default state", async () => {
     lastDiscoveryAt: null,
     lastRunAt: null,
     consecutiveFailures: 0,
+    discoveryFailures: 0,
+    discoveryFailuresTotal: 0,
+    lastNewItemAt: null,
   });
 });
 
@@ -57,6 +60,9 @@ Deno.test("pause and unpause keep the reason and time, log events and clear the 
     lastDiscoveryAt: null,
     lastRunAt: null,
     consecutiveFailures: 2,
+    discoveryFailures: 0,
+    discoveryFailuresTotal: 0,
+    lastNewItemAt: null,
   });
   clock.advance(5000);
   await t.db.setJobPaused({ jobId: "j", paused: false, now: clock.now });
@@ -69,6 +75,9 @@ Deno.test("pause and unpause keep the reason and time, log events and clear the 
     lastDiscoveryAt: null,
     lastRunAt: null,
     consecutiveFailures: 0,
+    discoveryFailures: 0,
+    discoveryFailuresTotal: 0,
+    lastNewItemAt: null,
   });
   await t.db.pauseJob("j");
   assertEquals((await t.db.getJobState("j")).pauseReason, "paused by operator");

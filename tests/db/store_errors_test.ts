@@ -142,8 +142,10 @@ async function damage(path: string): Promise<void> {
   const file = await Deno.open(path, { write: true });
   try {
     const { size } = await file.stat();
-    await file.seek(Math.floor(size / 4096 / 2) * 4096, Deno.SeekMode.Start);
-    await file.write(new Uint8Array(3 * 4096).fill(0x5a));
+    // The middle half of the pages: items, their stage rows and their indexes live there.
+    const pages = Math.floor(size / 4096);
+    await file.seek(Math.floor(pages / 4) * 4096, Deno.SeekMode.Start);
+    await file.write(new Uint8Array(Math.ceil(pages / 2) * 4096).fill(0x5a));
   } finally {
     file.close();
   }

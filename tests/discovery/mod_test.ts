@@ -3,9 +3,10 @@ import type { JobConfig } from "../../src/config/types.ts";
 import { DiscoveryError } from "../../src/discovery/base.ts";
 import { runDiscovery, strategyNames, strategySchema } from "../../src/discovery/mod.ts";
 import { testEnv } from "./_server.ts";
+import { OPERATING_DEFAULTS } from "../config/_defaults.ts";
 
 function job(strategy: string, options: Record<string, unknown>): JobConfig {
-  return { id: "demo", discovery: { strategy, options }, stages: [] };
+  return { id: "demo", discovery: { strategy, options }, stages: [], ...OPERATING_DEFAULTS };
 }
 
 Deno.test("strategyNames() lists the 17 strategies, sorted", () => {

@@ -10,6 +10,7 @@ import type {
   SkipMark,
 } from "../store.ts";
 import type { PgConn } from "./connection.ts";
+import { queueFailures } from "./_alerts.ts";
 
 /** The Claim area of the PostgreSQL store. */
 export function pgClaims(db: PgConn): Impl<ClaimStore> {
@@ -94,7 +95,13 @@ async function markDone(
         lease_until = NULL, error = NULL
       FROM marks m
       WHERE st.item_id = m.item_id AND st.stage = m.stage AND st.claimed_by = m.run
-      RETURNING st.item_id, st.stage, st.position, m.result, m.version
+      RETURNING st.item_id, st.stage, st.position, st.started_at, m.result, m.version
+    ), counted AS (
+      INSERT INTO stage_run_totals AS t (job_id, stage, outcome, runs, duration_ms)
+      SELECT ${options.jobId}, stage, 'done', count(*), sum(greatest(${now}::bigint - started_at, 0))
+      FROM fin GROUP BY stage
+      ON CONFLICT (job_id, stage, outcome) DO UPDATE SET runs = t.runs + excluded.runs,
+        duration_ms = t.duration_ms + excluded.duration_ms
     ), stored AS (
       INSERT INTO results (item_id, stage, handler_version, result, created_at)
       SELECT item_id, stage, version, result, ${now}::bigint FROM fin
@@ -131,7 +138,14 @@ async function markSkipped(
         lease_until = NULL, error = m.reason
       FROM marks m
       WHERE st.item_id = m.item_id AND st.stage = m.stage AND st.claimed_by = m.run
-      RETURNING st.item_id, st.stage, st.position, m.reason, m.ord
+      RETURNING st.item_id, st.stage, st.position, st.started_at, m.reason, m.ord
+    ), counted AS (
+      INSERT INTO stage_run_totals AS t (job_id, stage, outcome, runs, duration_ms)
+      SELECT ${options.jobId}, stage, 'skipped', count(*),
+        sum(greatest(${now}::bigint - started_at, 0))
+      FROM fin GROUP BY stage
+      ON CONFLICT (job_id, stage, outcome) DO UPDATE SET runs = t.runs + excluded.runs,
+        duration_ms = t.duration_ms + excluded.duration_ms
     ), next AS (
       UPDATE item_stages st SET ready = true FROM fin
       WHERE st.item_id = fin.item_id AND st.position = fin.position + 1 AND NOT st.ready
@@ -156,13 +170,14 @@ async function markFailed(
   const random = options.random ?? Math.random;
   const marks = options.items;
   const jitters = marks.map(() => 0.8 + 0.4 * random());
-  const rows = await db.write((sql) =>
-    sql<{
+  const rows = await db.tx(async (sql) => {
+    const rows = await sql<{
       streak: number;
       item_id: number | null;
       stage: string;
       status: "pending" | "failed";
       run_after: number;
+      error: string;
     }[]>`
     WITH marks AS MATERIALIZED (
       SELECT *, ${options.runId}::text AS run FROM unnest(${marks.map((m) => m.itemId)}::bigint[],
@@ -182,7 +197,15 @@ async function markFailed(
         finished_at = ${now}::bigint, claimed_by = NULL, lease_until = NULL, error = m.error
       FROM marks m
       WHERE st.item_id = m.item_id AND st.stage = m.stage AND st.claimed_by = m.run
-      RETURNING st.item_id, st.stage, st.status, st.run_after, st.attempts, m.error, m.ord
+      RETURNING st.item_id, st.stage, st.status, st.run_after, st.attempts, st.started_at, m.error,
+        m.ord
+    ), counted AS (
+      INSERT INTO stage_run_totals AS t (job_id, stage, outcome, runs, duration_ms)
+      SELECT ${options.jobId}, stage, CASE WHEN status = 'failed' THEN 'failed' ELSE 'retry' END,
+        count(*), sum(greatest(${now}::bigint - started_at, 0))
+      FROM failed GROUP BY stage, status
+      ON CONFLICT (job_id, stage, outcome) DO UPDATE SET runs = t.runs + excluded.runs,
+        duration_ms = t.duration_ms + excluded.duration_ms
     ), logged AS (
       INSERT INTO events (ts, job_id, item_id, stage, kind, message, data)
       SELECT ${now}::bigint, ${options.jobId}, item_id, stage,
@@ -198,9 +221,15 @@ async function markFailed(
         SET consecutive_failures = job_state.consecutive_failures + excluded.consecutive_failures
       RETURNING consecutive_failures
     )
-    SELECT s.consecutive_failures AS streak, f.item_id, f.stage, f.status, f.run_after
-    FROM streak s LEFT JOIN failed f ON true ORDER BY f.ord`
-  );
+    SELECT s.consecutive_failures AS streak, f.item_id, f.stage, f.status, f.run_after, f.error
+    FROM streak s LEFT JOIN failed f ON true ORDER BY f.ord`;
+    const failed = rows.filter((r) => r.item_id !== null && r.status === "failed")
+      .map((r) => ({ itemId: r.item_id!, stage: r.stage, error: r.error }));
+    if (failed.length) {
+      await queueFailures(sql, { jobId: options.jobId, runId: options.runId, now, failed });
+    }
+    return rows;
+  });
   const outcomes = rows.filter((r) => r.item_id !== null).map((r) => ({
     itemId: r.item_id!,
     stage: r.stage,

@@ -8,9 +8,10 @@ import type {
   NewEvent,
   StageCostPerItem,
 } from "../store.ts";
-import type { Fragment, PgConn } from "./connection.ts";
+import type { Fragment, PgConn, Sql } from "./connection.ts";
 import { DAY_MS } from "../../util/time.ts";
 import { type EventDbRow, toEvent } from "../_rows.ts";
+import { queueAlert } from "./_alerts.ts";
 
 /** The Event area of the PostgreSQL store. */
 export function pgEvents(db: PgConn): Impl<EventStore> {
@@ -25,7 +26,23 @@ export function pgEvents(db: PgConn): Impl<EventStore> {
 }
 
 async function logEvent(db: PgConn, event: NewEvent): Promise<number> {
-  const [row] = await db.sql<{ id: number }[]>`
+  const alert = event.alert;
+  if (alert === undefined) return await insertEvent(db.sql, event);
+  return await db.tx(async (sql) => {
+    const id = await insertEvent(sql, event);
+    await queueAlert(sql, {
+      jobId: event.jobId ?? "",
+      kind: alert,
+      message: event.message,
+      data: event.data ?? {},
+      now: event.ts ?? Date.now(),
+    });
+    return id;
+  });
+}
+
+async function insertEvent(sql: Sql, event: NewEvent): Promise<number> {
+  const [row] = await sql<{ id: number }[]>`
     INSERT INTO events (ts, job_id, item_id, stage, kind, message, data, cost_usd)
     VALUES (${event.ts ?? Date.now()}::bigint, ${event.jobId ?? null}, ${event.itemId ?? null},
       ${event.stage ?? null}, ${event.kind}, ${event.message},
@@ -70,32 +87,42 @@ async function getDailyCost(
   db: PgConn,
   options: { jobId?: string; day?: number } = {},
 ): Promise<number> {
+  const { sql } = db;
   const start = Math.floor((options.day ?? Date.now()) / DAY_MS) * DAY_MS;
-  const [row] = await db.sql<{ usd: number }[]>`
-    SELECT coalesce(sum(cost_usd), 0)::float8 AS usd FROM events
-    WHERE cost_usd IS NOT NULL AND ts >= ${start}::bigint AND ts < ${start + DAY_MS}::bigint
-      ${options.jobId === undefined ? db.sql`` : db.sql`AND job_id = ${options.jobId}`}`;
+  const job = options.jobId === undefined ? sql`` : sql`AND job_id = ${options.jobId}`;
+  const [row] = await sql<{ usd: number }[]>`
+    SELECT ((SELECT coalesce(sum(cost_usd), 0) FROM events
+      WHERE cost_usd IS NOT NULL AND ts >= ${start}::bigint AND ts < ${start + DAY_MS}::bigint
+        ${job})
+      + (SELECT coalesce(sum(usd), 0) FROM cost_totals WHERE day_start = ${start}::bigint ${job}))
+      ::float8 AS usd`;
   return row.usd;
 }
 
-/** days are UTC, NULL stages sort first as on SQLite. */
+/** days are UTC, NULL stages sort first as on SQLite; pruned events count through their totals. */
 async function getCostsByDay(
   db: PgConn,
   options: { jobId?: string; days: number; now?: number },
 ): Promise<CostRow[]> {
+  const { sql } = db;
   const now = options.now ?? Date.now();
   const since = Math.floor(now / DAY_MS) * DAY_MS - (options.days - 1) * DAY_MS;
-  const rows = await db.sql<{
+  const job = options.jobId === undefined ? sql`` : sql`AND job_id = ${options.jobId}`;
+  const rows = await sql<{
     day: string;
     job_id: string;
     stage: string | null;
     usd: number;
     n: number;
   }[]>`
-    SELECT to_char(date '1970-01-01' + (ts / ${DAY_MS})::int, 'YYYY-MM-DD') AS day, job_id, stage,
-      sum(cost_usd) AS usd, count(*)::int AS n
-    FROM events WHERE cost_usd IS NOT NULL AND ts >= ${since}::bigint
-      ${options.jobId === undefined ? db.sql`` : db.sql`AND job_id = ${options.jobId}`}
+    SELECT to_char(date '1970-01-01' + (day_start / ${DAY_MS})::int, 'YYYY-MM-DD') AS day, job_id,
+      stage, sum(usd)::float8 AS usd, sum(n)::int AS n
+    FROM (
+      SELECT ts / ${DAY_MS} * ${DAY_MS} AS day_start, job_id, stage, cost_usd AS usd, 1 AS n
+      FROM events WHERE cost_usd IS NOT NULL AND ts >= ${since}::bigint ${job}
+      UNION ALL
+      SELECT day_start, job_id, nullif(stage, ''), usd, events FROM cost_totals
+      WHERE day_start >= ${since}::bigint ${job}) c
     GROUP BY day, job_id, stage
     ORDER BY day DESC, job_id COLLATE "C", stage COLLATE "C" NULLS FIRST`;
   return rows.map((r) => ({
@@ -107,14 +134,20 @@ async function getCostsByDay(
   }));
 }
 
+/** Pruned events count each item once per day they cost something on. */
 async function getCostPerItem(
   db: PgConn,
   options: { jobId: string },
 ): Promise<StageCostPerItem[]> {
   const rows = await db.sql<{ stage: string; items: number; usd: number }[]>`
-    SELECT stage, count(DISTINCT item_id)::int AS items, sum(cost_usd) AS usd FROM events
-    WHERE job_id = ${options.jobId} AND cost_usd IS NOT NULL AND stage IS NOT NULL
-      AND item_id IS NOT NULL
+    SELECT stage, (count(DISTINCT item_id) + sum(items))::int AS items, sum(usd)::float8 AS usd
+    FROM (
+      SELECT stage, item_id, cost_usd AS usd, 0 AS items FROM events
+      WHERE job_id = ${options.jobId} AND cost_usd IS NOT NULL AND stage IS NOT NULL
+        AND item_id IS NOT NULL
+      UNION ALL
+      SELECT stage, NULL, usd, items FROM cost_totals
+      WHERE job_id = ${options.jobId} AND stage <> '' AND items > 0) c
     GROUP BY stage ORDER BY stage COLLATE "C"`;
   return rows.map((r) => ({ ...r, usdPerItem: r.usd / r.items }));
 }

@@ -1,6 +1,8 @@
 /** PostgreSQL: job-level state: pause, wake, discovery lease, last run. */
-import type { Impl, JobState, JobStore } from "../store.ts";
+import type { FinishDiscoveryOptions, Impl, JobState, JobStore } from "../store.ts";
 import type { PgConn } from "./connection.ts";
+import { queueAlert } from "./_alerts.ts";
+import { discoveryAlert } from "../_discovery_alerts.ts";
 
 /** The Job area of the PostgreSQL store. */
 export function pgJobs(db: PgConn): Impl<JobStore> {
@@ -23,9 +25,13 @@ async function getJobState(db: PgConn, jobId: string): Promise<JobState> {
     last_discovery_at: number | null;
     last_run_at: number | null;
     consecutive_failures: number;
+    discovery_failures: number;
+    discovery_failures_total: number;
+    last_new_item_at: number | null;
   }[]>`
     SELECT paused, pause_reason, paused_at, wake_requested_at, last_discovery_at, last_run_at,
-      consecutive_failures FROM job_state WHERE job_id = ${jobId}`;
+      consecutive_failures, discovery_failures, discovery_failures_total, last_new_item_at
+    FROM job_state WHERE job_id = ${jobId}`;
   return {
     jobId,
     paused: r?.paused ?? false,
@@ -35,17 +41,31 @@ async function getJobState(db: PgConn, jobId: string): Promise<JobState> {
     lastDiscoveryAt: r?.last_discovery_at ?? null,
     lastRunAt: r?.last_run_at ?? null,
     consecutiveFailures: r?.consecutive_failures ?? 0,
+    discoveryFailures: r?.discovery_failures ?? 0,
+    discoveryFailuresTotal: r?.discovery_failures_total ?? 0,
+    lastNewItemAt: r?.last_new_item_at ?? null,
   };
 }
 
-/** the state and its event in one statement. */
-async function setJobPaused(
+/** the state and its event in one statement (and its alert in the same transaction). */
+function setJobPaused(
   db: PgConn,
-  options: { jobId: string; paused: boolean; reason?: string; now?: () => number },
+  options: {
+    jobId: string;
+    paused: boolean;
+    reason?: string;
+    alert?: boolean;
+    now?: () => number;
+  },
 ): Promise<void> {
   const now = (options.now ?? Date.now)();
   const paused = options.paused;
-  await db.sql`
+  return db.tx(async (sql) => {
+    if (options.alert && paused) {
+      const message = options.reason ?? "paused";
+      await queueAlert(sql, { jobId: options.jobId, kind: "paused", message, data: {}, now });
+    }
+    await sql`
     WITH state AS (
       INSERT INTO job_state (job_id, paused, pause_reason, paused_at)
       VALUES (${options.jobId}, ${paused}, ${paused ? options.reason ?? null : null},
@@ -58,6 +78,7 @@ async function setJobPaused(
     INSERT INTO events (ts, job_id, kind, message)
     VALUES (${now}::bigint, ${options.jobId}, ${paused ? "pause" : "unpause"},
       ${options.reason ?? (paused ? "paused" : "unpaused")})`;
+  });
 }
 
 async function wakeJob(db: PgConn, jobId: string, now = Date.now()): Promise<void> {
@@ -90,17 +111,28 @@ async function acquireDiscoveryLease(
   return rows.length === 1;
 }
 
-async function finishDiscovery(
-  db: PgConn,
-  options: { jobId: string; owner: string; succeeded: boolean; now?: () => number },
-): Promise<void> {
+function finishDiscovery(db: PgConn, options: FinishDiscoveryOptions): Promise<void> {
   const now = (options.now ?? Date.now)();
-  await db.sql`
-    UPDATE job_state SET discovery_owner = NULL, discovery_lease_until = NULL,
-      last_discovery_at = CASE WHEN ${options.succeeded} THEN ${now}::bigint
-        ELSE last_discovery_at END,
-      wake_requested_at = CASE WHEN ${options.succeeded} THEN NULL ELSE wake_requested_at END
-    WHERE job_id = ${options.jobId} AND discovery_owner = ${options.owner}`;
+  const ok = options.succeeded;
+  const failed = !ok && options.error !== undefined ? 1 : 0;
+  return db.tx(async (sql) => {
+    const [row] = await sql<{ discovery_failures: number; last_new_item_at: number | null }[]>`
+      UPDATE job_state SET discovery_owner = NULL, discovery_lease_until = NULL,
+        last_discovery_at = CASE WHEN ${ok} THEN ${now}::bigint ELSE last_discovery_at END,
+        wake_requested_at = CASE WHEN ${ok} THEN NULL ELSE wake_requested_at END,
+        discovery_failures = CASE WHEN ${ok} THEN 0 ELSE discovery_failures + ${failed} END,
+        discovery_failures_total = discovery_failures_total + ${failed},
+        last_new_item_at = CASE WHEN ${ok} AND (${options.newItems ?? 0} > 0
+          OR last_new_item_at IS NULL) THEN ${now}::bigint ELSE last_new_item_at END
+      WHERE job_id = ${options.jobId} AND discovery_owner = ${options.owner}
+      RETURNING discovery_failures, last_new_item_at`;
+    const alert = row && discoveryAlert(options, {
+      failures: row.discovery_failures,
+      lastNewItemAt: row.last_new_item_at,
+      now,
+    });
+    if (alert) await queueAlert(sql, { ...alert, jobId: options.jobId, now });
+  });
 }
 
 async function markJobRun(db: PgConn, options: { jobId: string; now: number }): Promise<void> {

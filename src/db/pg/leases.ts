@@ -25,9 +25,10 @@ export function pgLeases(db: PgConn): Impl<LeaseStore> {
 async function registerRun(db: PgConn, options: RegisterRunOptions): Promise<void> {
   const pid = options.pid ?? Deno.pid;
   await db.sql`
-    INSERT INTO runs (run_id, host, pid, pid_start, started_at)
+    INSERT INTO runs (run_id, host, pid, pid_start, started_at, jobs)
     VALUES (${options.runId}, ${options.host ?? hostName()}, ${pid},
-      ${processStartTime(pid) ?? null}, ${(options.now ?? Date.now)()}::bigint)
+      ${processStartTime(pid) ?? null}, ${(options.now ?? Date.now)()}::bigint,
+      ${options.jobs ? JSON.stringify(options.jobs) : null})
     ON CONFLICT (run_id) DO NOTHING`;
 }
 
@@ -35,11 +36,13 @@ async function renewLeases(
   db: PgConn,
   options: { runId: string; leaseMs: number; now?: () => number },
 ): Promise<number> {
-  const until = (options.now ?? Date.now)() + options.leaseMs;
+  const now = (options.now ?? Date.now)();
+  const until = now + options.leaseMs;
   const result = await db.write((sql) =>
     sql`UPDATE item_stages SET lease_until = ${until}::bigint
       WHERE lease_until IS NOT NULL AND claimed_by = ${options.runId} AND status = 'in_progress'`
   );
+  await db.sql`UPDATE runs SET heartbeat_at = ${now}::bigint WHERE run_id = ${options.runId}`;
   return result.count;
 }
 

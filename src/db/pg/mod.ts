@@ -17,6 +17,10 @@ import { pgHttpCache } from "./http_cache.ts";
 import { pgItemDetail } from "./item_detail.ts";
 import { pgReadModel } from "./read_model.ts";
 import { pgTransfer } from "./transfer.ts";
+import { pgRuns } from "./runs.ts";
+import { pgRetention } from "./retention.ts";
+import { pgAlerts } from "./alerts.ts";
+import { pgMetrics } from "./metrics.ts";
 
 /** Custom types of the pool: bigint columns (times in ms, ids) come back as numbers. */
 const TYPES = {
@@ -102,5 +106,9 @@ function engine(conn: PgConn): Impl<EngineStore> {
     ...pgItemDetail(conn),
     ...pgReadModel(conn),
     ...pgTransfer(conn),
+    ...pgRuns(conn),
+    ...pgRetention(conn),
+    ...pgAlerts(conn),
+    ...pgMetrics(conn),
   };
 }

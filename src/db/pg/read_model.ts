@@ -69,9 +69,14 @@ async function costPerDay(
   options: { jobId: string; sinceTs: number; untilTs: number },
 ): Promise<DayCost[]> {
   const rows = await db.sql<{ day: number; usd: number }[]>`
-    SELECT ts / ${DAY_MS}::bigint AS day, sum(cost_usd) AS usd FROM events
-    WHERE cost_usd IS NOT NULL AND ts >= ${options.sinceTs}::bigint
-      AND ts < ${options.untilTs}::bigint AND job_id = ${options.jobId}
+    SELECT day, sum(usd)::float8 AS usd FROM (
+      SELECT ts / ${DAY_MS}::bigint AS day, cost_usd AS usd FROM events
+      WHERE cost_usd IS NOT NULL AND ts >= ${options.sinceTs}::bigint
+        AND ts < ${options.untilTs}::bigint AND job_id = ${options.jobId}
+      UNION ALL
+      SELECT day_start / ${DAY_MS}::bigint, usd FROM cost_totals
+      WHERE day_start >= ${options.sinceTs}::bigint AND day_start < ${options.untilTs}::bigint
+        AND job_id = ${options.jobId}) c
     GROUP BY day ORDER BY day`;
   return rows.map((r) => ({ dayStart: r.day * DAY_MS, usd: r.usd }));
 }

@@ -27,6 +27,10 @@ const KEYS: Record<TransferTable, readonly string[]> = {
   job_state: ["job_id"],
   runs: ["run_id"],
   http_cache: ["url"],
+  cost_totals: ["day_start", "job_id", "stage"],
+  stage_run_totals: ["job_id", "stage", "outcome"],
+  alert_outbox: ["id"],
+  alert_cooldowns: ["job_id", "kind"],
 };
 
 async function isStoreEmpty(db: PgConn): Promise<boolean> {
@@ -71,7 +75,7 @@ function importRows(db: PgConn, batches: AsyncIterable<RowBatch>): Promise<Recor
       await insertRows(sql, table, rows);
       counts[table] = (counts[table] ?? 0) + rows.length;
     }
-    for (const table of ["work_items", "events"]) {
+    for (const table of ["work_items", "events", "alert_outbox"]) {
       await sql`SELECT setval(pg_get_serial_sequence(${table}, 'id'),
         (SELECT coalesce(max(id), 0) + 1 FROM ${sql(table)}), false)`;
     }

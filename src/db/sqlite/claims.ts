@@ -12,6 +12,8 @@ import type {
 import type { SqliteConn } from "./connection.ts";
 import { insertEvent } from "./events.ts";
 import { CountMoves } from "./_counts.ts";
+import { countAttempts } from "./_run_totals.ts";
+import { queueFailures } from "./_alerts.ts";
 
 /** The claim area of the SQLite store. */
 export function sqliteClaims(s: SqliteConn): Impl<ClaimStore> {
@@ -121,6 +123,11 @@ function markDone(
     for (const r of done) moves.move(options.jobId, r.stage, "in_progress", "done");
     moves.itemsDone(options.jobId, countFinishedItems(s, recorded));
     moves.apply(s);
+    countAttempts(
+      s,
+      options.jobId,
+      done.map((r) => ({ stage: r.stage, outcome: "done", durationMs: now - r.started_at })),
+    );
     s.stmt(
       "UPDATE job_state SET consecutive_failures = 0 WHERE job_id = ? AND consecutive_failures > 0",
     ).run(options.jobId);
@@ -134,18 +141,18 @@ function finishDone(
   runId: string,
   marks: readonly DoneMark[],
   now: number,
-): { item_id: number; stage: string; position: number }[] {
+): { item_id: number; stage: string; position: number; started_at: number }[] {
   return s.stmt(
     `UPDATE item_stages SET status = 'done', finished_at = :now, claimed_by = NULL,
        lease_until = NULL, error = NULL
      WHERE claimed_by = :run AND status = 'in_progress'
        AND (item_id, stage) IN (SELECT value ->> 0, value ->> 1 FROM json_each(:marks))
-     RETURNING item_id, stage, position`,
+     RETURNING item_id, stage, position, started_at`,
   ).all({
     now,
     run: runId,
     marks: JSON.stringify(marks.map((m) => [m.itemId, m.stage])),
-  }) as { item_id: number; stage: string; position: number }[];
+  }) as { item_id: number; stage: string; position: number; started_at: number }[];
 }
 
 function markSkipped(
@@ -155,9 +162,12 @@ function markSkipped(
   const now = (options.now ?? Date.now)();
   return s.tx(() => {
     const recorded: SkipMark[] = [];
+    const attempts: { stage: string; outcome: string; durationMs: number }[] = [];
     const moves = new CountMoves();
     for (const mark of options.items) {
-      if (!finishSkipped(s, options.runId, mark, now)) continue;
+      const startedAt = finishSkipped(s, options.runId, mark, now);
+      if (startedAt === undefined) continue;
+      attempts.push({ stage: mark.stage, outcome: "skipped", durationMs: now - startedAt });
       moves.move(options.jobId, mark.stage, "in_progress", "skipped");
       readyNext(s, mark.itemId, mark.position);
       insertEvent(s, {
@@ -172,23 +182,25 @@ function markSkipped(
     }
     moves.itemsDone(options.jobId, countFinishedItems(s, recorded));
     moves.apply(s);
+    countAttempts(s, options.jobId, attempts);
     return recorded.length;
   });
 }
 
-/** Marks one held stage skipped, keeping the reason in its error column. */
+/** Marks one held stage skipped, keeping the reason in its error column; its start, if held. */
 function finishSkipped(
   s: SqliteConn,
   runId: string,
   mark: SkipMark,
   now: number,
-): boolean {
-  const info = s.stmt(
+): number | undefined {
+  const row = s.stmt(
     `UPDATE item_stages SET status = 'skipped', finished_at = ?, claimed_by = NULL,
        lease_until = NULL, error = ?
-     WHERE item_id = ? AND stage = ? AND status = 'in_progress' AND claimed_by = ?`,
-  ).run(now, mark.reason, mark.itemId, mark.stage, runId);
-  return info.changes === 1;
+     WHERE item_id = ? AND stage = ? AND status = 'in_progress' AND claimed_by = ?
+     RETURNING started_at`,
+  ).get(now, mark.reason, mark.itemId, mark.stage, runId) as { started_at: number } | undefined;
+  return row?.started_at;
 }
 
 /**
@@ -218,6 +230,8 @@ function markFailed(
   const random = options.random ?? Math.random;
   return s.tx(() => {
     const outcomes: FailOutcome[] = [];
+    const attempts: { stage: string; outcome: string; durationMs: number }[] = [];
+    const failed: { itemId: number; stage: string; error: string }[] = [];
     const moves = new CountMoves();
     for (const mark of options.items) {
       const row = s.stmt(
@@ -228,7 +242,7 @@ function markFailed(
                :retryAfter) END,
            finished_at = :now, claimed_by = NULL, lease_until = NULL, error = :error
          WHERE item_id = :item AND stage = :stage AND status = 'in_progress' AND claimed_by = :run
-         RETURNING status, run_after, attempts`,
+         RETURNING status, run_after, attempts, started_at`,
       ).get({
         permanent: mark.permanent ? 1 : 0,
         retries: mark.retries,
@@ -240,8 +254,13 @@ function markFailed(
         item: mark.itemId,
         stage: mark.stage,
         run: options.runId,
-      }) as { status: "pending" | "failed"; run_after: number; attempts: number } | undefined;
+      }) as
+        | { status: "pending" | "failed"; run_after: number; attempts: number; started_at: number }
+        | undefined;
       if (!row) continue;
+      const outcome = row.status === "failed" ? "failed" : "retry";
+      attempts.push({ stage: mark.stage, outcome, durationMs: now - row.started_at });
+      if (row.status === "failed") failed.push(mark);
       moves.move(options.jobId, mark.stage, "in_progress", row.status);
       outcomes.push({
         itemId: mark.itemId,
@@ -263,6 +282,10 @@ function markFailed(
       });
     }
     moves.apply(s);
+    countAttempts(s, options.jobId, attempts);
+    if (failed.length) {
+      queueFailures(s, { jobId: options.jobId, runId: options.runId, now, failed });
+    }
     return { outcomes, consecutiveFailures: countFailures(s, options.jobId, outcomes.length) };
   });
 }

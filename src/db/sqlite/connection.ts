@@ -4,9 +4,24 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 /** One open SQLite file; used only by the modules of this engine. */
 export class SqliteConn {
   readonly #statements = new Map<string, StatementSync>();
+  #conn: DatabaseSync;
 
   /** `location`: the file, for messages. */
-  constructor(readonly conn: DatabaseSync, readonly location: string) {}
+  constructor(conn: DatabaseSync, readonly location: string) {
+    this.#conn = conn;
+  }
+
+  /** The open connection. */
+  get conn(): DatabaseSync {
+    return this.#conn;
+  }
+
+  /** Closes this connection and goes on with `conn` (the same file, rebuilt). */
+  replace(conn: DatabaseSync): void {
+    this.#statements.clear();
+    this.close();
+    this.#conn = conn;
+  }
 
   /** The statement for `sql`, prepared once per connection. */
   stmt(sql: string): StatementSync {

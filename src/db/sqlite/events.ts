@@ -11,6 +11,7 @@ import type {
 import type { SqliteConn } from "./connection.ts";
 import { DAY_MS } from "../../util/time.ts";
 import { type EventDbRow, toEvent } from "../_rows.ts";
+import { queueAlert } from "./_alerts.ts";
 
 /** The event area of the SQLite store. */
 export function sqliteEvents(s: SqliteConn): Impl<EventStore> {
@@ -43,7 +44,19 @@ export function insertEvent(s: SqliteConn, event: NewEvent): number {
 }
 
 function logEvent(s: SqliteConn, event: NewEvent): number {
-  return insertEvent(s, event);
+  const alert = event.alert;
+  if (alert === undefined) return insertEvent(s, event);
+  return s.tx(() => {
+    const id = insertEvent(s, event);
+    queueAlert(s, {
+      jobId: event.jobId ?? "",
+      kind: alert,
+      message: event.message,
+      data: event.data ?? {},
+      now: event.ts ?? Date.now(),
+    });
+    return id;
+  });
 }
 
 /** See EventStore.getEvents(); also for the item detail. */
@@ -89,11 +102,21 @@ function getDailyCost(
 ): number {
   const start = Math.floor((options.day ?? Date.now()) / DAY_MS) * DAY_MS;
   const row = s.stmt(
-    `SELECT coalesce(sum(cost_usd), 0) AS usd FROM events
-     WHERE cost_usd IS NOT NULL AND ts >= ? AND ts < ? AND (? IS NULL OR job_id = ?)`,
-  ).get(start, start + DAY_MS, options.jobId ?? null, options.jobId ?? null) as { usd: number };
+    `SELECT (SELECT coalesce(sum(cost_usd), 0) FROM events
+       WHERE cost_usd IS NOT NULL AND ts >= :start AND ts < :end AND (:job IS NULL OR job_id = :job))
+     + (SELECT coalesce(sum(usd), 0) FROM cost_totals
+       WHERE day_start = :start AND (:job IS NULL OR job_id = :job)) AS usd`,
+  ).get({ start, end: start + DAY_MS, job: options.jobId ?? null }) as { usd: number };
   return row.usd;
 }
+
+/** Cost events and the totals pruned ones left, as (day_start, job_id, stage, usd, n). */
+const COSTS_SQL = `
+  SELECT ts / ${DAY_MS} * ${DAY_MS} AS day_start, job_id, stage, cost_usd AS usd, 1 AS n
+  FROM events WHERE cost_usd IS NOT NULL AND ts >= :since AND (:job IS NULL OR job_id = :job)
+  UNION ALL
+  SELECT day_start, job_id, nullif(stage, ''), usd, events FROM cost_totals
+  WHERE day_start >= :since AND (:job IS NULL OR job_id = :job)`;
 
 function getCostsByDay(
   s: SqliteConn,
@@ -102,11 +125,10 @@ function getCostsByDay(
   const now = options.now ?? Date.now();
   const since = Math.floor(now / DAY_MS) * DAY_MS - (options.days - 1) * DAY_MS;
   const rows = s.stmt(
-    `SELECT date(ts / 1000, 'unixepoch') AS day, job_id, stage, sum(cost_usd) AS usd,
-       count(*) AS n
-     FROM events WHERE cost_usd IS NOT NULL AND ts >= ? AND (? IS NULL OR job_id = ?)
-     GROUP BY day, job_id, stage ORDER BY day DESC, job_id, stage`,
-  ).all(since, options.jobId ?? null, options.jobId ?? null) as {
+    `SELECT date(day_start / 1000, 'unixepoch') AS day, job_id, stage, sum(usd) AS usd,
+       sum(n) AS n
+     FROM (${COSTS_SQL}) GROUP BY day, job_id, stage ORDER BY day DESC, job_id, stage`,
+  ).all({ since, job: options.jobId ?? null }) as {
     day: string;
     job_id: string;
     stage: string | null;
@@ -118,14 +140,19 @@ function getCostsByDay(
   );
 }
 
+/** Pruned events count each item once per day they cost something on. */
 function getCostPerItem(
   s: SqliteConn,
   options: { jobId: string },
 ): StageCostPerItem[] {
   const rows = s.stmt(
-    `SELECT stage, count(DISTINCT item_id) AS items, sum(cost_usd) AS usd FROM events
-     WHERE job_id = ? AND cost_usd IS NOT NULL AND stage IS NOT NULL AND item_id IS NOT NULL
+    `SELECT stage, count(DISTINCT item_id) + sum(items) AS items, sum(usd) AS usd FROM (
+       SELECT stage, item_id, cost_usd AS usd, 0 AS items FROM events
+       WHERE job_id = :job AND cost_usd IS NOT NULL AND stage IS NOT NULL AND item_id IS NOT NULL
+       UNION ALL
+       SELECT stage, NULL, usd, items FROM cost_totals
+       WHERE job_id = :job AND stage <> '' AND items > 0)
      GROUP BY stage ORDER BY stage`,
-  ).all(options.jobId) as { stage: string; items: number; usd: number }[];
+  ).all({ job: options.jobId }) as { stage: string; items: number; usd: number }[];
   return rows.map((r) => ({ ...r, usdPerItem: r.usd / r.items }));
 }

@@ -1,7 +1,9 @@
 /** SQLite: job-level state: pause, wake, discovery lease, last run. */
-import type { Impl, JobState, JobStore } from "../store.ts";
+import type { FinishDiscoveryOptions, Impl, JobState, JobStore } from "../store.ts";
 import type { SqliteConn } from "./connection.ts";
 import { insertEvent } from "./events.ts";
+import { queueAlert } from "./_alerts.ts";
+import { discoveryAlert } from "../_discovery_alerts.ts";
 
 /** The job area of the SQLite store. */
 export function sqliteJobs(s: SqliteConn): Impl<JobStore> {
@@ -18,7 +20,8 @@ export function sqliteJobs(s: SqliteConn): Impl<JobStore> {
 function getJobState(s: SqliteConn, jobId: string): JobState {
   const r = s.stmt(
     `SELECT paused, pause_reason, paused_at, wake_requested_at, last_discovery_at, last_run_at,
-       consecutive_failures FROM job_state WHERE job_id = ?`,
+       consecutive_failures, discovery_failures, discovery_failures_total, last_new_item_at
+     FROM job_state WHERE job_id = ?`,
   ).get(jobId) as Record<string, number | string | null> | undefined;
   return {
     jobId,
@@ -29,15 +32,28 @@ function getJobState(s: SqliteConn, jobId: string): JobState {
     lastDiscoveryAt: (r?.last_discovery_at as number) ?? null,
     lastRunAt: (r?.last_run_at as number) ?? null,
     consecutiveFailures: (r?.consecutive_failures as number) ?? 0,
+    discoveryFailures: (r?.discovery_failures as number) ?? 0,
+    discoveryFailuresTotal: (r?.discovery_failures_total as number) ?? 0,
+    lastNewItemAt: (r?.last_new_item_at as number) ?? null,
   };
 }
 
 function setJobPaused(
   s: SqliteConn,
-  options: { jobId: string; paused: boolean; reason?: string; now?: () => number },
+  options: {
+    jobId: string;
+    paused: boolean;
+    reason?: string;
+    alert?: boolean;
+    now?: () => number;
+  },
 ): void {
   const now = (options.now ?? Date.now)();
   s.tx(() => {
+    if (options.alert && options.paused) {
+      const message = options.reason ?? "paused";
+      queueAlert(s, { jobId: options.jobId, kind: "paused", message, data: {}, now });
+    }
     s.stmt(
       `INSERT INTO job_state (job_id, paused, pause_reason, paused_at) VALUES (:job, :p, :reason, :at)
        ON CONFLICT (job_id) DO UPDATE SET paused = :p, pause_reason = :reason, paused_at = :at,
@@ -82,17 +98,34 @@ function acquireDiscoveryLease(
   return row !== undefined;
 }
 
-function finishDiscovery(
-  s: SqliteConn,
-  options: { jobId: string; owner: string; succeeded: boolean; now?: () => number },
-): void {
+function finishDiscovery(s: SqliteConn, options: FinishDiscoveryOptions): void {
   const now = (options.now ?? Date.now)();
-  s.stmt(
-    `UPDATE job_state SET discovery_owner = NULL, discovery_lease_until = NULL,
-       last_discovery_at = CASE WHEN :ok THEN :now ELSE last_discovery_at END,
-       wake_requested_at = CASE WHEN :ok THEN NULL ELSE wake_requested_at END
-     WHERE job_id = :job AND discovery_owner = :owner`,
-  ).run({ ok: options.succeeded ? 1 : 0, now, job: options.jobId, owner: options.owner });
+  s.tx(() => {
+    const row = s.stmt(
+      `UPDATE job_state SET discovery_owner = NULL, discovery_lease_until = NULL,
+         last_discovery_at = CASE WHEN :ok THEN :now ELSE last_discovery_at END,
+         wake_requested_at = CASE WHEN :ok THEN NULL ELSE wake_requested_at END,
+         discovery_failures = CASE WHEN :ok THEN 0 ELSE discovery_failures + :failed END,
+         discovery_failures_total = discovery_failures_total + :failed,
+         last_new_item_at = CASE WHEN :ok AND (:fresh > 0 OR last_new_item_at IS NULL) THEN :now
+           ELSE last_new_item_at END
+       WHERE job_id = :job AND discovery_owner = :owner
+       RETURNING discovery_failures, last_new_item_at`,
+    ).get({
+      ok: options.succeeded ? 1 : 0,
+      failed: !options.succeeded && options.error !== undefined ? 1 : 0,
+      now,
+      fresh: options.newItems ?? 0,
+      job: options.jobId,
+      owner: options.owner,
+    }) as { discovery_failures: number; last_new_item_at: number | null } | undefined;
+    const alert = row && discoveryAlert(options, {
+      failures: row.discovery_failures,
+      lastNewItemAt: row.last_new_item_at,
+      now,
+    });
+    if (alert) queueAlert(s, { ...alert, jobId: options.jobId, now });
+  });
 }
 
 /** Per-stage counts by status, in pipeline order. */

@@ -27,7 +27,7 @@ export function sqliteLeases(s: SqliteConn): Impl<LeaseStore> {
 function registerRun(s: SqliteConn, options: RegisterRunOptions): void {
   const pid = options.pid ?? Deno.pid;
   s.stmt(
-    `INSERT INTO runs (run_id, host, pid, pid_start, started_at) VALUES (?, ?, ?, ?, ?)
+    `INSERT INTO runs (run_id, host, pid, pid_start, started_at, jobs) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT (run_id) DO NOTHING`,
   ).run(
     options.runId,
@@ -35,6 +35,7 @@ function registerRun(s: SqliteConn, options: RegisterRunOptions): void {
     pid,
     processStartTime(pid) ?? null,
     (options.now ?? Date.now)(),
+    options.jobs ? JSON.stringify(options.jobs) : null,
   );
 }
 
@@ -43,10 +44,13 @@ function renewLeases(
   options: { runId: string; leaseMs: number; now?: () => number },
 ): number {
   const now = (options.now ?? Date.now)();
-  const info = s.stmt(
-    "UPDATE item_stages SET lease_until = ? WHERE claimed_by = ? AND status = 'in_progress'",
-  ).run(now + options.leaseMs, options.runId);
-  return Number(info.changes);
+  return s.tx(() => {
+    const info = s.stmt(
+      "UPDATE item_stages SET lease_until = ? WHERE claimed_by = ? AND status = 'in_progress'",
+    ).run(now + options.leaseMs, options.runId);
+    s.stmt("UPDATE runs SET heartbeat_at = ? WHERE run_id = ?").run(now, options.runId);
+    return Number(info.changes);
+  });
 }
 
 function releaseClaims(

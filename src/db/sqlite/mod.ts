@@ -4,7 +4,7 @@ import type { EngineStore, Impl } from "../store.ts";
 import { guardStore } from "../_guard.ts";
 import { SqliteConn } from "./connection.ts";
 import { sqliteError, sqliteOpenError } from "./errors.ts";
-import { migrate } from "./schema.ts";
+import { migrate, prepareNewFile } from "./schema.ts";
 import { sqliteItems } from "./items.ts";
 import { sqliteClaims } from "./claims.ts";
 import { sqliteLeases } from "./leases.ts";
@@ -16,6 +16,10 @@ import { sqliteHttpCache } from "./http_cache.ts";
 import { sqliteItemDetail } from "./item_detail.ts";
 import { sqliteReadModel } from "./read_model.ts";
 import { sqliteTransfer } from "./transfer.ts";
+import { sqliteRuns } from "./runs.ts";
+import { sqliteRetention } from "./retention.ts";
+import { sqliteAlerts } from "./alerts.ts";
+import { sqliteMetrics } from "./metrics.ts";
 
 /** Options of openSqlite(). */
 export interface OpenSqliteOptions {
@@ -51,6 +55,7 @@ export function connect(path: string, options: OpenSqliteOptions = {}): SqliteCo
   }
   try {
     if (!readOnly) {
+      prepareNewFile(conn);
       conn.exec("PRAGMA journal_mode = WAL");
       conn.exec("PRAGMA synchronous = NORMAL");
     }
@@ -77,5 +82,9 @@ function engine(s: SqliteConn): Impl<EngineStore> {
     ...sqliteItemDetail(s),
     ...sqliteReadModel(s),
     ...sqliteTransfer(s),
+    ...sqliteRuns(s),
+    ...sqliteRetention(s),
+    ...sqliteAlerts(s),
+    ...sqliteMetrics(s),
   };
 }

@@ -74,10 +74,17 @@ function costPerDay(
   options: { jobId: string; sinceTs: number; untilTs: number },
 ): DayCost[] {
   const rows = s.stmt(
-    `SELECT ts / ${DAY_MS} AS day, sum(cost_usd) AS usd FROM events INDEXED BY events_job_cost
-     WHERE cost_usd IS NOT NULL AND ts >= ? AND ts < ? AND job_id = ?
+    `SELECT day, sum(usd) AS usd FROM (
+       SELECT ts / ${DAY_MS} AS day, cost_usd AS usd FROM events INDEXED BY events_job_cost
+       WHERE cost_usd IS NOT NULL AND ts >= :since AND ts < :until AND job_id = :job
+       UNION ALL
+       SELECT day_start / ${DAY_MS}, usd FROM cost_totals
+       WHERE day_start >= :since AND day_start < :until AND job_id = :job)
      GROUP BY day ORDER BY day`,
-  ).all(options.sinceTs, options.untilTs, options.jobId) as { day: number; usd: number }[];
+  ).all({ since: options.sinceTs, until: options.untilTs, job: options.jobId }) as {
+    day: number;
+    usd: number;
+  }[];
   return rows.map((r) => ({ dayStart: r.day * DAY_MS, usd: r.usd }));
 }
 

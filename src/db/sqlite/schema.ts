@@ -164,7 +164,72 @@ const MIGRATIONS: readonly string[] = [
     WHERE status = 'failed';
   CREATE INDEX events_job_cost ON events (job_id, ts, cost_usd) WHERE cost_usd IS NOT NULL;
   `,
+  // Operating for months: what retention leaves of pruned cost events, counters for metrics,
+  // the alert outbox, and what tells a crashed run from a finished one.
+  `
+  -- Cost events removed by retention, summed per UTC day, job and stage ('' for none).
+  CREATE TABLE cost_totals (
+    day_start INTEGER NOT NULL,
+    job_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    usd REAL NOT NULL,
+    events INTEGER NOT NULL,
+    items INTEGER NOT NULL,
+    PRIMARY KEY (day_start, job_id, stage)
+  );
+  -- Finished attempts per stage and outcome since the store was made (Prometheus counters).
+  CREATE TABLE stage_run_totals (
+    job_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    runs INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    PRIMARY KEY (job_id, stage, outcome)
+  );
+  -- Alerts written with what caused them, removed once every target has them. group_key
+  -- gathers the permanent failures of one run and stage into one alert.
+  CREATE TABLE alert_outbox (
+    id INTEGER PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    job_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    group_key TEXT UNIQUE,
+    message TEXT NOT NULL,
+    data TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 1,
+    delivered TEXT NOT NULL DEFAULT '[]',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+  );
+  CREATE TABLE alert_cooldowns (
+    job_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    released_at INTEGER NOT NULL,
+    PRIMARY KEY (job_id, kind)
+  );
+  ALTER TABLE job_state ADD COLUMN discovery_failures INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE job_state ADD COLUMN discovery_failures_total INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE job_state ADD COLUMN last_new_item_at INTEGER;
+  ALTER TABLE runs ADD COLUMN jobs TEXT;
+  ALTER TABLE runs ADD COLUMN heartbeat_at INTEGER;
+  ALTER TABLE runs ADD COLUMN ended_at INTEGER;
+  ALTER TABLE runs ADD COLUMN outcome TEXT;
+  -- Runs from before this version cannot tell how they ended; none is reported as crashed.
+  UPDATE runs SET ended_at = started_at, outcome = 'unknown';
+  CREATE INDEX runs_open ON runs (host) WHERE ended_at IS NULL;
+  -- Retention removes the oldest events first, whatever their job.
+  CREATE INDEX events_ts ON events (ts);
+  `,
 ];
+
+/**
+ * Settings a new file takes before its first table: pages freed by deletes go back to the file
+ * system in steps (PRAGMA incremental_vacuum) instead of staying in the file for good.
+ */
+export function prepareNewFile(conn: DatabaseSync): void {
+  const tables = conn.prepare("SELECT count(*) AS n FROM sqlite_schema").get() as { n: number };
+  if (tables.n === 0 && schemaVersion(conn) === 0) conn.exec("PRAGMA auto_vacuum = INCREMENTAL");
+}
 
 /** The schema version this program writes. */
 export const SCHEMA_VERSION: number = MIGRATIONS.length;

@@ -1,0 +1,85 @@
+/**
+ * OpenTelemetry spans of a run, through Deno's built-in OpenTelemetry (OTEL_DENO=true; OTLP
+ * export set by the standard OTEL_EXPORTER_OTLP_* variables): one span per (item, stage) attempt,
+ * with the handler's fetch calls as its children, and one per discovery. With OpenTelemetry
+ * off nothing is made at all, so the runner pays nothing for it.
+ */
+import { context, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
+
+/** Whether this process exports spans: Deno's OpenTelemetry is on. */
+const ENABLED: boolean = otelEnabled();
+
+function otelEnabled(): boolean {
+  try {
+    const value = Deno.env.get("OTEL_DENO")?.toLowerCase();
+    return value === "true" || value === "1";
+  } catch {
+    // No --allow-env: Deno's OpenTelemetry cannot be on either.
+    return false;
+  }
+}
+
+/** The span of one attempt: the handler runs inside it, and it ends with the outcome. */
+export interface AttemptSpan {
+  /** Runs `fn` with this span as the active one, so that its fetch calls become children. */
+  run<T>(fn: () => Promise<T>): Promise<T>;
+  /** Ends the span: done, skipped, retry, failed or released (at shutdown). */
+  end(outcome: string, error?: string): void;
+}
+
+/** What an attempt span records. */
+export interface AttemptInfo {
+  job: string;
+  stage: string;
+  key: string;
+  attempt: number;
+  handlerVersion: string | null;
+}
+
+/** A span for one (item, stage) attempt, or undefined when OpenTelemetry is off. */
+export function startAttemptSpan(info: AttemptInfo): AttemptSpan | undefined {
+  if (!ENABLED) return undefined;
+  const span = trace.getTracer("jobctl").startSpan(`stage ${info.job}/${info.stage}`, {
+    attributes: {
+      "jobctl.job": info.job,
+      "jobctl.stage": info.stage,
+      "jobctl.item.key": info.key,
+      "jobctl.attempt": info.attempt,
+      "jobctl.handler.version": info.handlerVersion ?? "",
+    },
+  });
+  const active = trace.setSpan(context.active(), span);
+  return {
+    run: (fn) => context.with(active, fn),
+    end: (outcome, error) => finish(span, outcome, error),
+  };
+}
+
+/** Runs one discovery of `job` inside a span, recording what `describe` says of its result. */
+export async function traceDiscovery<T>(
+  job: string,
+  discover: () => Promise<T>,
+  describe: (result: T) => { found: number; added?: number; error?: string },
+): Promise<T> {
+  if (!ENABLED) return await discover();
+  return await trace.getTracer("jobctl").startActiveSpan(`discovery ${job}`, async (span) => {
+    span.setAttribute("jobctl.job", job);
+    try {
+      const result = await discover();
+      const what = describe(result);
+      span.setAttribute("jobctl.discovery.found", what.found);
+      if (what.added !== undefined) span.setAttribute("jobctl.discovery.added", what.added);
+      finish(span, what.error ? "failed" : "done", what.error);
+      return result;
+    } catch (err) {
+      finish(span, "failed", (err as Error).message);
+      throw err;
+    }
+  });
+}
+
+function finish(span: Span, outcome: string, error?: string): void {
+  span.setAttribute("jobctl.outcome", outcome);
+  if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: error });
+  span.end();
+}
