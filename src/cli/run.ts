@@ -9,7 +9,7 @@ import type { RunContext } from "../runner/context.ts";
 import { Pacer } from "../runner/pacer.ts";
 import { Resources } from "../runner/resources.ts";
 import { type JobRunSummary, runJob } from "../runner/run_job.ts";
-import { describeThrown, UsageError } from "../util/errors.ts";
+import { describeThrown, StoreError, UsageError } from "../util/errors.ts";
 import { guardHandlers } from "../runner/handler_guard.ts";
 import { createLogger, type Logger } from "../util/log.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
@@ -158,8 +158,13 @@ export async function run(args: string[]): Promise<number> {
 
 /** A dry run writes nothing: the store read-only, or an empty one in memory when none exists. */
 async function openForDryRun(path: string): Promise<Store> {
-  const exists = await storeExists(path);
-  return exists ? await openStore(path, true) : await openStore(":memory:");
+  if (!await storeExists(path)) return await openStore(":memory:");
+  try {
+    return await openStore(path, true);
+  } catch (err) {
+    if (err instanceof StoreError && err.problem === "missing") return await openStore(":memory:");
+    throw err;
+  }
 }
 
 /** --progress-every as ms: a duration above 0, DEFAULT_PROGRESS_EVERY_MS when not given. */

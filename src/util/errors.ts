@@ -28,6 +28,7 @@ export type StoreProblem =
   | "unreachable"
   | "schema"
   | "not-empty"
+  | "missing"
   | "failed";
 
 /** Options of a StoreError. */

@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openDb } from "../../src/db/mod.ts";
+import { testStore } from "../_test_store.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 const DENO_JSON = fileURLToPath(new URL("../../deno.json", import.meta.url));
@@ -49,7 +50,7 @@ export function postUrl(n: number): string {
   return `https://example.org/posts/${n}`;
 }
 
-/** A temporary folder with jobs.yaml and jobs.sqlite; removed on dispose. */
+/** A temporary folder with jobs.yaml and a store (jobs.sqlite, or a schema on PostgreSQL). */
 export interface Workspace extends AsyncDisposable {
   dir: string;
   dbPath: string;
@@ -68,21 +69,29 @@ export interface Workspace extends AsyncDisposable {
  * - feed discovered and ran 30m ago; notes paused 1h ago with reason "disk full".
  * Items: done 3 (k1–k3), failed 2 (k7, k9), in progress 1 (k8), pending 4.
  */
-export async function workspace(options: { seed?: boolean } = {}): Promise<Workspace> {
+export async function workspace(
+  options: { seed?: boolean; sqlite?: boolean } = {},
+): Promise<Workspace> {
   const dir = await Deno.makeTempDir({ prefix: "jobs_ops_" });
-  const dbPath = join(dir, "jobs.sqlite");
+  const store = await testStore(dir, options);
+  STORE_ENV.set(dir, store.env);
   await Deno.writeTextFile(join(dir, "jobs.yaml"), CONFIG);
   const now = Date.now();
-  if (options.seed ?? true) await seed(dbPath, now);
+  if (options.seed ?? true) await seed(store.location, now);
   return {
     dir,
-    dbPath,
+    dbPath: store.location,
     now,
     async [Symbol.asyncDispose]() {
+      STORE_ENV.delete(dir);
+      await store.drop();
       await Deno.remove(dir, { recursive: true });
     },
   };
 }
+
+/** The environment that points a program run in a workspace's folder at its store. */
+const STORE_ENV = new Map<string, Record<string, string>>();
 
 async function seed(path: string, now: number): Promise<void> {
   const db = await openDb(path);
@@ -230,7 +239,7 @@ export function command(dir: string, args: string[]): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "--config", DENO_JSON, ...PERMISSIONS, MAIN, ...args],
     cwd: dir,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...STORE_ENV.get(dir) },
     stdout: "piped",
     stderr: "piped",
   });

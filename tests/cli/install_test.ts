@@ -39,14 +39,28 @@ async function folderWith(
 
 /**
  * Runs `program args` in `cwd` with a clean environment: no $INIT_CWD inherited from a
- * `deno task test`, and deno on PATH.
+ * `deno task test`, deno on PATH, and what reaching the package registry takes here (the cache,
+ * a proxy, the certificate authorities).
  */
+const PASSED_ON = [
+  "HOME",
+  "DENO_DIR",
+  "XDG_CACHE_HOME",
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
+  "DENO_CERT",
+  "NODE_EXTRA_CA_CERTS",
+  "DENO_TLS_CA_STORE",
+  "NPM_CONFIG_REGISTRY",
+];
+
 async function run(program: string, args: string[], cwd: string): Promise<Outcome> {
   const env: Record<string, string> = {
     PATH: `${dirname(Deno.execPath())}:/usr/bin:/bin`,
     NO_COLOR: "1",
   };
-  for (const name of ["HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
+  for (const name of PASSED_ON) {
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;
   }

@@ -17,7 +17,7 @@ Deno.test(
   "a SQLite store and its PostgreSQL copy give the same jobctl status --json",
   PG_ONLY,
   async () => {
-    await using w = await workspace();
+    await using w = await workspace({ sqlite: true });
     const scratch = await scratchSchema(TEST_PG_URL!);
     try {
       const out = await jobs(w.dir, ["migrate", "--to", scratch.url]);

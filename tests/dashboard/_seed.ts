@@ -73,8 +73,9 @@ export async function seed(path: string, now: number): Promise<void> {
 
 type Store = Awaited<ReturnType<typeof openDb>>;
 
+/** Every claimable row of `stage`, in key order (engines return claims in orders of their own). */
 async function claim(db: Store, stage: string, now: number) {
-  return await db.claimBatch({
+  const claims = await db.claimBatch({
     jobId: "feed",
     stage,
     runId: "seed",
@@ -82,6 +83,7 @@ async function claim(db: Store, stage: string, now: number) {
     leaseMs: 60_000,
     now: () => now - 2000,
   });
+  return claims.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
 async function runFetch(db: Store, now: number): Promise<void> {

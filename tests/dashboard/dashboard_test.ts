@@ -10,6 +10,7 @@ import { openDb } from "../../src/db/mod.ts";
 import { Browser, type Page } from "./_cdp.ts";
 import { count, usd } from "../../src/util/format.ts";
 import { HOSTILE_KEY, JOBS_YAML, LONG_TOKEN, NOTE_KEYS, PATH_KEY, seed } from "./_seed.ts";
+import { testStore } from "../_test_store.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 const DENO_JSON = fileURLToPath(new URL("../../deno.json", import.meta.url));
@@ -32,14 +33,17 @@ interface Workspace extends AsyncDisposable {
 async function workspace(): Promise<Workspace> {
   const dir = await Deno.makeTempDir({ prefix: "jobs-dashboard-" });
   const config = `${dir}/jobs.yaml`;
-  const db = `${dir}/jobs.sqlite`;
+  const store = await testStore(dir);
   await Deno.writeTextFile(config, JOBS_YAML);
-  await seed(db, Date.now());
+  await seed(store.location, Date.now());
   return {
     dir,
-    db,
+    db: store.location,
     config,
-    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
+    async [Symbol.asyncDispose]() {
+      await store.drop();
+      await Deno.remove(dir, { recursive: true });
+    },
   };
 }
 

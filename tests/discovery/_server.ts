@@ -3,6 +3,7 @@ import type { Store } from "../../src/db/store.ts";
 import { join } from "node:path";
 import type { DiscoveryEnv } from "../../src/discovery/base.ts";
 import { openDb } from "../../src/db/mod.ts";
+import { testStore } from "../_test_store.ts";
 import type { Logger } from "../../src/util/log.ts";
 
 /** A request the server received. */
@@ -62,7 +63,7 @@ export interface LogLine {
   data?: Record<string, unknown>;
 }
 
-/** A discovery env on a fresh SQLite file in a temp folder; `await using` removes both. */
+/** A discovery env on a fresh store (see testStore) and a temp folder; `await using` removes both. */
 export interface TestEnv extends AsyncDisposable {
   env: DiscoveryEnv;
   db: Store;
@@ -77,7 +78,8 @@ export async function testEnv(
   options: { jobId?: string; now?: () => number } = {},
 ): Promise<TestEnv> {
   const dir = await Deno.makeTempDir({ prefix: "jobs-discovery-" });
-  const db = await openDb(join(dir, "jobs.sqlite"));
+  const store = await testStore(dir);
+  const db = await openDb(store.location);
   const logs: LogLine[] = [];
   const log: Logger = {
     info: (message, data) => logs.push({ level: "info", message, data }),
@@ -98,6 +100,7 @@ export async function testEnv(
     logs,
     async [Symbol.asyncDispose]() {
       await db.close();
+      await store.drop();
       await Deno.remove(dir, { recursive: true });
     },
   };

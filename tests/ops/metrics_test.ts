@@ -25,10 +25,13 @@ const YAML = `jobs:
       - { name: parse, handler: ./h.ts }
 `;
 
-const PROMTOOL = new Deno.Command("promtool", { args: ["--version"] }).output().then(
-  (o) => o.success,
-  () => false,
-);
+const PROMTOOL = (async () => {
+  try {
+    return (await new Deno.Command("promtool", { args: ["--version"] }).output()).success;
+  } catch {
+    return false;
+  }
+})();
 
 /** `promtool check metrics` on `text`: its complaints, "" when there are none. */
 async function promtool(text: string): Promise<string> {

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { loadConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/types.ts";
 import { openDb } from "../../src/db/mod.ts";
+import { type TestStore, testStore } from "../_test_store.ts";
 
 import type { RunContext } from "../../src/runner/context.ts";
 import { Pacer } from "../../src/runner/pacer.ts";
@@ -37,11 +38,12 @@ export interface Outcome {
 
 /** A temporary folder holding jobs.yaml, handlers and the database; removed on dispose. */
 export class Workspace implements AsyncDisposable {
-  private constructor(readonly dir: string) {}
+  private constructor(readonly dir: string, private readonly store: TestStore) {}
 
   /** A new workspace with `files` (name → text) written into it. */
   static async create(files: Record<string, string>): Promise<Workspace> {
-    const ws = new Workspace(await Deno.makeTempDir({ prefix: "jobs_runner_" }));
+    const dir = await Deno.makeTempDir({ prefix: "jobs_runner_" });
+    const ws = new Workspace(dir, await testStore(dir));
     for (const [name, text] of Object.entries(files)) await ws.write(name, text);
     return ws;
   }
@@ -51,9 +53,9 @@ export class Workspace implements AsyncDisposable {
     return join(this.dir, name);
   }
 
-  /** The production database (jobs.sqlite, the default `db:`). */
+  /** The production database: jobs.sqlite (the default `db:`), or a PostgreSQL schema. */
   get dbPath(): string {
-    return this.path("jobs.sqlite");
+    return this.store.location;
   }
 
   /** Writes `text` to `name`; a .sh file is made executable. */
@@ -77,7 +79,7 @@ export class Workspace implements AsyncDisposable {
     return new Deno.Command(Deno.execPath(), {
       args: ["run", "--config", DENO_JSON, ...PERMISSIONS, MAIN, ...args],
       cwd: this.dir,
-      env: { NO_COLOR: "1", ...env },
+      env: { NO_COLOR: "1", ...this.store.env, ...env },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -95,6 +97,7 @@ export class Workspace implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
+    await this.store.drop();
     await Deno.remove(this.dir, { recursive: true });
   }
 }

@@ -62,11 +62,13 @@ Deno.test("jobctl run --due runs only jobs whose schedule fired since their last
 });
 
 Deno.test("jobctl run --max-runtime stops claiming, lets the handler in flight finish and exits 0", async () => {
-  const items = Array.from({ length: 20 }, (_, i) => `{ key: k${i}, ms: 150 }`);
+  // 20 handlers of 1 s each, one at a time, cannot all run in 3 s, however fast the machine;
+  // 3 s leave a loaded machine time to start the run and reach the first.
+  const items = Array.from({ length: 20 }, (_, i) => `{ key: k${i}, ms: 1000 }`);
   await using ws = await workspace(job("slow", items));
-  const out = await ws.jobs(["run", "--max-runtime", "400ms"]);
+  const out = await ws.jobs(["run", "--max-runtime", "3s"]);
   assert.equal(out.code, EXIT.ok, out.stderr);
-  assert.match(out.stderr, /--max-runtime of 400ms reached: stopping/);
+  assert.match(out.stderr, /--max-runtime of 3s reached: stopping/);
   const called = (await ws.lines("calls.log")).length;
   assert.ok(called >= 1 && called < 20, `${called} handlers ran`);
   const db = await ws.openDb();

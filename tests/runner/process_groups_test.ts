@@ -7,6 +7,7 @@ import { DatabaseSync } from "node:sqlite";
 import { EXIT } from "../../src/cli/mod.ts";
 
 import { groupsGone, killingGroups } from "../_processes.ts";
+import { SQLITE_ONLY } from "../db/_helpers.ts";
 import { exited, startJobs, statusMap, waitFor, Workspace } from "./_helpers.ts";
 
 /** A shell that notes its pid (its process group: commands lead their own) and runs `rest`. */
@@ -54,29 +55,34 @@ const QUICK = `export default async function handle(item) {
 }
 `;
 
-Deno.test("a fatal store error kills every command's process group before the runner exits", async () => {
-  const keys = Array.from({ length: 2000 }, (_, i) => `{ key: q${i} }`).join(", ");
-  await using ws = await Workspace.create({
-    "quick.ts": QUICK,
-    "jobs.yaml": `jobs:\n${commandJob(noting("sleep 120 & wait"), 1)}  quick:
+// The fatal error is made by dropping a table of the SQLite file under the running program.
+Deno.test(
+  "a fatal store error kills every command's process group before the runner exits",
+  SQLITE_ONLY,
+  async () => {
+    const keys = Array.from({ length: 2000 }, (_, i) => `{ key: q${i} }`).join(", ");
+    await using ws = await Workspace.create({
+      "quick.ts": QUICK,
+      "jobs.yaml": `jobs:\n${commandJob(noting("sleep 120 & wait"), 1)}  quick:
     discovery: { strategy: static, items: [${keys}] }
     stages:
       - { name: q, handler: ./quick.ts, concurrency: 1 }
 `,
-  });
-  await using _groups = killingGroups(() => groups(ws));
-  const run = startJobs(ws, ["run"]);
-  await waitFor("the command to start", async () => (await groups(ws)).length === 1);
-  await waitFor("quick outcomes", async () => (await ws.lines("calls.log")).length >= 3);
-  // Recording the next outcome of "quick" fails: the one error that stops a run.
-  const conn = new DatabaseSync(ws.dbPath, { timeout: 10_000 });
-  conn.exec("DROP TABLE results");
-  conn.close();
-  const status = await exited(run, "jobs run after a fatal store error");
-  assert.equal(status.code, EXIT.error, run.stderr());
-  assert.match(run.stderr(), /no such table: results/);
-  await groupsGone(await groups(ws));
-});
+    });
+    await using _groups = killingGroups(() => groups(ws));
+    const run = startJobs(ws, ["run"]);
+    await waitFor("the command to start", async () => (await groups(ws)).length === 1);
+    await waitFor("quick outcomes", async () => (await ws.lines("calls.log")).length >= 3);
+    // Recording the next outcome of "quick" fails: the one error that stops a run.
+    const conn = new DatabaseSync(ws.dbPath, { timeout: 10_000 });
+    conn.exec("DROP TABLE results");
+    conn.close();
+    const status = await exited(run, "jobs run after a fatal store error");
+    assert.equal(status.code, EXIT.error, run.stderr());
+    assert.match(run.stderr(), /no such table: results/);
+    await groupsGone(await groups(ws));
+  },
+);
 
 Deno.test("what a command leaves running in its group is killed when the command ends", async () => {
   await using ws = await Workspace.create({

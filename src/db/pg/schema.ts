@@ -197,6 +197,9 @@ export async function migrate(sql: Pool, location: string, readOnly: boolean): P
     );
   }
   if (current === PG_SCHEMA_VERSION) return;
+  if (readOnly && current === 0) {
+    throw new StoreError(`Database "${location}" holds no store yet`, { problem: "missing" });
+  }
   if (readOnly) {
     throw new StoreError(
       `Database "${location}" has schema version ${current}, expected ${PG_SCHEMA_VERSION}: ` +
