@@ -1,6 +1,5 @@
 /** Test helpers for discovery: a route table served on 127.0.0.1 and a discovery env on a temp db. */
 import type { Store } from "../../src/db/store.ts";
-import { join } from "node:path";
 import type { DiscoveryEnv } from "../../src/discovery/base.ts";
 import { openDb } from "../../src/db/mod.ts";
 import { testStore } from "../_test_store.ts";
