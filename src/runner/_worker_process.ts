@@ -1,0 +1,216 @@
+/** One long-lived process of a worker stage, running one item at a time over the line protocol. */
+import { PermanentError } from "../util/errors.ts";
+import type { Logger } from "../util/log.ts";
+import { type GroupProcess, startInGroup } from "../util/process_group.ts";
+import { quote } from "../util/quote.ts";
+import { RetryLaterError, SkipSignal } from "./outcome.ts";
+import {
+  parseMessage,
+  ProtocolError,
+  type WorkerFinal,
+  type WorkerRequest,
+} from "./worker_protocol.ts";
+
+/** One item handed to a worker process. */
+export interface WorkerCall {
+  request: Omit<WorkerRequest, "id">;
+  /** Aborts on the stage's timeout and at the end of the shutdown grace: the group is killed. */
+  signal: AbortSignal;
+  log: Logger;
+  cost(usd: number, meta?: Record<string, unknown>): void;
+}
+
+/** Options of WorkerProcess.start(). */
+export interface WorkerProcessOptions {
+  cwd: string;
+  /** Names the stage and the process in messages: `worker of stage "x"`. */
+  label: string;
+  /** Characters of stderr kept with an item's error. */
+  stderrChars: number;
+  /** Told of a protocol problem while no item runs (the process is then killed). */
+  onIdleProblem(message: string): void;
+}
+
+interface Current {
+  id: number;
+  call: WorkerCall;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+/** A running worker process; once `usable` is false it takes no more items. */
+export class WorkerProcess {
+  /** Items it answered with a final message. */
+  finished = 0;
+  /** False once it exited, broke the protocol, was killed or is closing. */
+  usable = true;
+  /** True when it ended on its own or broke the protocol (not closed or killed by a timeout). */
+  failed = false;
+  /** Resolves when the process has exited and its output is read. */
+  readonly exited: Promise<void>;
+  readonly #proc: GroupProcess;
+  readonly #options: WorkerProcessOptions;
+  readonly #encoder = new TextEncoder();
+  #nextId = 1;
+  #current: Current | undefined;
+  #stopping = false;
+
+  private constructor(proc: GroupProcess, options: WorkerProcessOptions) {
+    this.#proc = proc;
+    this.#options = options;
+    this.exited = this.#read();
+  }
+
+  /** Starts `argv`; a program that cannot be started is a PermanentError. */
+  static start(argv: readonly string[], options: WorkerProcessOptions): WorkerProcess {
+    try {
+      return new WorkerProcess(
+        startInGroup(argv, { cwd: options.cwd, stderrChars: options.stderrChars }),
+        options,
+      );
+    } catch (err) {
+      throw new PermanentError(`Cannot start command "${argv[0]}": ${(err as Error).message}`);
+    }
+  }
+
+  get pid(): number {
+    return this.#proc.pid;
+  }
+
+  /** Sends `call` and resolves with its result, or rejects as its outcome says. */
+  run(call: WorkerCall): Promise<unknown> {
+    const id = this.#nextId++;
+    this.#proc.takeStderr(); // what came before belongs to no item
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.#stop();
+        this.#proc.kill();
+        this.#settle()?.reject(call.signal.reason);
+      };
+      const done = <T>(settle: (value: T) => void) => (value: T) => {
+        call.signal.removeEventListener("abort", onAbort);
+        settle(value);
+      };
+      if (call.signal.aborted) return reject(call.signal.reason);
+      call.signal.addEventListener("abort", onAbort, { once: true });
+      this.#current = { id, call, resolve: done(resolve), reject: done(reject) };
+      const line = JSON.stringify({ id, ...call.request }) + "\n";
+      // A process that is gone cannot take it; its exit ends the item.
+      this.#proc.stdin.write(this.#encoder.encode(line)).catch(() => {});
+    });
+  }
+
+  /**
+   * Closes stdin, the worker's cue to exit; after `graceMs` the group gets SIGTERM, then SIGKILL.
+   * Resolves when the process has exited.
+   */
+  async close(graceMs: number): Promise<void> {
+    this.#stop();
+    this.#proc.stdin.close().catch(() => {});
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs));
+    await Promise.race([this.exited, late]);
+    clearTimeout(timer);
+    this.#proc.kill();
+    await this.exited;
+  }
+
+  /** Takes no more items and treats its exit as expected. */
+  #stop(): void {
+    this.usable = false;
+    this.#stopping = true;
+  }
+
+  async #read(): Promise<void> {
+    const decoder = new TextDecoder();
+    let buffered = "";
+    try {
+      for await (const chunk of this.#proc.stdout) {
+        buffered += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffered.indexOf("\n")) >= 0) {
+          const line = buffered.slice(0, end);
+          buffered = buffered.slice(end + 1);
+          if (this.usable && line.trim() !== "") this.#onLine(line);
+        }
+      }
+    } catch { /* stdout closed under the read: the process is gone */ }
+    this.usable = false;
+    const status = await this.#proc.status;
+    const current = this.#settle();
+    if (this.#stopping && !current) return;
+    this.failed ||= !this.#stopping;
+    const how = status.signal
+      ? `was killed by ${status.signal}`
+      : `exited with code ${status.code}`;
+    current?.reject(
+      new Error(this.#withStderr(`The ${this.#options.label} ${how}${this.#on(current)}`)),
+    );
+  }
+
+  #onLine(line: string): void {
+    const current = this.#current;
+    try {
+      const message = parseMessage(line);
+      if (message.id !== current?.id) {
+        const running = current ? `the item running has id ${current.id}` : "no item is running";
+        throw new ProtocolError(
+          `sent a message for id ${message.id}, but ${running}: ${quote(line)}`,
+        );
+      }
+      if (message.kind === "log") {
+        current.call.log[message.level](message.message, message.data);
+      } else if (message.kind === "cost") {
+        current.call.cost(message.usd, message.meta);
+      } else {
+        this.finished++;
+        this.#finish(this.#settle()!, message);
+      }
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.failed = true;
+      this.#stop();
+      this.#proc.kill();
+      const problem = `The ${this.#options.label}${this.#on(current)} ${err.message}`;
+      const running = this.#settle();
+      if (running) running.reject(new PermanentError(this.#withStderr(problem)));
+      else this.#options.onIdleProblem(problem);
+    }
+  }
+
+  #finish(current: Current, message: WorkerFinal): void {
+    switch (message.kind) {
+      case "result":
+        return current.resolve(message.result);
+      case "skip":
+        return current.reject(new SkipSignal(message.reason));
+      case "fail":
+        return current.reject(new PermanentError(this.#withStderr(message.message)));
+      case "error":
+        return current.reject(new Error(this.#withStderr(message.message)));
+      case "retry_later":
+        return current.reject(
+          new RetryLaterError(
+            this.#withStderr(message.message),
+            message.after_ms === undefined ? undefined : Math.ceil(message.after_ms),
+          ),
+        );
+    }
+  }
+
+  /** The running item, which is then no longer running. */
+  #settle(): Current | undefined {
+    const current = this.#current;
+    this.#current = undefined;
+    return current;
+  }
+
+  #on(current: Current | undefined): string {
+    return current ? `, running item ${quote(current.call.request.item.key)},` : "";
+  }
+
+  #withStderr(message: string): string {
+    const stderr = this.#proc.takeStderr();
+    return stderr ? `${message}; stderr: ${stderr}` : message;
+  }
+}
