@@ -144,7 +144,7 @@ export class WorkerProcess {
       ? `was killed by ${status.signal}`
       : `exited with code ${status.code}`;
     current?.reject(
-      new Error(this.#withStderr(`The ${this.#options.label} ${how}${this.#on(current)}`)),
+      new Error(this.#withStderr(`The ${this.#options.label}${this.#on(current)} ${how}`)),
     );
   }
 
