@@ -56,7 +56,7 @@ export function stageSchemas(
   const fields = {
     handler: handler.optional(),
     command: z.array(z.string().min(1)).min(1).optional(),
-    worker: z.union([z.literal(true), strict({ max_items: count(1).optional() })]).optional(),
+    worker: workerField().optional(),
     options: z.record(z.string(), z.unknown()).optional(),
     concurrency: count(1).optional(),
     timeout: duration().optional(),
@@ -96,6 +96,22 @@ function handlerRef(): z.ZodType<string, unknown> {
         didYouMean(name, BUILTIN_HANDLERS)
       }; known: ${BUILTIN_HANDLERS.join(", ")}`,
     });
+  });
+}
+
+/** `worker: true`, or a mapping of worker settings. */
+function workerField(): z.ZodType<true | { max_items?: number }, unknown> {
+  const settings = strict({ max_items: count(1).optional() });
+  return z.unknown().transform((value, ctx) => {
+    if (value === true) return true;
+    if (isRecord(value)) return parseWith(value, settings, ctx);
+    ctx.addIssue({
+      code: "custom",
+      message: `expected true or a mapping such as { max_items: 1000 }, got ${
+        describeValue(value)
+      }`,
+    });
+    return z.NEVER;
   });
 }
 
