@@ -179,21 +179,24 @@ export class WorkerProcess {
   }
 
   #finish(current: Current, message: WorkerFinal): void {
+    if (message.kind === "result") return current.resolve(message.result);
+    if (message.kind === "skip") return current.reject(new SkipSignal(message.reason));
+    // What it printed on stderr before it answered may still be on its way: one turn of the
+    // event loop lets a read of what is already in the pipe complete.
+    setTimeout(() => current.reject(this.#failure(message)), 0);
+  }
+
+  #failure(message: Exclude<WorkerFinal, { kind: "result" | "skip" }>): Error {
+    const text = this.#withStderr(message.message);
     switch (message.kind) {
-      case "result":
-        return current.resolve(message.result);
-      case "skip":
-        return current.reject(new SkipSignal(message.reason));
       case "fail":
-        return current.reject(new PermanentError(this.#withStderr(message.message)));
+        return new PermanentError(text);
       case "error":
-        return current.reject(new Error(this.#withStderr(message.message)));
+        return new Error(text);
       case "retry_later":
-        return current.reject(
-          new RetryLaterError(
-            this.#withStderr(message.message),
-            message.after_ms === undefined ? undefined : Math.ceil(message.after_ms),
-          ),
+        return new RetryLaterError(
+          text,
+          message.after_ms === undefined ? undefined : Math.ceil(message.after_ms),
         );
     }
   }

@@ -390,3 +390,67 @@ Deno.test("garbage on a worker's stdout fails that item, naming the stage and th
     await db.close();
   }
 });
+
+const JS_WORKER = `import { PermanentError, RetryLater, serve } from "./jobs_worker.mjs";
+
+serve(async (item, ctx) => {
+  console.log("working on", item.key); // goes to stderr: stdout carries the protocol
+  if (item.key === "skip") ctx.skip("not today");
+  if (item.key === "perm") throw new PermanentError("bad record");
+  if (item.key === "later") throw new RetryLater("busy", 90_000);
+  if (item.key === "err") throw new TypeError("it broke");
+  ctx.log.warn("step one", { n: 1 });
+  ctx.cost(0.25, { model: "small" });
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  return { results: ctx.results, context: [ctx.job, ctx.stage, ctx.mode, ctx.attempt] };
+});
+`;
+
+Deno.test("the JavaScript helper speaks the protocol: result, skip, fail, retry later, error, logs and costs", async () => {
+  await using ws = await Workspace.create({
+    "jobs_worker.mjs": await Deno.readTextFile(
+      fileURLToPath(new URL("../../workers/jobs_worker.mjs", import.meta.url)),
+    ),
+    "worker.mjs": JS_WORKER,
+    "jobs.yaml": `jobs:
+  j:
+    discovery: { strategy: static, items: ${keys("ok", "skip", "perm", "later", "err")} }
+    stages:
+      - name: w
+        command: [${JSON.stringify(Deno.execPath())}, run, --quiet, worker.mjs]
+        worker: true
+        backoff: 1m
+`,
+  });
+  const out = await ws.jobs(["run"]);
+  assert.equal(out.code, 1, out.stderr);
+  assert.match(out.stderr, / warn {2}step one job=j stage=w item=ok n=1\n/);
+  const db = await ws.openDb();
+  try {
+    const stage = Object.fromEntries(
+      (await allItems(db, "j")).map((i) => [i.key, [i.stages[0].status, i.stages[0].error]]),
+    );
+    assert.deepEqual(stage.ok, ["done", null]);
+    assert.deepEqual(stage.skip, ["skipped", "not today"]);
+    assert.deepEqual(stage.perm, ["failed", "PermanentError: bad record; stderr: working on perm"]);
+    assert.deepEqual(stage.later, ["pending", "busy; stderr: working on later"]);
+    assert.equal(stage.err[0], "pending");
+    assert.match(
+      stage.err[1]!,
+      /^Error: TypeError: it broke; stderr: working on err\nTypeError: it broke\n {4}at /,
+    );
+    assert.deepEqual((await resultsOf(db, "j", "ok"))[0].result, {
+      results: {},
+      context: ["j", "w", "production", 1],
+    });
+  } finally {
+    await db.close();
+  }
+  const detail = JSON.parse((await ws.jobs(["item", "-j", "j", "ok", "--json"])).stdout);
+  assert.deepEqual(
+    detail.events.filter((e: { kind: string }) => e.kind === "cost").map((e: { costUsd: number }) =>
+      e.costUsd
+    ),
+    [0.25],
+  );
+});
