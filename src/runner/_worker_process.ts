@@ -51,26 +51,25 @@ export class WorkerProcess {
   readonly #proc: GroupProcess;
   readonly #options: WorkerProcessOptions;
   readonly #encoder = new TextEncoder();
+  readonly #decoder = new TextDecoder();
+  #buffered = "";
   #nextId = 1;
   #current: Current | undefined;
   #stopping = false;
 
-  private constructor(proc: GroupProcess, options: WorkerProcessOptions) {
-    this.#proc = proc;
-    this.#options = options;
-    this.exited = this.#read();
-  }
-
   /** Starts `argv`; a program that cannot be started is a PermanentError. */
-  static start(argv: readonly string[], options: WorkerProcessOptions): WorkerProcess {
+  constructor(argv: readonly string[], options: WorkerProcessOptions) {
+    this.#options = options;
     try {
-      return new WorkerProcess(
-        startInGroup(argv, { cwd: options.cwd, stderrChars: options.stderrChars }),
-        options,
-      );
+      this.#proc = startInGroup(argv, {
+        cwd: options.cwd,
+        stderrChars: options.stderrChars,
+        onStdout: (chunk) => this.#onStdout(chunk),
+      });
     } catch (err) {
       throw new PermanentError(`Cannot start command "${argv[0]}": ${(err as Error).message}`);
     }
+    this.exited = this.#ended();
   }
 
   get pid(): number {
@@ -121,20 +120,22 @@ export class WorkerProcess {
     this.#stopping = true;
   }
 
-  async #read(): Promise<void> {
-    const decoder = new TextDecoder();
-    let buffered = "";
-    try {
-      for await (const chunk of this.#proc.stdout) {
-        buffered += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffered.indexOf("\n")) >= 0) {
-          const line = buffered.slice(0, end);
-          buffered = buffered.slice(end + 1);
-          if (this.usable && line.trim() !== "") this.#onLine(line);
-        }
-      }
-    } catch { /* stdout closed under the read: the process is gone */ }
+  /** Takes a chunk of stdout: each complete line is a message. */
+  #onStdout(chunk: Uint8Array): void {
+    this.#buffered += this.#decoder.decode(chunk, { stream: true });
+    let start = 0;
+    let end: number;
+    while ((end = this.#buffered.indexOf("\n", start)) >= 0) {
+      const line = this.#buffered.slice(start, end);
+      start = end + 1;
+      if (this.usable && line.trim() !== "") this.#onLine(line);
+    }
+    this.#buffered = this.#buffered.slice(start);
+  }
+
+  /** Waits for stdout to end, then ends the running item as the exit says. */
+  async #ended(): Promise<void> {
+    await this.#proc.stdoutEnded;
     this.usable = false;
     const status = await this.#proc.status;
     const current = this.#settle();

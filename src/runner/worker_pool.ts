@@ -97,7 +97,7 @@ export class WorkerPool {
 
   #start(): WorkerProcess {
     const { argv, cwd, stage, log } = this.#options;
-    const process = WorkerProcess.start(argv, {
+    const process = new WorkerProcess(argv, {
       cwd,
       label: `worker of stage "${stage}"`,
       stderrChars: STDERR_TAIL,

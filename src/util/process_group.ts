@@ -86,13 +86,16 @@ export interface GroupStartOptions {
   killGraceMs?: number;
   /** Characters kept of the end of stderr. Default 2000. */
   stderrChars?: number;
+  /** Takes each chunk of stdout, a view of a buffer reused as soon as it returns. */
+  onStdout(chunk: Uint8Array): void;
 }
 
 /** A long-lived program started by startInGroup(), spoken to over its stdin and stdout. */
 export interface GroupProcess {
   pid: number;
   stdin: WritableStreamDefaultWriter<Uint8Array>;
-  stdout: ReadableStream<Uint8Array>;
+  /** Resolves when stdout has ended (or could not be read further). */
+  stdoutEnded: Promise<void>;
   /** Resolves when the leader has exited and stderr is read to its end. */
   status: Promise<Deno.CommandStatus>;
   /** The end of what it printed on stderr since the last call, trimmed as in runInGroup(). */
@@ -124,10 +127,11 @@ export function startInGroup(argv: readonly string[], options: GroupStartOptions
   });
   const tail = new TailSink(options.stderrChars ?? 2000);
   const stderr = collect(child.stderr, tail);
+  const stdout = collect(child.stdout, { push: options.onStdout, result: () => {} });
   return {
     pid: pgid,
     stdin: child.stdin.getWriter(),
-    stdout: child.stdout,
+    stdoutEnded: stdout.done.catch(() => {}),
     status: Promise.all([exited, stderr.done.catch(() => "")]).then(([s]) => s),
     takeStderr: () => tail.take(),
     kill(now) {
