@@ -136,11 +136,12 @@ Deno.test("a worker stage runs every item in one process: result, skip, fail, re
   assert.equal(w.runAfter - w.finishedAt >= 89_000 && w.runAfter - w.finishedAt <= 91_000, true);
 });
 
-// Dies on the first attempt of "crash", after a line on stderr.
-const CRASHING = `${NOTE_PID}import sys, jobs_worker
+// Dies on the first attempt of "crash", after a line on stderr, leaving a child in its group.
+const CRASHING = `${NOTE_PID}import subprocess, sys, jobs_worker
 
 def handle(item, ctx):
     if item["key"] == "crash" and ctx.attempt == 1:
+        subprocess.Popen(["sleep", "600"])
         print("dying", file=sys.stderr, flush=True)
         os._exit(3)
     return {"pid": os.getpid(), "attempt": ctx.attempt}
@@ -167,6 +168,7 @@ Deno.test("a worker that dies mid-item costs that item an attempt, is restarted,
   );
   const started = await pids(ws);
   assert.equal(started.length, 2, "started again once");
+  // The child the crashed worker left in its group went with it.
   await groupsGone(started);
   const db = await ws.openDb();
   try {
