@@ -27,7 +27,7 @@ export interface WorkerProcessOptions {
   label: string;
   /** Characters of stderr kept with an item's error. */
   stderrChars: number;
-  /** Told of a protocol problem while no item runs (the process is then killed). */
+  /** Told of a protocol problem or an exit while no item runs (the process is then replaced). */
   onIdleProblem(message: string): void;
 }
 
@@ -144,9 +144,12 @@ export class WorkerProcess {
     const how = status.signal
       ? `was killed by ${status.signal}`
       : `exited with code ${status.code}`;
-    current?.reject(
-      new Error(this.#withStderr(`The ${this.#options.label}${this.#on(current)} ${how}`)),
+    const between = current ? "" : " between items";
+    const message = this.#withStderr(
+      `The ${this.#options.label}${this.#on(current)} ${how}${between}`,
     );
+    if (current) current.reject(new Error(message));
+    else this.#options.onIdleProblem(message);
   }
 
   #onLine(line: string): void {
