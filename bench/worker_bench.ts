@@ -5,12 +5,16 @@
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../src/config/load.ts";
 import { openDb } from "../src/db/mod.ts";
+import { WorkerPool } from "../src/runner/worker_pool.ts";
+import { silentLogger } from "../src/util/log.ts";
 import { runWorkload } from "./_workload.ts";
 
 /** The figures of one benchWorker() run. */
 export interface WorkerBenchFigures {
   workerItemsPerSec: number;
   commandItemsPerSec: number;
+  /** The same processes fed by a loop without the runner or the store: the protocol's ceiling. */
+  poolItemsPerSec: number;
   /** Worker items/s ÷ command items/s. */
   ratio: number;
   targets: { name: string; met: boolean }[];
@@ -76,6 +80,39 @@ async function itemsPerSec(
   }
 }
 
+/** `n` items straight through a WorkerPool of the worker stage's program: no store, no runner. */
+async function poolItemsPerSec(dir: string, n: number): Promise<number> {
+  const pool = new WorkerPool({
+    argv: ["python3", "noop.py", "--worker"],
+    cwd: dir,
+    stage: "noop",
+    concurrency: CONCURRENCY,
+    closeGraceMs: 5000,
+    log: silentLogger,
+  });
+  const signal = new AbortController().signal;
+  const context = { job: "bench", stage: "noop", mode: "production", attempt: 1 };
+  const call = (i: number) =>
+    pool.run({
+      request: { item: { key: `item-${i}`, data: { n: i } }, results: {}, context },
+      signal,
+      log: silentLogger,
+      cost: () => {},
+    });
+  try {
+    // Started before the clock, as the worker stage's processes are by then.
+    await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => call(i)));
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (next < n) await call(next++);
+    }));
+    return (n / (performance.now() - started)) * 1000;
+  } finally {
+    await pool.close();
+  }
+}
+
 function fmt(n: number, digits = 0): string {
   return n.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
@@ -97,9 +134,11 @@ export async function benchWorker(): Promise<WorkerBenchFigures> {
       COMMAND_ITEMS,
     );
     const ratio = workerItemsPerSec / commandItemsPerSec;
+    const poolItems = await poolItemsPerSec(`${root}/worker`, WORKER_ITEMS);
     const figures: WorkerBenchFigures = {
       workerItemsPerSec,
       commandItemsPerSec,
+      poolItemsPerSec: poolItems,
       ratio,
       targets: [{
         name: `≥ ${fmt(TARGET_ITEMS_PER_SEC)} items/s for the worker stage`,
@@ -111,6 +150,12 @@ export async function benchWorker(): Promise<WorkerBenchFigures> {
         `(${fmt(WORKER_ITEMS)} items), command stage ${fmt(commandItemsPerSec, 1)} items/s ` +
         `(${fmt(COMMAND_ITEMS)} items, one process each); the worker stage is ` +
         `${fmt(ratio, 0)}× faster`,
+    );
+    console.log(
+      `the same worker processes fed by a bare loop (no runner, no store): ` +
+        `${fmt(poolItems)} items/s; the worker stage reaches ${
+          fmt(workerItemsPerSec / poolItems, 2)
+        }× of it`,
     );
     // On a shared machine the figure follows the load: a round trip needs both processes to run.
     const [load] = Deno.loadavg();
