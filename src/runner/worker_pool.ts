@@ -4,6 +4,7 @@
  * `max_items`, and closed (stdin, grace period, SIGTERM, SIGKILL) at the end of the run.
  */
 import type { Logger } from "../util/log.ts";
+import { outsideHandlers } from "./handler_guard.ts";
 import { sleep } from "./pacer.ts";
 import { type WorkerCall, WorkerProcess } from "./_worker_process.ts";
 
@@ -97,12 +98,15 @@ export class WorkerPool {
 
   #start(): WorkerProcess {
     const { argv, cwd, stage, log } = this.#options;
-    const process = new WorkerProcess(argv, {
-      cwd,
-      label: `worker of stage "${stage}"`,
-      stderrChars: STDERR_TAIL,
-      onIdleProblem: (message) => log.error(message, { stage }),
-    });
+    // Started for one item, it serves many: its reads must not run in that item's scope.
+    const process = outsideHandlers(() =>
+      new WorkerProcess(argv, {
+        cwd,
+        label: `worker of stage "${stage}"`,
+        stderrChars: STDERR_TAIL,
+        onIdleProblem: (message) => log.error(message, { stage }),
+      })
+    );
     this.#alive.add(process);
     process.exited.finally(() => this.#alive.delete(process));
     return process;
