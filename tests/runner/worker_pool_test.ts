@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { EXIT } from "../../src/cli/mod.ts";
 import { groupsGone, killingGroups } from "../_processes.ts";
+import { PG_ONLY, scratchSchema, TEST_PG_URL } from "../db/_helpers.ts";
 import { allItems, exited, resultsOf, startJobs, waitFor, Workspace } from "./_helpers.ts";
 
 const HELPER = await Deno.readTextFile(
@@ -187,6 +188,48 @@ Deno.test("a worker that dies mid-item costs that item an attempt, is restarted,
     await db.close();
   }
 });
+
+Deno.test(
+  "on PostgreSQL: a worker's crash costs its item an attempt and the retry is recorded",
+  PG_ONLY,
+  async () => {
+    const scratch = await scratchSchema(TEST_PG_URL!);
+    try {
+      await using ws = await workspace(
+        CRASHING,
+        `db: ${scratch.url}
+jobs:
+  j:
+    discovery: { strategy: static, items: ${keys("a", "crash")} }
+    stages:
+      - { name: w, command: [python3, worker.py], worker: true, concurrency: 1, backoff: 0s }
+`,
+      );
+      await using _groups = killingGroups(() => pids(ws));
+      const out = await ws.jobs(["run"]);
+      assert.equal(out.code, 0, out.stderr);
+      const started = await pids(ws);
+      assert.equal(started.length, 2);
+      await groupsGone(started);
+      const db = await ws.openDb(scratch.url);
+      try {
+        const items = await allItems(db, "j");
+        assert.deepEqual(items.map((i) => [i.key, i.stages[0].status, i.stages[0].attempts]), [
+          ["a", "done", 1],
+          ["crash", "done", 2],
+        ]);
+        assert.deepEqual((await resultsOf(db, "j", "crash"))[0].result, {
+          pid: started[1],
+          attempt: 2,
+        });
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await scratch.drop();
+    }
+  },
+);
 
 // The first attempt never answers; it starts a child in its group that would outlive it if only
 // the worker were killed.
