@@ -100,8 +100,8 @@ export interface GroupProcess {
   status: Promise<Deno.CommandStatus>;
   /** The end of what it printed on stderr since the last call, trimmed as in runInGroup(). */
   takeStderr(): string;
-  /** SIGTERM to the group, then SIGKILL after the grace; at once SIGKILL when `now`. */
-  kill(now?: boolean): void;
+  /** SIGTERM to the group, then SIGKILL after the grace (nothing once the leader has exited). */
+  kill(): void;
 }
 
 /**
@@ -134,10 +134,7 @@ export function startInGroup(argv: readonly string[], options: GroupStartOptions
     stdoutEnded: stdout.done.catch(() => {}),
     status: Promise.all([exited, stderr.done.catch(() => "")]).then(([s]) => s),
     takeStderr: () => tail.take(),
-    kill(now) {
-      if (now) signalGroup(pgid, "SIGKILL");
-      else killer.kill();
-    },
+    kill: () => killer.kill(),
   };
 }
 
@@ -150,13 +147,16 @@ export function killAllGroups(): void {
 /** SIGTERM, then SIGKILL after `graceMs`; SIGKILL at once to what is left when the leader exits. */
 function groupKiller(pgid: number, graceMs: number): { kill(): void; leaderExited(): void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let reaped = false;
   return {
     kill() {
-      if (timer !== undefined) return;
+      // Once the leader is reaped its pid, and so the group id, may be reused.
+      if (timer !== undefined || reaped) return;
       signalGroup(pgid, "SIGTERM");
       timer = setTimeout(() => signalGroup(pgid, "SIGKILL"), graceMs);
     },
     leaderExited() {
+      reaped = true;
       clearTimeout(timer);
       signalGroup(pgid, "SIGKILL");
     },
