@@ -367,6 +367,36 @@ jobs:
   await groupsGone(await pids(ws));
 });
 
+Deno.test("SIGTERM: a worker item past the grace period is aborted, its group killed and its claim released", async () => {
+  await using ws = await workspace(
+    BUSY,
+    `runner: { shutdown_grace: 300ms }
+jobs:
+  j:
+    discovery: { strategy: static, items: ${keys("k1", "k2")} }
+    stages:
+      - { name: w, command: [python3, worker.py], worker: true, concurrency: 2 }
+`,
+  );
+  await using _groups = killingGroups(() => pids(ws));
+  const run = startJobs(ws, ["run"]);
+  await waitFor("both workers to start", async () => (await pids(ws)).length === 2);
+  run.child.kill("SIGTERM");
+  const status = await exited(run, "jobs run after SIGTERM and the grace period");
+  assert.equal(status.code, EXIT.interrupted, run.stderr());
+  await groupsGone(await pids(ws));
+  const db = await ws.openDb();
+  try {
+    const items = await allItems(db, "j");
+    assert.deepEqual(items.map((i) => [i.stages[0].status, i.stages[0].attempts]), [
+      ["pending", 0],
+      ["pending", 0],
+    ]);
+  } finally {
+    await db.close();
+  }
+});
+
 // Speaks the protocol by hand: "garbage" prints a line that is not JSON, "stranger" answers
 // with an id that was not asked.
 const GARBLED = `${NOTE_PID}import sys, json
