@@ -5,6 +5,7 @@
 const BENCHES: Record<string, () => Promise<unknown>> = {
   db: async () => (await import("./db_bench.ts")).benchDb(),
   runner: async () => (await import("./runner_bench.ts")).benchRunner(),
+  worker: async () => (await import("./worker_bench.ts")).benchWorker(),
   discovery: async () => (await import("./discovery_bench.ts")).benchDiscovery(),
   dashboard: async () => (await import("./dashboard_bench.ts")).benchDashboard(),
   pg: async () => (await import("./pg_bench.ts")).benchPg(),

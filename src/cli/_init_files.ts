@@ -3,6 +3,8 @@
  * Adding a file to a new project is adding an entry to INIT_FILES.
  */
 
+import JOBS_WORKER_PY from "../../workers/jobs_worker.py" with { type: "text" };
+
 /** One file of a new project. */
 export interface InitFile {
   /** Path inside the new project's folder. */
@@ -47,6 +49,9 @@ jobs:
         handler: handlers/count.ts           # a module: export default (item, ctx) => result
       - name: tag
         command: [python3, handlers/tag.py]  # a program: the item as JSON on stdin, result on stdout
+      - name: line
+        command: [python3, handlers/line.py] # a worker: one process for many items
+        worker: true                         # (JSON lines on stdin and stdout; see jobs_worker.py)
 `;
 
 const COUNT_TS =
@@ -111,6 +116,26 @@ if __name__ == "__main__":
     sys.exit(main())
 `;
 
+const LINE_PY = `#!/usr/bin/env python3
+"""A worker handler, written by \`jobctl init\`, using only Python's standard library.
+
+With \`worker: true\` jobctl starts this program once and sends it item after item; jobs_worker.py
+(beside it) speaks the protocol, so a handler is one function. Imports and clients made at the top
+of the file are made once, not once per item.
+"""
+import jobs_worker
+
+def line(item, ctx):
+    tagged = ctx.results.get("tag")
+    if tagged is None:  # the tag stage skipped this item
+        ctx.skip("nothing was tagged")
+    ctx.log("writing a line", tag=tagged["tag"])
+    return {"line": f"{item['key']}: {tagged['words']} words, {tagged['tag']}"}
+
+if __name__ == "__main__":
+    jobs_worker.serve(line)
+`;
+
 const TYPES_TS =
   `// Types for jobctl handlers, written by \`jobctl init\`. A handler lives outside jobctl and
 // cannot import from it; import these instead. jobctl recognises a permanent failure by the
@@ -172,7 +197,8 @@ const GITIGNORE =
 export const INIT_FILES: readonly InitFile[] = [
   {
     path: "jobs.yaml",
-    about: 'one job, "hello": two items → count (a TypeScript module) → tag (a Python program)',
+    about:
+      'one job, "hello": two items → count (a TypeScript module) → tag (a Python program) → line (a Python worker)',
     text: JOBS_YAML,
   },
   { path: "handlers/count.ts", about: "a module handler", text: COUNT_TS },
@@ -181,6 +207,17 @@ export const INIT_FILES: readonly InitFile[] = [
     about: "a command handler in Python: JSON on stdin, JSON on stdout",
     text: TAG_PY,
     mode: 0o755,
+  },
+  {
+    path: "handlers/line.py",
+    about: "a worker handler in Python: one process, one function called per item",
+    text: LINE_PY,
+    mode: 0o755,
+  },
+  {
+    path: "handlers/jobs_worker.py",
+    about: "the worker protocol for Python handlers (standard library only)",
+    text: JOBS_WORKER_PY,
   },
   {
     path: "handlers/jobctl.ts",

@@ -11,7 +11,8 @@ export const HELP = `Usage: jobctl init [DIR]
 
 Writes a starting point into DIR (default the current folder; created when missing): a
 commented jobs.yaml with one job that runs offline, a module handler in TypeScript, a command
-handler in Python, types for handlers and a .gitignore for the database files. Then
+handler and a worker handler in Python (with jobs_worker.py, which speaks the worker protocol),
+types for handlers and a .gitignore for the database files. Then
 \`jobctl run\` in DIR runs the job. Nothing is ever overwritten: when one of the files exists
 already, nothing is written and the exit code is 2.
   -h, --help   print this help and do nothing else`;

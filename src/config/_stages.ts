@@ -37,6 +37,7 @@ interface StageFields {
   name?: string;
   handler?: string;
   command?: string[];
+  worker?: true | { max_items?: number };
   options?: Record<string, unknown>;
   concurrency?: number;
   timeout?: number;
@@ -55,6 +56,7 @@ export function stageSchemas(
   const fields = {
     handler: handler.optional(),
     command: z.array(z.string().min(1)).min(1).optional(),
+    worker: workerField().optional(),
     options: z.record(z.string(), z.unknown()).optional(),
     concurrency: count(1).optional(),
     timeout: duration().optional(),
@@ -97,6 +99,22 @@ function handlerRef(): z.ZodType<string, unknown> {
   });
 }
 
+/** `worker: true`, or a mapping of worker settings. */
+function workerField(): z.ZodType<true | { max_items?: number }, unknown> {
+  const settings = strict({ max_items: count(1).optional() });
+  return z.unknown().transform((value, ctx) => {
+    if (value === true) return true;
+    if (isRecord(value)) return parseWith(value, settings, ctx);
+    ctx.addIssue({
+      code: "custom",
+      message: `expected true or a mapping such as { max_items: 1000 }, got ${
+        describeValue(value)
+      }`,
+    });
+    return z.NEVER;
+  });
+}
+
 function resourceRef(resources: string[]): z.ZodType<string, unknown> {
   return z.string().superRefine((name, ctx) => {
     if (resources.includes(name)) return;
@@ -108,7 +126,7 @@ function resourceRef(resources: string[]): z.ZodType<string, unknown> {
   });
 }
 
-/** Exactly one of handler and command; options only for a builtin handler. */
+/** Exactly one of handler and command; worker only with command; options only for a builtin. */
 function checkHandler(stage: unknown, ctx: z.core.$RefinementCtx): void {
   if (!isRecord(stage)) return;
   const issue = (message: string, path: string[] = []): void =>
@@ -117,6 +135,9 @@ function checkHandler(stage: unknown, ctx: z.core.$RefinementCtx): void {
     issue('use either "handler" or "command", not both', ["command"]);
   } else if (stage.handler === undefined && stage.command === undefined) {
     issue('missing "handler" (a module or builtin:NAME) or "command" (a list)');
+  }
+  if (stage.worker !== undefined && stage.command === undefined) {
+    issue('"worker" is only for a "command" stage', ["worker"]);
   }
   const builtin = typeof stage.handler === "string" && stage.handler.startsWith(BUILTIN_PREFIX);
   if (stage.options !== undefined && !builtin) {
@@ -175,7 +196,10 @@ function stageDraft(stage: StageFields, dir: string): StageDraft {
 function handlerSpec(stage: StageFields, dir: string): HandlerSpec {
   if (stage.command) {
     const [program, ...args] = stage.command;
-    return { kind: "command", argv: [programPath(program, dir), ...args] };
+    const argv = [programPath(program, dir), ...args];
+    if (!stage.worker) return { kind: "command", argv };
+    const maxItems = stage.worker === true ? undefined : stage.worker.max_items;
+    return { kind: "command", argv, worker: dropUndefined({ maxItems }) };
   }
   const handler = stage.handler ?? "";
   return isBuiltin(handler)

@@ -5,8 +5,15 @@ import type { AlertKind } from "../db/ops_types.ts";
 /** How a stage's work is done. */
 export type HandlerSpec =
   | { kind: "module"; path: string } // absolute path, resolved against the jobs.yaml folder
-  | { kind: "command"; argv: string[] } // argv[0] resolved against the jobs.yaml folder when it contains a "/"
+  // argv[0] resolved against the jobs.yaml folder when it contains a "/"
+  | { kind: "command"; argv: string[]; worker?: WorkerConfig }
   | { kind: "builtin"; name: string; options: Record<string, unknown> };
+
+/** `worker:` of a command stage: long-lived processes spoken to over the worker protocol. */
+export interface WorkerConfig {
+  /** A process is replaced by a new one after this many items. Default: never. */
+  maxItems?: number;
+}
 
 /** One stage of a job's pipeline, with every default applied. */
 export interface StageConfig {

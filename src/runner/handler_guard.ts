@@ -40,6 +40,14 @@ export function runCaught<T>(catcher: StrayCatcher, fn: () => T): T {
   return scopes.run(catcher, fn);
 }
 
+/**
+ * Calls `fn` outside any handler's scope, for what a handler call starts that outlives it (a
+ * worker process read by the runner): its errors are the runner's, not that handler's.
+ */
+export function outsideHandlers<T>(fn: () => T): T {
+  return scopes.exit(fn);
+}
+
 /** Installs the guard for the whole process; the returned function removes it. */
 export function guardHandlers(options: GuardOptions): () => void {
   const deno = Deno as { exit: (code?: number) => never };

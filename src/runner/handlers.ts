@@ -1,10 +1,11 @@
 /** Loading handlers: module, command and builtin, behind one calling convention. */
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { StageConfig } from "../config/types.ts";
+import type { StageConfig, WorkerConfig } from "../config/types.ts";
 import { ConfigError, describeThrown } from "../util/errors.ts";
 import type { Logger } from "../util/log.ts";
 import { builtinFetch } from "./builtin_fetch.ts";
-import { runCommand } from "./command_handler.ts";
+import { type CommandInput, runCommand } from "./command_handler.ts";
+import { WorkerPool } from "./worker_pool.ts";
 import type { RunMode } from "./context.ts";
 import type { PacedFetch } from "./paced_fetch.ts";
 
@@ -39,6 +40,16 @@ export interface Handler {
   /** HANDLER_VERSION of a module or the stage's `version:`; null when neither is given. */
   version: string | null;
   run(item: HandlerItem, ctx: HandlerContext): Promise<unknown>;
+  /** Ends what the handler keeps running between items (worker processes); called once. */
+  close?(): Promise<void>;
+}
+
+/** Options of loadHandler(). */
+export interface LoadHandlerOptions {
+  /** Where worker processes report problems that concern no item. */
+  log: Logger;
+  /** Time a worker process gets to exit once its stdin is closed: `runner.shutdown_grace`. */
+  closeGraceMs: number;
 }
 
 type ModuleHandler = (item: HandlerItem, ctx: HandlerContext) => unknown;
@@ -48,20 +59,20 @@ type ModuleHandler = (item: HandlerItem, ctx: HandlerContext) => unknown;
  * module that cannot be imported is a ConfigError "FILE:LINE:COL: cannot load …", naming the
  * place of a syntax error or of the throw.
  */
-export async function loadHandler(stage: StageConfig, cwd: string): Promise<Handler> {
+export async function loadHandler(
+  stage: StageConfig,
+  cwd: string,
+  options: LoadHandlerOptions,
+): Promise<Handler> {
   const spec = stage.handler;
   switch (spec.kind) {
     case "module":
       return await loadModule(spec.path, stage);
     case "command":
-      return {
+      return spec.worker ? workerHandler(stage, spec.argv, spec.worker, { ...options, cwd }) : {
         version: stage.version ?? null,
         run: (item, ctx) =>
-          runCommand(spec.argv, {
-            item,
-            results: ctx.results,
-            context: { job: ctx.job, stage: ctx.stage, mode: ctx.mode, attempt: ctx.attempt },
-          }, { signal: ctx.signal, cwd }),
+          runCommand(spec.argv, commandInput(item, ctx), { signal: ctx.signal, cwd }),
       };
     case "builtin":
       return {
@@ -69,6 +80,43 @@ export async function loadHandler(stage: StageConfig, cwd: string): Promise<Hand
         run: (item, ctx) => builtinFetch(item, ctx, spec.options),
       };
   }
+}
+
+function commandInput(item: HandlerItem, ctx: HandlerContext): CommandInput {
+  return {
+    item,
+    results: ctx.results,
+    context: { job: ctx.job, stage: ctx.stage, mode: ctx.mode, attempt: ctx.attempt },
+  };
+}
+
+/** A `worker:` command stage: items go to long-lived processes over the worker protocol. */
+function workerHandler(
+  stage: StageConfig,
+  argv: string[],
+  worker: WorkerConfig,
+  options: LoadHandlerOptions & { cwd: string },
+): Handler {
+  const pool = new WorkerPool({
+    argv,
+    cwd: options.cwd,
+    stage: stage.name,
+    concurrency: stage.concurrency,
+    maxItems: worker.maxItems,
+    closeGraceMs: options.closeGraceMs,
+    log: options.log,
+  });
+  return {
+    version: stage.version ?? null,
+    run: (item, ctx) =>
+      pool.run({
+        request: commandInput(item, ctx),
+        signal: ctx.signal,
+        log: ctx.log,
+        cost: ctx.cost,
+      }),
+    close: () => pool.close(),
+  };
 }
 
 async function loadModule(path: string, stage: StageConfig): Promise<Handler> {

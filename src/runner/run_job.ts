@@ -55,13 +55,32 @@ export async function runJob(
   let handlers: Handler[];
   try {
     handlers = ctx.mode === "dry_run" ? [] : await Promise.all(
-      job.stages.map((stage) => loadHandler(stage, runnerCfg.configDir)),
+      job.stages.map((stage) =>
+        loadHandler(stage, runnerCfg.configDir, {
+          log: ctx.log,
+          closeGraceMs: runnerCfg.shutdownGraceMs,
+        })
+      ),
     );
   } catch (err) {
     // A broken handler is its job's failure: the other jobs of the run go on.
     if (ctx.mode !== "production" || !(err instanceof ConfigError)) throw err;
     return await cannotRun(summary, ctx, err.message);
   }
+  try {
+    return await runLoaded(job, handlers, { runnerCfg, pacer, resources, ctx }, summary);
+  } finally {
+    await Promise.all(handlers.map((h) => h.close?.()));
+  }
+}
+
+/** Discovers, then runs the stages' workers with `handlers` loaded. */
+async function runLoaded(
+  job: JobConfig,
+  handlers: Handler[],
+  { runnerCfg, pacer, resources, ctx }: Omit<WorkerSetting, "onStray">,
+  summary: JobRunSummary,
+): Promise<JobRunSummary> {
   summary.discovery = await discoverStep(job, runnerCfg.configDir, ctx);
   if (ctx.mode === "dry_run") {
     const counts = await ctx.db.stageStats(job.id);

@@ -78,6 +78,66 @@ export function runInGroup(
   });
 }
 
+/** Options of startInGroup(). */
+export interface GroupStartOptions {
+  /** Folder the program runs in. */
+  cwd: string;
+  /** Time the group gets between SIGTERM and SIGKILL. Default 5000 ms. */
+  killGraceMs?: number;
+  /** Characters kept of the end of stderr. Default 2000. */
+  stderrChars?: number;
+  /** Takes each chunk of stdout, a view of a buffer reused as soon as it returns. */
+  onStdout(chunk: Uint8Array): void;
+}
+
+/** A long-lived program started by startInGroup(), spoken to over its stdin and stdout. */
+export interface GroupProcess {
+  pid: number;
+  stdin: WritableStreamDefaultWriter<Uint8Array>;
+  /** Resolves when stdout has ended (or could not be read further). */
+  stdoutEnded: Promise<void>;
+  /** Resolves when the leader has exited and stderr is read to its end. */
+  status: Promise<Deno.CommandStatus>;
+  /** The end of what it printed on stderr since the last call, trimmed as in runInGroup(). */
+  takeStderr(): string;
+  /** SIGTERM to the group, then SIGKILL after the grace (nothing once the leader has exited). */
+  kill(): void;
+}
+
+/**
+ * Starts `argv` (no shell) as the leader of a new process group that stays up until it exits or
+ * is killed; like runInGroup(), what it leaves in its group is killed when it exits, and
+ * killAllGroups() reaches it. Throws at once when the program cannot be started.
+ */
+export function startInGroup(argv: readonly string[], options: GroupStartOptions): GroupProcess {
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    cwd: options.cwd,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    detached: true,
+  }).spawn();
+  const pgid = child.pid;
+  live.add(pgid);
+  const killer = groupKiller(pgid, options.killGraceMs ?? 5000);
+  const exited = child.status.finally(() => {
+    killer.leaderExited();
+    live.delete(pgid);
+  });
+  const tail = new TailSink(options.stderrChars ?? 2000);
+  const stderr = collect(child.stderr, tail);
+  const stdout = collect(child.stdout, { push: options.onStdout, result: () => {} });
+  return {
+    pid: pgid,
+    stdin: child.stdin.getWriter(),
+    stdoutEnded: stdout.done.catch(() => {}),
+    status: Promise.all([exited, stderr.done.catch(() => "")]).then(([s]) => s),
+    takeStderr: () => tail.take(),
+    kill: () => killer.kill(),
+  };
+}
+
 /** Sends SIGKILL to every process group started here that may still have members. */
 export function killAllGroups(): void {
   for (const pgid of live) signalGroup(pgid, "SIGKILL");
@@ -87,13 +147,16 @@ export function killAllGroups(): void {
 /** SIGTERM, then SIGKILL after `graceMs`; SIGKILL at once to what is left when the leader exits. */
 function groupKiller(pgid: number, graceMs: number): { kill(): void; leaderExited(): void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let reaped = false;
   return {
     kill() {
-      if (timer !== undefined) return;
+      // Once the leader is reaped its pid, and so the group id, may be reused.
+      if (timer !== undefined || reaped) return;
       signalGroup(pgid, "SIGTERM");
       timer = setTimeout(() => signalGroup(pgid, "SIGKILL"), graceMs);
     },
     leaderExited() {
+      reaped = true;
       clearTimeout(timer);
       signalGroup(pgid, "SIGKILL");
     },
@@ -184,8 +247,20 @@ class TailSink implements Sink<string> {
     }
   }
 
+  /** What result() would return for what came since the last take(); then starts anew. */
+  take(): string {
+    const text = this.#shown(this.#text);
+    this.#text = "";
+    this.#dropped = false;
+    return text;
+  }
+
   result(): string {
-    const text = (this.#text + this.#decoder.decode()).trimEnd();
+    return this.#shown(this.#text + this.#decoder.decode());
+  }
+
+  #shown(all: string): string {
+    const text = all.trimEnd();
     const body = this.#dropped ? text : text.trimStart();
     return this.#dropped || body.length > this.max ? "…" + body.slice(-this.max) : body;
   }

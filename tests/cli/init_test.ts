@@ -32,35 +32,49 @@ Deno.test("jobctl init DIR writes a project that jobctl run runs offline", async
     ".gitignore",
     "handlers/count.ts",
     "handlers/jobctl.ts",
+    "handlers/jobs_worker.py",
+    "handlers/line.py",
     "handlers/tag.py",
     "jobs.yaml",
   ]);
   const validate = await jobs(project, ["validate"]);
   assert.deepEqual(
     [validate.code, validate.stdout, validate.stderr],
-    [0, "hello: static discovery, 2 stages (count → tag)\n", ""],
+    [0, "hello: static discovery, 3 stages (count → tag → line)\n", ""],
   );
   const run = await jobs(project, ["run"]);
   assert.equal(run.code, 0, run.stderr);
   assert.match(
     run.stderr,
-    /hello: discovered 2 \(2 new, 0 updated\); count: 2 done, 0 skipped, 0 to retry, 0 failed; tag: 2 done, 0 skipped, 0 to retry, 0 failed/,
+    /hello: discovered 2 \(2 new, 0 updated\); count: 2 done, 0 skipped, 0 to retry, 0 failed; tag: 2 done, 0 skipped, 0 to retry, 0 failed; line: 2 done, 0 skipped, 0 to retry, 0 failed/,
   );
   const first = JSON.parse(
     (await jobs(project, ["item", "-j", "hello", "first", "--json"])).stdout,
   );
   assert.deepEqual(
     first.results.map((r: { stage: string; result: unknown }) => [r.stage, r.result]),
-    [["count", { words: 9 }], ["tag", { tag: "short", words: 9 }]],
+    [
+      ["count", { words: 9 }],
+      ["tag", { tag: "short", words: 9 }],
+      ["line", { line: "first: 9 words, short" }],
+    ],
   );
   const second = JSON.parse(
     (await jobs(project, ["item", "-j", "hello", "second", "--json"])).stdout,
   );
   assert.deepEqual(second.results[1].result, { tag: "long", words: 15 });
+  assert.deepEqual(second.results[2].result, { line: "second: 15 words, long" });
+  // The worker protocol module is the one shipped in the repository.
+  assert.equal(
+    await Deno.readTextFile(join(project, "handlers/jobs_worker.py")),
+    await Deno.readTextFile(join(REPO, "workers/jobs_worker.py")),
+  );
   assert.deepEqual(await files(project), [
     ".gitignore",
     "handlers/count.ts",
     "handlers/jobctl.ts",
+    "handlers/jobs_worker.py",
+    "handlers/line.py",
     "handlers/tag.py",
     "jobs.sqlite",
     "jobs.yaml",
@@ -95,6 +109,7 @@ Deno.test("jobctl init in the current folder, and the template's PermanentError 
     [
       ["count", "failed", 1, 'PermanentError: Item "blank" has no text, summary or title'],
       ["tag", "pending", 0, null],
+      ["line", "pending", 0, null],
     ],
   );
 });

@@ -185,6 +185,25 @@ Deno.test("loadConfig() reports stage handler mistakes: both kinds, neither, opt
   ]);
 });
 
+Deno.test("loadConfig() reads worker: on a command stage, and reports it elsewhere or with a bad max_items", async () => {
+  await using tmp = await tempFiles({
+    "jobs.yaml":
+      `jobs:\n  feed:\n${STATIC_DISCOVERY}    stages:\n      - { name: a, command: [python3, w.py], worker: true }\n      - { name: b, command: [./w.sh], worker: { max_items: 500 } }\n`,
+  });
+  const config = await loadConfig(join(tmp.dir, "jobs.yaml"));
+  assert.deepEqual(config.jobs[0].stages.map((s) => s.handler), [
+    { kind: "command", argv: ["python3", "w.py"], worker: {} },
+    { kind: "command", argv: [join(tmp.dir, "w.sh")], worker: { maxItems: 500 } },
+  ]);
+  const yaml =
+    `jobs:\n  feed:\n${STATIC_DISCOVERY}    stages:\n      - { handler: ./a.ts, worker: true }\n      - { command: [./b.sh], worker: { max_items: 0 } }\n      - { command: [./c.sh], worker: yes }\n`;
+  assert.deepEqual(await problemsOf(yaml), [
+    'jobs.yaml:7:36: jobs.feed.stages[0].worker: "worker" is only for a "command" stage',
+    "jobs.yaml:8:51: jobs.feed.stages[1].worker.max_items: expected a whole number of at least 1, got 0",
+    'jobs.yaml:9:38: jobs.feed.stages[2].worker: expected true or a mapping such as { max_items: 1000 }, got "yes"',
+  ]);
+});
+
 Deno.test("loadConfig() reports a job id that is not lower-case letters, digits, _ and -", async () => {
   const yaml = `jobs:\n  Daily News:\n${STATIC_DISCOVERY}    handler: ./a.ts\n`;
   assert.deepEqual(await problemsOf(yaml), [
