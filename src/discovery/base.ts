@@ -22,6 +22,8 @@ import {
 } from "./_http.ts";
 import { type FailedSource, Findings } from "./_findings.ts";
 import type { FeedSchedule, RefetchHint } from "./_hints.ts";
+import type { SourceGate } from "./_holds.ts";
+import { heldError, heldMessage, SourceTally } from "./_tally.ts";
 import { type CommonOptions, parseSince, parseSize } from "./_options.ts";
 import { hashUrl } from "./_url.ts";
 
@@ -66,6 +68,8 @@ export interface DiscoveryEnv {
   userAgent?: string;
   /** Read and write ETag / Last-Modified in http_cache; default true (false for dry runs). */
   useHttpCache?: boolean;
+  /** Leaves held sources alone and learns what each fetch came to; none: every URL is read. */
+  gate?: SourceGate;
 }
 
 /** One discovered work item: its identity and its data. */
@@ -135,6 +139,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
   #notModified = 0;
   #pendingCache: HttpCacheEntry[] = [];
   #findings = new Findings();
+  #tally = new SourceTally();
   /** Earliest start (performance.now() ms) of the next request under the `rate` option. */
   #nextSlot = 0;
 
@@ -149,7 +154,19 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     this.#notModified = 0;
     this.#pendingCache = [];
     this.#findings = new Findings();
-    const raw = await this.fetchItems();
+    this.#tally = new SourceTally();
+    let raw: RawItem[];
+    try {
+      raw = await this.fetchItems();
+    } catch (err) {
+      if (err instanceof DiscoveryError && err.url) this.#tally.failed(err.url, err);
+      throw err;
+    } finally {
+      const now = this.now();
+      if (!this.env.signal?.aborted) {
+        this.#tally.report(this.env.gate, (url) => this.#findings.hintFor(url, now));
+      }
+    }
     const notModified = this.#requests > 0 && this.#notModified === this.#requests;
     const items = notModified ? [] : this.normalize(raw);
     for (const entry of this.#pendingCache) await this.env.db.putHttpCache(entry);
@@ -170,7 +187,19 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
   /** Records a source that failed while the discovery goes on, and warns about it. */
   protected sourceFailed(url: string, error: DiscoveryError): void {
     this.#findings.failed.push({ url, status: error.status, error: error.message });
+    this.#tally.failed(url, error);
     this.warn(error.message);
+  }
+
+  /** Whether `url` is held: counted as not modified when conditional, else a DiscoveryError. */
+  #checkHeld(url: string, conditional: boolean): boolean {
+    const held = this.env.gate?.held(url);
+    if (!held) return false;
+    if (!conditional) throw heldError(held);
+    this.env.log.info(heldMessage(held), { job: this.env.jobId });
+    this.#requests++;
+    this.#notModified++;
+    return true;
   }
 
   /** Records a feed's ttl / skipHours / skipDays for `url` (the URL as requested). */
@@ -223,6 +252,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     url: string,
     opts: FetchOptions = {},
   ): Promise<HttpBody | NotModified> {
+    if (this.#checkHeld(url, opts.conditional === true)) return NOT_MODIFIED;
     const conditional = opts.conditional === true && this.env.useHttpCache !== false;
     const cached = conditional ? await this.env.db.getHttpCache(url) : undefined;
     const headers = this.#requestHeaders(opts.headers, cached);
@@ -248,6 +278,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     const note = (): void => {
       if (last) this.#findings.noteResponse(url, last.headers, last.status, this.now());
     };
+    this.#tally.requested(url);
     try {
       const result = await request(url, {
         headers,
@@ -263,7 +294,10 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
       return result;
     } catch (err) {
       note();
-      if (err instanceof DiscoveryError) err.refetch = this.#findings.hintFor(url, this.now());
+      if (err instanceof DiscoveryError) {
+        err.refetch = this.#findings.hintFor(url, this.now());
+        this.#tally.failed(url, err);
+      }
       throw err;
     }
   }
