@@ -155,7 +155,7 @@ export class SourceGate {
       failures: 0,
       untilAt: retry?.notBefore ?? now + backoffMs((previous?.failures ?? 0) + 1),
       reason: `HTTP 429 from ${outcome.url}` + (retry ? ` (Retry-After: ${retry.value})` : ""),
-      error: outcome.error ?? null,
+      error: null,
       skipHours: [],
       skipDays: [],
       updatedAt: now,
