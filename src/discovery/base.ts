@@ -3,11 +3,10 @@
  * (timeouts, retries, Retry-After, gzip, size cap: _http.ts), conditional requests, item keys
  * and filters live here once.
  */
-import type { HttpCacheEntry, Store } from "../db/store.ts";
+import type { HttpCacheEntry } from "../db/store.ts";
 import { resolve } from "node:path";
 import { parseDuration, parseRate } from "../util/units.ts";
 
-import type { Logger } from "../util/log.ts";
 import { PROGRAM, VERSION } from "../version.ts";
 import { BodyTooLarge, CorruptGzip, readBody } from "../util/body.ts";
 import {
@@ -20,14 +19,35 @@ import {
   request,
   sleep,
 } from "./_http.ts";
-import { type FailedSource, Findings } from "./_findings.ts";
-import type { FeedSchedule, RefetchHint } from "./_hints.ts";
-import type { SourceGate } from "./_holds.ts";
+import { Findings } from "./_findings.ts";
+import type { FeedSchedule } from "./_hints.ts";
 import { heldError, heldMessage, SourceTally } from "./_tally.ts";
-import { type CommonOptions, parseSince, parseSize } from "./_options.ts";
+import { type CommonOptions, parseSize } from "./_options.ts";
+import { dotPath, itemFilter } from "./_items.ts";
 import { hashUrl } from "./_url.ts";
 
 export { hashUrl, normalizeUrl } from "./_url.ts";
+export { dotPath, recordItem } from "./_items.ts";
+export type {
+  DiscoveredItem,
+  DiscoveryEnv,
+  DiscoveryResult,
+  FetchOptions,
+  JsonBody,
+  LocalOrUrlBody,
+  RawItem,
+  TextBody,
+} from "./_types.ts";
+import type {
+  DiscoveredItem,
+  DiscoveryEnv,
+  DiscoveryResult,
+  FetchOptions,
+  JsonBody,
+  LocalOrUrlBody,
+  RawItem,
+  TextBody,
+} from "./_types.ts";
 export type { FailedSource } from "./_findings.ts";
 export type { FeedSchedule, RefetchHint, RefetchRule } from "./_hints.ts";
 export {
@@ -52,82 +72,6 @@ export {
   requireSource,
   sourceOptions,
 } from "./_options.ts";
-
-/** What a strategy needs from the program around it. */
-export interface DiscoveryEnv {
-  db: Store;
-  jobId: string;
-  /** Folder of jobs.yaml; relative file paths in options resolve against it. */
-  configDir: string;
-  /** Aborts every request and wait in progress. */
-  signal?: AbortSignal;
-  log: Logger;
-  /** Clock in ms; default Date.now. */
-  now?: () => number;
-  /** User-Agent of every request; default "jobctl/VERSION". */
-  userAgent?: string;
-  /** Read and write ETag / Last-Modified in http_cache; default true (false for dry runs). */
-  useHttpCache?: boolean;
-  /** Leaves held sources alone and learns what each fetch came to; none: every URL is read. */
-  gate?: SourceGate;
-}
-
-/** One discovered work item: its identity and its data. */
-export interface DiscoveredItem {
-  key: string;
-  data: Record<string, unknown>;
-}
-
-/** What discover() returns; `notModified` means every HTTP source answered 304. */
-export interface DiscoveryResult {
-  items: DiscoveredItem[];
-  notModified: boolean;
-  /**
-   * Problems that did not stop the discovery, one line each naming the URL or file: documents
-   * read in spite of malformed XML, skipped child sitemaps, links that are not http(s).
-   */
-  warnings: string[];
-  /** Per fetched URL that said so, the earliest time to fetch it again and the rules why. */
-  refetch: RefetchHint[];
-  /** Sources that failed without failing the discovery, e.g. a broken child sitemap. */
-  failed: FailedSource[];
-}
-
-/** An item as a strategy finds it, before keys, filters and limits are applied. */
-export interface RawItem {
-  /** The strategy's natural id (guid, file path, record id). */
-  key?: string;
-  /** Hashed into the key when there is no natural id; copied into data as `url`. */
-  url?: string;
-  /** Compared with `since`; items without a date always pass. */
-  date?: string | number | Date;
-  data: Record<string, unknown>;
-}
-
-/** Options of one fetch call. */
-export interface FetchOptions {
-  /** Headers added to the configured ones (e.g. Accept, Authorization). */
-  headers?: Record<string, string>;
-  /** Send If-None-Match / If-Modified-Since from http_cache and return NOT_MODIFIED on 304. */
-  conditional?: boolean;
-}
-
-/** A response body decoded as text (charset from Content-Type, default UTF-8). */
-export interface TextBody extends HttpBody {
-  text: string;
-}
-
-/** A response body parsed as JSON. */
-export interface JsonBody extends HttpBody {
-  json: unknown;
-}
-
-/** A file or URL read in full by readLocalOrUrl(). */
-export interface LocalOrUrlBody {
-  /** The URL or absolute file path that was read. */
-  source: string;
-  bytes: Uint8Array;
-}
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_RETRIES = 3;
@@ -403,60 +347,4 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     const value = this.options.max_bytes;
     return value === undefined ? DEFAULT_MAX_BYTES : parseSize(value);
   }
-}
-
-/** Follows a dot path ("data.items", "meta.id") into a value; undefined when any step is missing. */
-export function dotPath(value: unknown, path: string): unknown {
-  let current = value;
-  for (const step of path.split(".")) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<string, unknown>)[step];
-  }
-  return current;
-}
-
-/**
- * A record (JSON object, table row) as a raw item: its `key` or `id` field is the natural id,
- * its `url` field the URL, its `date` field the date compared with `since`.
- */
-export function recordItem(record: Record<string, unknown>): RawItem {
-  const id = record.key ?? record.id;
-  const date = record.date;
-  return {
-    key: typeof id === "string" || typeof id === "number" ? String(id) : undefined,
-    url: typeof record.url === "string" ? record.url : undefined,
-    date: typeof date === "string" || typeof date === "number" ? date : undefined,
-    data: record,
-  };
-}
-
-function toMs(date: RawItem["date"]): number | undefined {
-  if (date === undefined) return undefined;
-  const ms = date instanceof Date
-    ? date.getTime()
-    : typeof date === "number"
-    ? date
-    : Date.parse(date);
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
-function itemFilter(
-  options: CommonOptions,
-  now: number,
-): (item: RawItem, key: string) => boolean {
-  const since = options.since === undefined ? undefined : parseSince(options.since, now);
-  const include = toRegexes(options.include);
-  const exclude = toRegexes(options.exclude);
-  return (item, key) => {
-    const target = item.url ?? key;
-    if (include.length && !include.some((re) => re.test(target))) return false;
-    if (exclude.some((re) => re.test(target))) return false;
-    const date = toMs(item.date);
-    return since === undefined || date === undefined || date >= since;
-  };
-}
-
-function toRegexes(value: string | string[] | undefined): RegExp[] {
-  if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).map((source) => new RegExp(source));
 }
