@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.ts";
 import type { JobConfig } from "../../src/config/types.ts";
-import { openDb } from "../../src/db/mod.ts";
+import { tempDb } from "../db/_helpers.ts";
 import type { SourceHold, Store } from "../../src/db/store.ts";
 import type { RunContext } from "../../src/runner/context.ts";
-import { discoverStep } from "../../src/runner/discover.ts";
+import { discoverStep, type DiscoveryReport } from "../../src/runner/discover.ts";
 import { BACKOFF_MAX_MS } from "../../src/discovery/_holds.ts";
 import { silentLogger } from "../../src/util/log.ts";
 import { fakeClock } from "./_helpers.ts";
@@ -29,8 +29,8 @@ interface Setup extends AsyncDisposable {
   server: TestServer;
   advance(ms: number): void;
   now(): number;
-  /** Runs one discovery of `job` as a single-pass `jobctl run` would; whether it ran. */
-  discover(job: string): Promise<{ ran: boolean; note?: string; error?: string }>;
+  /** Runs one discovery of `job` as a single-pass `jobctl run` would (or in another mode). */
+  discover(job: string, mode?: RunContext["mode"]): Promise<DiscoveryReport>;
   /** The stored hold of `path` on the test server, if any. */
   hold(path: string): Promise<SourceHold | undefined>;
 }
@@ -38,7 +38,9 @@ interface Setup extends AsyncDisposable {
 /** Jobs "a" and "b" reading /a.xml and /b.xml of one server whose routes the test gives. */
 async function setUp(routes: Record<string, Route>, start?: number): Promise<Setup> {
   const server = serveRoutes(routes);
-  const dir = await Deno.makeTempDir({ prefix: "jobctl_holds_" });
+  // SQLite, or PostgreSQL when JOBS_TEST_PG_URL is set.
+  const store = await tempDb();
+  const { db, dir } = store;
   await Deno.writeTextFile(
     join(dir, "jobs.yaml"),
     `jobs:
@@ -48,10 +50,14 @@ async function setUp(routes: Record<string, Route>, start?: number): Promise<Set
   b:
     discovery: { strategy: rss, url: "${server.url("/b.xml")}", retries: 0 }
     handler: builtin:fetch
+  both:
+    discovery: { strategy: rss, urls: ["${server.url("/a.xml")}", "${
+      server.url("/b.xml")
+    }"], retries: 0 }
+    handler: builtin:fetch
 `,
   );
   const config = await loadConfig(join(dir, "jobs.yaml"));
-  const db = await openDb(join(dir, "jobs.sqlite"));
   const clock = fakeClock(start);
   const ctx: RunContext = {
     mode: "production",
@@ -70,13 +76,12 @@ async function setUp(routes: Record<string, Route>, start?: number): Promise<Set
     server,
     advance: clock.advance,
     now: clock.now,
-    discover: (job) => discoverStep(jobs[job], dir, ctx),
+    discover: (job, mode = "production") => discoverStep(jobs[job], dir, { ...ctx, mode }),
     hold: async (path) =>
       (await db.sourceHolds()).find((h) => h.scope === "url" && h.target === server.url(path)),
     async [Symbol.asyncDispose]() {
-      await db.close();
       await server[Symbol.asyncDispose]();
-      await Deno.remove(dir, { recursive: true });
+      await store[Symbol.asyncDispose]();
     },
   };
 }
@@ -226,4 +231,63 @@ Deno.test("wake clears a job's holds and those of its host: the next discovery r
   assert.equal(woken.ran, true);
   assert.equal(woken.error, undefined);
   assert.equal(t.server.count("/a.xml"), 2);
+});
+
+Deno.test("a 503's Retry-After longer than the backoff is what the source waits", async () => {
+  await using t = await setUp({
+    "/a.xml": () => reply("maintenance", { "retry-after": "7200" }, 503),
+  });
+  await t.discover("a");
+  const hold = await t.hold("/a.xml");
+  assert.deepEqual([hold?.failures, hold?.untilAt, hold?.reason], [
+    1,
+    t.now() + 7_200_000,
+    "failed once; retry-after: 7200",
+  ]);
+  assert.equal((await t.db.sourceHolds()).length, 1, "only a 429 holds the host");
+});
+
+Deno.test("Expires counts from the server's Date, not from this machine's clock", async () => {
+  await using t = await setUp({
+    "/a.xml": () =>
+      rss(feed(), {
+        date: "Mon, 01 Jun 2026 08:00:00 GMT",
+        expires: "Mon, 01 Jun 2026 08:10:00 GMT",
+      }),
+  });
+  await t.discover("a");
+  const hold = await t.hold("/a.xml");
+  assert.deepEqual([hold?.untilAt, hold?.reason], [
+    t.now() + 600_000,
+    "expires: Mon, 01 Jun 2026 08:10:00 GMT",
+  ]);
+});
+
+Deno.test("a held URL among a job's feeds is left alone as unchanged; the others are read", async () => {
+  let aFails = true;
+  await using t = await setUp({
+    "/a.xml": () => aFails ? reply("down", {}, 503) : rss(feed()),
+    "/b.xml": () => rss(feed().replaceAll("post-1", "post-2")),
+  });
+  assert.match((await t.discover("both")).error!, /^HTTP 503 /);
+  t.advance(30_000);
+  const partly = await t.discover("both");
+  assert.deepEqual([partly.ran, partly.error, partly.found], [true, undefined, 1]);
+  assert.deepEqual([t.server.count("/a.xml"), t.server.count("/b.xml")], [1, 1]);
+  aFails = false;
+  t.advance(30_000);
+  assert.equal((await t.discover("both")).found, 2, "read again once its backoff ended");
+  assert.equal(await t.hold("/a.xml"), undefined);
+});
+
+Deno.test("a dry run reads a held source and leaves its hold as it was", async () => {
+  await using t = await setUp({
+    "/a.xml": (_req, hit) => hit === 1 ? reply("down", {}, 503) : rss(feed()),
+  });
+  await t.discover("a");
+  const before = await t.db.sourceHolds();
+  const dry = await t.discover("a", "dry_run");
+  assert.deepEqual([dry.ran, dry.found, dry.error], [true, 1, undefined]);
+  assert.equal(t.server.count("/a.xml"), 2);
+  assert.deepEqual(await t.db.sourceHolds(), before);
 });
