@@ -111,7 +111,18 @@ export class SourceGate {
       else if (previous) clear.push({ scope: "url", target: outcome.url });
       if (outcome.status === 429) put.push(this.#hostHold(outcome, previous, now));
     }
-    return { put, clear };
+    return { put, clear: [...clear, ...this.#forgotten(now)] };
+  }
+
+  /**
+   * The job's holds of sources it no longer reads (a child sitemap gone from its index): those
+   * this discovery did not touch, over for longer than the longest backoff.
+   */
+  #forgotten(now: number): SaveSourceHoldsOptions["clear"][number][] {
+    return [...this.#urls.values(), ...this.#hosts.values()]
+      .filter((h) => h.jobId === this.jobId && !this.#outcomes.has(h.target))
+      .filter((h) => !holds(h, now) && h.untilAt + BACKOFF_MAX_MS < now)
+      .map(({ scope, target }) => ({ scope, target }));
   }
 
   /** After a failure: the next of the exponential waits, or longer if the server asked. */

@@ -291,3 +291,27 @@ Deno.test("a dry run reads a held source and leaves its hold as it was", async (
   assert.equal(t.server.count("/a.xml"), 2);
   assert.deepEqual(await t.db.sourceHolds(), before);
 });
+
+Deno.test("a held source the job no longer reads is forgotten a day after its hold ended", async () => {
+  await using t = await setUp({ "/a.xml": () => rss(feed()), "/b.xml": () => rss(feed()) });
+  const gone = {
+    scope: "url" as const,
+    target: t.server.url("/gone.xml"),
+    host: new URL(t.server.origin).host,
+    failures: 4,
+    untilAt: t.now() + 60_000,
+    reason: "failed 4 times in a row",
+    error: "HTTP 500 from the gone sitemap",
+    skipHours: [],
+    skipDays: [],
+    updatedAt: t.now(),
+  };
+  const others = { ...gone, target: t.server.url("/theirs.xml"), jobId: "b" };
+  await t.db.saveSourceHolds({ put: [{ ...gone, jobId: "a" }, others], clear: [] });
+  t.advance(60_000 + BACKOFF_MAX_MS);
+  await t.discover("a");
+  assert.equal((await t.db.sourceHolds()).length, 2, "kept until a day has passed");
+  t.advance(1);
+  await t.discover("a");
+  assert.deepEqual(await t.db.sourceHolds(), [others], "another job's hold stays");
+});
