@@ -315,3 +315,14 @@ Deno.test("a held source the job no longer reads is forgotten a day after its ho
   await t.discover("a");
   assert.deepEqual(await t.db.sourceHolds(), [others], "another job's hold stays");
 });
+
+Deno.test("a 429 without Retry-After holds its host for the URL's backoff", async () => {
+  await using t = await setUp({ "/a.xml": () => reply("slow down", {}, 429) });
+  await t.discover("a");
+  const [host, url] = await t.db.sourceHolds();
+  assert.deepEqual(
+    [host.scope, host.untilAt, host.reason],
+    ["host", t.now() + 60_000, `HTTP 429 from ${t.server.url("/a.xml")}`],
+  );
+  assert.deepEqual([url.scope, url.failures, url.untilAt], ["url", 1, t.now() + 60_000]);
+});
