@@ -47,6 +47,7 @@ function describe(job: JobStatus, now: number): string {
     `  items      ${count(i.total)}: ${count(i.done)} done, ${count(i.failed)} failed, ` +
     `${count(i.inProgress)} in progress, ${count(i.pending)} pending`,
     `  discovery  ${discovery(job, now)}`,
+    ...job.discovery.held.map((h) => `  held       ${heldLine(h, now)}`),
   ];
   if (job.discovery.schedule) {
     lines.push(
@@ -98,6 +99,15 @@ function nextDiscovery(d: JobStatus["discovery"], now: number): string {
   if (d.everyMs === null && d.schedule === null) return "discovers at every run";
   if (d.due) return "due now";
   return d.nextDueAt === null ? "no scheduled run ahead" : `next due ${timeFrom(d.nextDueAt, now)}`;
+}
+
+/** "URL: failed 3 times in a row: HTTP 503 …; next try in 4 minutes". */
+export function heldLine(h: JobStatus["discovery"]["held"][number], now: number): string {
+  const what = h.scope === "host" ? `every URL of ${h.target}` : h.target;
+  const next = h.nextTryAt <= now
+    ? "tried again at the next run"
+    : `next try ${timeFrom(h.nextTryAt, now)}`;
+  return `${what}: ${h.reason}${h.error ? `: ${h.error}` : ""}; ${next}`;
 }
 
 function nextRun(nextRunAt: number | null, now: number): string {

@@ -1,4 +1,4 @@
-/** `jobctl wake`: make the next run of a job (or a running --watch) discover now. */
+/** `jobctl wake`: make the next run of a job (or a running --watch) discover now, holds cleared. */
 
 import { configPath, parseCommandArgs } from "./_args.ts";
 import { printJson, requireJob } from "./_ops.ts";
@@ -13,7 +13,8 @@ const OPTIONS = {
 export const HELP = `Usage: jobctl wake -j JOB [--json]
 
 Asks for a discovery now, whatever discovery.every says: the next \`jobctl run\` (or a
-running \`jobctl run --watch\`) discovers at once.
+running \`jobctl run --watch\`) discovers at once. Clears the backoff and the waits of the
+job's sources and of their hosts, so they are read at once too.
   -j, --job JOB   the job (required)
   --json          print { jobId, wakeRequestedAt } as JSON
 

@@ -69,14 +69,32 @@ export function discoveryLine(job: JobStatus): Html {
     : d.nextDueAt === null
     ? "every run"
     : `next due ${formatTime(d.nextDueAt)}`;
-  return html`<p class="muted">${d.strategy} discovery · last ${
-    formatTime(d.lastDiscoveryAt)
-  } · ${next}${d.schedule && ` · schedule ${d.schedule}`}${
-    job.paused && html`
-      · <strong>paused</strong> since ${formatTime(job.pausedAt)}: ${job.pauseReason ??
-        "no reason given"}
+  return html`
+    <p
+      class="muted">${d.strategy} discovery · last ${formatTime(
+        d.lastDiscoveryAt,
+      )} · ${next}${d.schedule && ` · schedule ${d.schedule}`}${job.paused && html`
+        · <strong>paused</strong> since ${formatTime(job.pausedAt)}: ${job.pauseReason ??
+          "no reason given"}
+      `}</p>${heldList(job)}
+  `;
+}
+
+/** The job's sources in backoff or waiting as they asked, each with its next try. */
+function heldList(job: JobStatus): Html {
+  const held = job.discovery.held;
+  if (held.length === 0) return html``;
+  const items = held.map((h, i) =>
+    html`
+      <li data-job="${job.jobId}"
+        data-field="discovery.held.${i}">${h.scope === "host"
+          ? `every URL of ${h.target}`
+          : h.target}: ${h.reason}${h.error && `: ${h.error}`} · next try ${formatTime(
+            h.nextTryAt,
+          )}</li>
     `
-  }</p>`;
+  );
+  return html`<ul class="muted held">${items}</ul>`;
 }
 
 /** A stage's rows as shares of a bar: done, skipped, failed, in progress, blocked, pending. */

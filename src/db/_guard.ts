@@ -54,6 +54,8 @@ const ACTIONS: Record<Method, string> = {
   addMissingStageRows: "add missing stage rows",
   getHttpCache: "read the HTTP cache",
   putHttpCache: "write the HTTP cache",
+  sourceHolds: "read source holds",
+  saveSourceHolds: "write source holds",
   findItem: "find the item",
   findItemByUrl: "find the item",
   getItemKeys: "read item keys",

@@ -1,5 +1,5 @@
 /** Row mappers both engines share: the rows agree column for column (JSON kept as text). */
-import type { EventRow, HeldClaims, HttpCacheEntry, ResultRow } from "./store.ts";
+import type { EventRow, HeldClaims, HttpCacheEntry, ResultRow, SourceHold } from "./store.ts";
 
 /** A row of events. */
 export interface EventDbRow {
@@ -65,6 +65,56 @@ export function toHttpCacheEntry(r: HttpCacheDbRow): HttpCacheEntry {
     lastModified: r.last_modified ?? undefined,
     checkedAt: r.checked_at,
   };
+}
+
+/** A row of source_holds. */
+export interface SourceHoldDbRow {
+  scope: "url" | "host";
+  target: string;
+  host: string;
+  job_id: string;
+  failures: number;
+  until_at: number;
+  reason: string;
+  error: string | null;
+  skip_hours: string;
+  skip_days: string;
+  updated_at: number;
+}
+
+/** A source hold as callers see it. */
+export function toSourceHold(r: SourceHoldDbRow): SourceHold {
+  const numbers = (text: string) => text === "" ? [] : text.split(",").map(Number);
+  return {
+    scope: r.scope,
+    target: r.target,
+    host: r.host,
+    jobId: r.job_id,
+    failures: r.failures,
+    untilAt: r.until_at,
+    reason: r.reason,
+    error: r.error,
+    skipHours: numbers(r.skip_hours),
+    skipDays: numbers(r.skip_days),
+    updatedAt: r.updated_at,
+  };
+}
+
+/** The columns of a source hold, in the order of TRANSFER_COLUMNS.source_holds. */
+export function sourceHoldValues(h: SourceHold): (string | number | null)[] {
+  return [
+    h.scope,
+    h.target,
+    h.host,
+    h.jobId,
+    h.failures,
+    h.untilAt,
+    h.reason,
+    h.error,
+    h.skipHours.join(","),
+    h.skipDays.join(","),
+    h.updatedAt,
+  ];
 }
 
 /** A row of the held-claims query: one run's claims at one stage. */

@@ -282,6 +282,19 @@ export const TRANSFER_COLUMNS = {
     "last_error",
   ],
   alert_cooldowns: ["job_id", "kind", "released_at"],
+  source_holds: [
+    "scope",
+    "target",
+    "host",
+    "job_id",
+    "failures",
+    "until_at",
+    "reason",
+    "error",
+    "skip_hours",
+    "skip_days",
+    "updated_at",
+  ],
 } as const;
 
 /** A table the copy carries. */

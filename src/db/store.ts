@@ -44,8 +44,10 @@ import type {
   RegisterRunOptions,
   ReprocessOptions,
   RetryFailedOptions,
+  SaveSourceHoldsOptions,
   SetJobPausedOptions,
   SkipMark,
+  SourceHold,
   UpsertCounts,
   UpsertItemsOptions,
 } from "./types.ts";
@@ -65,6 +67,7 @@ import type {
 export * from "./ops_types.ts";
 export * from "./read_types.ts";
 export * from "./types.ts";
+export type { Impl } from "./impl.ts";
 
 /** Work items and their stage rows. */
 export interface ItemStore {
@@ -166,7 +169,10 @@ export interface JobStore {
    * queues a "paused" alert in the same transaction.
    */
   setJobPaused(options: SetJobPausedOptions): Promise<void>;
-  /** Asks the next run (or a running --watch) to discover now, whatever `every` says. */
+  /**
+   * Asks the next run (or a running --watch) to discover now, whatever `every` says, and clears
+   * the holds of the sources the job read (and of their hosts).
+   */
   wakeJob(jobId: string, now?: number): Promise<void>;
   /**
    * Takes the job's discovery lease for `owner` unless another owner holds an unexpired one.
@@ -253,12 +259,16 @@ export interface HealthStore {
   ): Promise<number | null>;
 }
 
-/** Validators of conditional discovery requests per URL. */
+/** Per discovery URL: validators of conditional requests, and when it may be read again. */
 export interface HttpCacheStore {
   /** The stored validators of `url`, if any. */
   getHttpCache(url: string): Promise<HttpCacheEntry | undefined>;
   /** Stores (replaces) the validators of a URL. */
   putHttpCache(entry: HttpCacheEntry): Promise<void>;
+  /** Every source hold (of one job when given), soonest end first. */
+  sourceHolds(options?: { jobId?: string }): Promise<SourceHold[]>;
+  /** Writes and removes source holds in one transaction. */
+  saveSourceHolds(options: SaveSourceHoldsOptions): Promise<void>;
 }
 
 /** One item in full, and finding items. */
@@ -382,17 +392,6 @@ export interface DerivedStore {
   /** Copies every row of this store into `target`; returns rows per table. */
   copyTo(target: Store, options?: CopyStoreOptions): Promise<Record<string, number>>;
 }
-
-/**
- * An engine's implementation of the area `T`: a method may answer at once or with a Promise,
- * and may throw; the guard of openDb() makes every answer a Promise and every failure a
- * rejection.
- */
-export type Impl<T> = {
-  [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R>
-    ? (...args: A) => R | Promise<R>
-    : T[K];
-};
 
 /** An open store: a SQLite file or a PostgreSQL database. */
 export interface Store extends EngineStore, DerivedStore {}

@@ -231,6 +231,37 @@ export interface HttpCacheEntry {
   checkedAt: number;
 }
 
+/** Why and until when discovery leaves a source alone (a backoff or a wait the source asked for). */
+export interface SourceHold {
+  /** "url": one URL discovery reads; "host": every URL of a host (it answered 429). */
+  scope: "url" | "host";
+  /** The URL, or the host name. */
+  target: string;
+  /** The host of the URL (the target itself for a host). */
+  host: string;
+  /** The job whose discovery last read it. */
+  jobId: string;
+  /** Failures in a row; 0 when the source only asked for a wait. */
+  failures: number;
+  /** Not read again before this time (ms since epoch). */
+  untilAt: number;
+  /** What set the wait: "failed 3 times in a row", "Retry-After: 120", "max-age=600" … */
+  reason: string;
+  /** The last error, when it failed. */
+  error: string | null;
+  /** RSS skipHours (0–23, UTC), left out whenever they come round; empty when none. */
+  skipHours: number[];
+  /** RSS skipDays (0 = Sunday … 6, UTC). */
+  skipDays: number[];
+  updatedAt: number;
+}
+
+/** Options of saveSourceHolds(): holds to write (replacing) and to remove, by scope and target. */
+export interface SaveSourceHoldsOptions {
+  put: readonly SourceHold[];
+  clear: readonly Pick<SourceHold, "scope" | "target">[];
+}
+
 /** Options of finishDiscovery(). */
 export interface FinishDiscoveryOptions {
   jobId: string;

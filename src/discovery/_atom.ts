@@ -227,10 +227,13 @@ function markupOf(el: XmlElement): string {
 
 /** Set `published`/`updated` from the first parseable candidate of each, in priority order. */
 export function finishDates(entry: FeedEntry, dates: DateCandidates): void {
-  entry.published = firstDate(dates.published);
-  entry.updated = firstDate(dates.updated);
-  if (entry.published === undefined) delete entry.published;
-  if (entry.updated === undefined) delete entry.updated;
+  // Assigned only when found: a property added and deleted again slows every later use.
+  const published = firstDate(dates.published);
+  const updated = firstDate(dates.updated);
+  if (published !== undefined) entry.published = published;
+  else if ("published" in entry) delete entry.published;
+  if (updated !== undefined) entry.updated = updated;
+  else if ("updated" in entry) delete entry.updated;
 }
 
 function firstDate(candidates: (string | undefined)[]): string | undefined {

@@ -35,6 +35,12 @@ const ISO_SHORT_YEAR = /^(\d{2})-?(\d{2})-?(\d{2})$/;
 const ISO_YEAR_MONTH = /^-(\d{2})-?(\d{2})$/;
 const ISO_ORDINAL = /^(\d{2}|\d{4})-?(\d{3})$/;
 
+// The form most feeds write ("Tue, 01 Jan 2024 10:00:00 GMT"): read at once, as the general
+// path would read it, without the rewriting and the patterns that other forms need.
+const PLAIN_RFC822 =
+  /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (GMT|UTC|[+-]\d{4})$/;
+const PLAIN_MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
 interface Parts {
   year: number;
   month: number;
@@ -47,6 +53,20 @@ interface Parts {
 
 /** Parse a feed or sitemap date to epoch milliseconds; undefined when it is not a valid date. */
 export function parseDate(input: string | undefined | null): number | undefined {
+  const plain = input ? PLAIN_RFC822.exec(input) : null;
+  if (plain) {
+    const [, day, month, year, hour, minute, second, zone] = plain;
+    const monthNumber = PLAIN_MONTHS.indexOf(month) / 3 + 1;
+    return toEpoch({
+      year: Number(year),
+      month: monthNumber,
+      day: Number(day),
+      hour,
+      minute,
+      second,
+      zone,
+    });
+  }
   const trimmed = input?.trim().replace(/\s+/g, " ");
   if (!trimmed) return undefined;
   const { text, meridiem, defaultZone } = normaliseDate(trimmed);

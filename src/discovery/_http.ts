@@ -2,6 +2,7 @@
 import { BodyTooLarge, CorruptGzip, readBody } from "../util/body.ts";
 import type { Logger } from "../util/log.ts";
 import { type RefetchHint, retryAfterMs } from "./_hints.ts";
+import type { HeldSource } from "./_holds.ts";
 
 /** Thrown when discovery cannot complete; the message names the URL or file and the problem. */
 export class DiscoveryError extends Error {
@@ -12,6 +13,8 @@ export class DiscoveryError extends Error {
   readonly headers?: Headers;
   /** When the failing source asks to be fetched again (Retry-After on 429 / 503), if it said. */
   refetch?: RefetchHint;
+  /** Set when the URL was not requested because its source is held (backoff or asked wait). */
+  held?: HeldSource;
   constructor(
     message: string,
     options: ErrorOptions & { url?: string; status?: number; headers?: Headers } = {},

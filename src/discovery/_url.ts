@@ -56,11 +56,18 @@ const PLAIN_QUERY = /^\?[A-Za-z0-9*._-]+=[A-Za-z0-9*._-]*(?:&[A-Za-z0-9*._-]+=[A
 function plainQuery(search: string): string | undefined {
   if (!PLAIN_QUERY.test(search)) return undefined;
   const params: [string, string][] = [];
+  let ordered = true;
   for (const pair of search.slice(1).split("&")) {
     const eq = pair.indexOf("=");
-    const name = pair.slice(0, eq);
-    if (!isTrackingParam(name)) params.push([name, pair.slice(eq + 1)]);
+    const param: [string, string] = [pair.slice(0, eq), pair.slice(eq + 1)];
+    if (isTrackingParam(param[0])) ordered = false;
+    else {
+      if (params.length && compareParams(params[params.length - 1], param) > 0) ordered = false;
+      params.push(param);
+    }
   }
+  // Most queries are already in order: they are their own normal form.
+  if (ordered) return search.slice(1);
   params.sort(compareParams);
   return params.map(([name, value]) => `${name}=${value}`).join("&");
 }

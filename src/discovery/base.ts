@@ -3,11 +3,10 @@
  * (timeouts, retries, Retry-After, gzip, size cap: _http.ts), conditional requests, item keys
  * and filters live here once.
  */
-import type { HttpCacheEntry, Store } from "../db/store.ts";
+import type { HttpCacheEntry } from "../db/store.ts";
 import { resolve } from "node:path";
 import { parseDuration, parseRate } from "../util/units.ts";
 
-import type { Logger } from "../util/log.ts";
 import { PROGRAM, VERSION } from "../version.ts";
 import { BodyTooLarge, CorruptGzip, readBody } from "../util/body.ts";
 import {
@@ -20,12 +19,35 @@ import {
   request,
   sleep,
 } from "./_http.ts";
-import { type FailedSource, Findings } from "./_findings.ts";
-import type { FeedSchedule, RefetchHint } from "./_hints.ts";
-import { type CommonOptions, parseSince, parseSize } from "./_options.ts";
+import { Findings } from "./_findings.ts";
+import type { FeedSchedule } from "./_hints.ts";
+import { heldError, heldMessage, SourceTally } from "./_tally.ts";
+import { type CommonOptions, parseSize } from "./_options.ts";
+import { dotPath, itemFilter } from "./_items.ts";
 import { hashUrl } from "./_url.ts";
 
 export { hashUrl, normalizeUrl } from "./_url.ts";
+export { dotPath, recordItem } from "./_items.ts";
+export type {
+  DiscoveredItem,
+  DiscoveryEnv,
+  DiscoveryResult,
+  FetchOptions,
+  JsonBody,
+  LocalOrUrlBody,
+  RawItem,
+  TextBody,
+} from "./_types.ts";
+import type {
+  DiscoveredItem,
+  DiscoveryEnv,
+  DiscoveryResult,
+  FetchOptions,
+  JsonBody,
+  LocalOrUrlBody,
+  RawItem,
+  TextBody,
+} from "./_types.ts";
 export type { FailedSource } from "./_findings.ts";
 export type { FeedSchedule, RefetchHint, RefetchRule } from "./_hints.ts";
 export {
@@ -51,80 +73,6 @@ export {
   sourceOptions,
 } from "./_options.ts";
 
-/** What a strategy needs from the program around it. */
-export interface DiscoveryEnv {
-  db: Store;
-  jobId: string;
-  /** Folder of jobs.yaml; relative file paths in options resolve against it. */
-  configDir: string;
-  /** Aborts every request and wait in progress. */
-  signal?: AbortSignal;
-  log: Logger;
-  /** Clock in ms; default Date.now. */
-  now?: () => number;
-  /** User-Agent of every request; default "jobctl/VERSION". */
-  userAgent?: string;
-  /** Read and write ETag / Last-Modified in http_cache; default true (false for dry runs). */
-  useHttpCache?: boolean;
-}
-
-/** One discovered work item: its identity and its data. */
-export interface DiscoveredItem {
-  key: string;
-  data: Record<string, unknown>;
-}
-
-/** What discover() returns; `notModified` means every HTTP source answered 304. */
-export interface DiscoveryResult {
-  items: DiscoveredItem[];
-  notModified: boolean;
-  /**
-   * Problems that did not stop the discovery, one line each naming the URL or file: documents
-   * read in spite of malformed XML, skipped child sitemaps, links that are not http(s).
-   */
-  warnings: string[];
-  /** Per fetched URL that said so, the earliest time to fetch it again and the rules why. */
-  refetch: RefetchHint[];
-  /** Sources that failed without failing the discovery, e.g. a broken child sitemap. */
-  failed: FailedSource[];
-}
-
-/** An item as a strategy finds it, before keys, filters and limits are applied. */
-export interface RawItem {
-  /** The strategy's natural id (guid, file path, record id). */
-  key?: string;
-  /** Hashed into the key when there is no natural id; copied into data as `url`. */
-  url?: string;
-  /** Compared with `since`; items without a date always pass. */
-  date?: string | number | Date;
-  data: Record<string, unknown>;
-}
-
-/** Options of one fetch call. */
-export interface FetchOptions {
-  /** Headers added to the configured ones (e.g. Accept, Authorization). */
-  headers?: Record<string, string>;
-  /** Send If-None-Match / If-Modified-Since from http_cache and return NOT_MODIFIED on 304. */
-  conditional?: boolean;
-}
-
-/** A response body decoded as text (charset from Content-Type, default UTF-8). */
-export interface TextBody extends HttpBody {
-  text: string;
-}
-
-/** A response body parsed as JSON. */
-export interface JsonBody extends HttpBody {
-  json: unknown;
-}
-
-/** A file or URL read in full by readLocalOrUrl(). */
-export interface LocalOrUrlBody {
-  /** The URL or absolute file path that was read. */
-  source: string;
-  bytes: Uint8Array;
-}
-
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_RETRIES = 3;
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
@@ -135,6 +83,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
   #notModified = 0;
   #pendingCache: HttpCacheEntry[] = [];
   #findings = new Findings();
+  #tally = new SourceTally();
   /** Earliest start (performance.now() ms) of the next request under the `rate` option. */
   #nextSlot = 0;
 
@@ -149,7 +98,19 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     this.#notModified = 0;
     this.#pendingCache = [];
     this.#findings = new Findings();
-    const raw = await this.fetchItems();
+    this.#tally = new SourceTally();
+    let raw: RawItem[];
+    try {
+      raw = await this.fetchItems();
+    } catch (err) {
+      if (err instanceof DiscoveryError && err.url) this.#tally.failed(err.url, err);
+      throw err;
+    } finally {
+      const now = this.now();
+      if (!this.env.signal?.aborted) {
+        this.#tally.report(this.env.gate, (url) => this.#findings.hintFor(url, now));
+      }
+    }
     const notModified = this.#requests > 0 && this.#notModified === this.#requests;
     const items = notModified ? [] : this.normalize(raw);
     for (const entry of this.#pendingCache) await this.env.db.putHttpCache(entry);
@@ -170,7 +131,19 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
   /** Records a source that failed while the discovery goes on, and warns about it. */
   protected sourceFailed(url: string, error: DiscoveryError): void {
     this.#findings.failed.push({ url, status: error.status, error: error.message });
+    this.#tally.failed(url, error);
     this.warn(error.message);
+  }
+
+  /** Whether `url` is held: counted as not modified when conditional, else a DiscoveryError. */
+  #checkHeld(url: string, conditional: boolean): boolean {
+    const held = this.env.gate?.held(url);
+    if (!held) return false;
+    if (!conditional) throw heldError(held);
+    this.env.log.info(heldMessage(held), { job: this.env.jobId });
+    this.#requests++;
+    this.#notModified++;
+    return true;
   }
 
   /** Records a feed's ttl / skipHours / skipDays for `url` (the URL as requested). */
@@ -223,6 +196,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     url: string,
     opts: FetchOptions = {},
   ): Promise<HttpBody | NotModified> {
+    if (this.#checkHeld(url, opts.conditional === true)) return NOT_MODIFIED;
     const conditional = opts.conditional === true && this.env.useHttpCache !== false;
     const cached = conditional ? await this.env.db.getHttpCache(url) : undefined;
     const headers = this.#requestHeaders(opts.headers, cached);
@@ -248,6 +222,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     const note = (): void => {
       if (last) this.#findings.noteResponse(url, last.headers, last.status, this.now());
     };
+    this.#tally.requested(url);
     try {
       const result = await request(url, {
         headers,
@@ -263,7 +238,10 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
       return result;
     } catch (err) {
       note();
-      if (err instanceof DiscoveryError) err.refetch = this.#findings.hintFor(url, this.now());
+      if (err instanceof DiscoveryError) {
+        err.refetch = this.#findings.hintFor(url, this.now());
+        this.#tally.failed(url, err);
+      }
       throw err;
     }
   }
@@ -369,60 +347,4 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     const value = this.options.max_bytes;
     return value === undefined ? DEFAULT_MAX_BYTES : parseSize(value);
   }
-}
-
-/** Follows a dot path ("data.items", "meta.id") into a value; undefined when any step is missing. */
-export function dotPath(value: unknown, path: string): unknown {
-  let current = value;
-  for (const step of path.split(".")) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<string, unknown>)[step];
-  }
-  return current;
-}
-
-/**
- * A record (JSON object, table row) as a raw item: its `key` or `id` field is the natural id,
- * its `url` field the URL, its `date` field the date compared with `since`.
- */
-export function recordItem(record: Record<string, unknown>): RawItem {
-  const id = record.key ?? record.id;
-  const date = record.date;
-  return {
-    key: typeof id === "string" || typeof id === "number" ? String(id) : undefined,
-    url: typeof record.url === "string" ? record.url : undefined,
-    date: typeof date === "string" || typeof date === "number" ? date : undefined,
-    data: record,
-  };
-}
-
-function toMs(date: RawItem["date"]): number | undefined {
-  if (date === undefined) return undefined;
-  const ms = date instanceof Date
-    ? date.getTime()
-    : typeof date === "number"
-    ? date
-    : Date.parse(date);
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
-function itemFilter(
-  options: CommonOptions,
-  now: number,
-): (item: RawItem, key: string) => boolean {
-  const since = options.since === undefined ? undefined : parseSince(options.since, now);
-  const include = toRegexes(options.include);
-  const exclude = toRegexes(options.exclude);
-  return (item, key) => {
-    const target = item.url ?? key;
-    if (include.length && !include.some((re) => re.test(target))) return false;
-    if (exclude.some((re) => re.test(target))) return false;
-    const date = toMs(item.date);
-    return since === undefined || date === undefined || date >= since;
-  };
-}
-
-function toRegexes(value: string | string[] | undefined): RegExp[] {
-  if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).map((source) => new RegExp(source));
 }

@@ -1,5 +1,10 @@
-/** Whether a job's discovery is overdue against its `schedule` and `discovery.every`. */
+/**
+ * Whether a job's discovery is overdue against its `schedule` and `discovery.every`, and which
+ * of its sources are in backoff or waiting as they asked.
+ */
 import { Cron } from "croner";
+import type { Store } from "../db/store.ts";
+import { heldSources } from "../status/report.ts";
 import { formatDuration } from "../util/units.ts";
 import type { JobConfig } from "../config/types.ts";
 import { type Finding, formatSpan, isoTime, shellQuote } from "./finding.ts";
@@ -56,4 +61,32 @@ function nextChance(job: JobConfig, from: number): number | null {
   const after = earliest > from ? earliest - 1 : earliest;
   const next = new Cron(job.schedule, { paused: true }).nextRun(new Date(after));
   return next?.getTime() ?? null;
+}
+
+/**
+ * A warning per source of the job that failed last time (in backoff, or due for its next try),
+ * a note per source that asked to be read later; waking the job reads them at once.
+ */
+export async function heldSourceFindings(
+  db: Store,
+  job: JobConfig,
+  now: number,
+): Promise<Finding[]> {
+  return (await heldSources(db, job.id, now)).map((h): Finding => {
+    const what = h.scope === "host" ? `every URL of ${h.target}` : h.target;
+    const next = h.nextTryAt <= now
+      ? "it is tried again at the next run"
+      : `it is tried again at ${isoTime(h.nextTryAt)}, in ${formatSpan(h.nextTryAt - now)}`;
+    return {
+      id: h.failures > 0 ? "source-backoff" : "source-waiting",
+      severity: h.failures > 0 ? "warning" : "info",
+      job: job.id,
+      title: h.failures > 0
+        ? `Discovery of job "${job.id}" backs off from ${what}`
+        : `Discovery of job "${job.id}" waits for ${what} as it asked`,
+      explanation: `${h.reason}${h.error ? `: ${h.error}` : ""}; ${next}`,
+      fix: `jobctl wake -j ${shellQuote(job.id)}`,
+      safeFix: false,
+    };
+  });
 }

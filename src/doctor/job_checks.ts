@@ -4,7 +4,7 @@ import type { JobConfig } from "../config/types.ts";
 
 import { plural, usd } from "../util/format.ts";
 import { DOCTOR_FIX, type Finding, formatSpan, isoTime, shellQuote } from "./finding.ts";
-import { discoveryFinding } from "./discovery_check.ts";
+import { discoveryFinding, heldSourceFindings } from "./discovery_check.ts";
 import { heldClaimFindings } from "./held_claims.ts";
 
 /** Failure clusters reported per job. */
@@ -27,6 +27,7 @@ export async function jobFindings(
     ...await staleFindings(db, job.id),
     ...await budgetFindings(db, job, now),
     ...discoveryFinding(job, { lastAt: state.lastDiscoveryAt, now }),
+    ...await heldSourceFindings(db, job, now),
   ];
 }
 

@@ -2,8 +2,11 @@
 import type { UpsertCounts } from "../db/store.ts";
 import type { JobConfig } from "../config/types.ts";
 
-import { type DiscoveredItem, hashUrl } from "../discovery/base.ts";
+import { type DiscoveredItem, DiscoveryError, hashUrl } from "../discovery/base.ts";
+import type { HeldSource } from "../discovery/_holds.ts";
 import { readsUrls, runDiscovery } from "../discovery/mod.ts";
+import { SourceGate } from "../discovery/_holds.ts";
+import { heldMessage } from "../discovery/_tally.ts";
 import { describeError, UsageError } from "../util/errors.ts";
 import type { RunContext } from "./context.ts";
 import { traceDiscovery } from "./tracing.ts";
@@ -101,6 +104,10 @@ async function discoverOnce(
   let items: DiscoveredItem[];
   let notModified: boolean;
   let warnings: string[];
+  // Only real runs leave held sources alone and learn from failures; test and dry runs read all.
+  const gate = ctx.mode === "production"
+    ? new SourceGate(await ctx.db.sourceHolds(), job.id, ctx.now)
+    : undefined;
   try {
     ({ items, notModified, warnings } = await runDiscovery(job, {
       db: ctx.db,
@@ -109,8 +116,11 @@ async function discoverOnce(
       log: ctx.log,
       now: ctx.now,
       useHttpCache: ctx.mode === "production",
+      gate,
     }));
   } catch (err) {
+    if (gate) await ctx.db.saveSourceHolds(gate.changes());
+    if (err instanceof DiscoveryError && err.held) return heldReport(err.held);
     const error = describeError(err);
     ctx.log.error(`Discovery failed: ${error}`, { job: job.id });
     if (ctx.mode !== "dry_run") {
@@ -122,6 +132,10 @@ async function discoverOnce(
       });
     }
     return { ran: true, found: 0, error };
+  }
+  if (gate) {
+    await ctx.db.saveSourceHolds(gate.changes());
+    if (gate.onlyHeld()) return heldReport(gate.refused[0]);
   }
   if (ctx.mode !== "dry_run") await recordWarnings(job.id, warnings, ctx);
   if (ctx.mode === "test") items = pickTestItems(items, ctx);
@@ -151,6 +165,11 @@ async function discoverOnce(
     ts: ctx.now(),
   });
   return { ran: true, found: items.length, counts, note: notModified ? "not modified" : undefined };
+}
+
+/** A discovery that read nothing: every source it tried is held (not a failure, not a run). */
+function heldReport(held: HeldSource): DiscoveryReport {
+  return { ran: false, found: 0, note: heldMessage(held) };
 }
 
 /** One `discovery_warning` event per problem the discovery read past (already logged). */

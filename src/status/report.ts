@@ -1,4 +1,5 @@
 /** What `jobctl status --json` prints and the dashboard shows: one report, computed in one place. */
+import { holdEnd, holds } from "../discovery/_holds.ts";
 import type { JobState, Store } from "../db/store.ts";
 import { Cron } from "croner";
 import type { Config, JobConfig } from "../config/types.ts";
@@ -41,6 +42,21 @@ export interface DiscoveryStatus {
   nextDueAt: number | null;
   /** Whether a run started now would discover. */
   due: boolean;
+  /** Sources of the job discovery leaves alone now, or that failed last time, soonest end first. */
+  held: HeldSourceStatus[];
+}
+
+/** A source (URL, or a host after a 429) in backoff or waiting as it asked. */
+export interface HeldSourceStatus {
+  scope: "url" | "host";
+  /** The URL, or the host name. */
+  target: string;
+  /** Failures in a row; 0 when the source only asked for a wait. */
+  failures: number;
+  /** When discovery reads it again (ms since epoch); at or before now when it may already. */
+  nextTryAt: number;
+  reason: string;
+  error: string | null;
 }
 
 /** Today's (UTC) spend against the daily budget. */
@@ -143,7 +159,7 @@ async function jobStatus(db: Store, job: JobConfig, now: number): Promise<JobSta
       failed: items.failed,
     },
     stages,
-    discovery: discoveryStatus(job, state, now),
+    discovery: { ...discoveryStatus(job, state, now), held: await heldSources(db, job.id, now) },
     cost: { todayUsd, budgetUsd, budgetUsed: budgetUsd ? todayUsd / budgetUsd : null },
     stale: stages.reduce((n, s) => n + s.stale, 0),
     finishedLastHour: stages.reduce((n, s) => n + s.finishedLastHour, 0),
@@ -173,7 +189,11 @@ function blockedBehind(
  * (at once when never discovered or woken); with a schedule, runs happen only at cron ticks
  * after the last run (at once when it never ran, as `jobctl run --due` does).
  */
-function discoveryStatus(job: JobConfig, state: JobState, now: number): DiscoveryStatus {
+function discoveryStatus(
+  job: JobConfig,
+  state: JobState,
+  now: number,
+): Omit<DiscoveryStatus, "held"> {
   const everyMs = job.discovery.everyMs ?? null;
   const allowedAt = everyMs === null || state.lastDiscoveryAt === null ||
       state.wakeRequestedAt !== null
@@ -202,4 +222,23 @@ function discoveryStatus(job: JobConfig, state: JobState, now: number): Discover
     ? nextRunAt
     : tickFrom(allowedAt - 1);
   return { ...base, nextRunAt, nextDueAt, due: nextDueAt !== null && nextDueAt <= now };
+}
+
+/** The job's sources held now, or failing (their next try may be due already). */
+export async function heldSources(
+  db: Store,
+  jobId: string,
+  now: number,
+): Promise<HeldSourceStatus[]> {
+  const held = (await db.sourceHolds({ jobId }))
+    .filter((h) => h.failures > 0 || holds(h, now))
+    .map((h) => ({
+      scope: h.scope,
+      target: h.target,
+      failures: h.failures,
+      nextTryAt: holdEnd(h, now),
+      reason: h.reason,
+      error: h.error,
+    }));
+  return held.sort((a, b) => a.nextTryAt - b.nextTryAt);
 }

@@ -82,4 +82,20 @@ export async function seedStore(db: Store, start = Date.UTC(2026, 2, 1)): Promis
   await db.markJobRun({ jobId: "news", now: t });
   await db.setJobPaused({ jobId: "other", paused: true, reason: "budget", now });
   await db.putHttpCache({ url: "https://example.org/feed", etag: '"abc"', checkedAt: t });
+  await db.saveSourceHolds({
+    put: [{
+      scope: "url",
+      target: "https://example.org/feed",
+      host: "example.org",
+      jobId: "news",
+      failures: 2,
+      untilAt: t + 120_000,
+      reason: "failed 2 times in a row",
+      error: "HTTP 503 Service Unavailable from https://example.org/feed",
+      skipHours: [1, 2],
+      skipDays: [0],
+      updatedAt: t,
+    }],
+    clear: [],
+  });
 }

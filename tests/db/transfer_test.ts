@@ -31,8 +31,15 @@ Deno.test("copyStore() copies every row of every table, ids and times kept", asy
     assertEquals(await dump(target), source);
     assertEquals(counts, Object.fromEntries(Object.entries(source).map(([k, v]) => [k, v.length])));
     assertEquals(
-      [counts.work_items, counts.item_stages, counts.results, counts.job_state, counts.runs],
-      [45, 125, 60, 2, 1],
+      [
+        counts.work_items,
+        counts.item_stages,
+        counts.results,
+        counts.job_state,
+        counts.runs,
+        counts.source_holds,
+      ],
+      [45, 125, 60, 2, 1, 1],
     );
     assertEquals(await target.isStoreEmpty(), false);
     for (const job of ["news", "other"]) {

@@ -74,6 +74,7 @@ Deno.test("collectStatus() reports every figure of the seeded jobs", async () =>
         // The first tick once `every` has passed since the last discovery.
         nextDueAt: nextQuarter(w.now + 30 * MINUTE - 1),
         due: false,
+        held: [],
       },
       cost: { todayUsd: 2.25, budgetUsd: 3, budgetUsed: 0.75 },
       stale: 3,
@@ -107,6 +108,7 @@ Deno.test("collectStatus() reports every figure of the seeded jobs", async () =>
         nextRunAt: null,
         nextDueAt: null,
         due: true,
+        held: [],
       },
       cost: { todayUsd: 0, budgetUsd: null, budgetUsed: null },
       stale: 0,

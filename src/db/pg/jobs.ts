@@ -86,6 +86,9 @@ async function wakeJob(db: PgConn, jobId: string, now = Date.now()): Promise<voi
     WITH state AS (
       INSERT INTO job_state (job_id, wake_requested_at) VALUES (${jobId}, ${now}::bigint)
       ON CONFLICT (job_id) DO UPDATE SET wake_requested_at = excluded.wake_requested_at
+    ), holds AS (
+      DELETE FROM source_holds WHERE (job_id = ${jobId} OR scope = 'host')
+        AND host IN (SELECT host FROM source_holds WHERE job_id = ${jobId})
     )
     INSERT INTO events (ts, job_id, kind, message)
     VALUES (${now}::bigint, ${jobId}, 'wake', 'discovery requested')`;

@@ -177,6 +177,25 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_open ON runs (host) WHERE ended_at IS NULL;
   CREATE INDEX events_ts ON events (ts);
   `,
+  // Sources that fail or ask for less: per URL (or, after a 429, per host) when discovery may
+  // read it again and why, shared by every process on the store.
+  `
+  CREATE TABLE source_holds (
+    scope text NOT NULL CHECK (scope IN ('url', 'host')),
+    target text NOT NULL,
+    host text NOT NULL,
+    job_id text NOT NULL,
+    failures integer NOT NULL,
+    until_at bigint NOT NULL,
+    reason text NOT NULL,
+    error text,
+    skip_hours text NOT NULL,
+    skip_days text NOT NULL,
+    updated_at bigint NOT NULL,
+    PRIMARY KEY (scope, target)
+  );
+  CREATE INDEX source_holds_job ON source_holds (job_id);
+  `,
 ];
 
 /** The schema version this program writes on PostgreSQL. */

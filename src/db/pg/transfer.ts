@@ -31,6 +31,7 @@ const KEYS: Record<TransferTable, readonly string[]> = {
   stage_run_totals: ["job_id", "stage", "outcome"],
   alert_outbox: ["id"],
   alert_cooldowns: ["job_id", "kind"],
+  source_holds: ["scope", "target"],
 };
 
 async function isStoreEmpty(db: PgConn): Promise<boolean> {

@@ -79,6 +79,10 @@ function wakeJob(s: SqliteConn, jobId: string, now = Date.now()): void {
       `INSERT INTO job_state (job_id, wake_requested_at) VALUES (?, ?)
        ON CONFLICT (job_id) DO UPDATE SET wake_requested_at = excluded.wake_requested_at`,
     ).run(jobId, now);
+    s.stmt(
+      `DELETE FROM source_holds WHERE (job_id = :job OR scope = 'host')
+         AND host IN (SELECT host FROM source_holds WHERE job_id = :job)`,
+    ).run({ job: jobId });
     insertEvent(s, { ts: now, jobId, kind: "wake", message: "discovery requested" });
   });
 }

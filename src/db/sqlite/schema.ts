@@ -220,6 +220,25 @@ const MIGRATIONS: readonly string[] = [
   -- Retention removes the oldest events first, whatever their job.
   CREATE INDEX events_ts ON events (ts);
   `,
+  // Sources that fail or ask for less: per URL (or, after a 429, per host) when discovery may
+  // read it again and why, shared by every process on the store.
+  `
+  CREATE TABLE source_holds (
+    scope TEXT NOT NULL CHECK (scope IN ('url', 'host')),
+    target TEXT NOT NULL,
+    host TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    failures INTEGER NOT NULL,
+    until_at INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    error TEXT,
+    skip_hours TEXT NOT NULL,
+    skip_days TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (scope, target)
+  );
+  CREATE INDEX source_holds_job ON source_holds (job_id);
+  `,
 ];
 
 /**

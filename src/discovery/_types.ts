@@ -1,0 +1,83 @@
+/** The types a discovery strategy and the program around it exchange. */
+import type { Store } from "../db/store.ts";
+import type { Logger } from "../util/log.ts";
+import type { FailedSource } from "./_findings.ts";
+import type { RefetchHint } from "./_hints.ts";
+import type { SourceGate } from "./_holds.ts";
+import type { HttpBody } from "./_http.ts";
+
+/** What a strategy needs from the program around it. */
+export interface DiscoveryEnv {
+  db: Store;
+  jobId: string;
+  /** Folder of jobs.yaml; relative file paths in options resolve against it. */
+  configDir: string;
+  /** Aborts every request and wait in progress. */
+  signal?: AbortSignal;
+  log: Logger;
+  /** Clock in ms; default Date.now. */
+  now?: () => number;
+  /** User-Agent of every request; default "jobctl/VERSION". */
+  userAgent?: string;
+  /** Read and write ETag / Last-Modified in http_cache; default true (false for dry runs). */
+  useHttpCache?: boolean;
+  /** Leaves held sources alone and learns what each fetch came to; none: every URL is read. */
+  gate?: SourceGate;
+}
+
+/** One discovered work item: its identity and its data. */
+export interface DiscoveredItem {
+  key: string;
+  data: Record<string, unknown>;
+}
+
+/** What discover() returns; `notModified` means every HTTP source answered 304. */
+export interface DiscoveryResult {
+  items: DiscoveredItem[];
+  notModified: boolean;
+  /**
+   * Problems that did not stop the discovery, one line each naming the URL or file: documents
+   * read in spite of malformed XML, skipped child sitemaps, links that are not http(s).
+   */
+  warnings: string[];
+  /** Per fetched URL that said so, the earliest time to fetch it again and the rules why. */
+  refetch: RefetchHint[];
+  /** Sources that failed without failing the discovery, e.g. a broken child sitemap. */
+  failed: FailedSource[];
+}
+
+/** An item as a strategy finds it, before keys, filters and limits are applied. */
+export interface RawItem {
+  /** The strategy's natural id (guid, file path, record id). */
+  key?: string;
+  /** Hashed into the key when there is no natural id; copied into data as `url`. */
+  url?: string;
+  /** Compared with `since`; items without a date always pass. */
+  date?: string | number | Date;
+  data: Record<string, unknown>;
+}
+
+/** Options of one fetch call. */
+export interface FetchOptions {
+  /** Headers added to the configured ones (e.g. Accept, Authorization). */
+  headers?: Record<string, string>;
+  /** Send If-None-Match / If-Modified-Since from http_cache and return NOT_MODIFIED on 304. */
+  conditional?: boolean;
+}
+
+/** A response body decoded as text (charset from Content-Type, default UTF-8). */
+export interface TextBody extends HttpBody {
+  text: string;
+}
+
+/** A response body parsed as JSON. */
+export interface JsonBody extends HttpBody {
+  json: unknown;
+}
+
+/** A file or URL read in full by readLocalOrUrl(). */
+export interface LocalOrUrlBody {
+  /** The URL or absolute file path that was read. */
+  source: string;
+  bytes: Uint8Array;
+}
