@@ -8,7 +8,7 @@ import { openDb } from "../src/db/mod.ts";
 
 import { Pacer } from "../src/runner/pacer.ts";
 import { Resources } from "../src/runner/resources.ts";
-import { runJob } from "../src/runner/run_job.ts";
+import { runJob, runnerSettings } from "../src/runner/run_job.ts";
 import { guardHandlers } from "../src/runner/handler_guard.ts";
 import { silentLogger } from "../src/util/log.ts";
 
@@ -82,7 +82,7 @@ export async function runWorkload(config: Config, db: Store): Promise<void> {
   try {
     await runJob(
       config.jobs[0],
-      { ...config.runner, configDir: config.dir },
+      runnerSettings(config),
       pacer,
       new Resources(config.resources, pacer),
       {

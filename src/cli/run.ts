@@ -8,7 +8,7 @@ import { RunActivity } from "../runner/activity.ts";
 import type { RunContext } from "../runner/context.ts";
 import { Pacer } from "../runner/pacer.ts";
 import { Resources } from "../runner/resources.ts";
-import { type JobRunSummary, runJob } from "../runner/run_job.ts";
+import { type JobRunSummary, runJob, runnerSettings } from "../runner/run_job.ts";
 import { describeThrown, UsageError } from "../util/errors.ts";
 import { guardHandlers } from "../runner/handler_guard.ts";
 import { createLogger, type Logger } from "../util/log.ts";
@@ -194,7 +194,7 @@ async function runAll(
 ): Promise<JobRunSummary[]> {
   const pacer = new Pacer();
   const resources = new Resources(config.resources, pacer);
-  const settings = { ...config.runner, configDir: config.dir };
+  const settings = runnerSettings(config);
   return await Promise.all(jobs.map(async (job) => {
     if (ctx.mode === "production") await ctx.db.markJobRun({ jobId: job.id, now: ctx.now() });
     return await runJob(job, settings, pacer, resources, ctx);

@@ -7,11 +7,20 @@ import { builtinFetch } from "./builtin_fetch.ts";
 import { runCommand } from "./command_handler.ts";
 import type { RunMode } from "./context.ts";
 import type { PacedFetch } from "./paced_fetch.ts";
+import { takeEmitField } from "./outcome.ts";
+import { quote } from "../util/quote.ts";
 
 /** The item as a handler sees it. */
 export interface HandlerItem {
   key: string;
   data: Record<string, unknown>;
+}
+
+/** An item a handler emits: a key or an http(s) URL (hashed into the key), and its data. */
+export interface EmitRecord {
+  key?: string | number;
+  url?: string;
+  data?: Record<string, unknown>;
 }
 
 /** The second argument of every handler. */
@@ -25,6 +34,11 @@ export interface HandlerContext {
   fetch: PacedFetch;
   /** Ends this stage as skipped; the next stage runs. */
   skip(reason: string): never;
+  /**
+   * Adds items (`{ key, data }` or `{ url, data }`) to the job `jobId` (this one or another),
+   * recorded in the same transaction as this stage's done; nothing is added unless it ends done.
+   */
+  emit(jobId: string, items: readonly EmitRecord[]): void;
   /** Results of the item's earlier stages, by stage name. */
   results: Record<string, unknown>;
   job: string;
@@ -56,12 +70,19 @@ export async function loadHandler(stage: StageConfig, cwd: string): Promise<Hand
     case "command":
       return {
         version: stage.version ?? null,
-        run: (item, ctx) =>
-          runCommand(spec.argv, {
+        run: async (item, ctx) => {
+          const result = await runCommand(spec.argv, {
             item,
             results: ctx.results,
             context: { job: ctx.job, stage: ctx.stage, mode: ctx.mode, attempt: ctx.attempt },
-          }, { signal: ctx.signal, cwd }),
+          }, { signal: ctx.signal, cwd });
+          const where = `Stage "${ctx.stage}" of item ${quote(item.key)}`;
+          return takeEmitField(
+            result,
+            where,
+            (jobId, records) => ctx.emit(jobId, records as EmitRecord[]),
+          );
+        },
       };
     case "builtin":
       return {

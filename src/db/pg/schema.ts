@@ -177,6 +177,11 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_open ON runs (host) WHERE ended_at IS NULL;
   CREATE INDEX events_ts ON events (ts);
   `,
+  // Fan-out: an item a stage emitted records the item whose stage emitted it.
+  `
+  ALTER TABLE work_items ADD COLUMN parent_id bigint REFERENCES work_items (id) ON DELETE SET NULL;
+  CREATE INDEX work_items_parent ON work_items (parent_id) WHERE parent_id IS NOT NULL;
+  `,
 ];
 
 /** The schema version this program writes on PostgreSQL. */

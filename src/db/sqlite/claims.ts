@@ -14,6 +14,7 @@ import { insertEvent } from "./events.ts";
 import { CountMoves } from "./_counts.ts";
 import { countAttempts } from "./_run_totals.ts";
 import { queueFailures } from "./_alerts.ts";
+import { upsertEmitted } from "./items.ts";
 
 /** The claim area of the SQLite store. */
 export function sqliteClaims(s: SqliteConn): Impl<ClaimStore> {
@@ -131,6 +132,10 @@ function markDone(
     s.stmt(
       "UPDATE job_state SET consecutive_failures = 0 WHERE job_id = ? AND consecutive_failures > 0",
     ).run(options.jobId);
+    const emitted = recorded.filter((m) => m.emit?.length);
+    if (emitted.length) {
+      upsertEmitted(s, emitted.map((m) => ({ parentId: m.itemId, emit: m.emit! })), now);
+    }
     return done.length;
   });
 }

@@ -220,6 +220,11 @@ const MIGRATIONS: readonly string[] = [
   -- Retention removes the oldest events first, whatever their job.
   CREATE INDEX events_ts ON events (ts);
   `,
+  // Fan-out: an item a stage emitted records the item whose stage emitted it.
+  `
+  ALTER TABLE work_items ADD COLUMN parent_id INTEGER REFERENCES work_items (id) ON DELETE SET NULL;
+  CREATE INDEX work_items_parent ON work_items (parent_id) WHERE parent_id IS NOT NULL;
+  `,
 ];
 
 /**
