@@ -36,8 +36,14 @@ export default function handle(item) {
 }
 `;
 
-/** Writes jobs.yaml and the no-op handler into `dir`; returns the jobs.yaml path. */
-export async function writeWorkspace(dir: string): Promise<string> {
+/**
+ * Writes jobs.yaml and the no-op handler into `dir`; returns the jobs.yaml path. `discovery` is
+ * the job's discovery (YAML flow mapping); by default one static item, as the items are seeded.
+ */
+export async function writeWorkspace(
+  dir: string,
+  discovery = "{ strategy: static, items: [{ key: item-0 }] }",
+): Promise<string> {
   await Deno.mkdir(dir, { recursive: true });
   const stages = STAGES.map((name) =>
     `      - { name: ${name}, handler: ./noop.js, concurrency: ${CONCURRENCY} }`
@@ -47,7 +53,7 @@ export async function writeWorkspace(dir: string): Promise<string> {
     yaml,
     `jobs:
   bench:
-    discovery: { strategy: static, items: [{ key: item-0 }] }
+    discovery: ${discovery}
     stages:
 ${stages.join("\n")}
 `,
