@@ -13,7 +13,6 @@ import { describeThrown, UsageError } from "../util/errors.ts";
 import { guardHandlers } from "../runner/handler_guard.ts";
 import { createLogger, type Logger } from "../util/log.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
-import { LiveScreen } from "./_live_screen.ts";
 import { parseDurationFlag } from "./_ops.ts";
 import { loadRuntime, logFormat, openStore, startRun, trapSignals } from "./_runtime.ts";
 import { selectJobs } from "../config/select.ts";
@@ -68,9 +67,10 @@ export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("run", args, OPTIONS);
   const format = logFormat(values["log-format"]);
   const dryRun = values["dry-run"] ?? false;
-  // On a terminal, every log line goes through the live table, which stays below them.
+  // On a terminal, every log line goes through the live table, which stays below them. Its
+  // module (and the text-width tables it needs) is loaded only then.
   const screen = format === "text" && !dryRun && Deno.stderr.isTerminal()
-    ? new LiveScreen(Deno.stderr)
+    ? new (await import("./_live_screen.ts")).LiveScreen(Deno.stderr)
     : undefined;
   const log = createLogger(format, { write: screen?.log });
   const limit = parsePositiveInt("--limit", values.limit);
