@@ -37,8 +37,11 @@ function claimBatch(s: SqliteConn, options: ClaimOptions): Claim[] {
          SELECT rowid FROM item_stages INDEXED BY item_stages_claim
          WHERE job_id = :job AND stage = :stage AND status = 'pending' AND ready = 1
            AND run_after <= :now
-         ORDER BY run_after LIMIT :limit)
-       AND NOT EXISTS (SELECT 1 FROM job_state WHERE job_id = :job AND paused = 1)
+         ORDER BY run_after
+         -- A paused job gets nothing. In the LIMIT the check runs once per statement; as a
+         -- condition of the UPDATE it ran once per claimed row.
+         LIMIT CASE WHEN EXISTS (SELECT 1 FROM job_state WHERE job_id = :job AND paused = 1)
+           THEN 0 ELSE :limit END)
        RETURNING item_id, position, attempts`,
     ).all({
       run: options.runId,
