@@ -130,12 +130,65 @@ function fmt(n: number, digits = 0): string {
 
 const mb = (bytes: number | undefined) => bytes === undefined ? "?" : fmt(bytes / 2 ** 20, 1);
 
+const log = (line: string) => console.log(line);
+const check = (met: boolean, what: string) => log(`${met ? "met   " : "MISSED"} ${what}`);
+
+type Raw = Awaited<ReturnType<typeof rawBaseline>>;
+
+/** The 20,000-item figures beside the raw loop's; returns the peak RSS of both processes. */
+function printSmall(cli: CliFigures, raw: Raw, timed: boolean): number {
+  const rate = (cli.transitions / cli.run.ms) * 1000;
+  log(
+    `jobctl, ${fmt(SMALL)} jsonl items × ${STAGES.length} no-op module stages, concurrency ` +
+      `${CONCURRENCY}, whole processes: run --discover-only ${fmt(cli.discover.ms)} ms ` +
+      `(peak RSS ${mb(cli.discover.peakRss)} MB), run ${fmt(cli.run.ms)} ms = ` +
+      `${fmt(rate)} transitions/s (peak RSS ${mb(cli.run.peakRss)} MB)`,
+  );
+  log(
+    `raw node:sqlite loop, same run: enqueue ${fmt(raw.enqueueMs)} ms, ` +
+      `${fmt(raw.rate)} transitions/s`,
+  );
+  if (cli.run.cpuMs !== undefined && cli.discover.cpuMs !== undefined) {
+    // On a machine shared with other work, CPU time says what wall time cannot.
+    const cpuRate = (cli.transitions / cli.run.cpuMs) * 1000;
+    log(
+      `per CPU second: jobctl run ${fmt(cpuRate)} transitions (raw loop ${fmt(raw.cpuRate)}, ` +
+        `${fmt(cpuRate / raw.cpuRate, 2)}×); discovery ${fmt(cli.discover.cpuMs)} ms CPU ` +
+        `(raw enqueue ${fmt(raw.enqueueCpuMs)} ms, ${
+          fmt(cli.discover.cpuMs / raw.enqueueCpuMs, 2)
+        }×)`,
+    );
+  }
+  check(rate >= 0.6 * raw.rate, `≥ 0.6× the raw loop's transitions/s: ${fmt(rate / raw.rate, 2)}×`);
+  check(
+    cli.discover.ms <= 1.5 * raw.enqueueMs,
+    `discovery ≤ 1.5× the raw enqueue time: ${fmt(cli.discover.ms / raw.enqueueMs, 2)}×`,
+  );
+  const peak = Math.max(cli.discover.peakRss ?? 0, cli.run.peakRss ?? 0);
+  if (timed) check(peak <= 100 * 2 ** 20, `peak RSS ≤ 100 MB at 20,000 items: ${mb(peak)} MB`);
+  return peak;
+}
+
+/** The 200,000-item figures beside the peak RSS at 20,000. */
+function printLarge(large: CliFigures, smallPeak: number, timed: boolean): void {
+  const peak = Math.max(large.discover.peakRss ?? 0, large.run.peakRss ?? 0);
+  log(
+    `jobctl, ${fmt(LARGE)} items: run --discover-only ${fmt(large.discover.ms)} ms ` +
+      `(peak RSS ${mb(large.discover.peakRss)} MB), run ${fmt(large.run.ms)} ms ` +
+      `(peak RSS ${mb(large.run.peakRss)} MB)`,
+  );
+  if (timed) {
+    check(
+      peak <= 1.2 * smallPeak,
+      `peak RSS at 200,000 ≤ 1.2× that at 20,000: ${fmt(peak / smallPeak, 2)}×`,
+    );
+  }
+}
+
 /** Runs the command-line benchmark and prints each figure beside its target. */
 export async function benchCli(flags: ReadonlySet<string> = new Set()): Promise<void> {
-  const log = (line: string) => console.log(line);
-  const check = (met: boolean, what: string) => log(`${met ? "met   " : "MISSED"} ${what}`);
   const timed = await hasTime();
-  if (!timed) log(`${TIME} not found: no peak RSS figures`);
+  if (!timed) log(`${TIME} not found: no peak RSS or CPU figures`);
   const root = await Deno.makeTempDir({ prefix: "jobs-cli-bench-" });
   try {
     const cli = await throughCli(`${root}/cli`, SMALL, timed);
@@ -145,54 +198,11 @@ export async function benchCli(flags: ReadonlySet<string> = new Set()): Promise<
         `jobctl run did ${cli.transitions} transitions, not ${SMALL * STAGES.length}`,
       );
     }
-    const rate = (cli.transitions / cli.run.ms) * 1000;
-    log(
-      `jobctl, ${fmt(SMALL)} jsonl items × ${STAGES.length} no-op module stages, concurrency ` +
-        `${CONCURRENCY}, whole processes: run --discover-only ${fmt(cli.discover.ms)} ms ` +
-        `(peak RSS ${mb(cli.discover.peakRss)} MB), run ${fmt(cli.run.ms)} ms = ` +
-        `${fmt(rate)} transitions/s (peak RSS ${mb(cli.run.peakRss)} MB)`,
-    );
-    log(
-      `raw node:sqlite loop, same run: enqueue ${fmt(raw.enqueueMs)} ms, ` +
-        `${fmt(raw.rate)} transitions/s`,
-    );
-    if (cli.run.cpuMs !== undefined && cli.discover.cpuMs !== undefined) {
-      // On a machine shared with other work, CPU time says what wall time cannot.
-      const cpuRate = (cli.transitions / cli.run.cpuMs) * 1000;
-      log(
-        `per CPU second: jobctl run ${fmt(cpuRate)} transitions (raw loop ${fmt(raw.cpuRate)}, ` +
-          `${fmt(cpuRate / raw.cpuRate, 2)}×); discovery ${fmt(cli.discover.cpuMs)} ms CPU ` +
-          `(raw enqueue ${fmt(raw.enqueueCpuMs)} ms, ${
-            fmt(cli.discover.cpuMs / raw.enqueueCpuMs, 2)
-          }×)`,
-      );
-    }
-    check(
-      rate >= 0.6 * raw.rate,
-      `≥ 0.6× the raw loop's transitions/s: ${fmt(rate / raw.rate, 2)}×`,
-    );
-    check(
-      cli.discover.ms <= 1.5 * raw.enqueueMs,
-      `discovery ≤ 1.5× the raw enqueue time: ${fmt(cli.discover.ms / raw.enqueueMs, 2)}×`,
-    );
-    const peak = Math.max(cli.discover.peakRss ?? 0, cli.run.peakRss ?? 0);
-    if (timed) check(peak <= 100 * 2 ** 20, `peak RSS ≤ 100 MB at 20,000 items: ${mb(peak)} MB`);
-    if (!flags.has("--large")) {
-      log(`(the 200,000-item RSS figure runs with --large)`);
-      return;
-    }
-    const large = await throughCli(`${root}/large`, LARGE, timed);
-    const largePeak = Math.max(large.discover.peakRss ?? 0, large.run.peakRss ?? 0);
-    log(
-      `jobctl, ${fmt(LARGE)} items: run --discover-only ${fmt(large.discover.ms)} ms ` +
-        `(peak RSS ${mb(large.discover.peakRss)} MB), run ${fmt(large.run.ms)} ms ` +
-        `(peak RSS ${mb(large.run.peakRss)} MB)`,
-    );
-    if (timed) {
-      check(
-        largePeak <= 1.2 * peak,
-        `peak RSS at 200,000 ≤ 1.2× that at 20,000: ${fmt(largePeak / peak, 2)}×`,
-      );
+    const peak = printSmall(cli, raw, timed);
+    if (flags.has("--large")) {
+      printLarge(await throughCli(`${root}/large`, LARGE, timed), peak, timed);
+    } else {
+      log("(the 200,000-item RSS figure runs with --large)");
     }
   } finally {
     await Deno.remove(root, { recursive: true });
