@@ -8,7 +8,7 @@ import { openDb } from "../src/db/mod.ts";
 
 import { Pacer } from "../src/runner/pacer.ts";
 import { Resources } from "../src/runner/resources.ts";
-import { runJob } from "../src/runner/run_job.ts";
+import { runJob, runnerSettings } from "../src/runner/run_job.ts";
 import { guardHandlers } from "../src/runner/handler_guard.ts";
 import { silentLogger } from "../src/util/log.ts";
 
@@ -36,8 +36,14 @@ export default function handle(item) {
 }
 `;
 
-/** Writes jobs.yaml and the no-op handler into `dir`; returns the jobs.yaml path. */
-export async function writeWorkspace(dir: string): Promise<string> {
+/**
+ * Writes jobs.yaml and the no-op handler into `dir`; returns the jobs.yaml path. `discovery` is
+ * the job's discovery (YAML flow mapping); by default one static item, as the items are seeded.
+ */
+export async function writeWorkspace(
+  dir: string,
+  discovery = "{ strategy: static, items: [{ key: item-0 }] }",
+): Promise<string> {
   await Deno.mkdir(dir, { recursive: true });
   const stages = STAGES.map((name) =>
     `      - { name: ${name}, handler: ./noop.js, concurrency: ${CONCURRENCY} }`
@@ -47,7 +53,7 @@ export async function writeWorkspace(dir: string): Promise<string> {
     yaml,
     `jobs:
   bench:
-    discovery: { strategy: static, items: [{ key: item-0 }] }
+    discovery: ${discovery}
     stages:
 ${stages.join("\n")}
 `,
@@ -82,7 +88,7 @@ export async function runWorkload(config: Config, db: Store): Promise<void> {
   try {
     await runJob(
       config.jobs[0],
-      { ...config.runner, configDir: config.dir },
+      runnerSettings(config),
       pacer,
       new Resources(config.resources, pacer),
       {

@@ -57,7 +57,7 @@ async function freshStore(dir: string, name: string): Promise<{ db: Store; path:
 }
 
 /** A raw connection to a file that has the store's schema, set up like openDb() does. */
-async function rawTwin(dir: string, name: string): Promise<DatabaseSync> {
+export async function rawTwin(dir: string, name: string): Promise<DatabaseSync> {
   const { db, path } = await freshStore(dir, name);
   await db.close();
   const conn = new DatabaseSync(path, { enableForeignKeyConstraints: true, timeout: 30_000 });
@@ -73,31 +73,37 @@ function inTx<T>(conn: DatabaseSync, fn: () => T): T {
   return value;
 }
 
-function rawUpsert(conn: DatabaseSync, list: ReturnType<typeof items>, now: number): void {
+/** The raw upsert: 5,000 items a transaction, then a row per stage of the new ones. */
+export function rawUpsert(
+  conn: DatabaseSync,
+  list: readonly { key: string; data: unknown }[],
+  now: number,
+  job: { id: string; stages: readonly string[] } = { id: "j", stages: STAGES },
+): void {
   inTx(conn, () => {
     const stage = conn.prepare(
-      "INSERT OR IGNORE INTO job_stages (job_id, stage, position) VALUES ('j', ?, ?)",
+      "INSERT OR IGNORE INTO job_stages (job_id, stage, position) VALUES (?, ?, ?)",
     );
-    STAGES.forEach((name, i) => stage.run(name, i));
+    job.stages.forEach((name, i) => stage.run(job.id, name, i));
   });
   const upsert = conn.prepare(
-    `INSERT INTO work_items (job_id, key, data, discovered_at, updated_at) VALUES ('j', ?, ?, ?, ?)
+    `INSERT INTO work_items (job_id, key, data, discovered_at, updated_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (job_id, key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
      WHERE work_items.data IS NOT excluded.data RETURNING id`,
   );
   const stages = conn.prepare(
     `INSERT INTO item_stages (item_id, job_id, stage, position, ready)
      SELECT w.id, w.job_id, js.stage, js.position, js.position = 0
-     FROM work_items w JOIN job_stages js ON js.job_id = w.job_id WHERE w.job_id = 'j' AND w.id > ?`,
+     FROM work_items w JOIN job_stages js ON js.job_id = w.job_id WHERE w.job_id = ? AND w.id > ?`,
   );
   const maxId = conn.prepare("SELECT coalesce(max(id), 0) AS m FROM work_items");
   for (let i = 0; i < list.length; i += 5000) {
     inTx(conn, () => {
       const before = (maxId.get() as { m: number }).m;
       for (const item of list.slice(i, i + 5000)) {
-        upsert.get(item.key, JSON.stringify(item.data), now, now);
+        upsert.get(job.id, item.key, JSON.stringify(item.data), now, now);
       }
-      stages.run(before);
+      stages.run(job.id, before);
     });
   }
 }

@@ -44,7 +44,7 @@ const RAW_BATCH = 64;
 const RSS_SAMPLE_MS = 20;
 
 /** A folder with jobs.yaml, the no-op handler and a store seeded with `n` items. */
-async function prepare(dir: string, n: number): Promise<{ yaml: string; dbPath: string }> {
+export async function prepare(dir: string, n: number): Promise<{ yaml: string; dbPath: string }> {
   const yaml = await writeWorkspace(dir);
   const dbPath = `${dir}/jobs.sqlite`;
   await seedItems(dbPath, n);
@@ -64,7 +64,7 @@ async function runRunner(
 }
 
 /** The raw loop: per stage, claim 64 per UPDATE … RETURNING, commit each batch's done-marks. */
-function rawLoop(path: string): { transitions: number; ms: number } {
+export function rawLoop(path: string): { transitions: number; ms: number } {
   const conn = new DatabaseSync(path, { enableForeignKeyConstraints: true, timeout: 30_000 });
   conn.exec("PRAGMA journal_mode = WAL");
   conn.exec("PRAGMA synchronous = NORMAL");

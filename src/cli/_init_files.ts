@@ -168,6 +168,14 @@ export interface Context {
   fetch(input: string | URL, init?: RequestInit): Promise<Response>;
   /** Ends this stage as skipped; the next stage still runs. */
   skip(reason: string): never;
+  /**
+   * Adds items to a job of jobs.yaml (this one or another), each { key, data } or { url, data },
+   * written with this stage's done: none is lost or made twice by a crash.
+   */
+  emit(
+    jobId: string,
+    items: { key?: string | number; url?: string; data?: Record<string, unknown> }[],
+  ): void;
   /** The results of the item's earlier stages, by stage name. */
   results: Record<string, unknown>;
   /** The job's id. */

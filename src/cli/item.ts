@@ -67,6 +67,7 @@ function print(item: ItemDetail): void {
   const lines = [
     `${item.jobId} / ${item.key}: ${item.status}`,
     `  discovered ${time(item.discoveredAt)}, updated ${time(item.updatedAt)}`,
+    ...item.parent ? [`  emitted by ${item.parent.jobId} / ${item.parent.key}`] : [],
     `  data ${clip(JSON.stringify(item.data), RESULT_CHARS)}`,
     "",
     renderTable(

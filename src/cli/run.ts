@@ -8,12 +8,11 @@ import { RunActivity } from "../runner/activity.ts";
 import type { RunContext } from "../runner/context.ts";
 import { Pacer } from "../runner/pacer.ts";
 import { Resources } from "../runner/resources.ts";
-import { type JobRunSummary, runJob } from "../runner/run_job.ts";
+import { type JobRunSummary, runJob, runnerSettings } from "../runner/run_job.ts";
 import { describeThrown, StoreError, UsageError } from "../util/errors.ts";
 import { guardHandlers } from "../runner/handler_guard.ts";
 import { createLogger, type Logger } from "../util/log.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
-import { LiveScreen } from "./_live_screen.ts";
 import { parseDurationFlag } from "./_ops.ts";
 import { loadRuntime, logFormat, openStore, startRun, trapSignals } from "./_runtime.ts";
 import { selectJobs } from "../config/select.ts";
@@ -68,9 +67,10 @@ export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("run", args, OPTIONS);
   const format = logFormat(values["log-format"]);
   const dryRun = values["dry-run"] ?? false;
-  // On a terminal, every log line goes through the live table, which stays below them.
+  // On a terminal, every log line goes through the live table, which stays below them. Its
+  // module (and the text-width tables it needs) is loaded only then.
   const screen = format === "text" && !dryRun && Deno.stderr.isTerminal()
-    ? new LiveScreen(Deno.stderr)
+    ? new (await import("./_live_screen.ts")).LiveScreen(Deno.stderr)
     : undefined;
   const log = createLogger(format, { write: screen?.log });
   const limit = parsePositiveInt("--limit", values.limit);
@@ -199,7 +199,7 @@ async function runAll(
 ): Promise<JobRunSummary[]> {
   const pacer = new Pacer();
   const resources = new Resources(config.resources, pacer);
-  const settings = { ...config.runner, configDir: config.dir };
+  const settings = runnerSettings(config);
   return await Promise.all(jobs.map(async (job) => {
     if (ctx.mode === "production") await ctx.db.markJobRun({ jobId: job.id, now: ctx.now() });
     return await runJob(job, settings, pacer, resources, ctx);

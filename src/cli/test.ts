@@ -2,7 +2,7 @@
 import type { RunContext, StageReport } from "../runner/context.ts";
 import { Pacer } from "../runner/pacer.ts";
 import { Resources } from "../runner/resources.ts";
-import { runJob } from "../runner/run_job.ts";
+import { runJob, runnerSettings } from "../runner/run_job.ts";
 import { UsageError } from "../util/errors.ts";
 import { plural } from "../util/format.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
@@ -75,7 +75,7 @@ export async function run(args: string[]): Promise<number> {
     const pacer = new Pacer();
     const summary = await runJob(
       job,
-      { ...config.runner, configDir: config.dir },
+      runnerSettings(config),
       pacer,
       new Resources(config.resources, pacer),
       ctx,

@@ -4,7 +4,7 @@ import type { ItemDetail, ItemStageDetail, ResultRow } from "../db/store.ts";
 import { type Html, html } from "./html.ts";
 import { formatMs, formatTime } from "./format.ts";
 import { eventsTable } from "./events_table.ts";
-import { jobPath, type PageContext } from "./context.ts";
+import { itemPath, jobPath, type PageContext } from "./context.ts";
 import { actionForm } from "./forms.ts";
 import { layout } from "./layout.ts";
 
@@ -25,7 +25,13 @@ export async function renderItemPage(
     <p class="muted">Item ${detail.id} of job <a href="${jobPath(detail.jobId)}">${detail.jobId}</a>
           · discovered ${formatTime(detail.discoveredAt)} · updated ${formatTime(
             detail.updatedAt,
-          )}</p>
+          )}${detail.parent &&
+            html`
+              · emitted by <a class="mono" href="${itemPath(
+                detail.parent.jobId,
+                detail.parent.key,
+              )}">${detail.parent.jobId} / ${detail.parent.key}</a>
+            `}</p>
     <section class="card"><h2>Stages</h2>${stagesTable(ctx, detail, now)}</section>
     <section class="card"><h2>Data</h2>${jsonBlock(detail.data)}</section>
     <section class="card"><h2>Results</h2>${resultsList(detail.results)}</section>

@@ -194,6 +194,8 @@ export interface ItemDetail {
   discoveredAt: number;
   updatedAt: number;
   status: DerivedStatus;
+  /** The item whose stage emitted this one (null for discovered items, or once it is pruned). */
+  parent: { jobId: string; key: string } | null;
   /** In pipeline order. */
   stages: ItemStageDetail[];
   /** In pipeline order. */
@@ -221,7 +223,7 @@ export interface DayCost {
 /** The columns of every copied table, parents before children. */
 export const TRANSFER_COLUMNS = {
   job_stages: ["job_id", "stage", "position", "handler_version"],
-  work_items: ["id", "job_id", "key", "data", "discovered_at", "updated_at"],
+  work_items: ["id", "job_id", "key", "data", "discovered_at", "updated_at", "parent_id"],
   item_stages: [
     "item_id",
     "job_id",

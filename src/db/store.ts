@@ -104,7 +104,9 @@ export interface ClaimStore {
   /**
    * Records done stages of one job in one transaction: stores each result, marks the stage done
    * and makes the item's next stage claimable. A row no longer claimed by `runId` (its lease
-   * expired and another run took it) is left alone. Returns how many were recorded.
+   * expired and another run took it) is left alone. What a recorded stage emitted is upserted in
+   * the same transaction, each new item with the emitting item as its parent. Returns how many
+   * were recorded.
    */
   markDone(
     options: { jobId: string; runId: string; items: readonly DoneMark[]; now?: () => number },

@@ -83,6 +83,20 @@ export interface DoneMark {
   /** Already JSON-serialisable; stored as the stage's result. */
   result: unknown;
   handlerVersion: string | null;
+  /** Items the stage added to jobs (its own or others), recorded in the same transaction. */
+  emit?: readonly EmittedItems[];
+}
+
+/**
+ * Items a finished stage adds to a job: upserted like discovered items (an unknown key is
+ * inserted with a row per stage and the emitting item as its parent; a known key gets the new
+ * data and keeps its parent).
+ */
+export interface EmittedItems {
+  jobId: string;
+  /** The job's stage names in order. */
+  stages: readonly string[];
+  items: readonly NewItem[];
 }
 
 /** A stage its handler chose to skip. */

@@ -88,11 +88,16 @@ function buildMonths(): Map<string, number> {
   return months;
 }
 
-const MONTHS = buildMonths();
+/**
+ * Built on first use: formatting every month of every locale costs about as much as the rest of
+ * a run's start-up, and most runs read no date that needs it.
+ */
+let months: Map<string, number> | undefined;
 
 /** The month number (1–12) a word names, in any of the read languages; undefined otherwise. */
 export function monthNumber(word: string): number | undefined {
-  return MONTHS.get(word.toLowerCase()) ?? MONTHS.get(key(word));
+  months ??= buildMonths();
+  return months.get(word.toLowerCase()) ?? months.get(key(word));
 }
 
 /** A date text rewritten into the forms _dates.ts reads, with what the rewriting took out. */

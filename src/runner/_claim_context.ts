@@ -8,7 +8,10 @@ import type { Claim } from "../db/store.ts";
 import type { Logger } from "../util/log.ts";
 import type { RunMode } from "./context.ts";
 import type { HandlerContext } from "./handlers.ts";
-import { SkipSignal } from "./outcome.ts";
+import { SkipSignal, toEmittedItems } from "./outcome.ts";
+import type { EmittedItems } from "../db/store.ts";
+import { PermanentError } from "../util/errors.ts";
+import { quote } from "../util/quote.ts";
 import { createPacedFetch, type PacedFetch } from "./paced_fetch.ts";
 import type { StageWorkerDeps } from "./stage_worker.ts";
 
@@ -26,6 +29,8 @@ export class ClaimContext implements HandlerContext {
   #log: Logger | undefined;
   #fetch: PacedFetch | undefined;
   #cost: HandlerContext["cost"] | undefined;
+  /** What the handler emitted, in order; recorded with the stage when it ends done. */
+  readonly emitted: EmittedItems[] = [];
 
   constructor(
     deps: StageWorkerDeps,
@@ -83,5 +88,18 @@ export class ClaimContext implements HandlerContext {
   /** Ends this stage as skipped. */
   skip(reason: string): never {
     throw new SkipSignal(reason);
+  }
+
+  /** Adds items to a job of jobs.yaml when this stage ends done. */
+  emit(jobId: string, items: unknown): void {
+    const where = `Stage "${this.stage}" of item ${quote(this.#claim.key)} emitted to job ${
+      quote(String(jobId))
+    }`;
+    const stages = this.#deps.jobStages.get(jobId);
+    if (!stages) {
+      const known = [...this.#deps.jobStages.keys()].join(", ");
+      throw new PermanentError(`${where}: there is no such job in jobs.yaml (jobs: ${known})`);
+    }
+    this.emitted.push({ jobId, stages, items: toEmittedItems(items, where) });
   }
 }

@@ -8,11 +8,20 @@ import { type CommandInput, runCommand } from "./command_handler.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import type { RunMode } from "./context.ts";
 import type { PacedFetch } from "./paced_fetch.ts";
+import { takeEmitField } from "./outcome.ts";
+import { quote } from "../util/quote.ts";
 
 /** The item as a handler sees it. */
 export interface HandlerItem {
   key: string;
   data: Record<string, unknown>;
+}
+
+/** An item a handler emits: a key or an http(s) URL (hashed into the key), and its data. */
+export interface EmitRecord {
+  key?: string | number;
+  url?: string;
+  data?: Record<string, unknown>;
 }
 
 /** The second argument of every handler. */
@@ -26,6 +35,11 @@ export interface HandlerContext {
   fetch: PacedFetch;
   /** Ends this stage as skipped; the next stage runs. */
   skip(reason: string): never;
+  /**
+   * Adds items (`{ key, data }` or `{ url, data }`) to the job `jobId` (this one or another),
+   * recorded in the same transaction as this stage's done; nothing is added unless it ends done.
+   */
+  emit(jobId: string, items: readonly EmitRecord[]): void;
   /** Results of the item's earlier stages, by stage name. */
   results: Record<string, unknown>;
   job: string;
@@ -71,8 +85,12 @@ export async function loadHandler(
     case "command":
       return spec.worker ? workerHandler(stage, spec.argv, spec.worker, { ...options, cwd }) : {
         version: stage.version ?? null,
-        run: (item, ctx) =>
-          runCommand(spec.argv, commandInput(item, ctx), { signal: ctx.signal, cwd }),
+        run: async (item, ctx) =>
+          emitted(
+            await runCommand(spec.argv, commandInput(item, ctx), { signal: ctx.signal, cwd }),
+            item,
+            ctx,
+          ),
       };
     case "builtin":
       return {
@@ -88,6 +106,15 @@ function commandInput(item: HandlerItem, ctx: HandlerContext): CommandInput {
     results: ctx.results,
     context: { job: ctx.job, stage: ctx.stage, mode: ctx.mode, attempt: ctx.attempt },
   };
+}
+
+/** A command's or worker's result without its `emit` field, whose items go to ctx.emit(). */
+function emitted(result: unknown, item: HandlerItem, ctx: HandlerContext): unknown {
+  return takeEmitField(
+    result,
+    `Stage "${ctx.stage}" of item ${quote(item.key)}`,
+    (jobId, records) => ctx.emit(jobId, records as EmitRecord[]),
+  );
 }
 
 /** A `worker:` command stage: items go to long-lived processes over the worker protocol. */
@@ -108,13 +135,17 @@ function workerHandler(
   });
   return {
     version: stage.version ?? null,
-    run: (item, ctx) =>
-      pool.run({
-        request: commandInput(item, ctx),
-        signal: ctx.signal,
-        log: ctx.log,
-        cost: ctx.cost,
-      }),
+    run: async (item, ctx) =>
+      emitted(
+        await pool.run({
+          request: commandInput(item, ctx),
+          signal: ctx.signal,
+          log: ctx.log,
+          cost: ctx.cost,
+        }),
+        item,
+        ctx,
+      ),
     close: () => pool.close(),
   };
 }

@@ -1,6 +1,6 @@
 /** runJob: one job's run — discovery, then every stage's worker until done or stopped. */
 import type { Claim } from "../db/store.ts";
-import type { JobConfig, RunnerConfig } from "../config/types.ts";
+import type { Config, JobConfig, RunnerConfig } from "../config/types.ts";
 
 import type { RunContext } from "./context.ts";
 import { formatDuration } from "../util/units.ts";
@@ -28,10 +28,21 @@ export interface JobRunSummary {
   wouldRun?: Record<string, number>;
 }
 
-/** Settings of the process that runs jobs: from jobs.yaml's `runner:` and its folder. */
+/** Settings of the process that runs jobs: from jobs.yaml's `runner:`, its folder and its jobs. */
 export interface RunnerSettings extends RunnerConfig {
   /** Folder of jobs.yaml: handler commands run there and relative discovery paths resolve there. */
   configDir: string;
+  /** Stage names of every job of jobs.yaml, in order: the jobs handlers may emit items into. */
+  jobStages: ReadonlyMap<string, readonly string[]>;
+}
+
+/** The RunnerSettings of a jobs.yaml. */
+export function runnerSettings(config: Config): RunnerSettings {
+  return {
+    ...config.runner,
+    configDir: config.dir,
+    jobStages: new Map(config.jobs.map((j) => [j.id, j.stages.map((s) => s.name)])),
+  };
 }
 
 /** How often --watch checks whether discovery is due or was requested. */
@@ -191,6 +202,7 @@ async function runWorkers(
       resources,
       budget,
       leaseMs: runnerCfg.leaseMs,
+      jobStages: runnerCfg.jobStages,
       hardSignal: hard.signal,
       upstream,
       halted: () => tripped,

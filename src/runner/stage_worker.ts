@@ -1,5 +1,5 @@
 /** The one worker: claims a stage's items in batches and runs its handler on each. */
-import type { Claim } from "../db/store.ts";
+import type { Claim, EmittedItems } from "../db/store.ts";
 import type { JobConfig, StageConfig } from "../config/types.ts";
 
 import type { RunContext } from "./context.ts";
@@ -28,6 +28,8 @@ export interface StageWorkerDeps {
   resources: Resources;
   budget: Budget;
   leaseMs: number;
+  /** Stage names of every job of jobs.yaml: where handlers may emit items. */
+  jobStages: ReadonlyMap<string, readonly string[]>;
   /** Aborts handlers still running when the shutdown grace period is over. */
   hardSignal: AbortSignal;
   /** Resolves when the previous stage's worker has finished (single pass); null for the first. */
@@ -244,6 +246,7 @@ async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): 
   let abort: ClaimAbort | undefined;
   const costs: Promise<unknown>[] = [];
   let outcome: Outcome;
+  let ctx: ClaimContext | undefined;
   const span = startAttemptSpan({
     job: d.job.id,
     stage: stage.name,
@@ -257,11 +260,11 @@ async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): 
     const value = await aborts.run((a) => {
       abort = a;
       const item = { key: claim.key, data: claim.data };
-      const ctx = new ClaimContext(d, claim, a.signal, costs);
+      const claimCtx = ctx = new ClaimContext(d, claim, a.signal, costs);
       const call = () =>
         runCaught(
           (error) => stray(d, aborts, a, claim, error),
-          () => d.handler.run(item, ctx),
+          () => d.handler.run(item, claimCtx),
         );
       return span ? span.run(call) : call();
     });
@@ -282,7 +285,7 @@ async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): 
     release?.();
   }
   if (costs.length) await Promise.all(costs);
-  record(d, claim, outcome, d.ctx.now() - started);
+  record(d, claim, outcome, d.ctx.now() - started, ctx?.emitted ?? []);
   span?.end(outcomeName(d, claim, outcome), outcome.kind === "error" ? outcome.message : undefined);
   // A failure is written at once, so the circuit breaker trips before another handler starts.
   if (outcome.kind === "error") await d.writer.flush();
@@ -305,10 +308,17 @@ function stray(
   if (!aborts.fail(abort, wrapped)) d.onStray(claim, wrapped);
 }
 
-function record(d: StageWorkerDeps, claim: Claim, outcome: Outcome, durationMs: number): void {
+function record(
+  d: StageWorkerDeps,
+  claim: Claim,
+  outcome: Outcome,
+  durationMs: number,
+  emit: EmittedItems[] = [],
+): void {
   const base = { itemId: claim.itemId, stage: claim.stage, position: claim.position };
   if (outcome.kind === "done") {
-    d.writer.done({ ...base, result: outcome.result, handlerVersion: d.handler.version });
+    const mark = { ...base, result: outcome.result, handlerVersion: d.handler.version };
+    d.writer.done(emit.length ? { ...mark, emit } : mark);
   } else if (outcome.kind === "skipped") {
     d.writer.skipped({ ...base, reason: outcome.reason });
   } else {

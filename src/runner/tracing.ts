@@ -4,10 +4,13 @@
  * with the handler's fetch calls as its children, and one per discovery. With OpenTelemetry
  * off nothing is made at all, so the runner pays nothing for it.
  */
-import { context, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { Span } from "@opentelemetry/api";
 
 /** Whether this process exports spans: Deno's OpenTelemetry is on. */
 const ENABLED: boolean = otelEnabled();
+
+/** The OpenTelemetry API, loaded only when spans are exported (loading it costs start-up time). */
+const otel = ENABLED ? await import("@opentelemetry/api") : undefined;
 
 function otelEnabled(): boolean {
   try {
@@ -38,7 +41,8 @@ export interface AttemptInfo {
 
 /** A span for one (item, stage) attempt, or undefined when OpenTelemetry is off. */
 export function startAttemptSpan(info: AttemptInfo): AttemptSpan | undefined {
-  if (!ENABLED) return undefined;
+  if (!otel) return undefined;
+  const { context, trace } = otel;
   const span = trace.getTracer("jobctl").startSpan(`stage ${info.job}/${info.stage}`, {
     attributes: {
       "jobctl.job": info.job,
@@ -61,8 +65,8 @@ export async function traceDiscovery<T>(
   discover: () => Promise<T>,
   describe: (result: T) => { found: number; added?: number; error?: string },
 ): Promise<T> {
-  if (!ENABLED) return await discover();
-  return await trace.getTracer("jobctl").startActiveSpan(`discovery ${job}`, async (span) => {
+  if (!otel) return await discover();
+  return await otel.trace.getTracer("jobctl").startActiveSpan(`discovery ${job}`, async (span) => {
     span.setAttribute("jobctl.job", job);
     try {
       const result = await discover();
@@ -80,6 +84,6 @@ export async function traceDiscovery<T>(
 
 function finish(span: Span, outcome: string, error?: string): void {
   span.setAttribute("jobctl.outcome", outcome);
-  if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: error });
+  if (error !== undefined) span.setStatus({ code: otel!.SpanStatusCode.ERROR, message: error });
   span.end();
 }

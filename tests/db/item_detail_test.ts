@@ -48,6 +48,7 @@ Deno.test("getItemDetail() returns every stage field, the results and the events
       discoveredAt: start,
       updatedAt: start,
       status: "failed",
+      parent: null,
       stages: [
         {
           stage: "fetch",

@@ -13,7 +13,7 @@ import { type TestStore, testStore } from "../_test_store.ts";
 import type { RunContext } from "../../src/runner/context.ts";
 import { Pacer } from "../../src/runner/pacer.ts";
 import { Resources } from "../../src/runner/resources.ts";
-import { type JobRunSummary, runJob } from "../../src/runner/run_job.ts";
+import { type JobRunSummary, runJob, runnerSettings } from "../../src/runner/run_job.ts";
 import { silentLogger } from "../../src/util/log.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
@@ -177,7 +177,7 @@ export async function runInProcess(
   const pacer = new Pacer();
   return await runJob(
     job,
-    { ...config.runner, configDir: config.dir },
+    runnerSettings(config),
     pacer,
     new Resources(config.resources, pacer),
     {

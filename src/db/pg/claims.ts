@@ -9,8 +9,9 @@ import type {
   MarkFailedOptions,
   SkipMark,
 } from "../store.ts";
-import type { PgConn } from "./connection.ts";
+import type { PgConn, Sql } from "./connection.ts";
 import { queueFailures } from "./_alerts.ts";
+import { upsertEmitted } from "./items.ts";
 
 /** The Claim area of the PostgreSQL store. */
 export function pgClaims(db: PgConn): Impl<ClaimStore> {
@@ -84,8 +85,8 @@ async function markDone(
   if (options.items.length === 0) return 0;
   const now = (options.now ?? Date.now)();
   const marks = options.items;
-  const [row] = await db.write((sql) =>
-    sql<{ n: number }[]>`
+  const finish = (sql: Sql) =>
+    sql<{ n: number; held: string }[]>`
     WITH marks AS MATERIALIZED (
       SELECT *, ${options.runId}::text AS run FROM unnest(${marks.map((m) => m.itemId)}::bigint[],
         ${marks.map((m) => m.stage)}::text[], ${marks.map((m) => JSON.stringify(m.result))}::text[],
@@ -114,9 +115,16 @@ async function markDone(
       UPDATE job_state SET consecutive_failures = 0
       WHERE job_id = ${options.jobId} AND consecutive_failures > 0 AND EXISTS (SELECT 1 FROM fin)
     )
-    SELECT count(*)::int AS n FROM fin`
-  );
-  return row.n;
+    SELECT count(*)::int AS n, coalesce(json_agg(item_id || ':' || stage), '[]')::text AS held
+    FROM fin`;
+  if (!marks.some((m) => m.emit?.length)) return (await db.write(finish))[0].n;
+  return await db.tx(async (sql) => {
+    const [row] = await finish(sql);
+    const held = new Set(JSON.parse(row.held) as string[]);
+    const emitted = marks.filter((m) => m.emit?.length && held.has(`${m.itemId}:${m.stage}`));
+    await upsertEmitted(sql, emitted.map((m) => ({ parentId: m.itemId, emit: m.emit! })), now);
+    return row.n;
+  });
 }
 
 /** one statement for the whole batch. */

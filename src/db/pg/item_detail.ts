@@ -63,9 +63,13 @@ async function getItemDetail(
     discovered_at: number;
     updated_at: number;
     derived_status: DerivedStatus;
+    parent_job: string | null;
+    parent_key: string | null;
   }[]>`
-    SELECT w.id, w.data, w.discovered_at, w.updated_at, v.derived_status
+    SELECT w.id, w.data, w.discovered_at, w.updated_at, v.derived_status,
+      p.job_id AS parent_job, p.key AS parent_key
     FROM work_items w JOIN item_derived_status v ON v.item_id = w.id
+      LEFT JOIN work_items p ON p.id = w.parent_id
     WHERE w.job_id = ${options.jobId} AND w.key = ${options.key}`;
   if (!item) return undefined;
   const stages = await db.sql<ItemStageDetail[]>`
@@ -80,6 +84,7 @@ async function getItemDetail(
     discoveredAt: item.discovered_at,
     updatedAt: item.updated_at,
     status: item.derived_status,
+    parent: item.parent_key === null ? null : { jobId: item.parent_job!, key: item.parent_key },
     stages: stages.map((stage) => ({ ...stage })),
     results: await getResults(db, item.id),
     events: await getEvents(db, { itemId: item.id, limit: ITEM_EVENTS }),

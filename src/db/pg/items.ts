@@ -1,6 +1,7 @@
 /** PostgreSQL: discovery upserts, stage sync, item listings. */
 import type {
   DerivedStatus,
+  EmittedItems,
   Impl,
   ItemListing,
   ItemStage,
@@ -74,7 +75,9 @@ async function upsertItems(db: PgConn, options: UpsertItemsOptions): Promise<Ups
   await syncStages(db, { jobId: options.jobId, stages: options.stages });
   for (let i = 0; i < entries.length; i += UPSERT_CHUNK) {
     const chunk = entries.slice(i, i + UPSERT_CHUNK);
-    const [row] = await db.write((sql) => upsertChunk(sql, options.jobId, chunk, now));
+    const [row] = await db.write((sql) =>
+      upsertChunk(sql, { jobId: options.jobId, parentId: null, now }, chunk)
+    );
     counts.inserted += row.inserted;
     counts.updated += row.updated;
     counts.unchanged += chunk.length - row.inserted - row.updated;
@@ -86,14 +89,20 @@ async function upsertItems(db: PgConn, options: UpsertItemsOptions): Promise<Ups
  * One statement per chunk: new keys are inserted (with a row per stage), changed data is
  * updated, unchanged items are not touched. xmax = 0 tells an inserted row from an updated one.
  */
-function upsertChunk(sql: Sql, jobId: string, chunk: [string, string][], now: number) {
+function upsertChunk(
+  sql: Sql,
+  into: { jobId: string; parentId: number | null; now: number },
+  chunk: [string, string][],
+) {
+  const { jobId, parentId, now } = into;
   return sql<{ inserted: number; updated: number }[]>`
     WITH input AS (
       SELECT * FROM unnest(${chunk.map(([key]) => key)}::text[],
         ${chunk.map(([, data]) => data)}::text[]) WITH ORDINALITY AS i(key, data, ord)
     ), up AS (
-      INSERT INTO work_items (job_id, key, data, discovered_at, updated_at)
-      SELECT ${jobId}, key, data, ${now}::bigint, ${now}::bigint FROM input ORDER BY ord
+      INSERT INTO work_items (job_id, key, data, discovered_at, updated_at, parent_id)
+      SELECT ${jobId}, key, data, ${now}::bigint, ${now}::bigint, ${parentId}::bigint
+      FROM input ORDER BY ord
       ON CONFLICT (job_id, key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
       WHERE work_items.data IS DISTINCT FROM excluded.data
       RETURNING id, xmax = 0 AS inserted
@@ -106,6 +115,26 @@ function upsertChunk(sql: Sql, jobId: string, chunk: [string, string][], now: nu
     SELECT count(*) FILTER (WHERE inserted)::int AS inserted,
       count(*) FILTER (WHERE NOT inserted)::int AS updated
     FROM up`;
+}
+
+/**
+ * Upserts what finished stages emitted, inside the caller's transaction: each job's stages are
+ * synced once, then each parent's items go in with it as their parent.
+ */
+export async function upsertEmitted(
+  sql: Sql,
+  emitted: readonly { parentId: number; emit: readonly EmittedItems[] }[],
+  now: number,
+): Promise<void> {
+  const synced = new Set<string>();
+  for (const { parentId, emit } of emitted) {
+    for (const { jobId, stages, items } of emit) {
+      if (!synced.has(jobId)) await syncStagesTx(sql, jobId, stages);
+      synced.add(jobId);
+      const unique = new Map(items.map((item) => [item.key, JSON.stringify(item.data)]));
+      await upsertChunk(sql, { jobId, parentId, now }, [...unique]);
+    }
+  }
 }
 
 async function listItems(db: PgConn, options: ListItemsOptions): Promise<ItemListing[]> {

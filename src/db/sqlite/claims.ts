@@ -14,6 +14,7 @@ import { insertEvent } from "./events.ts";
 import { CountMoves } from "./_counts.ts";
 import { countAttempts } from "./_run_totals.ts";
 import { queueFailures } from "./_alerts.ts";
+import { upsertEmitted } from "./items.ts";
 
 /** The claim area of the SQLite store. */
 export function sqliteClaims(s: SqliteConn): Impl<ClaimStore> {
@@ -36,8 +37,11 @@ function claimBatch(s: SqliteConn, options: ClaimOptions): Claim[] {
          SELECT rowid FROM item_stages INDEXED BY item_stages_claim
          WHERE job_id = :job AND stage = :stage AND status = 'pending' AND ready = 1
            AND run_after <= :now
-         ORDER BY run_after LIMIT :limit)
-       AND NOT EXISTS (SELECT 1 FROM job_state WHERE job_id = :job AND paused = 1)
+         ORDER BY run_after
+         -- A paused job gets nothing. In the LIMIT the check runs once per statement; as a
+         -- condition of the UPDATE it ran once per claimed row.
+         LIMIT CASE WHEN EXISTS (SELECT 1 FROM job_state WHERE job_id = :job AND paused = 1)
+           THEN 0 ELSE :limit END)
        RETURNING item_id, position, attempts`,
     ).all({
       run: options.runId,
@@ -131,6 +135,10 @@ function markDone(
     s.stmt(
       "UPDATE job_state SET consecutive_failures = 0 WHERE job_id = ? AND consecutive_failures > 0",
     ).run(options.jobId);
+    const emitted = recorded.filter((m) => m.emit?.length);
+    if (emitted.length) {
+      upsertEmitted(s, emitted.map((m) => ({ parentId: m.itemId, emit: m.emit! })), now);
+    }
     return done.length;
   });
 }

@@ -59,8 +59,10 @@ function getItemDetail(
   options: { jobId: string; key: string },
 ): ItemDetail | undefined {
   const item = s.stmt(
-    `SELECT w.id, w.data, w.discovered_at, w.updated_at, v.derived_status
+    `SELECT w.id, w.data, w.discovered_at, w.updated_at, v.derived_status,
+       p.job_id AS parent_job, p.key AS parent_key
      FROM work_items w JOIN item_derived_status v ON v.item_id = w.id
+       LEFT JOIN work_items p ON p.id = w.parent_id
      WHERE w.job_id = ? AND w.key = ?`,
   ).get(options.jobId, options.key) as {
     id: number;
@@ -68,6 +70,8 @@ function getItemDetail(
     discovered_at: number;
     updated_at: number;
     derived_status: DerivedStatus;
+    parent_job: string | null;
+    parent_key: string | null;
   } | undefined;
   if (!item) return undefined;
   const stages = s.stmt(
@@ -83,6 +87,7 @@ function getItemDetail(
     discoveredAt: item.discovered_at,
     updatedAt: item.updated_at,
     status: item.derived_status,
+    parent: item.parent_key === null ? null : { jobId: item.parent_job!, key: item.parent_key },
     stages: stages.map((stage) => ({ ...stage })),
     results: getResults(s, item.id),
     events: getEvents(s, { itemId: item.id, limit: ITEM_EVENTS }),

@@ -1,6 +1,7 @@
 /** SQLite: work items and their stages: discovery upserts, stage lifecycle, item listings. */
 import type {
   DerivedStatus,
+  EmittedItems,
   Impl,
   ItemListing,
   ItemStage,
@@ -89,31 +90,56 @@ function upsertItems(s: SqliteConn, options: UpsertItemsOptions): UpsertCounts {
   s.tx(() => syncStagesTx(s, options.jobId, options.stages));
   for (let i = 0; i < entries.length; i += UPSERT_CHUNK) {
     const chunk = entries.slice(i, i + UPSERT_CHUNK);
-    s.tx(() => upsertChunk(s, options.jobId, chunk, now, counts));
+    s.tx(() => upsertChunk(s, { jobId: options.jobId, parentId: null, now }, chunk, counts));
   }
   return counts;
 }
 
+/**
+ * Upserts what finished stages emitted, inside the caller's transaction: each job's stages are
+ * synced once, then each parent's items go in with it as their parent.
+ */
+export function upsertEmitted(
+  s: SqliteConn,
+  emitted: readonly { parentId: number; emit: readonly EmittedItems[] }[],
+  now: number,
+): void {
+  const synced = new Set<string>();
+  for (const { parentId, emit } of emitted) {
+    for (const { jobId, stages, items } of emit) {
+      if (!synced.has(jobId)) syncStagesTx(s, jobId, stages);
+      synced.add(jobId);
+      const unique = new Map(items.map((item) => [item.key, JSON.stringify(item.data)]));
+      upsertChunk(s, { jobId, parentId, now }, [...unique], {
+        inserted: 0,
+        updated: 0,
+        unchanged: 0,
+      });
+    }
+  }
+}
+
 function upsertChunk(
   s: SqliteConn,
-  jobId: string,
+  into: { jobId: string; parentId: number | null; now: number },
   chunk: [string, string][],
-  now: number,
   counts: UpsertCounts,
 ): void {
+  const { jobId, parentId, now } = into;
   // Row ids only grow, so rows above the previous maximum are this chunk's new items.
   const { maxId } = s.stmt("SELECT coalesce(max(id), 0) AS maxId FROM work_items").get() as {
     maxId: number;
   };
   const upsert = s.stmt(
-    `INSERT INTO work_items (job_id, key, data, discovered_at, updated_at) VALUES (?, ?, ?, ?, ?)
+    `INSERT INTO work_items (job_id, key, data, discovered_at, updated_at, parent_id)
+     VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT (job_id, key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
      WHERE work_items.data IS NOT excluded.data
      RETURNING id`,
   );
   const before = counts.inserted;
   for (const [key, data] of chunk) {
-    const row = upsert.get(jobId, key, data, now, now) as { id: number } | undefined;
+    const row = upsert.get(jobId, key, data, now, now, parentId) as { id: number } | undefined;
     if (!row) counts.unchanged++;
     else if (row.id > maxId) counts.inserted++;
     else counts.updated++;

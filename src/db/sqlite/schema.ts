@@ -239,6 +239,11 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX source_holds_job ON source_holds (job_id);
   `,
+  // Fan-out: an item a stage emitted records the item whose stage emitted it.
+  `
+  ALTER TABLE work_items ADD COLUMN parent_id INTEGER REFERENCES work_items (id) ON DELETE SET NULL;
+  CREATE INDEX work_items_parent ON work_items (parent_id) WHERE parent_id IS NOT NULL;
+  `,
 ];
 
 /**

@@ -1,0 +1,212 @@
+/**
+ * The peer workload through the real command line: 20,000 items from a jsonl file through 3
+ * no-op module stages, concurrency 16, as two processes (`jobctl run --discover-only`, then
+ * `jobctl run`), each timed whole and its peak RSS read by /usr/bin/time; beside the raw
+ * node:sqlite enqueue and claim → done loops in the same run. `--large` adds 200,000 items.
+ */
+import { cpuUsage } from "node:process";
+import { fileURLToPath } from "node:url";
+import { openDb } from "../src/db/mod.ts";
+import { rawTwin, rawUpsert } from "./db_bench.ts";
+import { rawLoop } from "./runner_bench.ts";
+import { CHILD_PERMISSIONS, CONCURRENCY, STAGES, writeWorkspace } from "./_workload.ts";
+
+const SMALL = 20_000;
+const LARGE = 200_000;
+const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
+const DENO_JSON = fileURLToPath(new URL("../deno.json", import.meta.url));
+const TIME = "/usr/bin/time";
+
+/** One `jobctl` process: its wall time, CPU time and peak RSS. */
+interface ProcessFigure {
+  ms: number;
+  /** User + system CPU time in ms; undefined without /usr/bin/time. */
+  cpuMs?: number;
+  /** Bytes; undefined without /usr/bin/time. */
+  peakRss?: number;
+}
+
+/** What the command line did with `n` items. */
+interface CliFigures {
+  discover: ProcessFigure;
+  run: ProcessFigure;
+  transitions: number;
+}
+
+function records(n: number): { key: string; data: Record<string, unknown> }[] {
+  return Array.from({ length: n }, (_, i) => ({
+    key: `item-${i}`,
+    data: { key: `item-${i}`, url: `https://example.org/posts/${i}`, n: i },
+  }));
+}
+
+async function hasTime(): Promise<boolean> {
+  try {
+    return (await Deno.stat(TIME)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `jobctl ARGS` in `dir` to the end: wall time from spawn to exit, peak RSS. */
+async function jobctl(dir: string, args: string[], timed: boolean): Promise<ProcessFigure> {
+  const argv = [Deno.execPath(), "run", "--config", DENO_JSON, ...CHILD_PERMISSIONS, MAIN, ...args];
+  const [program, ...rest] = timed ? [TIME, "-v", ...argv] : argv;
+  const started = performance.now();
+  const out = await new Deno.Command(program, {
+    args: rest,
+    cwd: dir,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const ms = performance.now() - started;
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (!out.success) {
+    throw new Error(`jobctl ${args.join(" ")} failed (exit ${out.code}): ${stderr}`);
+  }
+  const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1];
+  const seconds = (what: string) =>
+    Number(new RegExp(`${what} time \\(seconds\\): ([\\d.]+)`).exec(stderr)?.[1]);
+  const cpuMs = (seconds("User") + seconds("System")) * 1000;
+  return {
+    ms,
+    cpuMs: Number.isNaN(cpuMs) ? undefined : cpuMs,
+    peakRss: kb === undefined ? undefined : Number(kb) * 1024,
+  };
+}
+
+/** Discovers `n` jsonl items with one process and runs them with another. */
+async function throughCli(dir: string, n: number, timed: boolean): Promise<CliFigures> {
+  const yaml = await writeWorkspace(dir, "{ strategy: jsonl, path: ./items.jsonl }");
+  const lines = records(n).map((r) => JSON.stringify(r.data));
+  await Deno.writeTextFile(`${dir}/items.jsonl`, lines.join("\n") + "\n");
+  // The store's schema is made before timing, as a first run would make it only once.
+  await (await openDb(`${dir}/jobs.sqlite`)).close();
+  const discover = await jobctl(dir, ["run", "--discover-only", "--config", yaml], timed);
+  const run = await jobctl(dir, ["run", "--config", yaml], timed);
+  const db = await openDb(`${dir}/jobs.sqlite`);
+  try {
+    const stats = await db.stageStats("bench");
+    return { discover, run, transitions: stats.reduce((sum, s) => sum + s.done, 0) };
+  } finally {
+    await db.close();
+  }
+}
+
+/** CPU time (user + system) of this process so far, in ms. */
+function cpuNow(): number {
+  const { user, system } = cpuUsage();
+  return (user + system) / 1000;
+}
+
+/** The raw loop's enqueue of the same items, and its claim → done loop over them. */
+async function rawBaseline(dir: string, n: number) {
+  await Deno.mkdir(dir, { recursive: true });
+  const conn = await rawTwin(dir, "raw");
+  const list = records(n);
+  const [started, cpuStarted] = [performance.now(), cpuNow()];
+  rawUpsert(conn, list, Date.now(), { id: "bench", stages: STAGES });
+  const [enqueueMs, enqueueCpuMs] = [performance.now() - started, cpuNow() - cpuStarted];
+  conn.close();
+  const loopCpuStarted = cpuNow();
+  const loop = rawLoop(`${dir}/raw.sqlite`);
+  const loopCpuMs = cpuNow() - loopCpuStarted;
+  if (loop.transitions !== n * STAGES.length) {
+    throw new Error(`The raw loop did ${loop.transitions} transitions, not ${n * STAGES.length}`);
+  }
+  return {
+    enqueueMs,
+    enqueueCpuMs,
+    rate: (loop.transitions / loop.ms) * 1000,
+    cpuRate: (loop.transitions / loopCpuMs) * 1000,
+  };
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+const mb = (bytes: number | undefined) => bytes === undefined ? "?" : fmt(bytes / 2 ** 20, 1);
+
+const log = (line: string) => console.log(line);
+const check = (met: boolean, what: string) => log(`${met ? "met   " : "MISSED"} ${what}`);
+
+type Raw = Awaited<ReturnType<typeof rawBaseline>>;
+
+/** The 20,000-item figures beside the raw loop's; returns the peak RSS of both processes. */
+function printSmall(cli: CliFigures, raw: Raw, timed: boolean): number {
+  const rate = (cli.transitions / cli.run.ms) * 1000;
+  log(
+    `jobctl, ${fmt(SMALL)} jsonl items × ${STAGES.length} no-op module stages, concurrency ` +
+      `${CONCURRENCY}, whole processes: run --discover-only ${fmt(cli.discover.ms)} ms ` +
+      `(peak RSS ${mb(cli.discover.peakRss)} MB), run ${fmt(cli.run.ms)} ms = ` +
+      `${fmt(rate)} transitions/s (peak RSS ${mb(cli.run.peakRss)} MB)`,
+  );
+  log(
+    `raw node:sqlite loop, same run: enqueue ${fmt(raw.enqueueMs)} ms, ` +
+      `${fmt(raw.rate)} transitions/s`,
+  );
+  if (cli.run.cpuMs !== undefined && cli.discover.cpuMs !== undefined) {
+    // On a machine shared with other work, CPU time says what wall time cannot.
+    const cpuRate = (cli.transitions / cli.run.cpuMs) * 1000;
+    log(
+      `per CPU second: jobctl run ${fmt(cpuRate)} transitions (raw loop ${fmt(raw.cpuRate)}, ` +
+        `${fmt(cpuRate / raw.cpuRate, 2)}×); discovery ${fmt(cli.discover.cpuMs)} ms CPU ` +
+        `(raw enqueue ${fmt(raw.enqueueCpuMs)} ms, ${
+          fmt(cli.discover.cpuMs / raw.enqueueCpuMs, 2)
+        }×)`,
+    );
+  }
+  check(rate >= 0.6 * raw.rate, `≥ 0.6× the raw loop's transitions/s: ${fmt(rate / raw.rate, 2)}×`);
+  check(
+    cli.discover.ms <= 1.5 * raw.enqueueMs,
+    `discovery ≤ 1.5× the raw enqueue time: ${fmt(cli.discover.ms / raw.enqueueMs, 2)}×`,
+  );
+  const peak = Math.max(cli.discover.peakRss ?? 0, cli.run.peakRss ?? 0);
+  if (timed) check(peak <= 100 * 2 ** 20, `peak RSS ≤ 100 MB at 20,000 items: ${mb(peak)} MB`);
+  return peak;
+}
+
+/** The 200,000-item figures beside the peak RSS at 20,000. */
+function printLarge(large: CliFigures, smallPeak: number, timed: boolean): void {
+  const peak = Math.max(large.discover.peakRss ?? 0, large.run.peakRss ?? 0);
+  log(
+    `jobctl, ${fmt(LARGE)} items: run --discover-only ${fmt(large.discover.ms)} ms ` +
+      `(peak RSS ${mb(large.discover.peakRss)} MB), run ${fmt(large.run.ms)} ms ` +
+      `(peak RSS ${mb(large.run.peakRss)} MB)`,
+  );
+  if (timed) {
+    check(
+      peak <= 1.2 * smallPeak,
+      `peak RSS at 200,000 ≤ 1.2× that at 20,000: ${fmt(peak / smallPeak, 2)}×`,
+    );
+  }
+}
+
+/** Runs the command-line benchmark and prints each figure beside its target. */
+export async function benchCli(flags: ReadonlySet<string> = new Set()): Promise<void> {
+  const timed = await hasTime();
+  if (!timed) log(`${TIME} not found: no peak RSS or CPU figures`);
+  const root = await Deno.makeTempDir({ prefix: "jobs-cli-bench-" });
+  try {
+    const cli = await throughCli(`${root}/cli`, SMALL, timed);
+    const raw = await rawBaseline(`${root}/raw`, SMALL);
+    if (cli.transitions !== SMALL * STAGES.length) {
+      throw new Error(
+        `jobctl run did ${cli.transitions} transitions, not ${SMALL * STAGES.length}`,
+      );
+    }
+    const peak = printSmall(cli, raw, timed);
+    if (flags.has("--large")) {
+      printLarge(await throughCli(`${root}/large`, LARGE, timed), peak, timed);
+    } else {
+      log("(the 200,000-item RSS figure runs with --large)");
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+if (import.meta.main) await benchCli(new Set(Deno.args));
