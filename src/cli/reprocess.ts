@@ -8,6 +8,7 @@ import { printJson, requireJob, requireStage } from "./_ops.ts";
 import { loadRuntime, openStore } from "./_runtime.ts";
 import { plural, usd } from "../util/format.ts";
 import { COMMON_HELP, EXIT } from "./mod.ts";
+import { configuredVersions } from "../runner/versions.ts";
 
 const OPTIONS = {
   job: { type: "string", short: "j" },
@@ -56,9 +57,11 @@ export async function run(args: string[]): Promise<number> {
   const dryRun = values["dry-run"] ?? false;
   const db = await openStore(dbPath);
   try {
+    // As `jobctl run` would record them: a version bumped since the last run counts now.
+    const versions = values.stale ? await configuredVersions(job) : {};
     // Before resetting: a reset result is no longer stale.
-    const fromStage = stage ?? await firstStaleStage(db, job);
-    const options = { jobId: job.id, stage, dryRun };
+    const fromStage = stage ?? await firstStaleStage(db, job, versions);
+    const options = { jobId: job.id, stage, dryRun, versions };
     const items = values.stale
       ? await db.reprocessStale(options)
       : await db.reprocessStage({ ...options, stage: stage! });
@@ -72,8 +75,12 @@ export async function run(args: string[]): Promise<number> {
 }
 
 /** The earliest stage of the job with stale results, or null. */
-async function firstStaleStage(db: Store, job: JobConfig): Promise<string | null> {
-  const stale = await db.getStaleCount({ jobId: job.id });
+async function firstStaleStage(
+  db: Store,
+  job: JobConfig,
+  versions: Record<string, string | null>,
+): Promise<string | null> {
+  const stale = await db.getStaleCount({ jobId: job.id, versions });
   return job.stages.find((s) => (stale[s.name] ?? 0) > 0)?.name ?? null;
 }
 

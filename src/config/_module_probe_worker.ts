@@ -23,7 +23,12 @@ Object.defineProperty(Deno, "exit", {
 scope.addEventListener("message", async (event) => {
   try {
     const module = await import((event.data as { url: string }).url);
-    scope.postMessage({ kind: "loaded", defaultType: typeof module.default });
+    const declared = module.HANDLER_VERSION;
+    scope.postMessage({
+      kind: "loaded",
+      defaultType: typeof module.default,
+      version: declared === undefined ? null : String(declared),
+    });
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
     scope.postMessage({

@@ -46,6 +46,7 @@ import type {
   RetryFailedOptions,
   SetJobPausedOptions,
   SkipMark,
+  StaleOptions,
   UpsertCounts,
   UpsertItemsOptions,
 } from "./types.ts";
@@ -209,8 +210,11 @@ export interface ResultStore {
   setHandlerVersion(
     options: { jobId: string; stage: string; version: string | null },
   ): Promise<void>;
-  /** Number of stale results of done stages (handler version differs from the current one). */
-  getStaleCount(options: { jobId: string }): Promise<Record<string, number>>;
+  /**
+   * Number of stale results of done stages (handler version differs from the current one: the
+   * stage's entry in `versions`, else the version its last run recorded).
+   */
+  getStaleCount(options: StaleOptions): Promise<Record<string, number>>;
   /**
    * Resets every stage whose result is stale, and every later stage of the same item, to a fresh
    * pending state. Returns how many items were (or, with dryRun, would be) reset.

@@ -213,9 +213,21 @@ export interface EventFilter {
   limit?: number;
 }
 
+/** Options of getStaleCount(). */
+export interface StaleOptions {
+  jobId: string;
+  /**
+   * The current handler version of these stages, as configured now (null: none); a stage not
+   * named keeps the version its last run recorded. Default {}.
+   */
+  versions?: Record<string, string | null>;
+}
+
 /** Options of reprocessStale() and reprocessStage(). */
 export interface ReprocessOptions {
   jobId: string;
+  /** For reprocessStale: as in getStaleCount(). */
+  versions?: Record<string, string | null>;
   /** The stage; for reprocessStale, omitted means every stage. */
   stage?: string;
   /** Count only; change nothing. Default false. */

@@ -55,7 +55,7 @@ export async function loadHandler(stage: StageConfig, cwd: string): Promise<Hand
       return await loadModule(spec.path, stage);
     case "command":
       return {
-        version: stage.version ?? null,
+        version: handlerVersion(stage),
         run: (item, ctx) =>
           runCommand(spec.argv, {
             item,
@@ -65,10 +65,19 @@ export async function loadHandler(stage: StageConfig, cwd: string): Promise<Hand
       };
     case "builtin":
       return {
-        version: stage.version ?? `builtin:${spec.name}`,
+        version: handlerVersion(stage),
         run: (item, ctx) => builtinFetch(item, ctx, spec.options),
       };
   }
+}
+
+/**
+ * The version of a stage's handler: its `version:`, else a builtin's name, else the
+ * HANDLER_VERSION a module declares (`declared`, as a string), else null.
+ */
+export function handlerVersion(stage: StageConfig, declared: string | null = null): string | null {
+  if (stage.version !== undefined) return stage.version;
+  return stage.handler.kind === "builtin" ? `builtin:${stage.handler.name}` : declared;
 }
 
 async function loadModule(path: string, stage: StageConfig): Promise<Handler> {
@@ -93,7 +102,7 @@ async function loadModule(path: string, stage: StageConfig): Promise<Handler> {
   const fn = mod.default as ModuleHandler;
   const declared = mod.HANDLER_VERSION;
   return {
-    version: stage.version ?? (declared === undefined ? null : String(declared)),
+    version: handlerVersion(stage, declared === undefined ? null : String(declared)),
     run: async (item, ctx) => await fn(item, ctx),
   };
 }
