@@ -25,8 +25,9 @@ stage of the same items.
   -j, --job JOB  the job (required)
   --stale        items whose result came from an older handler version, from that stage
   --stage S      every item that went through stage S (with --stale: only stale results of S)
-  --dry-run      change nothing; print how many items and the estimated cost: each stage's
-                 average cost per item (from its cost events) times the number of items
+  --dry-run      change nothing; print how many items and the estimated cost: the number
+                 of items times each stage's cost per item in its latest pass (its cost
+                 events since the job's last reprocess)
   --json         print { jobId, dryRun, items, fromStage, stages, estimatedUsd } as JSON
 
 ${COMMON_HELP}`;
@@ -85,7 +86,7 @@ async function firstStaleStage(
 }
 
 /**
- * Items × the summed average cost per item of `fromStage` and every later stage. With --stale,
+ * Items × the summed cost per item (latest pass) of `fromStage` and every later stage. With --stale,
  * items whose first stale stage comes later cost less, so the figure is an upper bound.
  */
 async function estimate(
@@ -93,14 +94,17 @@ async function estimate(
   job: JobConfig,
   reset: { dryRun: boolean; items: number; fromStage: string | null },
 ): Promise<Plan> {
-  const costs = new Map((await db.getCostPerItem({ jobId: job.id })).map((c) => [c.stage, c]));
+  const stages = job.stages.map((s) => s.name);
+  const costs = new Map(
+    (await db.getCostPerItem({ jobId: job.id, stages })).map((c) => [c.stage, c]),
+  );
   const from = job.stages.findIndex((s) => s.name === reset.fromStage);
-  const stages = (from < 0 ? [] : job.stages.slice(from)).map((s) => ({
-    stage: s.name,
-    usdPerItem: costs.get(s.name)?.usdPerItem ?? 0,
+  const again = (from < 0 ? [] : stages.slice(from)).map((stage) => ({
+    stage,
+    usdPerItem: costs.get(stage)?.usdPerItem ?? 0,
   }));
-  const perItem = stages.reduce((sum, s) => sum + s.usdPerItem, 0);
-  return { jobId: job.id, ...reset, stages, estimatedUsd: perItem * reset.items };
+  const perItem = again.reduce((sum, s) => sum + s.usdPerItem, 0);
+  return { jobId: job.id, ...reset, stages: again, estimatedUsd: perItem * reset.items };
 }
 
 function describe(plan: Plan, stale: boolean): string {

@@ -81,7 +81,7 @@ export interface CostRow {
 /** What one stage of a job has cost per item, from its cost events. */
 export interface StageCostPerItem {
   stage: string;
-  /** Distinct items with a cost event at this stage. */
+  /** Distinct items with a cost event at this stage in its latest pass. */
   items: number;
   usd: number;
   /** usd / items. */

@@ -200,8 +200,15 @@ export interface EventStore {
   getDailyCost(options?: { jobId?: string; day?: number }): Promise<number>;
   /** Costs per UTC day, job and stage over the last `days` days, newest day first. */
   getCostsByDay(options: { jobId?: string; days: number; now?: number }): Promise<CostRow[]>;
-  /** Average cost per item of each stage of `jobId` over all its cost events tied to an item. */
-  getCostPerItem(options: { jobId: string }): Promise<StageCostPerItem[]>;
+  /**
+   * Cost per item of each of `stages` (in that order) in its latest pass: its cost events tied
+   * to an item since the job's last reprocess before the newest of them (the newest
+   * LATEST_COSTS at most), over the distinct items they were spent on. A stage whose cost
+   * events are all pruned reads the daily totals they left; one without costs is left out.
+   */
+  getCostPerItem(
+    options: { jobId: string; stages: readonly string[] },
+  ): Promise<StageCostPerItem[]>;
 }
 
 /** Stage results, handler versions, staleness and reprocessing. */

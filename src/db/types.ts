@@ -204,7 +204,8 @@ export interface NewEvent {
 export interface EventFilter {
   jobId?: string;
   itemId?: number;
-  kind?: string;
+  /** Only events of this kind, or of one of these kinds (an empty list matches none). */
+  kind?: string | readonly string[];
   /** Only events at or after this time (ms). */
   sinceTs?: number;
   /** Only events with an id above this; for following the log. */

@@ -177,6 +177,10 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_open ON runs (host) WHERE ended_at IS NULL;
   CREATE INDEX events_ts ON events (ts);
   `,
+  // Events of a kind (and job) in id order, for the dashboard's and events' filters by kind.
+  `
+  CREATE INDEX events_kind_job ON events (kind, job_id, id);
+  `,
 ];
 
 /** The schema version this program writes on PostgreSQL. */

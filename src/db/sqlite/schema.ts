@@ -220,6 +220,11 @@ const MIGRATIONS: readonly string[] = [
   -- Retention removes the oldest events first, whatever their job.
   CREATE INDEX events_ts ON events (ts);
   `,
+  // Events of a kind (and job) in id order, for the dashboard's and events' filters by kind; the
+  // id is the rowid, which every index ends with.
+  `
+  CREATE INDEX events_kind_job ON events (kind, job_id);
+  `,
 ];
 
 /**
