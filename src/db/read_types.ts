@@ -10,6 +10,13 @@ export interface ListItemsOptions {
   stage?: string;
   /** Only items with a stage whose error contains this text. Default: any. */
   error?: string;
+  /** Only items with an id above this: the page after an item. Default: from the first. */
+  afterId?: number;
+  /**
+   * Only items with an id below this, and of those the last `limit` (still in discovery
+   * order): the page before an item. Default: none.
+   */
+  beforeId?: number;
   /** At most this many items, in discovery order. Default 100. */
   limit?: number;
 }
