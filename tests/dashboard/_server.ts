@@ -5,11 +5,18 @@ import { command } from "../cli/_seed.ts";
 export interface Dashboard extends AsyncDisposable {
   /** Its address, ending in "/". */
   url: string;
+  child: Deno.ChildProcess;
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number>;
 }
 
-/** Starts `jobctl dashboard --port 0 ARGS` in `dir`; resolves once it prints its address. */
+/**
+ * Starts `jobctl dashboard --port 0 ARGS` in `dir` (with its jobs.yaml and, unless it says
+ * otherwise, jobs.sqlite); resolves once it prints its address.
+ */
 export async function startDashboard(dir: string, args: string[] = []): Promise<Dashboard> {
   const child = command(dir, ["dashboard", "--port", "0", ...args]).spawn();
+  const exited = child.status.then((s) => s.code);
   const stderr = new Response(child.stderr).text();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
@@ -24,13 +31,15 @@ export async function startDashboard(dir: string, args: string[] = []): Promise<
   child.stdout.cancel().catch(() => {});
   return {
     url,
+    child,
+    exited,
     async [Symbol.asyncDispose]() {
       try {
         child.kill("SIGINT");
       } catch {
         // Already ended.
       }
-      await child.status;
+      await exited;
       await stderr;
     },
   };
