@@ -25,7 +25,9 @@ const CONFIG = (summarizeVersion: string) =>
 `;
 
 function fetchModule(version: string): string {
-  return `export const HANDLER_VERSION = ${JSON.stringify(version)};\n` +
+  // What it prints while loading stays out of `jobctl status --json`.
+  return `console.log("loading fetch"); console.error("still loading");\n` +
+    `export const HANDLER_VERSION = ${JSON.stringify(version)};\n` +
     "export default () => ({ fetched: true });\n";
 }
 
