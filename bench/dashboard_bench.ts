@@ -14,6 +14,7 @@ import { CostHistory } from "../src/dashboard/cost_history.ts";
 
 import type { Config } from "../src/config/types.ts";
 import { renderItemPage } from "../src/dashboard/item_page.ts";
+import { renderItemsPage } from "../src/dashboard/items_page.ts";
 import { renderJobPage } from "../src/dashboard/job_page.ts";
 import { renderOverview } from "../src/dashboard/overview_page.ts";
 import { openDb } from "../src/db/mod.ts";
@@ -147,6 +148,7 @@ async function figure(name: string, fn: () => Promise<unknown>): Promise<Dashboa
 }
 
 async function measure(db: Store, config: Config, now: number): Promise<DashboardFigure[]> {
+  const job = config.jobs.find((j) => j.id === JOB)!;
   // A fresh context per page, so each first render starts with nothing cached.
   const ctx = (): PageContext => ({
     db,
@@ -172,6 +174,18 @@ async function measure(db: Store, config: Config, now: number): Promise<Dashboar
     await figure("overview page", page((c) => renderOverview(c))),
     await figure("job page", page((c) => renderJobPage(c, { jobId: JOB, events: "failures" }))),
     await figure("item page", page((c) => renderItemPage(c, { jobId: JOB, key: "post-90" }))),
+    await figure(
+      "job page, a kind no event has",
+      page((c) => renderJobPage(c, { jobId: JOB, events: "budget" })),
+    ),
+    await figure(
+      "failed items, the page after item 900,000",
+      page((c) => renderItemsPage(c, { job, query: { status: "failed", after: 900_000 } })),
+    ),
+    await figure(
+      "pending items, the page before item 900,000",
+      page((c) => renderItemsPage(c, { job, query: { status: "pending", before: 900_000 } })),
+    ),
   ];
 }
 

@@ -86,8 +86,9 @@ async function firstStaleStage(
 }
 
 /**
- * Items × the summed cost per item (latest pass) of `fromStage` and every later stage. With --stale,
- * items whose first stale stage comes later cost less, so the figure is an upper bound.
+ * Items × the summed cost per item (in the latest pass) of `fromStage` and every later stage.
+ * With --stale, items whose first stale stage comes later cost less: the figure is an upper
+ * bound.
  */
 async function estimate(
   db: Store,

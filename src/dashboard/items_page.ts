@@ -72,9 +72,7 @@ export async function renderItemsPage(
   });
   const more = listed.length > PAGE_SIZE;
   // Backwards, the extra item is the first one; forwards, the last one.
-  const items = query.before === undefined
-    ? listed.slice(0, PAGE_SIZE)
-    : listed.slice(listed.length - Math.min(listed.length, PAGE_SIZE));
+  const items = query.before === undefined ? listed.slice(0, PAGE_SIZE) : listed.slice(-PAGE_SIZE);
   const title = describe(query);
   const body = html`
     <h1 class="title">${job.id}: ${title}</h1>

@@ -85,7 +85,19 @@ export interface CostRow {
   events: number;
 }
 
-/** What one stage of a job has cost per item, from its cost events. */
+/**
+ * Options of getCostPerItem(). A stage's latest pass is its cost events tied to an item since
+ * the job's last reprocess before the newest of them (the newest LATEST_COSTS at most), over
+ * the distinct items they were spent on. A stage whose cost events are all pruned reads the
+ * daily totals they left; a stage without costs is left out.
+ */
+export interface CostPerItemOptions {
+  jobId: string;
+  /** The stages, in the order of the answer. */
+  stages: readonly string[];
+}
+
+/** What one stage of a job has cost per item in its latest pass. */
 export interface StageCostPerItem {
   stage: string;
   /** Distinct items with a cost event at this stage in its latest pass. */

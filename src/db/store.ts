@@ -5,6 +5,7 @@
  * failure, never throws.
  */
 import type {
+  CostPerItemOptions,
   CostRow,
   DayCost,
   DoneResult,
@@ -200,15 +201,8 @@ export interface EventStore {
   getDailyCost(options?: { jobId?: string; day?: number }): Promise<number>;
   /** Costs per UTC day, job and stage over the last `days` days, newest day first. */
   getCostsByDay(options: { jobId?: string; days: number; now?: number }): Promise<CostRow[]>;
-  /**
-   * Cost per item of each of `stages` (in that order) in its latest pass: its cost events tied
-   * to an item since the job's last reprocess before the newest of them (the newest
-   * LATEST_COSTS at most), over the distinct items they were spent on. A stage whose cost
-   * events are all pruned reads the daily totals they left; one without costs is left out.
-   */
-  getCostPerItem(
-    options: { jobId: string; stages: readonly string[] },
-  ): Promise<StageCostPerItem[]>;
+  /** Cost per item of each stage asked for, in its latest pass (see CostPerItemOptions). */
+  getCostPerItem(options: CostPerItemOptions): Promise<StageCostPerItem[]>;
 }
 
 /** Stage results, handler versions, staleness and reprocessing. */
@@ -217,10 +211,7 @@ export interface ResultStore {
   setHandlerVersion(
     options: { jobId: string; stage: string; version: string | null },
   ): Promise<void>;
-  /**
-   * Number of stale results of done stages (handler version differs from the current one: the
-   * stage's entry in `versions`, else the version its last run recorded).
-   */
+  /** Stale results of done stages, by stage: of another version than the current one. */
   getStaleCount(options: StaleOptions): Promise<Record<string, number>>;
   /**
    * Resets every stage whose result is stale, and every later stage of the same item, to a fresh
@@ -230,9 +221,7 @@ export interface ResultStore {
   /** Resets one stage and every later stage of every item of the job. */
   reprocessStage(options: ReprocessOptions & { stage: string }): Promise<number>;
   /** Items of `jobId` done at `stage`, oldest first, with that stage's result (job chaining). */
-  getDoneResults(
-    options: { jobId: string; stage: string; limit?: number },
-  ): Promise<DoneResult[]>;
+  getDoneResults(options: { jobId: string; stage: string; limit?: number }): Promise<DoneResult[]>;
 }
 
 /** What `doctor` and the dashboard ask: integrity, WAL, leases, failures, stage rows. */
