@@ -14,6 +14,7 @@ import { CostHistory } from "../src/dashboard/cost_history.ts";
 
 import type { Config } from "../src/config/types.ts";
 import { renderItemPage } from "../src/dashboard/item_page.ts";
+import { renderItemsPage } from "../src/dashboard/items_page.ts";
 import { renderJobPage } from "../src/dashboard/job_page.ts";
 import { renderOverview } from "../src/dashboard/overview_page.ts";
 import { openDb } from "../src/db/mod.ts";
@@ -52,10 +53,12 @@ ${STAGES.map((s) => `      - { name: ${s}, handler: builtin:fetch }`).join("\n")
 
 // Item i (1-based) was discovered at START + i * STEP and went through its stages at once.
 // i % 100 < 90: every stage done; 90–94: failed at parse; 95–99: waiting at parse; the newest
-// 200 are in progress at fetch. Durations vary with i and are shorter at later stages.
+// 200 are in progress at fetch. Durations vary with i and are shorter at later stages. The
+// results are of the version the stages are configured with, as a run records it.
 const SEED_SQL = `
-  INSERT INTO job_stages (job_id, stage, position) VALUES
-    (:job, 'fetch', 0), (:job, 'parse', 1), (:job, 'store', 2);
+  INSERT INTO job_stages (job_id, stage, position, handler_version) VALUES
+    (:job, 'fetch', 0, 'builtin:fetch'), (:job, 'parse', 1, 'builtin:fetch'),
+    (:job, 'store', 2, 'builtin:fetch');
   WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :items)
   INSERT INTO work_items (id, job_id, key, data, discovered_at, updated_at)
   SELECT i, :job, 'post-' || i, json_object('url', 'https://example.org/posts/' || i),
@@ -86,7 +89,7 @@ const SEED_SQL = `
     iif(status = 'in_progress', :now + 300000, NULL)
   FROM s;
   INSERT INTO results (item_id, stage, handler_version, result, created_at)
-  SELECT item_id, stage, '1', json_object('bytes', item_id % 5000), finished_at
+  SELECT item_id, stage, 'builtin:fetch', json_object('bytes', item_id % 5000), finished_at
   FROM item_stages WHERE job_id = :job AND status = 'done';
   INSERT INTO events (ts, job_id, item_id, stage, kind, message, cost_usd)
   SELECT finished_at, :job, item_id, stage, 'cost', '$0.0004', 0.0004
@@ -147,6 +150,7 @@ async function figure(name: string, fn: () => Promise<unknown>): Promise<Dashboa
 }
 
 async function measure(db: Store, config: Config, now: number): Promise<DashboardFigure[]> {
+  const job = config.jobs.find((j) => j.id === JOB)!;
   // A fresh context per page, so each first render starts with nothing cached.
   const ctx = (): PageContext => ({
     db,
@@ -172,6 +176,18 @@ async function measure(db: Store, config: Config, now: number): Promise<Dashboar
     await figure("overview page", page((c) => renderOverview(c))),
     await figure("job page", page((c) => renderJobPage(c, { jobId: JOB, events: "failures" }))),
     await figure("item page", page((c) => renderItemPage(c, { jobId: JOB, key: "post-90" }))),
+    await figure(
+      "job page, a kind no event has",
+      page((c) => renderJobPage(c, { jobId: JOB, events: "budget" })),
+    ),
+    await figure(
+      "failed items, the page after item 900,000",
+      page((c) => renderItemsPage(c, { job, query: { status: "failed", after: 900_000 } })),
+    ),
+    await figure(
+      "pending items, the page before item 900,000",
+      page((c) => renderItemsPage(c, { job, query: { status: "pending", before: 900_000 } })),
+    ),
   ];
 }
 

@@ -8,6 +8,7 @@ import { printJson, requireJob, requireStage } from "./_ops.ts";
 import { loadRuntime, openStore } from "./_runtime.ts";
 import { plural, usd } from "../util/format.ts";
 import { COMMON_HELP, EXIT } from "./mod.ts";
+import { configuredVersions } from "../runner/versions.ts";
 
 const OPTIONS = {
   job: { type: "string", short: "j" },
@@ -24,8 +25,9 @@ stage of the same items.
   -j, --job JOB  the job (required)
   --stale        items whose result came from an older handler version, from that stage
   --stage S      every item that went through stage S (with --stale: only stale results of S)
-  --dry-run      change nothing; print how many items and the estimated cost: each stage's
-                 average cost per item (from its cost events) times the number of items
+  --dry-run      change nothing; print how many items and the estimated cost: the number
+                 of items times each stage's cost per item in its latest pass (its cost
+                 events since the job's last reprocess)
   --json         print { jobId, dryRun, items, fromStage, stages, estimatedUsd } as JSON
 
 ${COMMON_HELP}`;
@@ -56,9 +58,11 @@ export async function run(args: string[]): Promise<number> {
   const dryRun = values["dry-run"] ?? false;
   const db = await openStore(dbPath);
   try {
+    // As `jobctl run` would record them: a version bumped since the last run counts now.
+    const versions = values.stale ? await configuredVersions(job) : {};
     // Before resetting: a reset result is no longer stale.
-    const fromStage = stage ?? await firstStaleStage(db, job);
-    const options = { jobId: job.id, stage, dryRun };
+    const fromStage = stage ?? await firstStaleStage(db, job, versions);
+    const options = { jobId: job.id, stage, dryRun, versions };
     const items = values.stale
       ? await db.reprocessStale(options)
       : await db.reprocessStage({ ...options, stage: stage! });
@@ -72,28 +76,36 @@ export async function run(args: string[]): Promise<number> {
 }
 
 /** The earliest stage of the job with stale results, or null. */
-async function firstStaleStage(db: Store, job: JobConfig): Promise<string | null> {
-  const stale = await db.getStaleCount({ jobId: job.id });
+async function firstStaleStage(
+  db: Store,
+  job: JobConfig,
+  versions: Record<string, string | null>,
+): Promise<string | null> {
+  const stale = await db.getStaleCount({ jobId: job.id, versions });
   return job.stages.find((s) => (stale[s.name] ?? 0) > 0)?.name ?? null;
 }
 
 /**
- * Items × the summed average cost per item of `fromStage` and every later stage. With --stale,
- * items whose first stale stage comes later cost less, so the figure is an upper bound.
+ * Items × the summed cost per item (in the latest pass) of `fromStage` and every later stage.
+ * With --stale, items whose first stale stage comes later cost less: the figure is an upper
+ * bound.
  */
 async function estimate(
   db: Store,
   job: JobConfig,
   reset: { dryRun: boolean; items: number; fromStage: string | null },
 ): Promise<Plan> {
-  const costs = new Map((await db.getCostPerItem({ jobId: job.id })).map((c) => [c.stage, c]));
+  const stages = job.stages.map((s) => s.name);
+  const costs = new Map(
+    (await db.getCostPerItem({ jobId: job.id, stages })).map((c) => [c.stage, c]),
+  );
   const from = job.stages.findIndex((s) => s.name === reset.fromStage);
-  const stages = (from < 0 ? [] : job.stages.slice(from)).map((s) => ({
-    stage: s.name,
-    usdPerItem: costs.get(s.name)?.usdPerItem ?? 0,
+  const again = (from < 0 ? [] : stages.slice(from)).map((stage) => ({
+    stage,
+    usdPerItem: costs.get(stage)?.usdPerItem ?? 0,
   }));
-  const perItem = stages.reduce((sum, s) => sum + s.usdPerItem, 0);
-  return { jobId: job.id, ...reset, stages, estimatedUsd: perItem * reset.items };
+  const perItem = again.reduce((sum, s) => sum + s.usdPerItem, 0);
+  return { jobId: job.id, ...reset, stages: again, estimatedUsd: perItem * reset.items };
 }
 
 function describe(plan: Plan, stale: boolean): string {

@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** What the worker answers to a `{ url }` request. */
 export type ProbeReply =
-  | { kind: "loaded"; defaultType: string }
+  | { kind: "loaded"; defaultType: string; version: string | null }
   | { kind: "failed"; name: string; message: string; stack: string };
 
 /** The name of the error Deno.exit throws in the worker while a module loads. */
@@ -26,11 +26,30 @@ export async function probeModule(
   path: string,
   options: { timeoutMs: number },
 ): Promise<string | undefined> {
+  return describe(await load(path, options.timeoutMs), path, options.timeoutMs);
+}
+
+/**
+ * The HANDLER_VERSION the module at `path` (absolute, real) exports, as a string; null when it
+ * exports none; undefined when it does not load as a handler within `timeoutMs`.
+ */
+export async function probeVersion(
+  path: string,
+  options: { timeoutMs: number },
+): Promise<string | null | undefined> {
+  const outcome = await load(path, options.timeoutMs);
+  return outcome.kind === "loaded" && outcome.defaultType === "function"
+    ? outcome.version
+    : undefined;
+}
+
+/** What loading the module in a Worker came to, within `timeoutMs`. */
+async function load(path: string, timeoutMs: number): Promise<Outcome> {
   const worker = new Worker(WORKER, { type: "module" });
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const outcome = await new Promise<Outcome>((resolve) => {
-      timer = setTimeout(() => resolve({ kind: "timeout" }), options.timeoutMs);
+    return await new Promise<Outcome>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: "timeout" }), timeoutMs);
       worker.onmessage = (event) => resolve(event.data as ProbeReply);
       worker.onerror = (event) => {
         event.preventDefault();
@@ -43,7 +62,6 @@ export async function probeModule(
       };
       worker.postMessage({ url: pathToFileURL(path).href });
     });
-    return describe(outcome, path, options.timeoutMs);
   } finally {
     clearTimeout(timer);
     worker.terminate();

@@ -29,15 +29,17 @@ export interface ItemsQuery {
   stage?: string;
   /** Text a stage error of the items contains. Default: any. */
   error?: string;
-  /** 1 for the first page. Default 1. */
-  page?: number;
+  /** The page after this item id (the next page). Default: the first page. */
+  after?: number;
+  /** The page before this item id (the previous page). Default: none. */
+  before?: number;
 }
 
 /** The path of a listing of a job's items. */
 export function itemsPath(jobId: string, query: ItemsQuery = {}): string {
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(query)) {
-    if (value !== undefined && !(name === "page" && value === 1)) params.set(name, String(value));
+    if (value !== undefined) params.set(name, String(value));
   }
   const search = params.size ? `?${params}` : "";
   return `${jobPath(jobId)}/items${search}`;

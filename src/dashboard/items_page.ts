@@ -2,7 +2,7 @@
 import type { DerivedStatus, ItemListing } from "../db/store.ts";
 import type { JobConfig } from "../config/types.ts";
 
-import { errorGist, itemError } from "../util/format.ts";
+import { errorGist, itemError, plural } from "../util/format.ts";
 import { itemsPath, type ItemsQuery, jobPath, type PageContext } from "./context.ts";
 import { itemLink } from "./events_table.ts";
 import { type Html, html } from "./html.ts";
@@ -30,39 +30,56 @@ export function parseItemsQuery(job: JobConfig, params: URLSearchParams): ItemsQ
   if (stage !== undefined && !job.stages.some((s) => s.name === stage)) {
     return `Job "${job.id}" has no stage "${stage}"`;
   }
-  const page = Number(params.get("page") ?? "1");
-  if (!Number.isInteger(page) || page < 1) {
-    return `Page "${params.get("page")}" is not a page number (1, 2, …)`;
+  const after = cursor(params, "after");
+  const before = cursor(params, "before");
+  if (typeof after === "string") return after;
+  if (typeof before === "string") return before;
+  if (after !== undefined && before !== undefined) {
+    return 'Give "after" or "before", not both';
   }
   const error = params.get("error") || undefined;
-  return { status: status as DerivedStatus | undefined, stage, error, page };
+  return { status: status as DerivedStatus | undefined, stage, error, after, before };
 }
 
-/** The page of `job`'s items that `query` selects, in discovery order. */
+/** The item id of `?after=` or `?before=`, or a message naming the wrong value. */
+function cursor(params: URLSearchParams, name: string): number | string | undefined {
+  const text = params.get(name);
+  if (text === null) return undefined;
+  const id = Number(text);
+  return Number.isSafeInteger(id) && id >= 0 && text.trim() !== ""
+    ? id
+    : `"${name}" is "${text}", not an item id (0, 1, 2, …)`;
+}
+
+/**
+ * A page of `job`'s items that `query` selects, in discovery order: the first page, the one
+ * after an item or the one before it. One item more than a page is read, to know whether
+ * there is another page in that direction.
+ */
 export async function renderItemsPage(
   ctx: PageContext,
   request: { job: JobConfig; query: ItemsQuery },
 ): Promise<Html> {
   const { job, query } = request;
-  const page = query.page ?? 1;
-  const end = page * PAGE_SIZE;
-  // listItems() has a limit but no offset: read up to the end of this page, and one more item
-  // to know whether there is a next page.
   const listed = await ctx.db.listItems({
     jobId: job.id,
     status: query.status,
     stage: query.stage,
     error: query.error,
-    limit: end + 1,
+    afterId: query.after,
+    beforeId: query.before,
+    limit: PAGE_SIZE + 1,
   });
-  const items = listed.slice(end - PAGE_SIZE, end);
+  const more = listed.length > PAGE_SIZE;
+  // Backwards, the extra item is the first one; forwards, the last one.
+  const items = query.before === undefined ? listed.slice(0, PAGE_SIZE) : listed.slice(-PAGE_SIZE);
   const title = describe(query);
   const body = html`
     <h1 class="title">${job.id}: ${title}</h1>
     <section class="card">${itemsTable(job, items)}${pager(job.id, query, {
-      first: end - PAGE_SIZE + 1,
-      shown: items.length,
-      more: listed.length > end,
+      items,
+      previous: query.before === undefined ? query.after !== undefined : more,
+      next: query.before === undefined ? more : true,
     })}</section>
   `;
   return layout(body, {
@@ -113,23 +130,25 @@ function itemsTable(job: JobConfig, items: readonly ItemListing[]): Html {
   `;
 }
 
-/** "Items 51–100 · ← Previous · Next →". */
+/** "50 items · ← Previous · Next →": the pages before the first item and after the last. */
 function pager(
   jobId: string,
   query: ItemsQuery,
-  range: { first: number; shown: number; more: boolean },
+  page: { items: readonly ItemListing[]; previous: boolean; next: boolean },
 ): Html {
-  const page = query.page ?? 1;
-  const shown = range.shown
-    ? `Items ${range.first}–${range.first + range.shown - 1}`
-    : `No items on page ${page}`;
-  const previous = page > 1 &&
+  const { items } = page;
+  const base = { ...query, after: undefined, before: undefined };
+  const shown = items.length ? plural(items.length, "item") : "No items on this page";
+  const previous = page.previous &&
     html`
-      · <a rel="prev" href="${itemsPath(jobId, { ...query, page: page - 1 })}">← Previous</a>
+      · <a rel="prev" href="${itemsPath(
+        jobId,
+        items.length ? { ...base, before: items[0].id } : base,
+      )}">← Previous</a>
     `;
-  const next = range.more &&
+  const next = page.next && items.length > 0 &&
     html`
-      · <a rel="next" href="${itemsPath(jobId, { ...query, page: page + 1 })}">Next →</a>
+      · <a rel="next" href="${itemsPath(jobId, { ...base, after: items.at(-1)!.id })}">Next →</a>
     `;
   return html`<nav class="pager muted">${shown}${previous}${next}</nav>`;
 }

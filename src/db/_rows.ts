@@ -1,5 +1,12 @@
 /** Row mappers both engines share: the rows agree column for column (JSON kept as text). */
-import type { EventRow, HeldClaims, HttpCacheEntry, ResultRow, SourceHold } from "./store.ts";
+import type {
+  EventFilter,
+  EventRow,
+  HeldClaims,
+  HttpCacheEntry,
+  ResultRow,
+  SourceHold,
+} from "./store.ts";
 
 /** A row of events. */
 export interface EventDbRow {
@@ -138,3 +145,12 @@ export function toHeldClaims(r: HeldClaimsDbRow): HeldClaims {
     oldestStartedAt: r.oldest,
   };
 }
+
+/** The kinds an event filter asks for, without repeats; undefined for every kind. */
+export function kindsOf(filter: EventFilter): string[] | undefined {
+  if (filter.kind === undefined) return undefined;
+  return [...new Set(typeof filter.kind === "string" ? [filter.kind] : filter.kind)];
+}
+
+/** Cost events of a stage that getCostPerItem() reads at most, newest first. */
+export const LATEST_COSTS = 10_000;

@@ -10,6 +10,13 @@ export interface ListItemsOptions {
   stage?: string;
   /** Only items with a stage whose error contains this text. Default: any. */
   error?: string;
+  /** Only items with an id above this: the page after an item. Default: from the first. */
+  afterId?: number;
+  /**
+   * Only items with an id below this, and of those the last `limit` (still in discovery
+   * order): the page before an item. Default: none.
+   */
+  beforeId?: number;
   /** At most this many items, in discovery order. Default 100. */
   limit?: number;
 }
@@ -78,10 +85,22 @@ export interface CostRow {
   events: number;
 }
 
-/** What one stage of a job has cost per item, from its cost events. */
+/**
+ * Options of getCostPerItem(). A stage's latest pass is its cost events tied to an item since
+ * the job's last reprocess before the newest of them (the newest LATEST_COSTS at most), over
+ * the distinct items they were spent on. A stage whose cost events are all pruned reads the
+ * daily totals they left; a stage without costs is left out.
+ */
+export interface CostPerItemOptions {
+  jobId: string;
+  /** The stages, in the order of the answer. */
+  stages: readonly string[];
+}
+
+/** What one stage of a job has cost per item in its latest pass. */
 export interface StageCostPerItem {
   stage: string;
-  /** Distinct items with a cost event at this stage. */
+  /** Distinct items with a cost event at this stage in its latest pass. */
   items: number;
   usd: number;
   /** usd / items. */

@@ -5,6 +5,7 @@
  * failure, never throws.
  */
 import type {
+  CostPerItemOptions,
   CostRow,
   DayCost,
   DoneResult,
@@ -48,6 +49,7 @@ import type {
   SetJobPausedOptions,
   SkipMark,
   SourceHold,
+  StaleOptions,
   UpsertCounts,
   UpsertItemsOptions,
 } from "./types.ts";
@@ -207,8 +209,8 @@ export interface EventStore {
   getDailyCost(options?: { jobId?: string; day?: number }): Promise<number>;
   /** Costs per UTC day, job and stage over the last `days` days, newest day first. */
   getCostsByDay(options: { jobId?: string; days: number; now?: number }): Promise<CostRow[]>;
-  /** Average cost per item of each stage of `jobId` over all its cost events tied to an item. */
-  getCostPerItem(options: { jobId: string }): Promise<StageCostPerItem[]>;
+  /** Cost per item of each stage asked for, in its latest pass (see CostPerItemOptions). */
+  getCostPerItem(options: CostPerItemOptions): Promise<StageCostPerItem[]>;
 }
 
 /** Stage results, handler versions, staleness and reprocessing. */
@@ -217,8 +219,8 @@ export interface ResultStore {
   setHandlerVersion(
     options: { jobId: string; stage: string; version: string | null },
   ): Promise<void>;
-  /** Number of stale results of done stages (handler version differs from the current one). */
-  getStaleCount(options: { jobId: string }): Promise<Record<string, number>>;
+  /** Stale results of done stages, by stage: of another version than the current one. */
+  getStaleCount(options: StaleOptions): Promise<Record<string, number>>;
   /**
    * Resets every stage whose result is stale, and every later stage of the same item, to a fresh
    * pending state. Returns how many items were (or, with dryRun, would be) reset.
@@ -227,9 +229,7 @@ export interface ResultStore {
   /** Resets one stage and every later stage of every item of the job. */
   reprocessStage(options: ReprocessOptions & { stage: string }): Promise<number>;
   /** Items of `jobId` done at `stage`, oldest first, with that stage's result (job chaining). */
-  getDoneResults(
-    options: { jobId: string; stage: string; limit?: number },
-  ): Promise<DoneResult[]>;
+  getDoneResults(options: { jobId: string; stage: string; limit?: number }): Promise<DoneResult[]>;
 }
 
 /** What `doctor` and the dashboard ask: integrity, WAL, leases, failures, stage rows. */

@@ -218,7 +218,8 @@ export interface NewEvent {
 export interface EventFilter {
   jobId?: string;
   itemId?: number;
-  kind?: string;
+  /** Only events of this kind, or of one of these kinds (an empty list matches none). */
+  kind?: string | readonly string[];
   /** Only events at or after this time (ms). */
   sinceTs?: number;
   /** Only events with an id above this; for following the log. */
@@ -227,9 +228,21 @@ export interface EventFilter {
   limit?: number;
 }
 
+/** Options of getStaleCount(). */
+export interface StaleOptions {
+  jobId: string;
+  /**
+   * The current handler version of these stages, as configured now (null: none); a stage not
+   * named keeps the version its last run recorded. Default {}.
+   */
+  versions?: Record<string, string | null>;
+}
+
 /** Options of reprocessStale() and reprocessStage(). */
 export interface ReprocessOptions {
   jobId: string;
+  /** For reprocessStale: as in getStaleCount(). */
+  versions?: Record<string, string | null>;
   /** The stage; for reprocessStale, omitted means every stage. */
   stage?: string;
   /** Count only; change nothing. Default false. */

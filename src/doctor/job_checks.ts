@@ -6,6 +6,7 @@ import { plural, usd } from "../util/format.ts";
 import { DOCTOR_FIX, type Finding, formatSpan, isoTime, shellQuote } from "./finding.ts";
 import { discoveryFinding, heldSourceFindings } from "./discovery_check.ts";
 import { heldClaimFindings } from "./held_claims.ts";
+import { configuredVersions } from "../runner/versions.ts";
 
 /** Failure clusters reported per job. */
 const TOP_CLUSTERS = 5;
@@ -24,7 +25,7 @@ export async function jobFindings(
     ...await clusterFindings(db, job.id),
     ...await stuckFindings(db, job.id),
     ...await heldClaimFindings(db, job, { now }),
-    ...await staleFindings(db, job.id),
+    ...await staleFindings(db, job),
     ...await budgetFindings(db, job, now),
     ...discoveryFinding(job, { lastAt: state.lastDiscoveryAt, now }),
     ...await heldSourceFindings(db, job, now),
@@ -120,8 +121,11 @@ async function stuckFindings(db: Store, jobId: string): Promise<Finding[]> {
   }));
 }
 
-async function staleFindings(db: Store, jobId: string): Promise<Finding[]> {
-  const stale = Object.entries(await db.getStaleCount({ jobId })).filter(([, n]) => n > 0);
+async function staleFindings(db: Store, job: JobConfig): Promise<Finding[]> {
+  const jobId = job.id;
+  const versions = await configuredVersions(job);
+  const stale = Object.entries(await db.getStaleCount({ jobId, versions }))
+    .filter(([, n]) => n > 0);
   if (!stale.length) return [];
   const total = stale.reduce((sum, [, n]) => sum + n, 0);
   return [{

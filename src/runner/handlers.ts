@@ -84,7 +84,7 @@ export async function loadHandler(
       return await loadModule(spec.path, stage);
     case "command":
       return spec.worker ? workerHandler(stage, spec.argv, spec.worker, { ...options, cwd }) : {
-        version: stage.version ?? null,
+        version: handlerVersion(stage),
         run: async (item, ctx) =>
           emitted(
             await runCommand(spec.argv, commandInput(item, ctx), { signal: ctx.signal, cwd }),
@@ -94,7 +94,7 @@ export async function loadHandler(
       };
     case "builtin":
       return {
-        version: stage.version ?? `builtin:${spec.name}`,
+        version: handlerVersion(stage),
         run: (item, ctx) => builtinFetch(item, ctx, spec.options),
       };
   }
@@ -134,7 +134,7 @@ function workerHandler(
     log: options.log,
   });
   return {
-    version: stage.version ?? null,
+    version: handlerVersion(stage),
     run: async (item, ctx) =>
       emitted(
         await pool.run({
@@ -148,6 +148,15 @@ function workerHandler(
       ),
     close: () => pool.close(),
   };
+}
+
+/**
+ * The version of a stage's handler: its `version:`, else a builtin's name, else the
+ * HANDLER_VERSION a module declares (`declared`, as a string), else null.
+ */
+export function handlerVersion(stage: StageConfig, declared: string | null = null): string | null {
+  if (stage.version !== undefined) return stage.version;
+  return stage.handler.kind === "builtin" ? `builtin:${stage.handler.name}` : declared;
 }
 
 async function loadModule(path: string, stage: StageConfig): Promise<Handler> {
@@ -172,7 +181,7 @@ async function loadModule(path: string, stage: StageConfig): Promise<Handler> {
   const fn = mod.default as ModuleHandler;
   const declared = mod.HANDLER_VERSION;
   return {
-    version: stage.version ?? (declared === undefined ? null : String(declared)),
+    version: handlerVersion(stage, declared === undefined ? null : String(declared)),
     run: async (item, ctx) => await fn(item, ctx),
   };
 }

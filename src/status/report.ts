@@ -5,6 +5,7 @@ import { Cron } from "croner";
 import type { Config, JobConfig } from "../config/types.ts";
 
 import { selectJobs } from "../config/select.ts";
+import { configuredVersions } from "../runner/versions.ts";
 
 /** The window of the throughput figures. */
 export const THROUGHPUT_WINDOW_MS = 3_600_000;
@@ -118,7 +119,8 @@ export async function collectStatus(
 async function jobStatus(db: Store, job: JobConfig, now: number): Promise<JobStatus> {
   const state = await db.getJobState(job.id);
   const stats = await db.getJobStats(job.id);
-  const stale = await db.getStaleCount({ jobId: job.id });
+  const versions = await configuredVersions(job);
+  const stale = await db.getStaleCount({ jobId: job.id, versions });
   const recent = await db.throughput({ jobId: job.id, sinceTs: now - THROUGHPUT_WINDOW_MS });
   const todayUsd = await db.getDailyCost({ jobId: job.id, day: now });
   const counted = new Map(stats.stages.map((s) => [s.stage, s]));

@@ -1,4 +1,5 @@
 import { deepStrictEqual as assertEquals, equal } from "node:assert/strict";
+import { join } from "node:path";
 import { openDb } from "../../src/db/mod.ts";
 
 import { jobs, workspace } from "./_seed.ts";
@@ -85,5 +86,55 @@ Deno.test("jobctl reprocess needs --stale or --stage and a known stage: exit 2",
   for (const [args, message] of cases) {
     const out = await jobs(w.dir, args);
     assertEquals([out.code, out.stdout, out.stderr], [2, "", message]);
+  }
+});
+
+Deno.test("jobctl reprocess --dry-run after an earlier reprocess estimates from the latest pass", async () => {
+  await using w = await workspace({ seed: false });
+  const keys = ["a", "b", "c", "d", "e", "f"].map((key) => `{ key: ${key} }`).join(", ");
+  await Deno.writeTextFile(
+    join(w.dir, "jobs.yaml"),
+    `jobs:
+  feed:
+    discovery: { strategy: static, items: [${keys}] }
+    stages:
+      - name: fetch
+        handler: ./fetch.ts
+      - name: summarize
+        handler: ./summarize.ts
+`,
+  );
+  await Deno.writeTextFile(join(w.dir, "fetch.ts"), "export default () => ({});\n");
+  const summarize = (usd: number) =>
+    `export default (_item, ctx) => { ctx.cost(${usd}); return { ok: true }; };\n`;
+  await Deno.writeTextFile(join(w.dir, "summarize.ts"), summarize(0.25));
+  const runOnce = async () => {
+    const out = await jobs(w.dir, ["run"]);
+    equal(out.code, 0, out.stderr);
+  };
+  await runOnce();
+  // A cheaper summarize since: the first reprocess costs $0.10 an item.
+  await Deno.writeTextFile(join(w.dir, "summarize.ts"), summarize(0.1));
+  const reset = await jobs(w.dir, ["reprocess", "-j", "feed", "--stage", "summarize"]);
+  equal(reset.code, 0, reset.stderr);
+  await runOnce();
+  const dry = await jobs(w.dir, ["reprocess", "-j", "feed", "--stage", "summarize", "--dry-run"]);
+  // Not $2.10 = 6 × $0.35 (all $2.10 of history over 6 items): the latest pass, $0.10 an item.
+  equal(
+    dry.stdout,
+    "Would reset 6 items of feed from stage summarize (summarize)\n" +
+      "Estimated cost: $0.60 = 6 items × $0.10 per item (summarize $0.10)\n",
+  );
+  // It is what the reprocess then costs.
+  const db = await openDb(w.dbPath);
+  try {
+    const spent = async () =>
+      (await db.getCostsByDay({ jobId: "feed", days: 1 })).reduce((n, r) => n + r.usd, 0);
+    const before = await spent();
+    equal((await jobs(w.dir, ["reprocess", "-j", "feed", "--stage", "summarize"])).code, 0);
+    await runOnce();
+    equal(Math.round((await spent() - before) * 1e6) / 1e6, 0.6);
+  } finally {
+    await db.close();
   }
 });

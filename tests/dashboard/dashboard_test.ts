@@ -8,6 +8,7 @@ import type { JobStatus, StatusReport } from "../../src/status/report.ts";
 
 import { openDb } from "../../src/db/mod.ts";
 import { Browser, type Page } from "./_cdp.ts";
+import { startDashboard } from "./_server.ts";
 import { count, usd } from "../../src/util/format.ts";
 import { HOSTILE_KEY, JOBS_YAML, LONG_TOKEN, NOTE_KEYS, PATH_KEY, seed } from "./_seed.ts";
 import { testStore } from "../_test_store.ts";
@@ -55,45 +56,6 @@ function jobsCommand(ws: Workspace, args: string[]): Deno.Command {
     stdout: "piped",
     stderr: "piped",
   });
-}
-
-/** A running `jobctl dashboard` child process; disposing stops it with SIGINT. */
-interface Server extends AsyncDisposable {
-  url: string;
-  child: Deno.ChildProcess;
-  /** Resolves with the exit code once the process has ended. */
-  exited: Promise<number>;
-}
-
-async function startServer(ws: Workspace, args: string[]): Promise<Server> {
-  const child = jobsCommand(ws, ["dashboard", "--port", "0", ...args]).spawn();
-  const stderr = new Response(child.stderr).text();
-  const exited = child.status.then((s) => s.code);
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  let url: string | undefined;
-  while (url === undefined) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`The dashboard did not start: ${out}${await stderr}`);
-    out += value;
-    url = out.match(/^Dashboard: (http:\/\/\S+)$/m)?.[1];
-  }
-  reader.releaseLock();
-  child.stdout.cancel().catch(() => {});
-  return {
-    url,
-    child,
-    exited,
-    async [Symbol.asyncDispose]() {
-      try {
-        child.kill("SIGINT");
-      } catch {
-        // Already ended.
-      }
-      await exited;
-      await stderr;
-    },
-  };
 }
 
 async function statusJson(ws: Workspace): Promise<StatusReport> {
@@ -197,7 +159,7 @@ function squash(text: string): string {
 
 Deno.test("dashboard pages in Chromium show jobctl status --json numbers; buttons act on the database", async (t) => {
   await using ws = await workspace();
-  await using server = await startServer(ws, []);
+  await using server = await startDashboard(ws.dir);
   assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   await using browser = await Browser.launch();
   // A second window stays on the job page from the start, to see it refresh itself.
@@ -264,7 +226,7 @@ Deno.test("dashboard pages in Chromium show jobctl status --json numbers; button
     assert.deepEqual([url.pathname, url.search], [`${FEED}/items`, "?status=failed&stage=fetch"]);
     assert.equal(await page.text("h1"), "feed: failed at fetch");
     assert.deepEqual(await listedKeys(page), ["k01", "k02", "k03", HOSTILE_KEY]);
-    assert.equal(await page.text("nav.pager"), "Items 1–4");
+    assert.equal(await page.text("nav.pager"), "4 items");
   });
 
   await t.step("the listing shows 50 items a page, with next and previous pages", async () => {
@@ -273,11 +235,14 @@ Deno.test("dashboard pages in Chromium show jobctl status --json numbers; button
     assert.equal(await page.text("h1"), "notes: pending items");
     assert.deepEqual(await listedKeys(page), NOTE_KEYS.slice(2, 52));
     assert.equal(await page.clickAndWait('a[rel="next"]'), 200);
-    assert.equal((await page.url()).search, "?status=pending&page=2");
+    // The next page starts after the last item shown: its id is in the address.
+    assert.match((await page.url()).search, /^\?status=pending&after=\d+$/);
     assert.deepEqual(await listedKeys(page), NOTE_KEYS.slice(52));
-    assert.equal(await page.text("nav.pager").then(squash), "Items 51–58 · ← Previous");
+    assert.equal(await page.text("nav.pager").then(squash), "8 items · ← Previous");
     await page.clickAndWait('a[rel="prev"]');
+    assert.match((await page.url()).search, /^\?status=pending&before=\d+$/);
     assert.deepEqual(await listedKeys(page), NOTE_KEYS.slice(2, 52));
+    assert.equal(await page.text("nav.pager").then(squash), "50 items · Next →");
   });
 
   await t.step(
@@ -399,7 +364,7 @@ Deno.test("dashboard pages in Chromium show jobctl status --json numbers; button
 
 Deno.test("on a narrow screen, failure errors wrap between words; only a longer token breaks", async () => {
   await using ws = await workspace();
-  await using server = await startServer(ws, []);
+  await using server = await startDashboard(ws.dir);
   await using browser = await Browser.launch();
   const page = await browser.newPage({ width: 360, height: 900 });
   assert.equal(await page.goto(`${server.url}jobs/notes`), 200);
@@ -427,7 +392,7 @@ Deno.test("on a narrow screen, failure errors wrap between words; only a longer 
 
 Deno.test("dashboard refuses a POST whose CSRF token is missing or wrong with 403", async () => {
   await using ws = await workspace();
-  await using server = await startServer(ws, []);
+  await using server = await startDashboard(ws.dir);
   const page = await fetch(`${server.url}jobs/feed`);
   const csrf = (await page.text()).match(/name="csrf" value="([0-9a-f]+)"/)?.[1];
   assert.ok(csrf);
@@ -452,7 +417,12 @@ Deno.test(
   "dashboard off loopback answers 401 to every request without the token",
   async () => {
     await using ws = await workspace();
-    await using server = await startServer(ws, ["--host", "0.0.0.0", "--token", "s3cret-token"]);
+    await using server = await startDashboard(ws.dir, [
+      "--host",
+      "0.0.0.0",
+      "--token",
+      "s3cret-token",
+    ]);
     const base = server.url.replace("0.0.0.0", "127.0.0.1");
     const get = async (path: string, init: RequestInit = {}) => {
       const response = await fetch(base + path, { redirect: "manual", ...init });
@@ -520,7 +490,7 @@ Deno.test("dashboard rejects a bad --port with exit 2", async () => {
 
 Deno.test("dashboard answers 404 for an unknown job or item and stops cleanly on SIGINT", async () => {
   await using ws = await workspace();
-  const server = await startServer(ws, []);
+  const server = await startDashboard(ws.dir);
   for (const path of ["jobs/nope", "jobs/feed/items/nope", "elsewhere"]) {
     const response = await fetch(server.url + path);
     assert.equal(response.status, 404, path);

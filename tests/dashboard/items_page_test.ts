@@ -40,56 +40,82 @@ function page(params: Record<string, string>) {
   return new URLSearchParams(params);
 }
 
-Deno.test("parseItemsQuery() reads status, stage, error and page, naming a wrong one", async () => {
+Deno.test("parseItemsQuery() reads status, stage, error and the page's cursor, naming a wrong one", async () => {
   await using ctx = await pageContext();
   const feed = ctx.config.jobs[0];
-  assertEquals(parseItemsQuery(feed, page({ status: "failed", stage: "fetch", page: "2" })), {
+  assertEquals(parseItemsQuery(feed, page({ status: "failed", stage: "fetch", after: "57" })), {
     status: "failed",
     stage: "fetch",
     error: undefined,
-    page: 2,
+    after: 57,
+    before: undefined,
   });
-  assertEquals(parseItemsQuery(feed, page({ error: "HTTP 5" })), {
+  assertEquals(parseItemsQuery(feed, page({ error: "HTTP 5", before: "3" })), {
     status: undefined,
     stage: undefined,
     error: "HTTP 5",
-    page: 1,
+    after: undefined,
+    before: 3,
   });
   assertEquals(
     parseItemsQuery(feed, page({ status: "broken" })),
     'Unknown status "broken": expected pending, in_progress, done, failed',
   );
   assertEquals(parseItemsQuery(feed, page({ stage: "nope" })), 'Job "feed" has no stage "nope"');
-  for (const bad of ["0", "x", "1.5"]) {
+  for (const bad of ["-1", "x", "1.5", ""]) {
     assertEquals(
-      parseItemsQuery(feed, page({ page: bad })),
-      `Page "${bad}" is not a page number (1, 2, …)`,
+      parseItemsQuery(feed, page({ after: bad })),
+      `"after" is "${bad}", not an item id (0, 1, 2, …)`,
     );
   }
+  assertEquals(
+    parseItemsQuery(feed, page({ after: "1", before: "9" })),
+    'Give "after" or "before", not both',
+  );
 });
 
-Deno.test("renderItemsPage() lists 50 items a page with links to the pages around", async () => {
+Deno.test("renderItemsPage() lists 50 items a page, next after the last item, previous before the first", async () => {
   await using ctx = await pageContext();
   await seed(ctx.db);
   const feed = ctx.config.jobs[0];
   const pending = KEYS.filter((k) => !FAILING.includes(k));
-  const render = async (n: number) =>
-    (await renderItemsPage(ctx, { job: feed, query: { status: "pending", page: n } })).value;
+  const ids = new Map(
+    (await ctx.db.listItems({ jobId: "feed", limit: 1000 })).map((i) => [i.key, i.id]),
+  );
+  const render = async (query: { after?: number; before?: number }) =>
+    (await renderItemsPage(ctx, { job: feed, query: { status: "pending", ...query } })).value;
+  const path = (cursor: string) => `/jobs/feed/items?status=pending&amp;${cursor}`;
 
-  const first = await render(1);
+  const first = await render({});
   assertEquals(texts(first, "<h1"), ["feed: pending items"]);
   assertEquals(items(first), pending.slice(0, 50));
-  assertEquals(texts(first, '<nav class="pager'), ["Items 1–50 · "]);
-  assertEquals(links(first), [["next", "/jobs/feed/items?status=pending&amp;page=2"]]);
+  assertEquals(texts(first, '<nav class="pager'), ["50 items · "]);
+  assertEquals(links(first), [["next", path(`after=${ids.get(pending[49])}`)]]);
 
-  const third = await render(3);
+  const second = await render({ after: ids.get(pending[49]) });
+  assertEquals(items(second), pending.slice(50, 100));
+  assertEquals(links(second), [
+    ["prev", path(`before=${ids.get(pending[50])}`)],
+    ["next", path(`after=${ids.get(pending[99])}`)],
+  ]);
+
+  const third = await render({ after: ids.get(pending[99]) });
   assertEquals(items(third), pending.slice(100));
-  assertEquals(texts(third, '<nav class="pager'), ["Items 101–117 · "]);
-  assertEquals(links(third), [["prev", "/jobs/feed/items?status=pending&amp;page=2"]]);
+  assertEquals(texts(third, '<nav class="pager'), ["17 items · "]);
+  assertEquals(links(third), [["prev", path(`before=${ids.get(pending[100])}`)]]);
 
-  const past = await render(4);
+  // Back from the third page: the second, then the first, which has no previous page.
+  const back = await render({ before: ids.get(pending[100]) });
+  assertEquals(items(back), pending.slice(50, 100));
+  assertEquals(links(back), links(second));
+  const start = await render({ before: ids.get(pending[50]) });
+  assertEquals(items(start), pending.slice(0, 50));
+  assertEquals(links(start), [["next", path(`after=${ids.get(pending[49])}`)]]);
+
+  const past = await render({ after: ids.get(pending.at(-1)!) });
   assertEquals(items(past), []);
-  assertEquals(texts(past, '<nav class="pager'), ["No items on page 4 · "]);
+  assertEquals(texts(past, '<nav class="pager'), ["No items on this page · "]);
+  assertEquals(links(past), [["prev", "/jobs/feed/items?status=pending"]]);
 });
 
 Deno.test("renderItemsPage() lists the items failed at a stage with the end of their error", async () => {

@@ -154,6 +154,44 @@ Deno.test("listItems() filters by the stage an item is at and by error text", as
   assertEquals(await t.db.listItems({ jobId: "j", error: "no such error" }), []);
 });
 
+Deno.test("listItems() pages by id after and before an item, each filter keeping discovery order", async () => {
+  await using t = await tempDb();
+  const targets = await seedCombinations(t.db);
+  for (const filter of [{}, { status: "failed" as const }, { stage: "b" }]) {
+    const every = await t.db.listItems({ jobId: "j", ...filter, limit: 1000 });
+    assertEquals(every.length > 20, true, JSON.stringify(filter));
+    // Forwards, 7 at a time, then back from the end, 7 at a time: the same items both ways.
+    const forwards = [];
+    for (let after = 0;;) {
+      const page = await t.db.listItems({ jobId: "j", ...filter, afterId: after, limit: 7 });
+      forwards.push(...page);
+      if (page.length < 7) break;
+      after = page.at(-1)!.id;
+    }
+    assertEquals(forwards, every, JSON.stringify(filter));
+    const backwards = [];
+    for (let before = every.at(-1)!.id + 1;;) {
+      const page = await t.db.listItems({ jobId: "j", ...filter, beforeId: before, limit: 7 });
+      assertEquals(page.map((i) => i.id), [...page.map((i) => i.id)].sort((a, b) => a - b));
+      backwards.unshift(...page);
+      if (page.length < 7) break;
+      before = page[0].id;
+    }
+    assertEquals(backwards, every, JSON.stringify(filter));
+  }
+  const all = await t.db.listItems({ jobId: "j", limit: 1000 });
+  assertEquals(all.length, targets.size);
+  // A window between two items: after the 10th, before the 15th.
+  const window = await t.db.listItems({
+    jobId: "j",
+    afterId: all[9].id,
+    beforeId: all[14].id,
+    limit: 3,
+  });
+  assertEquals(window.map((i) => i.key), all.slice(11, 14).map((i) => i.key));
+  assertEquals(await t.db.listItems({ jobId: "j", afterId: all.at(-1)!.id }), []);
+});
+
 Deno.test("an item's derived status follows it through a normal run", async () => {
   await using t = await tempDb();
   const now = fakeClock().now;

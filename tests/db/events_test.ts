@@ -68,6 +68,19 @@ Deno.test("getEvents() filters by job, item, kind, time and id, with a limit", a
   assertEquals(await messages({ limit: 2 }), ["e9", "e8"]);
   assertEquals(await messages({ jobId: "odd", kind: "retry", itemId: 1 }), ["e1"]);
   assertEquals(await messages({ jobId: "none" }), []);
+  // Several kinds: merged newest first, the limit over all of them.
+  assertEquals(await messages({ kind: ["failed", "retry"], jobId: "odd", limit: 4 }), [
+    "e9",
+    "e7",
+    "e5",
+    "e3",
+  ]);
+  assertEquals(await messages({ kind: ["retry", "retry"], sinceTs: DAY1 + 2000 }), [
+    "e4",
+    "e3",
+    "e2",
+  ]);
+  assertEquals(await messages({ kind: [] }), []);
   // The default limit is 100.
   for (let i = 0; i < 100; i++) await t.db.logEvent({ ts: DAY2, kind: "x", message: "m" });
   assertEquals((await t.db.getEvents()).length, 100);
@@ -146,11 +159,45 @@ Deno.test("getCostPerItem() averages each stage's cost over the distinct items i
   await t.db.logCost({ jobId: "j", stage: "summarise", usd: 10 });
   await t.db.logCost({ jobId: "j", itemId: 3, usd: 10 });
   await t.db.logCost({ jobId: "other", itemId: 4, stage: "summarise", usd: 10 });
-  assertEquals(await t.db.getCostPerItem({ jobId: "j" }), [
-    { stage: "fetch", items: 1, usd: 0.125, usdPerItem: 0.125 },
+  const stages = ["summarise", "fetch", "store"];
+  assertEquals(await t.db.getCostPerItem({ jobId: "j", stages }), [
     { stage: "summarise", items: 2, usd: 1, usdPerItem: 0.5 },
+    { stage: "fetch", items: 1, usd: 0.125, usdPerItem: 0.125 },
   ]);
-  assertEquals(await t.db.getCostPerItem({ jobId: "none" }), []);
+  assertEquals(await t.db.getCostPerItem({ jobId: "none", stages }), []);
+});
+
+Deno.test("getCostPerItem() reads a stage's latest pass: the costs since the reprocess before its newest", async () => {
+  await using t = await tempDb();
+  const pass = async (usd: number) => {
+    for (let item = 1; item <= 4; item++) {
+      await t.db.logCost({ jobId: "j", itemId: item, stage: "summarise", usd });
+      await t.db.logCost({ jobId: "j", itemId: item, stage: "fetch", usd: 0.125 });
+    }
+  };
+  await pass(0.5);
+  await t.db.logEvent({ jobId: "j", kind: "reprocess", message: "reset 4 items" });
+  // Another job's reprocess does not split this job's passes.
+  await t.db.logEvent({ jobId: "other", kind: "reprocess", message: "reset 9 items" });
+  await pass(0.25);
+  const stages = ["summarise", "fetch"];
+  // Not $1.50 over 4 items: the second pass alone.
+  assertEquals(await t.db.getCostPerItem({ jobId: "j", stages }), [
+    { stage: "summarise", items: 4, usd: 1, usdPerItem: 0.25 },
+    { stage: "fetch", items: 4, usd: 0.5, usdPerItem: 0.125 },
+  ]);
+  // A reprocess with no cost after it yet: the pass before it is still the latest.
+  await t.db.logEvent({ jobId: "j", kind: "reprocess", message: "reset 4 items" });
+  assertEquals((await t.db.getCostPerItem({ jobId: "j", stages }))[0].usdPerItem, 0.25);
+  // Two items of a third pass: they are the latest.
+  await t.db.logCost({ jobId: "j", itemId: 1, stage: "summarise", usd: 0.75 });
+  await t.db.logCost({ jobId: "j", itemId: 2, stage: "summarise", usd: 0.25 });
+  assertEquals((await t.db.getCostPerItem({ jobId: "j", stages }))[0], {
+    stage: "summarise",
+    items: 2,
+    usd: 1,
+    usdPerItem: 0.5,
+  });
 });
 
 Deno.test("getEventsAfter() pages forward through the log, oldest first, with filters", async () => {
@@ -174,4 +221,9 @@ Deno.test("getEventsAfter() pages forward through the log, oldest first, with fi
   assertEquals(await messages({ afterId: ids[5] }), []);
   assertEquals(await messages({ afterId: 0, jobId: "odd" }), ["e1", "e3", "e5"]);
   assertEquals(await messages({ afterId: 0, kind: "failed", itemId: 0 }), ["e3"]);
+  assertEquals(await messages({ afterId: ids[1], kind: ["failed", "retry"], limit: 3 }), [
+    "e2",
+    "e3",
+    "e4",
+  ]);
 });

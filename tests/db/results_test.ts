@@ -89,6 +89,26 @@ Deno.test("getStaleCount() counts done results whose version differs from the st
   assertEquals(await t.db.getStaleCount({ jobId: "other" }), {});
 });
 
+Deno.test("getStaleCount() and reprocessStale() count from the versions given over the recorded ones", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock();
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(3) });
+  await runAll(t.db, "v1", clock.now);
+  for (const stage of STAGES) await t.db.setHandlerVersion({ jobId: "j", stage, version: "v1" });
+  // parse is configured at v2 now; store keeps its recorded v1; fetch has no version at all.
+  const versions = { fetch: null, parse: "v2" };
+  assertEquals(await t.db.getStaleCount({ jobId: "j", versions }), { parse: 3 });
+  assertEquals(await t.db.getStaleCount({ jobId: "j", versions: { store: "v9" } }), { store: 3 });
+  assertEquals(await t.db.getStaleCount({ jobId: "j" }), {});
+  // A version given for a stage the job does not have changes nothing.
+  assertEquals(await t.db.getStaleCount({ jobId: "j", versions: { gone: "v2" } }), {});
+  assertEquals(await t.db.reprocessStale({ jobId: "j", versions, dryRun: true }), 3);
+  assertEquals(await t.db.reprocessStale({ jobId: "j", versions: { fetch: null } }), 0);
+  assertEquals(await t.db.reprocessStale({ jobId: "j", versions, now: clock.now }), 3);
+  assertEquals((await statusTable(t.db))[0], ["k1", "done", "pending", "pending"]);
+  assertEquals(await t.db.getStaleCount({ jobId: "j", versions }), {});
+});
+
 Deno.test("reprocessStale() resets the stale stage and every later one, not earlier ones", async () => {
   await using t = await tempDb();
   const clock = fakeClock();

@@ -123,8 +123,13 @@ Deno.test("runDoctor() reports stale results with the reprocess command", async 
   await db.upsertItems({ jobId: "feed", stages: STAGES, items });
   await settle(db, { jobId: "feed", stage: "fetch", outcomes: { a: "done", b: "done" } });
   await settle(db, { jobId: "feed", stage: "parse", outcomes: { a: "done", b: "done" } });
-  await db.setHandlerVersion({ jobId: "feed", stage: "fetch", version: "2" });
+  // The last run recorded "1"; the module declares "2" since, and no run followed.
+  await db.setHandlerVersion({ jobId: "feed", stage: "fetch", version: "1" });
   await db.setHandlerVersion({ jobId: "feed", stage: "parse", version: "1" });
+  await Deno.writeTextFile(
+    join(p.dir, "handlers/fetch.ts"),
+    'export const HANDLER_VERSION = "2";\nexport default () => ({});\n',
+  );
   const { findings } = await doctor(p.configPath);
   assertEquals(findings, [{
     id: "stale-results",

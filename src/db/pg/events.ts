@@ -8,9 +8,9 @@ import type {
   NewEvent,
   StageCostPerItem,
 } from "../store.ts";
-import type { Fragment, PgConn, Sql } from "./connection.ts";
+import type { PgConn, Sql } from "./connection.ts";
 import { DAY_MS } from "../../util/time.ts";
-import { type EventDbRow, toEvent } from "../_rows.ts";
+import { type EventDbRow, kindsOf, LATEST_COSTS, toEvent } from "../_rows.ts";
 import { queueAlert } from "./_alerts.ts";
 
 /** The Event area of the PostgreSQL store. */
@@ -51,35 +51,45 @@ async function insertEvent(sql: Sql, event: NewEvent): Promise<number> {
   return row.id;
 }
 
-/** Conditions on job, item and kind that `filter` sets, after `first`. */
-function filterWhere(db: PgConn, filter: EventFilter, first: Fragment): Fragment {
-  const { sql } = db;
-  const where = [first];
-  if (filter.jobId !== undefined) where.push(sql`job_id = ${filter.jobId}`);
-  if (filter.itemId !== undefined) where.push(sql`item_id = ${filter.itemId}::bigint`);
-  if (filter.kind !== undefined) where.push(sql`kind = ${filter.kind}`);
-  return where.reduce((all, w) => sql`${all} AND ${w}`);
-}
-
 /** See the contract; also for other areas of this engine. */
 export async function getEvents(db: PgConn, filter: EventFilter = {}): Promise<EventRow[]> {
-  const { sql } = db;
-  const first = sql`ts >= ${filter.sinceTs ?? 0}::bigint AND id > ${filter.afterId ?? 0}::bigint`;
-  const rows = await sql<EventDbRow[]>`
-    SELECT id, ts, job_id, item_id, stage, kind, message, data, cost_usd FROM events
-    WHERE ${filterWhere(db, filter, first)} ORDER BY id DESC LIMIT ${filter.limit ?? 100}`;
-  return rows.map(toEvent);
+  return await selectEvents(db, filter, "DESC");
 }
 
 async function getEventsAfter(
   db: PgConn,
   filter: Omit<EventFilter, "sinceTs"> & { afterId: number },
 ): Promise<EventRow[]> {
+  return await selectEvents(db, filter, "ASC");
+}
+
+/**
+ * Events of `filter` in id order. With kinds, each kind is read from events_kind_job in id
+ * order up to the limit and the ranges are merged, never sorting every event of a kind.
+ */
+async function selectEvents(
+  db: PgConn,
+  filter: EventFilter,
+  order: "ASC" | "DESC",
+): Promise<EventRow[]> {
   const { sql } = db;
-  const rows = await sql<EventDbRow[]>`
-    SELECT id, ts, job_id, item_id, stage, kind, message, data, cost_usd FROM events
-    WHERE ${filterWhere(db, filter, sql`id > ${filter.afterId}::bigint`)}
-    ORDER BY id LIMIT ${filter.limit ?? 100}`;
+  const where = [sql`id > ${filter.afterId ?? 0}::bigint`];
+  if (filter.sinceTs !== undefined) where.push(sql`ts >= ${filter.sinceTs}::bigint`);
+  if (filter.jobId !== undefined) where.push(sql`job_id = ${filter.jobId}`);
+  if (filter.itemId !== undefined) where.push(sql`item_id = ${filter.itemId}::bigint`);
+  const all = where.reduce((a, w) => sql`${a} AND ${w}`);
+  const tail = sql`ORDER BY id ${order === "ASC" ? sql`ASC` : sql`DESC`}
+    LIMIT ${filter.limit ?? 100}`;
+  const columns = sql`id, ts, job_id, item_id, stage, kind, message, data, cost_usd`;
+  const kinds = kindsOf(filter);
+  if (kinds?.length === 0) return [];
+  const rows = kinds === undefined
+    ? await sql<EventDbRow[]>`SELECT ${columns} FROM events WHERE ${all} ${tail}`
+    : await sql<EventDbRow[]>`SELECT * FROM (${
+      kinds.map((kind) =>
+        sql`(SELECT ${columns} FROM events WHERE ${all} AND kind = ${kind} ${tail})`
+      ).reduce((a, q) => sql`${a} UNION ALL ${q}`)
+    }) e ${tail}`;
   return rows.map(toEvent);
 }
 
@@ -134,20 +144,30 @@ async function getCostsByDay(
   }));
 }
 
-/** Pruned events count each item once per day they cost something on. */
+/** See the contract. Cost events of a stage are read from events_kind_job in id order. */
 async function getCostPerItem(
   db: PgConn,
-  options: { jobId: string },
+  options: { jobId: string; stages: readonly string[] },
 ): Promise<StageCostPerItem[]> {
-  const rows = await db.sql<{ stage: string; items: number; usd: number }[]>`
-    SELECT stage, (count(DISTINCT item_id) + sum(items))::int AS items, sum(usd)::float8 AS usd
-    FROM (
-      SELECT stage, item_id, cost_usd AS usd, 0 AS items FROM events
-      WHERE job_id = ${options.jobId} AND cost_usd IS NOT NULL AND stage IS NOT NULL
-        AND item_id IS NOT NULL
-      UNION ALL
-      SELECT stage, NULL, usd, items FROM cost_totals
-      WHERE job_id = ${options.jobId} AND stage <> '' AND items > 0) c
-    GROUP BY stage ORDER BY stage COLLATE "C"`;
-  return rows.map((r) => ({ ...r, usdPerItem: r.usd / r.items }));
+  const { sql } = db;
+  const { jobId } = options;
+  const perStage = await Promise.all(options.stages.map(async (stage) => {
+    const costs = sql`kind = 'cost' AND job_id = ${jobId} AND stage = ${stage}
+      AND item_id IS NOT NULL AND cost_usd IS NOT NULL`;
+    const [{ latest }] = await sql<{ latest: number | null }[]>`
+      SELECT max(id) AS latest FROM events WHERE ${costs}`;
+    const [{ items, usd }] = latest === null
+      // Pruned events count each item once per day they cost something on.
+      ? await sql<{ items: number; usd: number }[]>`
+        SELECT coalesce(sum(items), 0)::int AS items, coalesce(sum(usd), 0)::float8 AS usd
+        FROM cost_totals WHERE job_id = ${jobId} AND stage = ${stage} AND items > 0`
+      : await sql<{ items: number; usd: number }[]>`
+        SELECT count(DISTINCT item_id)::int AS items, sum(cost_usd)::float8 AS usd FROM (
+          SELECT item_id, cost_usd FROM events WHERE ${costs} AND id <= ${latest}::bigint
+            AND id > (SELECT coalesce(max(id), 0) FROM events
+              WHERE kind = 'reprocess' AND job_id = ${jobId} AND id < ${latest}::bigint)
+          ORDER BY id DESC LIMIT ${LATEST_COSTS}) c`;
+    return items > 0 ? [{ stage, items, usd, usdPerItem: usd / items }] : [];
+  }));
+  return perStage.flat();
 }

@@ -150,11 +150,17 @@ async function listItems(db: PgConn, options: ListItemsOptions): Promise<ItemLis
     filters.push(sql`EXISTS (SELECT 1 FROM item_stages st
       WHERE st.item_id = v.item_id AND strpos(st.error, ${options.error}) > 0)`);
   }
+  if (options.afterId !== undefined) filters.push(sql`v.item_id > ${options.afterId}::bigint`);
+  if (options.beforeId !== undefined) filters.push(sql`v.item_id < ${options.beforeId}::bigint`);
   const where = filters.reduce((all, f) => sql`${all} AND ${f}`);
+  // Before an item, the nearest ones are read backwards, then put back in discovery order.
+  const backwards = options.beforeId !== undefined;
   const items = await sql<{ id: number; key: string; status: DerivedStatus }[]>`
     SELECT v.item_id AS id, w.key, v.derived_status AS status
     FROM item_derived_status v JOIN work_items w ON w.id = v.item_id
-    WHERE ${where} ORDER BY v.item_id LIMIT ${options.limit ?? 100}`;
+    WHERE ${where} ORDER BY v.item_id ${backwards ? sql`DESC` : sql`ASC`}
+    LIMIT ${options.limit ?? 100}`;
+  if (backwards) items.reverse();
   const stages = new Map<number, ItemStage[]>(items.map((item) => [item.id, []]));
   const rows = await sql<(ItemStage & { item_id: number })[]>`
     SELECT item_id, stage, status, attempts, error FROM item_stages

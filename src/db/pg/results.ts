@@ -1,5 +1,12 @@
 /** PostgreSQL: results, handler versions, staleness, reprocessing. */
-import type { DoneResult, Impl, ReprocessOptions, ResultRow, ResultStore } from "../store.ts";
+import type {
+  DoneResult,
+  Impl,
+  ReprocessOptions,
+  ResultRow,
+  ResultStore,
+  StaleOptions,
+} from "../store.ts";
 import type { Fragment, PgConn, Sql } from "./connection.ts";
 import { type ResultDbRow, toResult } from "../_rows.ts";
 
@@ -34,24 +41,29 @@ async function setHandlerVersion(
 }
 
 /**
- * Stale results of done stages of the job: the stage has a recorded version and the result's
- * differs (a result of a stage reset for reprocessing is not stale again).
+ * Stale results of done stages of the job: the stage has a current version (its entry in
+ * `versions`, else the recorded one) and the result's differs (a result of a stage reset for
+ * reprocessing is not stale again).
  */
-function staleWhere(sql: Sql, jobId: string): Fragment {
+function staleWhere(sql: Sql, options: StaleOptions): Fragment {
+  const { jobId } = options;
+  const versions = JSON.stringify(options.versions ?? {});
+  const current = sql`(CASE WHEN jsonb_exists(${versions}::text::jsonb, js.stage)
+    THEN ${versions}::text::jsonb ->> js.stage ELSE js.handler_version END)`;
   return sql`r.item_id IN (SELECT id FROM work_items WHERE job_id = ${jobId})
-    AND r.stage = js.stage AND js.job_id = ${jobId} AND js.handler_version IS NOT NULL
-    AND r.handler_version IS DISTINCT FROM js.handler_version
+    AND r.stage = js.stage AND js.job_id = ${jobId} AND ${current} IS NOT NULL
+    AND r.handler_version IS DISTINCT FROM ${current}
     AND EXISTS (SELECT 1 FROM item_stages st
       WHERE st.item_id = r.item_id AND st.stage = r.stage AND st.status = 'done')`;
 }
 
 async function getStaleCount(
   db: PgConn,
-  options: { jobId: string },
+  options: StaleOptions,
 ): Promise<Record<string, number>> {
   const rows = await db.sql<{ stage: string; n: number }[]>`
     SELECT js.stage, count(*)::int AS n FROM results r, job_stages js
-    WHERE ${staleWhere(db.sql, options.jobId)} GROUP BY js.stage`;
+    WHERE ${staleWhere(db.sql, options)} GROUP BY js.stage`;
   return Object.fromEntries(rows.map((r) => [r.stage, r.n]));
 }
 
@@ -61,7 +73,7 @@ function reprocessStale(db: PgConn, options: ReprocessOptions): Promise<number> 
   return db.tx(async (sql) => {
     const targets = await sql<Target[]>`
       SELECT r.item_id, min(js.position) AS position FROM results r, job_stages js
-      WHERE ${staleWhere(sql, options.jobId)}
+      WHERE ${staleWhere(sql, options)}
         ${options.stage === undefined ? sql`` : sql`AND js.stage = ${options.stage}`}
       GROUP BY r.item_id`;
     return await resetFrom(sql, options, targets, "stale results");

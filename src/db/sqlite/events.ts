@@ -10,8 +10,9 @@ import type {
 } from "../store.ts";
 import type { SqliteConn } from "./connection.ts";
 import { DAY_MS } from "../../util/time.ts";
-import { type EventDbRow, toEvent } from "../_rows.ts";
+import { type EventDbRow, kindsOf, toEvent } from "../_rows.ts";
 import { queueAlert } from "./_alerts.ts";
+import { LATEST_COSTS } from "../_rows.ts";
 
 /** The event area of the SQLite store. */
 export function sqliteEvents(s: SqliteConn): Impl<EventStore> {
@@ -61,39 +62,51 @@ function logEvent(s: SqliteConn, event: NewEvent): number {
 
 /** See EventStore.getEvents(); also for the item detail. */
 export function getEvents(s: SqliteConn, filter: EventFilter = {}): EventRow[] {
-  const rows = s.stmt(
-    `SELECT id, ts, job_id, item_id, stage, kind, message, data, cost_usd FROM events
-     WHERE (:job IS NULL OR job_id = :job) AND (:item IS NULL OR item_id = :item)
-       AND (:kind IS NULL OR kind = :kind) AND ts >= :since AND id > :after
-     ORDER BY id DESC LIMIT :limit`,
-  ).all({
-    job: filter.jobId ?? null,
-    item: filter.itemId ?? null,
-    kind: filter.kind ?? null,
-    since: filter.sinceTs ?? 0,
-    after: filter.afterId ?? 0,
-    limit: filter.limit ?? 100,
-  }) as unknown as EventDbRow[];
-  return rows.map(toEvent);
+  return selectEvents(s, filter, "DESC");
 }
 
 function getEventsAfter(
   s: SqliteConn,
   filter: Omit<EventFilter, "sinceTs"> & { afterId: number },
 ): EventRow[] {
-  const rows = s.stmt(
-    `SELECT id, ts, job_id, item_id, stage, kind, message, data, cost_usd FROM events
-     WHERE id > :after AND (:job IS NULL OR job_id = :job) AND (:item IS NULL OR item_id = :item)
-       AND (:kind IS NULL OR kind = :kind)
-     ORDER BY id LIMIT :limit`,
-  ).all({
-    after: filter.afterId,
-    job: filter.jobId ?? null,
-    item: filter.itemId ?? null,
-    kind: filter.kind ?? null,
+  return selectEvents(s, filter, "ASC");
+}
+
+const EVENT_COLUMNS = "id, ts, job_id, item_id, stage, kind, message, data, cost_usd";
+
+/**
+ * Events of `filter` in id order. Only the conditions asked for are written, so each variant
+ * keeps an index; with kinds, each kind is read from events_kind_job in id order up to the
+ * limit and the ranges are merged, never sorting every event of a kind.
+ */
+function selectEvents(s: SqliteConn, filter: EventFilter, order: "ASC" | "DESC"): EventRow[] {
+  const where = ["id > :after"];
+  const params: Record<string, string | number> = {
+    after: filter.afterId ?? 0,
     limit: filter.limit ?? 100,
-  }) as unknown as EventDbRow[];
-  return rows.map(toEvent);
+  };
+  const add = (condition: string, name: string, value: string | number | undefined) => {
+    if (value === undefined) return;
+    where.push(condition);
+    params[name] = value;
+  };
+  add("ts >= :since", "since", filter.sinceTs);
+  add("job_id = :job", "job", filter.jobId);
+  add("item_id = :item", "item", filter.itemId);
+  const tail = `ORDER BY id ${order} LIMIT :limit`;
+  const kinds = kindsOf(filter);
+  let sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(" AND ")} ${tail}`;
+  if (kinds !== undefined) {
+    if (kinds.length === 0) return [];
+    kinds.forEach((kind, i) => params[`kind${i}`] = kind);
+    sql = `SELECT * FROM (${
+      kinds.map((_, i) =>
+        `SELECT * FROM (SELECT ${EVENT_COLUMNS} FROM events
+           WHERE ${where.join(" AND ")} AND kind = :kind${i} ${tail})`
+      ).join(" UNION ALL ")
+    }) ${tail}`;
+  }
+  return (s.stmt(sql).all(params) as unknown as EventDbRow[]).map(toEvent);
 }
 
 function getDailyCost(
@@ -140,19 +153,36 @@ function getCostsByDay(
   );
 }
 
-/** Pruned events count each item once per day they cost something on. */
+/** See the contract. Cost events of a stage are read from events_kind_job in id order. */
 function getCostPerItem(
   s: SqliteConn,
-  options: { jobId: string },
+  options: { jobId: string; stages: readonly string[] },
 ): StageCostPerItem[] {
-  const rows = s.stmt(
-    `SELECT stage, count(DISTINCT item_id) + sum(items) AS items, sum(usd) AS usd FROM (
-       SELECT stage, item_id, cost_usd AS usd, 0 AS items FROM events
-       WHERE job_id = :job AND cost_usd IS NOT NULL AND stage IS NOT NULL AND item_id IS NOT NULL
-       UNION ALL
-       SELECT stage, NULL, usd, items FROM cost_totals
-       WHERE job_id = :job AND stage <> '' AND items > 0)
-     GROUP BY stage ORDER BY stage`,
-  ).all({ job: options.jobId }) as { stage: string; items: number; usd: number }[];
-  return rows.map((r) => ({ ...r, usdPerItem: r.usd / r.items }));
+  const one = <T>(sql: string, params: Record<string, string | number>) =>
+    s.stmt(sql).get(params) as T;
+  const costs = `kind = 'cost' AND job_id = :job AND stage = :stage AND item_id IS NOT NULL
+    AND cost_usd IS NOT NULL`;
+  return options.stages.flatMap((stage) => {
+    const params = { job: options.jobId, stage };
+    const { latest } = one<{ latest: number | null }>(
+      `SELECT max(id) AS latest FROM events WHERE ${costs}`,
+      params,
+    );
+    const { items, usd } = latest === null
+      // Pruned events count each item once per day they cost something on.
+      ? one<{ items: number; usd: number }>(
+        `SELECT coalesce(sum(items), 0) AS items, coalesce(sum(usd), 0) AS usd FROM cost_totals
+         WHERE job_id = :job AND stage = :stage AND items > 0`,
+        params,
+      )
+      : one<{ items: number; usd: number }>(
+        `SELECT count(DISTINCT item_id) AS items, sum(cost_usd) AS usd FROM (
+           SELECT item_id, cost_usd FROM events WHERE ${costs} AND id <= :latest
+             AND id > (SELECT coalesce(max(id), 0) FROM events
+               WHERE kind = 'reprocess' AND job_id = :job AND id < :latest)
+           ORDER BY id DESC LIMIT ${LATEST_COSTS})`,
+        { ...params, latest },
+      );
+    return items > 0 ? [{ stage, items, usd, usdPerItem: usd / items }] : [];
+  });
 }

@@ -205,11 +205,22 @@ function listItems(s: SqliteConn, options: ListItemsOptions): ItemListing[] {
     where.push(ITEM_FILTERS.error);
     params.error = options.error;
   }
+  if (options.afterId !== undefined) {
+    where.push("v.item_id > :after");
+    params.after = options.afterId;
+  }
+  if (options.beforeId !== undefined) {
+    where.push("v.item_id < :before");
+    params.before = options.beforeId;
+  }
+  // Before an item, the nearest ones are read backwards, then put back in discovery order.
+  const backwards = options.beforeId !== undefined;
   const items = s.stmt(
     `SELECT v.item_id AS id, w.key, v.derived_status AS status
      FROM item_derived_status v JOIN work_items w ON w.id = v.item_id
-     WHERE ${where.join(" AND ")} ORDER BY v.item_id LIMIT :limit`,
+     WHERE ${where.join(" AND ")} ORDER BY v.item_id ${backwards ? "DESC" : ""} LIMIT :limit`,
   ).all(params) as { id: number; key: string; status: DerivedStatus }[];
+  if (backwards) items.reverse();
   const stages = new Map<number, ItemStage[]>(items.map((item) => [item.id, []]));
   const rows = s.stmt(
     `SELECT item_id, stage, status, attempts, error FROM item_stages

@@ -1,5 +1,12 @@
 /** SQLite: stage results, handler versions, staleness and reprocessing. */
-import type { DoneResult, Impl, ReprocessOptions, ResultRow, ResultStore } from "../store.ts";
+import type {
+  DoneResult,
+  Impl,
+  ReprocessOptions,
+  ResultRow,
+  ResultStore,
+  StaleOptions,
+} from "../store.ts";
 import type { SqliteConn } from "./connection.ts";
 import { insertEvent } from "./events.ts";
 import { CountMoves } from "./_counts.ts";
@@ -35,21 +42,27 @@ function setHandlerVersion(
     .run(options.version, options.jobId, options.stage);
 }
 
+// The stage's current version: its entry in the :versions object, else the recorded one.
+const CURRENT_VERSION = `CASE WHEN EXISTS (SELECT 1 FROM json_each(:versions) WHERE key = js.stage)
+  THEN (SELECT value FROM json_each(:versions) WHERE key = js.stage) ELSE js.handler_version END`;
+
 // Only results of done stages: a stage already reset for reprocessing is not stale again,
 // so a second reprocessStale() never takes back a claim that is redoing it.
 const STALE_WHERE = `r.item_id IN (SELECT id FROM work_items WHERE job_id = :job)
-  AND r.stage = js.stage AND js.job_id = :job AND js.handler_version IS NOT NULL
-  AND r.handler_version IS NOT js.handler_version
+  AND r.stage = js.stage AND js.job_id = :job AND (${CURRENT_VERSION}) IS NOT NULL
+  AND r.handler_version IS NOT (${CURRENT_VERSION})
   AND EXISTS (SELECT 1 FROM item_stages st
     WHERE st.item_id = r.item_id AND st.stage = r.stage AND st.status = 'done')`;
 
-function getStaleCount(s: SqliteConn, options: { jobId: string }): Record<string, number> {
+function getStaleCount(s: SqliteConn, options: StaleOptions): Record<string, number> {
   const stages = s.stmt(
-    `SELECT stage, handler_version FROM job_stages
-     WHERE job_id = ? AND handler_version IS NOT NULL ORDER BY position`,
-  ).all(options.jobId) as { stage: string; handler_version: string }[];
+    "SELECT stage, handler_version FROM job_stages WHERE job_id = ? ORDER BY position",
+  ).all(options.jobId) as { stage: string; handler_version: string | null }[];
+  const versions = options.versions ?? {};
   const counts: Record<string, number> = {};
-  for (const { stage, handler_version: version } of stages) {
+  for (const { stage, handler_version: recorded } of stages) {
+    const version = Object.hasOwn(versions, stage) ? versions[stage] : recorded;
+    if (version === null) continue;
     const n = staleAt(s, { job: options.jobId, stage, version });
     if (n > 0) counts[stage] = n;
   }
@@ -106,7 +119,11 @@ function reprocessStale(s: SqliteConn, options: ReprocessOptions): number {
     `SELECT r.item_id, min(js.position) AS position FROM results r, job_stages js
      WHERE ${STALE_WHERE} AND (:stage IS NULL OR js.stage = :stage)
      GROUP BY r.item_id`,
-  ).all({ job: options.jobId, stage: options.stage ?? null }) as {
+  ).all({
+    job: options.jobId,
+    stage: options.stage ?? null,
+    versions: JSON.stringify(options.versions ?? {}),
+  }) as {
     item_id: number;
     position: number;
   }[];

@@ -244,6 +244,11 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE work_items ADD COLUMN parent_id INTEGER REFERENCES work_items (id) ON DELETE SET NULL;
   CREATE INDEX work_items_parent ON work_items (parent_id) WHERE parent_id IS NOT NULL;
   `,
+  // Events of a kind (and job) in id order, for the dashboard's and events' filters by kind; the
+  // id is the rowid, which every index ends with.
+  `
+  CREATE INDEX events_kind_job ON events (kind, job_id);
+  `,
 ];
 
 /**
