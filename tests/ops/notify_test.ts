@@ -185,6 +185,8 @@ Deno.test("a budget reached, a failing discovery and a silent source each raise 
   await waitFor("the quiet source's window to pass", () => Date.now() - started > 400);
   rx.received.length = 0;
   rx.mode = "error";
+  // The failed feed is held back (its backoff); wake asks for it again at once.
+  assert.equal((await ws.jobs(["wake", "-j", "broken"], ENV)).code, EXIT.ok);
   await ws.jobs(["run", "-j", "broken"], ENV);
   rx.mode = "ok";
   const second = await ws.jobs(["run", "-j", "spend", "-j", "quiet"], ENV);
