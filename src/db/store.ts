@@ -30,6 +30,9 @@ import type {
   Claim,
   ClaimOptions,
   CopyStoreOptions,
+  DeadDiscoveryLease,
+  DeadDiscoveryLeaseOptions,
+  DiscoveryLeaseOptions,
   DoneMark,
   EventFilter,
   EventRow,
@@ -124,7 +127,7 @@ export interface ClaimStore {
 export interface LeaseStore {
   /** Records the process behind `runId` so its claims can be traced to a host and pid. */
   registerRun(options: RegisterRunOptions): Promise<void>;
-  /** Extends the lease of every stage `runId` holds (and notes the run alive); returns how many. */
+  /** Extends every stage and discovery lease `runId` holds, notes it alive; counts the stages. */
   renewLeases(options: { runId: string; leaseMs: number; now?: () => number }): Promise<number>;
   /**
    * Returns claims of `runId` to pending without counting the attempt (a clean shutdown, not a
@@ -169,12 +172,14 @@ export interface JobStore {
   /** Asks the next run (or a running --watch) to discover now, whatever `every` says. */
   wakeJob(jobId: string, now?: number): Promise<void>;
   /**
-   * Takes the job's discovery lease for `owner` unless another owner holds an unexpired one.
-   * Returns whether it was taken; only the holder runs the job's discovery.
+   * Takes the job's discovery lease for `owner` unless another owner holds an unexpired one (a
+   * dead process's on this host is released first). Whether it was taken: the holder discovers.
    */
-  acquireDiscoveryLease(
-    options: { jobId: string; owner: string; leaseMs: number; now?: () => number },
-  ): Promise<boolean>;
+  acquireDiscoveryLease(options: DiscoveryLeaseOptions): Promise<boolean>;
+  /** Unexpired discovery leases held by processes on this host that no longer run. */
+  deadDiscoveryLeases(options?: DeadDiscoveryLeaseOptions): Promise<DeadDiscoveryLease[]>;
+  /** Releases (with a "released" event each) and returns what deadDiscoveryLeases() finds. */
+  releaseDeadDiscoveryLeases(options?: DeadDiscoveryLeaseOptions): Promise<DeadDiscoveryLease[]>;
   /**
    * Ends a discovery: releases the lease; on success records when and clears a wake. Counts
    * failures in a row, and queues "discovery_failing" and "silent" alerts in the same transaction.
@@ -382,17 +387,6 @@ export interface DerivedStore {
   /** Copies every row of this store into `target`; returns rows per table. */
   copyTo(target: Store, options?: CopyStoreOptions): Promise<Record<string, number>>;
 }
-
-/**
- * An engine's implementation of the area `T`: a method may answer at once or with a Promise,
- * and may throw; the guard of openDb() makes every answer a Promise and every failure a
- * rejection.
- */
-export type Impl<T> = {
-  [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R>
-    ? (...args: A) => R | Promise<R>
-    : T[K];
-};
 
 /** An open store: a SQLite file or a PostgreSQL database. */
 export interface Store extends EngineStore, DerivedStore {}

@@ -147,6 +147,29 @@ export interface ReconcileOptions {
   isAlive?: (pid: number, pidStart: string | null) => boolean;
 }
 
+/** Options of acquireDiscoveryLease(). */
+export interface DiscoveryLeaseOptions extends ReconcileOptions {
+  jobId: string;
+  owner: string;
+  leaseMs: number;
+}
+
+/** Options of deadDiscoveryLeases() and releaseDeadDiscoveryLeases(). */
+export interface DeadDiscoveryLeaseOptions extends ReconcileOptions {
+  /** Only this job's lease; default every job's. */
+  jobId?: string;
+}
+
+/** An unexpired discovery lease whose holder is a process on this host that no longer runs. */
+export interface DeadDiscoveryLease {
+  jobId: string;
+  /** The run id that holds it. */
+  owner: string;
+  host: string;
+  pid: number;
+  leaseUntil: number;
+}
+
 /** What reconcileExpiredLeases() released. */
 export interface ReconcileCounts {
   /** Claims whose lease had passed. */
@@ -265,3 +288,13 @@ export interface SetJobPausedOptions {
   alert?: boolean;
   now?: () => number;
 }
+
+/**
+ * An engine's implementation of area `T`: a method may answer at once or with a Promise, and may
+ * throw; openDb()'s guard makes every answer a Promise and every failure a rejection.
+ */
+export type Impl<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R>
+    ? (...args: A) => R | Promise<R>
+    : T[K];
+};

@@ -42,6 +42,8 @@ async function renewLeases(
     sql`UPDATE item_stages SET lease_until = ${until}::bigint
       WHERE lease_until IS NOT NULL AND claimed_by = ${options.runId} AND status = 'in_progress'`
   );
+  await db.sql`UPDATE job_state SET discovery_lease_until = ${until}::bigint
+    WHERE discovery_owner = ${options.runId}`;
   await db.sql`UPDATE runs SET heartbeat_at = ${now}::bigint WHERE run_id = ${options.runId}`;
   return result.count;
 }

@@ -48,6 +48,8 @@ function renewLeases(
     const info = s.stmt(
       "UPDATE item_stages SET lease_until = ? WHERE claimed_by = ? AND status = 'in_progress'",
     ).run(now + options.leaseMs, options.runId);
+    s.stmt("UPDATE job_state SET discovery_lease_until = ? WHERE discovery_owner = ?")
+      .run(now + options.leaseMs, options.runId);
     s.stmt("UPDATE runs SET heartbeat_at = ? WHERE run_id = ?").run(now, options.runId);
     return Number(info.changes);
   });
