@@ -5,10 +5,10 @@ import { parseDuration } from "../util/units.ts";
 import {
   BaseDiscovery,
   DiscoveryError,
-  durationString,
   itemOptions,
   type RawItem,
   recordItem,
+  timeoutString,
 } from "./base.ts";
 import { parseJsonRecords } from "./_records.ts";
 import { type GroupRunResult, runInGroup } from "../util/process_group.ts";
@@ -19,7 +19,7 @@ export const schema = z.strictObject({
   /** Program and arguments; a program containing "/" is relative to jobs.yaml. */
   command: z.array(z.string().min(1)).min(1),
   /** Time the program may run before it is killed; default "60s". */
-  timeout: durationString.optional(),
+  timeout: timeoutString.optional(),
 });
 
 /** Parsed options of the command strategy. */
