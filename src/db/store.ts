@@ -138,7 +138,7 @@ export interface LeaseStore {
   ): Promise<number>;
   /**
    * Returns to pending every claim whose lease has expired, and at once every claim of a dead
-   * process on this host. The attempt counts; each release is an event.
+   * process on this host. It counts as a crash, not an attempt; each release is an event.
    */
   reconcileExpiredLeases(options?: ReconcileOptions): Promise<ReconcileCounts>;
   /**

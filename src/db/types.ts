@@ -59,8 +59,10 @@ export interface Claim {
   data: Record<string, unknown>;
   stage: string;
   position: number;
-  /** Attempts including this one. */
+  /** Attempts that ended with an outcome, and this one. */
   attempts: number;
+  /** Earlier attempts that never finished: their process died or their lease was lost. */
+  crashes: number;
   /** Results of the item's earlier stages, by stage name. */
   results: Record<string, unknown>;
 }

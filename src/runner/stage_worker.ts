@@ -44,6 +44,12 @@ const MAX_BATCH = 64;
 const QUEUE_AHEAD_MS = 100;
 /** How often an idle worker looks for new work that no local event announced. */
 const IDLE_POLL_MS = 1000;
+/**
+ * Attempts of a claim that may end without an outcome (the process running it died, its lease
+ * was lost) before the stage fails. They do not count against `retries`: a crash is not the
+ * handler's failure, but a handler that takes its worker down every time must end.
+ */
+export const MAX_CRASHES = 3;
 /** Longest the loop runs before it lets timers, signals and I/O in (see yieldToEventLoop). */
 const YIELD_EVERY_MS = 50;
 
@@ -229,12 +235,12 @@ async function idle(d: StageWorkerDeps, wake: Wakeup, poll: boolean): Promise<vo
 
 async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): Promise<void> {
   const { stage } = d;
-  if (claim.attempts > stage.retries + 1) {
+  if (claim.crashes >= MAX_CRASHES) {
     return record(d, claim, {
       kind: "error",
       message: `Gave up after ${
-        plural(claim.attempts - 1, "attempt")
-      } that never finished (crash or lost lease)`,
+        plural(claim.crashes, "attempt")
+      } that never finished: each time the process running it died or lost its lease`,
       permanent: true,
     }, 0);
   }

@@ -177,6 +177,9 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_open ON runs (host) WHERE ended_at IS NULL;
   CREATE INDEX events_ts ON events (ts);
   `,
+  `
+  ALTER TABLE item_stages ADD COLUMN crashes integer NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** The schema version this program writes on PostgreSQL. */

@@ -220,6 +220,10 @@ const MIGRATIONS: readonly string[] = [
   -- Retention removes the oldest events first, whatever their job.
   CREATE INDEX events_ts ON events (ts);
   `,
+  `
+  -- Attempts that ended with their process or lease, not with an outcome of the handler.
+  ALTER TABLE item_stages ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /**
