@@ -5,7 +5,7 @@ import type { DoneMark, FailMark, SkipMark, Store } from "../db/store.ts";
  * lapse (or their dead process is noticed) and the stages run again.
  */
 
-/** Counts of outcomes recorded by this run, per stage. */
+/** Counts of outcomes this run recorded (not merely queued), per stage. */
 export interface StageTally {
   done: number;
   skipped: number;
@@ -93,10 +93,14 @@ export class OutcomeWriter {
     const skipped = this.#skipped.splice(0);
     const failed = this.#failed.splice(0);
     try {
-      if (done.length) await db.markDone({ jobId, runId, items: done, now });
-      for (const m of done) this.#count(m.stage, "done");
-      if (skipped.length) await db.markSkipped({ jobId, runId, items: skipped, now });
-      for (const m of skipped) this.#count(m.stage, "skipped");
+      // Per stage, so that the tally counts what the store recorded: a mark whose claim another
+      // run has taken since (its lease was lost) is not recorded, and not counted.
+      for (const [stage, marks] of byStage(done)) {
+        this.#count(stage, "done", await db.markDone({ jobId, runId, items: marks, now }));
+      }
+      for (const [stage, marks] of byStage(skipped)) {
+        this.#count(stage, "skipped", await db.markSkipped({ jobId, runId, items: marks, now }));
+      }
       if (failed.length) await this.#writeFailures(failed);
     } catch (err) {
       this.#fatal = err;
@@ -113,9 +117,20 @@ export class OutcomeWriter {
     await this.options.onFailures?.(result.consecutiveFailures, failed.at(-1)!.error);
   }
 
-  #count(stage: string, field: keyof StageTally): void {
+  #count(stage: string, field: keyof StageTally, n = 1): void {
     let t = this.tally.get(stage);
     if (!t) this.tally.set(stage, t = { done: 0, skipped: 0, retried: 0, failed: 0 });
-    t[field]++;
+    t[field] += n;
   }
+}
+
+/** `marks` grouped by stage, in order of first appearance. */
+function byStage<T extends { stage: string }>(marks: T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const m of marks) {
+    const group = groups.get(m.stage);
+    if (group) group.push(m);
+    else groups.set(m.stage, [m]);
+  }
+  return groups;
 }
