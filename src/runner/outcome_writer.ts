@@ -35,7 +35,7 @@ export class OutcomeWriter {
   #failed: FailMark[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> = Promise.resolve();
-  #listeners: (() => void)[] = [];
+  readonly #listeners = new Set<() => void>();
   #fatal: unknown;
 
   constructor(readonly options: OutcomeWriterOptions) {}
@@ -63,9 +63,13 @@ export class OutcomeWriter {
     return this.#fatal !== undefined;
   }
 
-  /** Resolves after the next flush has written something (or now, if nothing waits). */
-  changed(): Promise<void> {
-    return new Promise((resolve) => this.#listeners.push(resolve));
+  /**
+   * Calls `listener` after every flush from now on; returns what removes it. A worker subscribes
+   * once, not at each wait, so an idle --watch worker holds one listener however long it idles.
+   */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Writes everything queued; rethrows a failure to record, which is fatal. */
@@ -105,7 +109,7 @@ export class OutcomeWriter {
     } catch (err) {
       this.#fatal = err;
     }
-    for (const listener of this.#listeners.splice(0)) listener();
+    for (const listener of this.#listeners) listener();
   }
 
   async #writeFailures(failed: FailMark[]): Promise<void> {

@@ -36,13 +36,15 @@ export interface StageWorkerDeps {
   halted: () => boolean;
   /** Takes an error a handler let escape after its claim's outcome was decided. */
   onStray: (claim: Claim, error: Error) => void;
+  /** How often an idle worker looks for work no local event announced; default 1 s. */
+  idlePollMs?: number;
 }
 
 /** Most claims taken in one statement. */
 const MAX_BATCH = 64;
 /** Claimed work kept ahead of the running handlers, in handler time (for quick handlers). */
 const QUEUE_AHEAD_MS = 100;
-/** How often an idle worker looks for new work that no local event announced. */
+/** How often an idle worker looks for new work that no local event announced, by default. */
 const IDLE_POLL_MS = 1000;
 /**
  * Attempts of a claim that may end without an outcome (the process running it died, its lease
@@ -89,6 +91,8 @@ class StageLoop {
   async run(): Promise<void> {
     const { signal } = this.d.ctx;
     signal.addEventListener("abort", this.#wake.notify, { once: true });
+    // A flush may make work claimable (an earlier stage's outcome).
+    const unsubscribe = this.d.writer.onChange(this.#wake.notify);
     let yieldedAt = performance.now();
     try {
       // A failure to record (here or in another stage of the job) stops the loop at once.
@@ -107,6 +111,7 @@ class StageLoop {
       }
     } finally {
       signal.removeEventListener("abort", this.#wake.notify);
+      unsubscribe();
       await release(this.d, this.#queue.splice(0));
       await Promise.all(this.#running);
       this.#aborts.dispose();
@@ -227,8 +232,7 @@ function claim(d: StageWorkerDeps, limit: number): Promise<Claim[]> {
 
 /** Waits for something that may make work claimable: an outcome, a finished task, a poll. */
 async function idle(d: StageWorkerDeps, wake: Wakeup, poll: boolean): Promise<void> {
-  d.writer.changed().then(wake.notify);
-  const timer = poll ? setTimeout(wake.notify, IDLE_POLL_MS) : undefined;
+  const timer = poll ? setTimeout(wake.notify, d.idlePollMs ?? IDLE_POLL_MS) : undefined;
   await wake.wait();
   clearTimeout(timer);
 }
