@@ -49,7 +49,6 @@ export {
   regexString,
   requireSource,
   sourceOptions,
-  timeoutString,
 } from "./_options.ts";
 
 /** What a strategy needs from the program around it. */

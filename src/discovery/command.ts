@@ -2,15 +2,9 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { parseDuration } from "../util/units.ts";
-import {
-  BaseDiscovery,
-  DiscoveryError,
-  itemOptions,
-  type RawItem,
-  recordItem,
-  timeoutString,
-} from "./base.ts";
+import { BaseDiscovery, DiscoveryError, itemOptions, type RawItem, recordItem } from "./base.ts";
 import { parseJsonRecords } from "./_records.ts";
+import { timeoutString } from "./_options.ts";
 import { type GroupRunResult, runInGroup } from "../util/process_group.ts";
 
 /** Options of the command strategy. */
