@@ -17,7 +17,7 @@ const OPTIONS = {
 /** What `jobctl item --help` prints. */
 export const HELP = `Usage: jobctl item -j JOB KEY|URL [--json]
 
-Shows one item: its data, each stage's status, attempts, times and error, the stored
+Shows one item: its data, each stage's status, attempts, crashes, times and error, the stored
 results and its latest events. A URL finds the item whose key is the URL's hash, or
 whose data.url is that URL.
   -j, --job JOB   the job (required)
@@ -71,11 +71,12 @@ function print(item: ItemDetail): void {
     `  data ${clip(JSON.stringify(item.data), RESULT_CHARS)}`,
     "",
     renderTable(
-      ["stage", "status", "attempts", "started", "finished", "error"],
+      ["stage", "status", "attempts", "crashes", "started", "finished", "error"],
       item.stages.map((s) => [
         s.stage,
         s.status,
         s.attempts,
+        s.crashes,
         s.startedAt === null ? "-" : time(s.startedAt),
         s.finishedAt === null ? "-" : time(s.finishedAt),
         errorGist(s.error ?? "", ERROR_CHARS),

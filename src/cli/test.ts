@@ -3,7 +3,8 @@ import type { RunContext, StageReport } from "../runner/context.ts";
 import { Pacer } from "../runner/pacer.ts";
 import { Resources } from "../runner/resources.ts";
 import { runJob, runnerSettings } from "../runner/run_job.ts";
-import { UsageError } from "../util/errors.ts";
+import { describeThrown, UsageError } from "../util/errors.ts";
+import { guardHandlers } from "../runner/handler_guard.ts";
 import { plural } from "../util/format.ts";
 import { configPath, parseCommandArgs, parsePositiveInt } from "./_args.ts";
 import { loadRuntime, loggerFor, openStore, startRun, trapSignals } from "./_runtime.ts";
@@ -53,6 +54,14 @@ export async function run(args: string[]): Promise<number> {
   if (!values["no-reset"]) await removeStoreFile(scratch);
   const db = await openStore(scratch);
   const signals = trapSignals(log, config.runner.shutdownGraceMs);
+  let unscoped = 0;
+  // As in `jobctl run`: a handler cannot end the command, and what escapes it is its failure.
+  guardHandlers({
+    onUnscoped(error, where) {
+      unscoped++;
+      log.error(`Uncaught error outside any handler's claim: ${describeThrown(error)}`, { where });
+    },
+  });
   const reports: StageReport[] = [];
   try {
     const ctx: RunContext = {
@@ -80,13 +89,15 @@ export async function run(args: string[]): Promise<number> {
       new Resources(config.resources, pacer),
       ctx,
     );
+    if (signals.controller.signal.aborted) return EXIT.interrupted;
     if (summary.discovery.error) return EXIT.failed;
     console.log(
       `\n${plural(reports.length, "stage run")} on ${
         plural(summary.discovery.found, "item")
       } in ${scratch}`,
     );
-    return reports.every((r) => r.outcome === "done" || r.outcome === "skipped")
+    const clean = unscoped === 0 && summary.handlerErrors === 0;
+    return clean && reports.every((r) => r.outcome === "done" || r.outcome === "skipped")
       ? EXIT.ok
       : EXIT.failed;
   } finally {

@@ -29,6 +29,8 @@ export async function run(args: string[]): Promise<number> {
   try {
     const now = Date.now();
     await db.wakeJob(job.id, now);
+    // A discovery lease a crashed run left would keep the woken discovery from running.
+    await db.releaseDeadDiscoveryLeases({ jobId: job.id, now: () => now });
     if (values.json) printJson({ jobId: job.id, wakeRequestedAt: now });
     else console.log(`Woke ${job.id}: the next run discovers now`);
     return EXIT.ok;

@@ -3,7 +3,7 @@ import { Cron, CronPattern } from "croner";
 import { z } from "zod";
 import { issueMessage } from "./_issues.ts";
 import { describeValue } from "../util/quote.ts";
-import { parseDuration, parseRate } from "../util/units.ts";
+import { parseDurationAtLeast, parseRate } from "../util/units.ts";
 
 /** A mapping with exactly `shape`'s keys; each unknown key is its own issue with a suggestion. */
 export function strict<T extends z.ZodRawShape>(shape: T): z.ZodObject<T> {
@@ -67,9 +67,9 @@ function convertedBy<T>(parse: (value: never) => T): z.ZodType<T, unknown> {
   });
 }
 
-/** A duration ("30s") as milliseconds. */
-export function duration(): z.ZodType<number, unknown> {
-  return convertedBy(parseDuration);
+/** A duration ("30s") as milliseconds, of at least `minMs`. */
+export function duration(minMs = 0): z.ZodType<number, unknown> {
+  return convertedBy((value: string | number) => parseDurationAtLeast(value, minMs));
 }
 
 /** A rate ("2/s") as { count, perMs }. */

@@ -6,6 +6,7 @@ import { count, dropUndefined, duration, isRecord, parseWith, strict } from "./_
 import { ALERT_KINDS } from "../db/ops_types.ts";
 import type { NotifyConfig, NotifyTarget, PingConfig, RetentionConfig } from "./types.ts";
 import { DAY_MS, HOUR_MS } from "../util/time.ts";
+import { MIN_TIMEOUT_MS } from "../util/units.ts";
 
 /** Defaults of `retention:`. */
 export const RETENTION_DEFAULTS: RetentionConfig = {
@@ -42,7 +43,7 @@ export function resolveRetention(
 /** `notify:`: targets, cooldown and the discovery failures that make an alert. */
 export function notifySchema(dir: string): z.ZodType<NotifyDraft, unknown> {
   const events = z.array(z.enum(ALERT_KINDS)).min(1).optional();
-  const common = { events, timeout: duration().optional() };
+  const common = { events, timeout: duration(MIN_TIMEOUT_MS).optional() };
   const webhook = strict({
     webhook: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }),
     headers: z.record(z.string(), z.string()).optional(),

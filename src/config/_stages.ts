@@ -14,7 +14,7 @@ import {
 } from "./_fields.ts";
 import { describeValue } from "../util/quote.ts";
 import type { HandlerSpec, StageConfig } from "./types.ts";
-import type { Rate } from "../util/units.ts";
+import { MIN_TIMEOUT_MS, type Rate } from "../util/units.ts";
 
 /** Handlers shipped in the program, used as `handler: builtin:NAME`. */
 export const BUILTIN_HANDLERS = ["fetch"] as const;
@@ -59,7 +59,7 @@ export function stageSchemas(
     worker: workerField().optional(),
     options: z.record(z.string(), z.unknown()).optional(),
     concurrency: count(1).optional(),
-    timeout: duration().optional(),
+    timeout: duration(MIN_TIMEOUT_MS).optional(),
     retries: count(0).optional(),
     backoff: duration().optional(),
     uses: z.array(resourceRef(context.resources)).optional(),

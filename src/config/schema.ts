@@ -19,7 +19,7 @@ import { describeValue } from "../util/quote.ts";
 import { type StageDraft, stageSchemas } from "./_stages.ts";
 import type { Config, DiscoveryConfig, JobConfig, StageConfig } from "./types.ts";
 import type { Rate } from "../util/units.ts";
-import { parseDuration } from "../util/units.ts";
+import { MIN_LEASE_MS, MIN_TIMEOUT_MS, parseDuration } from "../util/units.ts";
 import { resolveStoreLocation } from "../db/location.ts";
 import {
   type NotifyDraft,
@@ -80,13 +80,13 @@ function declaredResources(raw: unknown): string[] {
 function configSchema(source: ConfigSource, resources: string[]): z.ZodType<Config, unknown> {
   const defaults = strict({
     concurrency: count(1).optional(),
-    timeout: duration().optional(),
+    timeout: duration(MIN_TIMEOUT_MS).optional(),
     retries: count(0).optional(),
     backoff: duration().optional(),
     domain_rate: rate().optional(),
   });
   const runner = strict({
-    lease: duration().optional(),
+    lease: duration(MIN_LEASE_MS).optional(),
     shutdown_grace: duration().optional(),
     ping: pingSchema().optional(),
   });

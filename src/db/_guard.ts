@@ -31,6 +31,8 @@ const ACTIONS: Record<Method, string> = {
   setJobPaused: "change the job's pause",
   wakeJob: "wake the job",
   acquireDiscoveryLease: "start discovery",
+  deadDiscoveryLeases: "read discovery leases",
+  releaseDeadDiscoveryLeases: "release discovery leases",
   finishDiscovery: "finish discovery",
   markJobRun: "record the job's run",
   logEvent: "record an event",

@@ -196,6 +196,8 @@ export interface ItemStageDetail {
   position: number;
   status: StageStatus;
   attempts: number;
+  /** Attempts that never finished: their process died or their lease was lost. */
+  crashes: number;
   runAfter: number;
   claimedBy: string | null;
   leaseUntil: number | null;
@@ -251,6 +253,7 @@ export const TRANSFER_COLUMNS = {
     "status",
     "ready",
     "attempts",
+    "crashes",
     "run_after",
     "claimed_by",
     "lease_until",

@@ -31,6 +31,9 @@ import type {
   Claim,
   ClaimOptions,
   CopyStoreOptions,
+  DeadDiscoveryLease,
+  DeadDiscoveryLeaseOptions,
+  DiscoveryLeaseOptions,
   DoneMark,
   EventFilter,
   EventRow,
@@ -131,7 +134,7 @@ export interface ClaimStore {
 export interface LeaseStore {
   /** Records the process behind `runId` so its claims can be traced to a host and pid. */
   registerRun(options: RegisterRunOptions): Promise<void>;
-  /** Extends the lease of every stage `runId` holds (and notes the run alive); returns how many. */
+  /** Extends every stage and discovery lease `runId` holds, notes it alive; counts the stages. */
   renewLeases(options: { runId: string; leaseMs: number; now?: () => number }): Promise<number>;
   /**
    * Returns claims of `runId` to pending without counting the attempt (a clean shutdown, not a
@@ -142,7 +145,7 @@ export interface LeaseStore {
   ): Promise<number>;
   /**
    * Returns to pending every claim whose lease has expired, and at once every claim of a dead
-   * process on this host. The attempt counts; each release is an event.
+   * process on this host. It counts as a crash, not an attempt; each release is an event.
    */
   reconcileExpiredLeases(options?: ReconcileOptions): Promise<ReconcileCounts>;
   /**
@@ -179,12 +182,14 @@ export interface JobStore {
    */
   wakeJob(jobId: string, now?: number): Promise<void>;
   /**
-   * Takes the job's discovery lease for `owner` unless another owner holds an unexpired one.
-   * Returns whether it was taken; only the holder runs the job's discovery.
+   * Takes the job's discovery lease for `owner` unless another owner holds an unexpired one (a
+   * dead process's on this host is released first). Whether it was taken: the holder discovers.
    */
-  acquireDiscoveryLease(
-    options: { jobId: string; owner: string; leaseMs: number; now?: () => number },
-  ): Promise<boolean>;
+  acquireDiscoveryLease(options: DiscoveryLeaseOptions): Promise<boolean>;
+  /** Unexpired discovery leases held by processes on this host that no longer run. */
+  deadDiscoveryLeases(options?: DeadDiscoveryLeaseOptions): Promise<DeadDiscoveryLease[]>;
+  /** Releases (with a "released" event each) and returns what deadDiscoveryLeases() finds. */
+  releaseDeadDiscoveryLeases(options?: DeadDiscoveryLeaseOptions): Promise<DeadDiscoveryLease[]>;
   /**
    * Ends a discovery: releases the lease; on success records when and clears a wake. Counts
    * failures in a row, and queues "discovery_failing" and "silent" alerts in the same transaction.

@@ -59,8 +59,10 @@ export interface Claim {
   data: Record<string, unknown>;
   stage: string;
   position: number;
-  /** Attempts including this one. */
+  /** Attempts that ended with an outcome, and this one. */
   attempts: number;
+  /** Earlier attempts that never finished: their process died or their lease was lost. */
+  crashes: number;
   /** Results of the item's earlier stages, by stage name. */
   results: Record<string, unknown>;
 }
@@ -159,6 +161,29 @@ export interface ReconcileOptions {
   host?: string;
   /** Whether a process of this host still runs; default checks /proc. */
   isAlive?: (pid: number, pidStart: string | null) => boolean;
+}
+
+/** Options of acquireDiscoveryLease(). */
+export interface DiscoveryLeaseOptions extends ReconcileOptions {
+  jobId: string;
+  owner: string;
+  leaseMs: number;
+}
+
+/** Options of deadDiscoveryLeases() and releaseDeadDiscoveryLeases(). */
+export interface DeadDiscoveryLeaseOptions extends ReconcileOptions {
+  /** Only this job's lease; default every job's. */
+  jobId?: string;
+}
+
+/** An unexpired discovery lease whose holder is a process on this host that no longer runs. */
+export interface DeadDiscoveryLease {
+  jobId: string;
+  /** The run id that holds it. */
+  owner: string;
+  host: string;
+  pid: number;
+  leaseUntil: number;
 }
 
 /** What reconcileExpiredLeases() released. */
@@ -323,3 +348,13 @@ export interface SetJobPausedOptions {
   alert?: boolean;
   now?: () => number;
 }
+
+/**
+ * An engine's implementation of area `T`: a method may answer at once or with a Promise, and may
+ * throw; openDb()'s guard makes every answer a Promise and every failure a rejection.
+ */
+export type Impl<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R>
+    ? (...args: A) => R | Promise<R>
+    : T[K];
+};

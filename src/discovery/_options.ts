@@ -1,6 +1,6 @@
 /** Option shapes shared by strategy schemas (zod), and the parsers of their values. */
 import { z } from "zod";
-import { parseDuration, parseRate } from "../util/units.ts";
+import { MIN_TIMEOUT_MS, parseDuration, parseDurationAtLeast, parseRate } from "../util/units.ts";
 import { describeValue } from "../util/quote.ts";
 
 const SIZE_PATTERN = /^(\d+(?:\.\d+)?)\s*((?:[kmg]?b)?)$/i;
@@ -9,6 +9,15 @@ const SIZE_PATTERN = /^(\d+(?:\.\d+)?)\s*((?:[kmg]?b)?)$/i;
 export const durationString: z.ZodString = z.string().superRefine((value, ctx) => {
   try {
     parseDuration(value);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
+  }
+});
+
+/** A zod string that must be a timeout: a duration of at least MIN_TIMEOUT_MS. */
+export const timeoutString: z.ZodString = z.string().superRefine((value, ctx) => {
+  try {
+    parseDurationAtLeast(value, MIN_TIMEOUT_MS);
   } catch (err) {
     ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
   }
@@ -67,7 +76,7 @@ export const httpOptions = {
   /** Extra request headers; `${ENV}` values are substituted by the config loader and never logged. */
   headers: z.record(z.string(), z.string()).optional(),
   /** Time one request may take, body included; default "30s". */
-  timeout: durationString.optional(),
+  timeout: timeoutString.optional(),
   /** Attempts after the first on network errors, timeouts, 429 and 5xx; default 3. */
   retries: z.number().int().min(0).max(10).optional(),
   /** At most this many requests per time, e.g. "2/s" or "30/min"; default no pacing. */

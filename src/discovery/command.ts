@@ -2,15 +2,9 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { parseDuration } from "../util/units.ts";
-import {
-  BaseDiscovery,
-  DiscoveryError,
-  durationString,
-  itemOptions,
-  type RawItem,
-  recordItem,
-} from "./base.ts";
+import { BaseDiscovery, DiscoveryError, itemOptions, type RawItem, recordItem } from "./base.ts";
 import { parseJsonRecords } from "./_records.ts";
+import { timeoutString } from "./_options.ts";
 import { type GroupRunResult, runInGroup } from "../util/process_group.ts";
 
 /** Options of the command strategy. */
@@ -19,7 +13,7 @@ export const schema = z.strictObject({
   /** Program and arguments; a program containing "/" is relative to jobs.yaml. */
   command: z.array(z.string().min(1)).min(1),
   /** Time the program may run before it is killed; default "60s". */
-  timeout: durationString.optional(),
+  timeout: timeoutString.optional(),
 });
 
 /** Parsed options of the command strategy. */

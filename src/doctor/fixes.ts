@@ -1,4 +1,7 @@
-/** The safe fixes of `jobctl doctor --fix`: release abandoned claims, add stage rows, checkpoint. */
+/**
+ * The safe fixes of `jobctl doctor --fix`: release abandoned claims and discovery leases, add
+ * stage rows, checkpoint.
+ */
 import type { Store } from "../db/store.ts";
 import type { Config } from "../config/types.ts";
 
@@ -20,6 +23,15 @@ export async function applySafeFixes(
       action: `released ${plural(expired + deadProcess, "claim")} back to pending ` +
         `(${expired} with an expired lease, ${deadProcess} of processes that are gone)`,
     });
+  }
+  if (safe.some((f) => f.id === "discovery-lease-abandoned")) {
+    for (const lease of await db.releaseDeadDiscoveryLeases({ now: options.now })) {
+      fixed.push({
+        id: "discovery-lease-abandoned",
+        job: lease.jobId,
+        action: `released the discovery lease of process ${lease.pid}, which is gone`,
+      });
+    }
   }
   for (const finding of safe.filter((f) => f.id === "stage-rows-missing")) {
     const job = options.config?.jobs.find((j) => j.id === finding.job);

@@ -7,7 +7,13 @@ import { DISK_LIMITS, diskFindings, type DiskLimits } from "./disk.ts";
 import { type Finding, type Fixed, type Severity, shellQuote } from "./finding.ts";
 import { applySafeFixes } from "./fixes.ts";
 import { jobFindings } from "./job_checks.ts";
-import { integrityFinding, leaseFindings, openChecked, walFinding } from "./store_checks.ts";
+import {
+  discoveryLeaseFindings,
+  integrityFinding,
+  leaseFindings,
+  openChecked,
+  walFinding,
+} from "./store_checks.ts";
 
 export type { Finding, Fixed, Severity };
 
@@ -107,6 +113,7 @@ async function storeFindings(
   const findings = [
     ...await walFinding(db, options.walWarnBytes ?? 64 * 1024 ** 2),
     ...await leaseFindings(db, options.now),
+    ...await discoveryLeaseFindings(db, options.now),
   ];
   for (const job of config?.jobs ?? []) {
     findings.push(...await jobFindings(db, job, { now: options.now() }));

@@ -124,3 +124,20 @@ export async function leaseFindings(db: Store, now: () => number): Promise<Findi
     safeFix: true,
   }));
 }
+
+/** A warning per job whose discovery lease is held by a process on this host that is gone. */
+export async function discoveryLeaseFindings(db: Store, now: () => number): Promise<Finding[]> {
+  return (await db.deadDiscoveryLeases({ now })).map((lease) => ({
+    id: "discovery-lease-abandoned",
+    severity: "warning",
+    job: lease.jobId,
+    title: `Job "${lease.jobId}" has a discovery lease of a process that is gone`,
+    explanation:
+      `Process ${lease.pid} on ${lease.host} (run ${lease.owner}) held it until ${
+        new Date(lease.leaseUntil).toISOString()
+      }. The next run on this host releases it before discovering; a run elsewhere skips the ` +
+      "job's discovery until it is released or expires",
+    fix: DOCTOR_FIX,
+    safeFix: true,
+  }));
+}

@@ -1,6 +1,6 @@
 /** The discovery step of a run: when it is due, who runs it, and what it records. */
 import type { UpsertCounts } from "../db/store.ts";
-import type { JobConfig } from "../config/types.ts";
+import type { JobConfig, RunnerConfig } from "../config/types.ts";
 
 import { type DiscoveredItem, DiscoveryError, hashUrl } from "../discovery/base.ts";
 import type { HeldSource } from "../discovery/_holds.ts";
@@ -22,9 +22,6 @@ export interface DiscoveryReport {
   error?: string;
 }
 
-/** Longest a discovery may hold the job's discovery lease. */
-const DISCOVERY_LEASE_MS = 15 * 60_000;
-
 /** How often --watch discovers over HTTP when the job has no `every` (a feed, an API). */
 export const WATCH_HTTP_EVERY_MS = 15 * 60_000;
 
@@ -44,9 +41,10 @@ export function discoveryEveryMs(
 /** Runs the job's discovery when due (production), or for the test / dry-run modes. */
 export async function discoverStep(
   job: JobConfig,
-  configDir: string,
+  runner: Pick<RunnerConfig, "leaseMs"> & { configDir: string },
   ctx: RunContext,
 ): Promise<DiscoveryReport> {
+  const { configDir } = runner;
   if (ctx.mode !== "production") return await discoverOnce(job, configDir, ctx);
   if (!await discoveryDue(job, ctx)) return { ran: false, note: "not due", found: 0 };
   const owner = ctx.runId;
@@ -54,7 +52,8 @@ export async function discoverStep(
     !await ctx.db.acquireDiscoveryLease({
       jobId: job.id,
       owner,
-      leaseMs: DISCOVERY_LEASE_MS,
+      // The heartbeat renews it while the discovery runs.
+      leaseMs: runner.leaseMs,
       now: ctx.now,
     })
   ) {

@@ -5,7 +5,7 @@ import type { DoneMark, FailMark, SkipMark, Store } from "../db/store.ts";
  * lapse (or their dead process is noticed) and the stages run again.
  */
 
-/** Counts of outcomes recorded by this run, per stage. */
+/** Counts of outcomes this run recorded (not merely queued), per stage. */
 export interface StageTally {
   done: number;
   skipped: number;
@@ -35,7 +35,7 @@ export class OutcomeWriter {
   #failed: FailMark[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> = Promise.resolve();
-  #listeners: (() => void)[] = [];
+  readonly #listeners = new Set<() => void>();
   #fatal: unknown;
 
   constructor(readonly options: OutcomeWriterOptions) {}
@@ -63,9 +63,13 @@ export class OutcomeWriter {
     return this.#fatal !== undefined;
   }
 
-  /** Resolves after the next flush has written something (or now, if nothing waits). */
-  changed(): Promise<void> {
-    return new Promise((resolve) => this.#listeners.push(resolve));
+  /**
+   * Calls `listener` after every flush from now on; returns what removes it. A worker subscribes
+   * once, not at each wait, so an idle --watch worker holds one listener however long it idles.
+   */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Writes everything queued; rethrows a failure to record, which is fatal. */
@@ -93,15 +97,19 @@ export class OutcomeWriter {
     const skipped = this.#skipped.splice(0);
     const failed = this.#failed.splice(0);
     try {
-      if (done.length) await db.markDone({ jobId, runId, items: done, now });
-      for (const m of done) this.#count(m.stage, "done");
-      if (skipped.length) await db.markSkipped({ jobId, runId, items: skipped, now });
-      for (const m of skipped) this.#count(m.stage, "skipped");
+      // Per stage, so that the tally counts what the store recorded: a mark whose claim another
+      // run has taken since (its lease was lost) is not recorded, and not counted.
+      for (const [stage, marks] of byStage(done)) {
+        this.#count(stage, "done", await db.markDone({ jobId, runId, items: marks, now }));
+      }
+      for (const [stage, marks] of byStage(skipped)) {
+        this.#count(stage, "skipped", await db.markSkipped({ jobId, runId, items: marks, now }));
+      }
       if (failed.length) await this.#writeFailures(failed);
     } catch (err) {
       this.#fatal = err;
     }
-    for (const listener of this.#listeners.splice(0)) listener();
+    for (const listener of this.#listeners) listener();
   }
 
   async #writeFailures(failed: FailMark[]): Promise<void> {
@@ -113,9 +121,20 @@ export class OutcomeWriter {
     await this.options.onFailures?.(result.consecutiveFailures, failed.at(-1)!.error);
   }
 
-  #count(stage: string, field: keyof StageTally): void {
+  #count(stage: string, field: keyof StageTally, n = 1): void {
     let t = this.tally.get(stage);
     if (!t) this.tally.set(stage, t = { done: 0, skipped: 0, retried: 0, failed: 0 });
-    t[field]++;
+    t[field] += n;
   }
+}
+
+/** `marks` grouped by stage, in order of first appearance. */
+function byStage<T extends { stage: string }>(marks: T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const m of marks) {
+    const group = groups.get(m.stage);
+    if (group) group.push(m);
+    else groups.set(m.stage, [m]);
+  }
+  return groups;
 }

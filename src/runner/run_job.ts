@@ -13,6 +13,7 @@ import { type Pacer, sleep } from "./pacer.ts";
 import type { Resources } from "./resources.ts";
 import { Budget } from "./budget.ts";
 import { stageWorker, type StageWorkerDeps } from "./stage_worker.ts";
+import { startHeartbeat } from "./heartbeat.ts";
 
 /** What a job's run did. */
 export interface JobRunSummary {
@@ -85,20 +86,37 @@ export async function runJob(
   }
 }
 
-/** Discovers, then runs the stages' workers with `handlers` loaded. */
+/** Discovers, then runs the stages' workers with `handlers` loaded, under the heartbeat. */
 async function runLoaded(
   job: JobConfig,
   handlers: Handler[],
   { runnerCfg, pacer, resources, ctx }: Omit<WorkerSetting, "onStray">,
   summary: JobRunSummary,
 ): Promise<JobRunSummary> {
-  summary.discovery = await discoverStep(job, runnerCfg.configDir, ctx);
   if (ctx.mode === "dry_run") {
+    summary.discovery = await discoverStep(job, runnerCfg, ctx);
     const counts = await ctx.db.stageStats(job.id);
     summary.wouldRun = Object.fromEntries(counts.map((c) => [c.stage, c.pending]));
     return summary;
   }
-  if (ctx.discoverOnly || ctx.signal.aborted) return summary;
+  const heartbeat = startHeartbeat(ctx, runnerCfg.leaseMs);
+  try {
+    await discoverAndWork(job, handlers, summary, { runnerCfg, pacer, resources, ctx });
+  } finally {
+    heartbeat.stop();
+  }
+  return summary;
+}
+
+/** The heartbeat's part of runJob(): discovery, then the stages' workers. */
+async function discoverAndWork(
+  job: JobConfig,
+  handlers: Handler[],
+  summary: JobRunSummary,
+  { runnerCfg, pacer, resources, ctx }: Omit<WorkerSetting, "onStray">,
+): Promise<void> {
+  summary.discovery = await discoverStep(job, runnerCfg, ctx);
+  if (ctx.discoverOnly || ctx.signal.aborted) return;
   await ctx.db.syncStages({ jobId: job.id, stages: job.stages.map((s) => s.name) });
   for (const [i, stage] of job.stages.entries()) {
     await ctx.db.setHandlerVersion({
@@ -118,7 +136,6 @@ async function runLoaded(
     ctx,
     onStray: (claim, error) => strayError(summary, ctx, claim, error),
   });
-  return summary;
 }
 
 /** Records that the job cannot run, and why. */
@@ -188,7 +205,6 @@ async function runWorkers(
     },
   });
   const budget = new Budget(job, ctx.db, ctx.log, ctx.now);
-  const heartbeat = startHeartbeat(ctx, runnerCfg.leaseMs);
   const watcher = ctx.singlePass ? Promise.resolve() : watchDiscovery(job, runnerCfg, ctx);
   let upstream: Promise<void> | null = null;
   const workers = handlers.map((handler, i) => {
@@ -215,7 +231,6 @@ async function runWorkers(
     await Promise.all(workers);
     await watcher;
   } finally {
-    clearInterval(heartbeat);
     hard.dispose();
     if (ctx.signal.aborted) await ctx.db.releaseClaims({ runId: ctx.runId });
   }
@@ -239,19 +254,6 @@ function hardStop(soft: AbortSignal, graceMs: number): { signal: AbortSignal; di
   };
 }
 
-/** Renews this run's leases at a third of the lease, and releases dead processes' claims. */
-function startHeartbeat(ctx: RunContext, leaseMs: number): ReturnType<typeof setInterval> {
-  let beats = 0;
-  return setInterval(async () => {
-    try {
-      await ctx.db.renewLeases({ runId: ctx.runId, leaseMs, now: ctx.now });
-      if (++beats % 3 === 0) await ctx.db.reconcileExpiredLeases({ now: ctx.now });
-    } catch (err) {
-      ctx.log.error(`Cannot renew leases: ${(err as Error).message}`);
-    }
-  }, Math.max(50, leaseMs / 3));
-}
-
 /** --watch: re-discovers whenever `every` has passed or the job was woken. */
 async function watchDiscovery(
   job: JobConfig,
@@ -262,7 +264,7 @@ async function watchDiscovery(
   while (!ctx.signal.aborted) {
     await sleep(WATCH_DISCOVERY_POLL_MS, ctx.signal).catch(() => {});
     if (ctx.signal.aborted) return;
-    await discoverStep(job, runnerCfg.configDir, ctx);
+    await discoverStep(job, runnerCfg, ctx);
   }
 }
 

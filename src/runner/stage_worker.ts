@@ -38,14 +38,22 @@ export interface StageWorkerDeps {
   halted: () => boolean;
   /** Takes an error a handler let escape after its claim's outcome was decided. */
   onStray: (claim: Claim, error: Error) => void;
+  /** How often an idle worker looks for work no local event announced; default 1 s. */
+  idlePollMs?: number;
 }
 
 /** Most claims taken in one statement. */
 const MAX_BATCH = 64;
 /** Claimed work kept ahead of the running handlers, in handler time (for quick handlers). */
 const QUEUE_AHEAD_MS = 100;
-/** How often an idle worker looks for new work that no local event announced. */
+/** How often an idle worker looks for new work that no local event announced, by default. */
 const IDLE_POLL_MS = 1000;
+/**
+ * Attempts of a claim that may end without an outcome (the process running it died, its lease
+ * was lost) before the stage fails. They do not count against `retries`: a crash is not the
+ * handler's failure, but a handler that takes its worker down every time must end.
+ */
+export const MAX_CRASHES = 3;
 /** Longest the loop runs before it lets timers, signals and I/O in (see yieldToEventLoop). */
 const YIELD_EVERY_MS = 50;
 
@@ -85,6 +93,8 @@ class StageLoop {
   async run(): Promise<void> {
     const { signal } = this.d.ctx;
     signal.addEventListener("abort", this.#wake.notify, { once: true });
+    // A flush may make work claimable (an earlier stage's outcome).
+    const unsubscribe = this.d.writer.onChange(this.#wake.notify);
     let yieldedAt = performance.now();
     try {
       // A failure to record (here or in another stage of the job) stops the loop at once.
@@ -103,6 +113,7 @@ class StageLoop {
       }
     } finally {
       signal.removeEventListener("abort", this.#wake.notify);
+      unsubscribe();
       await release(this.d, this.#queue.splice(0));
       await Promise.all(this.#running);
       this.#aborts.dispose();
@@ -223,20 +234,19 @@ function claim(d: StageWorkerDeps, limit: number): Promise<Claim[]> {
 
 /** Waits for something that may make work claimable: an outcome, a finished task, a poll. */
 async function idle(d: StageWorkerDeps, wake: Wakeup, poll: boolean): Promise<void> {
-  d.writer.changed().then(wake.notify);
-  const timer = poll ? setTimeout(wake.notify, IDLE_POLL_MS) : undefined;
+  const timer = poll ? setTimeout(wake.notify, d.idlePollMs ?? IDLE_POLL_MS) : undefined;
   await wake.wait();
   clearTimeout(timer);
 }
 
 async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): Promise<void> {
   const { stage } = d;
-  if (claim.attempts > stage.retries + 1) {
+  if (claim.crashes >= MAX_CRASHES) {
     return record(d, claim, {
       kind: "error",
       message: `Gave up after ${
-        plural(claim.attempts - 1, "attempt")
-      } that never finished (crash or lost lease)`,
+        plural(claim.crashes, "attempt")
+      } that never finished: each time the process running it died or lost its lease`,
       permanent: true,
     }, 0);
   }

@@ -45,6 +45,25 @@ export function parseRate(text: string): Rate {
   return { count, perMs: UNIT_MS[match[2]] };
 }
 
+/** Shortest `runner.lease` jobs.yaml accepts: a heartbeat renews leases every third of it. */
+export const MIN_LEASE_MS = 300;
+/** Shortest timeout jobs.yaml accepts (of a stage, a discovery, a notify target). */
+export const MIN_TIMEOUT_MS = 50;
+
+/**
+ * parseDuration(), refusing a duration under `minMs`: `expected a duration of at least 50ms,
+ * got …`.
+ */
+export function parseDurationAtLeast(text: string | number, minMs: number): number {
+  const ms = parseDuration(text);
+  if (ms < minMs) {
+    throw new Error(
+      `expected a duration of at least ${formatDuration(minMs)}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return ms;
+}
+
 /** A duration in the shortest exact form, the inverse of parseDuration: 3600000 is "1h". */
 export function formatDuration(ms: number): string {
   for (const unit of ["d", "h", "m", "s"]) {

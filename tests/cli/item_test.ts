@@ -43,14 +43,17 @@ Deno.test("jobctl item prints the stage table, the results and the events", asyn
   const lines = out.stdout.split("\n");
   equal(lines[0], "feed / k10: pending");
   equal(lines[2], `  data {"url":"${postUrl(10)}","title":"Post 10"}`);
-  equal(lines[4], "  stage  status   attempts  started               finished              error");
+  equal(
+    lines[4],
+    "  stage  status   attempts  crashes  started               finished              error",
+  );
   equal(
     lines[5],
-    `  fetch  pending         1  ${at(w.now - 3 * HOUR)}  ${
+    `  fetch  pending         1        0  ${at(w.now - 3 * HOUR)}  ${
       at(w.now - 30 * MINUTE)
     }  timeout after 30s`,
   );
-  equal(lines[6], "  parse  pending         0  -                     -");
+  equal(lines[6], "  parse  pending         0        0  -                     -");
   match(out.stdout, /\n {2}results: none\n/);
   match(
     out.stdout,

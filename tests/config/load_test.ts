@@ -95,6 +95,45 @@ Deno.test("loadConfig() reports a bad duration", async () => {
   ]);
 });
 
+Deno.test("loadConfig() reports leases and timeouts too short to work, naming the least", async () => {
+  const yaml = `runner:
+  lease: 0
+  shutdown_grace: 0
+defaults:
+  timeout: 10ms
+  backoff: 0
+notify:
+  targets: [{ command: ["true"], timeout: 0 }]
+jobs:
+  feed:
+    discovery: { strategy: command, command: ["true"], timeout: 49ms }
+    stages:
+      - { handler: ./a.ts, timeout: 0 }
+      - { handler: ./b.ts, timeout: 50ms }
+`;
+  assert.deepEqual(await problemsOf(yaml), [
+    "jobs.yaml:2:10: runner.lease: expected a duration of at least 300ms, got 0",
+    'jobs.yaml:5:12: defaults.timeout: expected a duration of at least 50ms, got "10ms"',
+    "jobs.yaml:8:43: notify.targets[0].timeout: expected a duration of at least 50ms, got 0",
+    'jobs.yaml:11:65: jobs.feed.discovery.timeout: expected a duration of at least 50ms, got "49ms"',
+    "jobs.yaml:13:37: jobs.feed.stages[0].timeout: expected a duration of at least 50ms, got 0",
+  ]);
+});
+
+Deno.test("loadConfig() takes the shortest lease and timeouts it accepts", async () => {
+  const yaml = `runner: { lease: 300ms, shutdown_grace: 0 }
+jobs:
+  feed:
+${STATIC_DISCOVERY}    stages:
+      - { command: ["true"], timeout: 50ms, backoff: 0 }
+`;
+  await using tmp = await tempFiles({ "jobs.yaml": yaml });
+  const config = await loadConfig(join(tmp.dir, "jobs.yaml"));
+  assert.deepEqual([config.runner.leaseMs, config.runner.shutdownGraceMs], [300, 0]);
+  const [stage] = config.jobs[0].stages;
+  assert.deepEqual([stage.timeoutMs, stage.backoffMs], [50, 0]);
+});
+
 Deno.test("loadConfig() reports a bad rate", async () => {
   const yaml =
     `resources:\n  openai: { rate: 60/fortnight }\njobs:\n  feed:\n${STATIC_DISCOVERY}    handler: ./a.ts\n`;
@@ -358,7 +397,7 @@ jobs:
         backoff: 500ms
       - command: [./bin/store.sh, --fast]
         retries: 0
-        timeout: 0
+        timeout: 50ms
       - command: [python3, notify.py]
         version: v1
   single:
@@ -421,7 +460,7 @@ jobs:
             name: "store.sh",
             handler: { kind: "command", argv: [join(dir, "bin/store.sh"), "--fast"] },
             retries: 0,
-            timeoutMs: 0,
+            timeoutMs: 50,
             uses: [],
             domainRate,
           },

@@ -266,7 +266,8 @@ Deno.test("an outcome from a run that no longer holds the claim records nothing"
     deadProcess: 0,
   });
   const [taken] = await claim(t.db, "fetch", clock.now, "new");
-  assertEquals(taken.attempts, 2);
+  // The lost lease is a crash, not an attempt.
+  assertEquals([taken.attempts, taken.crashes], [1, 1]);
   assertEquals(await done(t.db, [old.itemId], "fetch", clock.now, "old"), 0);
   assertEquals(await resultOf(t.db, old.itemId, "fetch"), undefined);
   const failed = await t.db.markFailed({
@@ -291,7 +292,7 @@ Deno.test("an outcome from a run that no longer holds the claim records nothing"
   });
   assertEquals(skipped, 0);
   assertEquals(await stagesOf(t.db, "k1"), [
-    ["fetch", "in_progress", 2],
+    ["fetch", "in_progress", 1],
     ["parse", "pending", 0],
     ["store", "pending", 0],
   ]);

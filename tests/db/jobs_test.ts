@@ -1,4 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { hostname } from "node:os";
 import { fakeClock, makeItems, tempDb } from "./_helpers.ts";
 
 const START = Date.UTC(2026, 0, 1);
@@ -286,4 +287,84 @@ Deno.test("throughput() counts stage rows finished since a time, by stage, not r
   assertEquals(await t.db.throughput({ jobId: "j", sinceTs: since }), { a: 4, b: 1 });
   assertEquals(await t.db.throughput({ jobId: "j", sinceTs: since - 60_000 }), { a: 5, b: 1 });
   assertEquals(await t.db.throughput({ jobId: "other", sinceTs: 0 }), {});
+});
+
+/** The pid of a process of this host that has ended (and been reaped). */
+async function endedPid(): Promise<number> {
+  const child = new Deno.Command("true").spawn();
+  await child.status;
+  return child.pid;
+}
+
+Deno.test("a discovery lease of a dead process on this host is released at once", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock(Date.now());
+  const pid = await endedPid();
+  await t.db.registerRun({ runId: "dead", pid });
+  await t.db.registerRun({ runId: "alive" });
+  await t.db.registerRun({ runId: "remote", host: "other-machine", pid });
+  const take = (jobId: string, owner: string) =>
+    t.db.acquireDiscoveryLease({ jobId, owner, leaseMs: 60_000, now: clock.now });
+  assertEquals(await take("j", "dead"), true);
+  assertEquals(await take("k", "remote"), true);
+  assertEquals(await take("l", "alive"), true);
+  const dead = {
+    jobId: "j",
+    owner: "dead",
+    host: hostname(),
+    pid,
+    leaseUntil: clock.now() + 60_000,
+  };
+  assertEquals(await t.db.deadDiscoveryLeases({ now: clock.now }), [dead]);
+  // Another host's lease and a live process's wait for their end.
+  assertEquals(await take("k", "mine"), false);
+  assertEquals(await take("l", "mine"), false);
+  assertEquals(await take("j", "mine"), true);
+  assertEquals(await t.db.deadDiscoveryLeases({ now: clock.now }), []);
+  const events = await t.db.getEvents({ kind: "released" });
+  assertEquals(events.map((e) => [e.jobId, e.message]), [
+    ["j", `discovery lease released: process ${pid} on ${hostname()} is gone (held by dead)`],
+  ]);
+});
+
+Deno.test("releaseDeadDiscoveryLeases() frees only dead holders' leases, each once", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock(Date.now());
+  const pid = await endedPid();
+  await t.db.registerRun({ runId: "dead", pid });
+  await t.db.registerRun({ runId: "alive" });
+  for (const [jobId, owner] of [["a", "dead"], ["b", "dead"], ["c", "alive"]]) {
+    await t.db.acquireDiscoveryLease({ jobId, owner, leaseMs: 60_000, now: clock.now });
+  }
+  const released = await t.db.releaseDeadDiscoveryLeases({ jobId: "b", now: clock.now });
+  assertEquals(released.map((l) => l.jobId), ["b"]);
+  assertEquals((await t.db.releaseDeadDiscoveryLeases({ now: clock.now })).map((l) => l.jobId), [
+    "a",
+  ]);
+  assertEquals(await t.db.releaseDeadDiscoveryLeases({ now: clock.now }), []);
+  assertEquals((await t.db.getEvents({ kind: "released" })).length, 2);
+  // The live holder keeps its lease.
+  assertEquals(
+    await t.db.acquireDiscoveryLease({ jobId: "c", owner: "x", leaseMs: 60_000, now: clock.now }),
+    false,
+  );
+});
+
+Deno.test("renewLeases() extends the discovery lease its run holds, and no other", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock(Date.now());
+  await t.db.registerRun({ runId: "a" });
+  await t.db.registerRun({ runId: "b" });
+  const take = (jobId: string, owner: string) =>
+    t.db.acquireDiscoveryLease({ jobId, owner, leaseMs: 10_000, now: clock.now });
+  assertEquals(await take("j", "a"), true);
+  assertEquals(await take("k", "b"), true);
+  clock.advance(8_000);
+  await t.db.renewLeases({ runId: "a", leaseMs: 10_000, now: clock.now });
+  clock.advance(8_000);
+  // a's lease runs to 18 s; b's ended at 10 s.
+  assertEquals(await take("j", "c"), false);
+  assertEquals(await take("k", "c"), true);
+  clock.advance(2_001);
+  assertEquals(await take("j", "c"), true);
 });

@@ -63,7 +63,7 @@ async function kill(child: Deno.ChildProcess): Promise<void> {
   await child.status;
 }
 
-Deno.test("an expired lease goes back to pending, its attempt counted, with an event", async () => {
+Deno.test("an expired lease goes back to pending, counted as a crash and not an attempt, with an event", async () => {
   await using t = await tempDb();
   const clock = fakeClock();
   await t.db.upsertItems({ jobId: "j", stages: ["s"], items: makeItems(3) });
@@ -80,7 +80,7 @@ Deno.test("an expired lease goes back to pending, its attempt counted, with an e
     expired: 2,
     deadProcess: 0,
   });
-  assertEquals(await stageRows(t.db), [["k1", "pending", 1], ["k2", "pending", 1], [
+  assertEquals(await stageRows(t.db), [["k1", "pending", 0], ["k2", "pending", 0], [
     "k3",
     "pending",
     0,
@@ -92,12 +92,16 @@ Deno.test("an expired lease goes back to pending, its attempt counted, with an e
       c.itemId,
       "s",
       "lease expired (claimed by r1)",
-      { attempts: 1 },
+      { attempts: 0, crashes: 1 },
       clock.now(),
     ]).sort(),
   );
   const again = await claim(t.db, "r2", clock.now);
-  assertEquals(again.map((c) => [c.key, c.attempts]).sort(), [["k1", 2], ["k2", 2], ["k3", 1]]);
+  assertEquals(again.map((c) => [c.key, c.attempts, c.crashes]).sort(), [
+    ["k1", 1, 1],
+    ["k2", 1, 1],
+    ["k3", 1, 0],
+  ]);
 });
 
 Deno.test("renewLeases() extends every claim of the run and only of that run", async () => {
@@ -165,7 +169,13 @@ Deno.test("claims of a killed process on this host are released at once, not at 
   assertEquals(await t.db.reconcileExpiredLeases(), { expired: 0, deadProcess: 3 });
   const rows = await stageRows(t.db);
   assertEquals(rows.filter(([, status]) => status === "pending").length, 5);
-  assertEquals(rows.filter(([, , attempts]) => attempts === 1).length, 3);
+  assertEquals(rows.filter(([, , attempts]) => attempts === 0).length, 5);
+  const again = await claim(t.db, "after", Date.now, 5);
+  assertEquals(
+    again.filter((c) => c.crashes === 1).map((c) => c.itemId).sort(),
+    [...claimed].sort(),
+  );
+  assertEquals(again.filter((c) => c.crashes === 0).length, 2);
   const events = await t.db.getEvents({ kind: "released" });
   assertEquals(events.map((e) => e.itemId).sort(), [...claimed].sort());
   assertEquals(

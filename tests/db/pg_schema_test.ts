@@ -38,6 +38,39 @@ Deno.test(
 );
 
 Deno.test(
+  "a PostgreSQL database of the version before crashes were counted gets the column, 0 for every stage",
+  PG_ONLY,
+  async () => {
+    const scratch = await scratchSchema(TEST_PG_URL!);
+    try {
+      const db = await openDb(scratch.url);
+      await db.upsertItems({ jobId: "j", stages: ["a"], items: makeItems(2) });
+      await db.close();
+      await admin(scratch.url, async (sql) => {
+        await sql`ALTER TABLE item_stages DROP COLUMN crashes`;
+        await sql`UPDATE schema_version SET version = ${PG_SCHEMA_VERSION - 1}`;
+      });
+      const again = await openDb(scratch.url);
+      try {
+        assertEquals(await storedVersion(scratch.url), [PG_SCHEMA_VERSION]);
+        const claims = await again.claimBatch({
+          jobId: "j",
+          stage: "a",
+          runId: "r",
+          limit: 5,
+          leaseMs: 1000,
+        });
+        assertEquals(claims.map((c) => [c.attempts, c.crashes]), [[1, 0], [1, 0]]);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await scratch.drop();
+    }
+  },
+);
+
+Deno.test(
   "processes opening a new PostgreSQL database at once migrate it once",
   PG_ONLY,
   async () => {

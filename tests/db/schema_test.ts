@@ -136,3 +136,31 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "a database of the version before crashes were counted gets the column, 0 for every stage",
+  SQLITE_ONLY,
+  async () => {
+    await using t = await tempDb();
+    await t.db.upsertItems({ jobId: "j", stages: ["a"], items: makeItems(2) });
+    await t.db.close();
+    const conn = new DatabaseSync(t.path);
+    conn.exec("ALTER TABLE item_stages DROP COLUMN crashes");
+    conn.exec(`PRAGMA user_version = ${SCHEMA_VERSION - 1}`);
+    conn.close();
+    const again = await openDb(t.path);
+    try {
+      assertEquals(filePragma(t.path, "user_version"), SCHEMA_VERSION);
+      const claims = await again.claimBatch({
+        jobId: "j",
+        stage: "a",
+        runId: "r",
+        limit: 5,
+        leaseMs: 1000,
+      });
+      assertEquals(claims.map((c) => [c.attempts, c.crashes]), [[1, 0], [1, 0]]);
+    } finally {
+      await again.close();
+    }
+  },
+);

@@ -8,6 +8,9 @@ import { discoverStep, WATCH_HTTP_EVERY_MS } from "../../src/runner/discover.ts"
 import { silentLogger } from "../../src/util/log.ts";
 import { fakeClock } from "./_helpers.ts";
 
+/** What discoverStep() takes of the runner settings. */
+const RUNNER = { configDir: "/", leaseMs: 60_000 };
+
 const FEED = `<?xml version="1.0"?>
 <rss version="2.0"><channel><title>News</title>
   <item><guid>post-1</guid><title>One</title><link>https://example.org/1</link></item>
@@ -70,7 +73,8 @@ async function setUp(): Promise<
 
 Deno.test("--watch discovers a feed without discovery.every every 15 minutes, not at every poll", async () => {
   await using t = await setUp();
-  const step = async (ctx: RunContext = t.ctx) => (await discoverStep(t.jobs.feed, "/", ctx)).ran;
+  const step = async (ctx: RunContext = t.ctx) =>
+    (await discoverStep(t.jobs.feed, RUNNER, ctx)).ran;
   assert.equal(await step(), true, "the first discovery runs");
   assert.equal(t.hits(), 1);
   t.advance(5_000);
@@ -85,15 +89,15 @@ Deno.test("--watch discovers a feed without discovery.every every 15 minutes, no
   t.advance(5_000);
   assert.equal(await step({ ...t.ctx, singlePass: true }), true);
   assert.equal(t.hits(), 3);
-  assert.equal(await discoverStep(t.jobs.hourly, "/", t.ctx).then((r) => r.ran), true);
+  assert.equal(await discoverStep(t.jobs.hourly, RUNNER, t.ctx).then((r) => r.ran), true);
   t.advance(WATCH_HTTP_EVERY_MS);
-  assert.equal(await discoverStep(t.jobs.hourly, "/", t.ctx).then((r) => r.ran), false);
+  assert.equal(await discoverStep(t.jobs.hourly, RUNNER, t.ctx).then((r) => r.ran), false);
   assert.equal(WATCH_HTTP_EVERY_MS, 15 * 60_000);
 });
 
 Deno.test("--watch discovers a local source without discovery.every at every poll", async () => {
   await using t = await setUp();
-  assert.equal((await discoverStep(t.jobs.local, "/", t.ctx)).ran, true);
+  assert.equal((await discoverStep(t.jobs.local, RUNNER, t.ctx)).ran, true);
   t.advance(5_000);
-  assert.equal((await discoverStep(t.jobs.local, "/", t.ctx)).ran, true);
+  assert.equal((await discoverStep(t.jobs.local, RUNNER, t.ctx)).ran, true);
 });

@@ -76,7 +76,8 @@ async function setUp(routes: Record<string, Route>, start?: number): Promise<Set
     server,
     advance: clock.advance,
     now: clock.now,
-    discover: (job, mode = "production") => discoverStep(jobs[job], dir, { ...ctx, mode }),
+    discover: (job, mode = "production") =>
+      discoverStep(jobs[job], { configDir: dir, leaseMs: 60_000 }, { ...ctx, mode }),
     hold: async (path) =>
       (await db.sourceHolds()).find((h) => h.scope === "url" && h.target === server.url(path)),
     async [Symbol.asyncDispose]() {

@@ -34,6 +34,7 @@ async function claimBatch(db: PgConn, options: ClaimOptions): Promise<Claim[]> {
     item_id: number;
     position: number;
     attempts: number;
+    crashes: number;
     key: string;
     data: string;
     results: Record<string, unknown> | null;
@@ -50,9 +51,9 @@ async function claimBatch(db: PgConn, options: ClaimOptions): Promise<Claim[]> {
         lease_until = ${now + options.leaseMs}::bigint, attempts = st.attempts + 1,
         started_at = ${now}::bigint, finished_at = NULL
       FROM picked WHERE st.item_id = picked.item_id AND st.stage = picked.stage
-      RETURNING st.item_id, st.position, st.attempts
+      RETURNING st.item_id, st.position, st.attempts, st.crashes
     )
-    SELECT c.item_id, c.position, c.attempts, w.key, w.data,
+    SELECT c.item_id, c.position, c.attempts, c.crashes, w.key, w.data,
       (SELECT json_object_agg(r.stage, r.result::json) FROM results r
         JOIN item_stages p ON p.item_id = r.item_id AND p.stage = r.stage
         WHERE r.item_id = c.item_id AND p.position < c.position) AS results
@@ -65,6 +66,7 @@ async function claimBatch(db: PgConn, options: ClaimOptions): Promise<Claim[]> {
     stage: options.stage,
     position: r.position,
     attempts: r.attempts,
+    crashes: r.crashes,
     results: r.results ?? {},
   }));
 }

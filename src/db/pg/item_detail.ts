@@ -73,7 +73,7 @@ async function getItemDetail(
     WHERE w.job_id = ${options.jobId} AND w.key = ${options.key}`;
   if (!item) return undefined;
   const stages = await db.sql<ItemStageDetail[]>`
-    SELECT stage, position, status, attempts, run_after AS "runAfter", claimed_by AS "claimedBy",
+    SELECT stage, position, status, attempts, crashes, run_after AS "runAfter", claimed_by AS "claimedBy",
       lease_until AS "leaseUntil", started_at AS "startedAt", finished_at AS "finishedAt", error
     FROM item_stages WHERE item_id = ${item.id}::bigint ORDER BY position`;
   return {

@@ -209,7 +209,7 @@ async function retryFailed(db: PgConn, options: RetryFailedOptions): Promise<num
   const [row] = await db.write((sql) =>
     sql<{ n: number }[]>`
     WITH reset AS (
-      UPDATE item_stages st SET status = 'pending', attempts = 0, run_after = 0, error = NULL,
+      UPDATE item_stages st SET status = 'pending', attempts = 0, crashes = 0, run_after = 0, error = NULL,
         claimed_by = NULL, lease_until = NULL, started_at = NULL, finished_at = NULL,
         ready = (st.position = 0 OR EXISTS (SELECT 1 FROM item_stages p
           WHERE p.item_id = st.item_id AND p.position = st.position - 1

@@ -1,6 +1,20 @@
 /** PostgreSQL: job-level state: pause, wake, discovery lease, last run. */
-import type { FinishDiscoveryOptions, Impl, JobState, JobStore } from "../store.ts";
+import type {
+  DeadDiscoveryLease,
+  DeadDiscoveryLeaseOptions,
+  DiscoveryLeaseOptions,
+  FinishDiscoveryOptions,
+  Impl,
+  JobState,
+  JobStore,
+} from "../store.ts";
 import type { PgConn } from "./connection.ts";
+import {
+  deadHolders,
+  type DiscoveryHolderRow,
+  holderCheck,
+  releasedMessage,
+} from "../_discovery_lease.ts";
 import { queueAlert } from "./_alerts.ts";
 import { discoveryAlert } from "../_discovery_alerts.ts";
 
@@ -11,6 +25,8 @@ export function pgJobs(db: PgConn): Impl<JobStore> {
     setJobPaused: (options) => setJobPaused(db, options),
     wakeJob: (jobId, now) => wakeJob(db, jobId, now),
     acquireDiscoveryLease: (options) => acquireDiscoveryLease(db, options),
+    deadDiscoveryLeases: (options) => deadDiscoveryLeases(db, options),
+    releaseDeadDiscoveryLeases: (options) => releaseDeadDiscoveryLeases(db, options),
     finishDiscovery: (options) => finishDiscovery(db, options),
     markJobRun: (options) => markJobRun(db, options),
   };
@@ -100,8 +116,9 @@ async function wakeJob(db: PgConn, jobId: string, now = Date.now()): Promise<voi
  */
 async function acquireDiscoveryLease(
   db: PgConn,
-  options: { jobId: string; owner: string; leaseMs: number; now?: () => number },
+  options: DiscoveryLeaseOptions,
 ): Promise<boolean> {
+  await releaseDeadDiscoveryLeases(db, options);
   const now = (options.now ?? Date.now)();
   const rows = await db.sql`
     INSERT INTO job_state (job_id, discovery_owner, discovery_lease_until)
@@ -112,6 +129,43 @@ async function acquireDiscoveryLease(
       OR job_state.discovery_lease_until < ${now}::bigint
     RETURNING job_id`;
   return rows.length === 1;
+}
+
+async function deadDiscoveryLeases(
+  db: PgConn,
+  options: DeadDiscoveryLeaseOptions = {},
+): Promise<DeadDiscoveryLease[]> {
+  const now = (options.now ?? Date.now)();
+  const rows = await db.sql<DiscoveryHolderRow[]>`
+    SELECT js.job_id, js.discovery_owner, js.discovery_lease_until, r.host, r.pid, r.pid_start
+    FROM job_state js JOIN runs r ON r.run_id = js.discovery_owner
+    WHERE js.discovery_lease_until >= ${now}::bigint AND r.host = ${holderCheck(options).host}
+      AND (${options.jobId ?? null}::text IS NULL OR js.job_id = ${options.jobId ?? null})
+    ORDER BY js.job_id COLLATE "C"`;
+  return deadHolders(rows, options);
+}
+
+/** Each lease is released (and logged) once: the update re-checks its holder. */
+async function releaseDeadDiscoveryLeases(
+  db: PgConn,
+  options: DeadDiscoveryLeaseOptions = {},
+): Promise<DeadDiscoveryLease[]> {
+  const now = (options.now ?? Date.now)();
+  const released: DeadDiscoveryLease[] = [];
+  for (const lease of await deadDiscoveryLeases(db, options)) {
+    const rows = await db.write((sql) =>
+      sql`
+      WITH gone AS (
+        UPDATE job_state SET discovery_owner = NULL, discovery_lease_until = NULL
+        WHERE job_id = ${lease.jobId} AND discovery_owner = ${lease.owner} RETURNING job_id
+      )
+      INSERT INTO events (ts, job_id, kind, message)
+      SELECT ${now}::bigint, job_id, 'released', ${releasedMessage(lease)} FROM gone
+      RETURNING id`
+    );
+    if (rows.length) released.push(lease);
+  }
+  return released;
 }
 
 function finishDiscovery(db: PgConn, options: FinishDiscoveryOptions): Promise<void> {

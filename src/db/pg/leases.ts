@@ -42,6 +42,8 @@ async function renewLeases(
     sql`UPDATE item_stages SET lease_until = ${until}::bigint
       WHERE lease_until IS NOT NULL AND claimed_by = ${options.runId} AND status = 'in_progress'`
   );
+  await db.sql`UPDATE job_state SET discovery_lease_until = ${until}::bigint
+    WHERE discovery_owner = ${options.runId}`;
   await db.sql`UPDATE runs SET heartbeat_at = ${now}::bigint WHERE run_id = ${options.runId}`;
   return result.count;
 }
@@ -123,13 +125,14 @@ async function releaseWhere(
       FOR UPDATE SKIP LOCKED
     ), released AS (
       UPDATE item_stages st SET status = 'pending', claimed_by = NULL, lease_until = NULL,
+        attempts = greatest(st.attempts - 1, 0), crashes = st.crashes + 1,
         error = ${why} || ' (claimed by ' || st.claimed_by || ')'
       FROM gone WHERE st.item_id = gone.item_id AND st.stage = gone.stage
-      RETURNING st.item_id, st.job_id, st.stage, st.attempts, st.error
+      RETURNING st.item_id, st.job_id, st.stage, st.attempts, st.crashes, st.error
     ), logged AS (
       INSERT INTO events (ts, job_id, item_id, stage, kind, message, data)
       SELECT ${now}::bigint, job_id, item_id, stage, 'released', error,
-        json_build_object('attempts', attempts)::text
+        json_build_object('attempts', attempts, 'crashes', crashes)::text
       FROM released ORDER BY item_id, stage
     )
     SELECT count(*)::int AS n FROM released`;

@@ -106,7 +106,7 @@ async function resetFrom(
       SELECT * FROM unnest(${targets.map((t) => t.item_id)}::bigint[],
         ${targets.map((t) => t.position)}::int[]) AS t(item_id, pos)
     ), reset AS (
-      UPDATE item_stages st SET status = 'pending', attempts = 0, run_after = 0, error = NULL,
+      UPDATE item_stages st SET status = 'pending', attempts = 0, crashes = 0, run_after = 0, error = NULL,
         claimed_by = NULL, lease_until = NULL, started_at = NULL, finished_at = NULL,
         ready = (st.position = t.pos AND (t.pos = 0 OR EXISTS (SELECT 1 FROM item_stages p
           WHERE p.item_id = t.item_id AND p.position = t.pos - 1

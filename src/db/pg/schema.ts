@@ -205,6 +205,9 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX events_kind_job ON events (kind, job_id, id);
   `,
+  `
+  ALTER TABLE item_stages ADD COLUMN crashes integer NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** The schema version this program writes on PostgreSQL. */

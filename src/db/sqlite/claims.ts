@@ -26,6 +26,14 @@ export function sqliteClaims(s: SqliteConn): Impl<ClaimStore> {
   };
 }
 
+/** A row claimBatch() claimed. */
+interface ClaimedRow {
+  item_id: number;
+  position: number;
+  attempts: number;
+  crashes: number;
+}
+
 function claimBatch(s: SqliteConn, options: ClaimOptions): Claim[] {
   const now = (options.now ?? Date.now)();
   return s.tx(() => {
@@ -42,7 +50,7 @@ function claimBatch(s: SqliteConn, options: ClaimOptions): Claim[] {
          -- condition of the UPDATE it ran once per claimed row.
          LIMIT CASE WHEN EXISTS (SELECT 1 FROM job_state WHERE job_id = :job AND paused = 1)
            THEN 0 ELSE :limit END)
-       RETURNING item_id, position, attempts`,
+       RETURNING item_id, position, attempts, crashes`,
     ).all({
       run: options.runId,
       lease: now + options.leaseMs,
@@ -50,7 +58,7 @@ function claimBatch(s: SqliteConn, options: ClaimOptions): Claim[] {
       job: options.jobId,
       stage: options.stage,
       limit: options.limit,
-    }) as { item_id: number; position: number; attempts: number }[];
+    }) as unknown as ClaimedRow[];
     if (rows.length === 0) return [];
     const moves = new CountMoves();
     moves.move(options.jobId, options.stage, "pending", "in_progress", rows.length);
@@ -62,7 +70,7 @@ function claimBatch(s: SqliteConn, options: ClaimOptions): Claim[] {
 function loadClaims(
   s: SqliteConn,
   stage: string,
-  rows: { item_id: number; position: number; attempts: number }[],
+  rows: ClaimedRow[],
 ): Claim[] {
   const ids = JSON.stringify(rows.map((r) => r.item_id));
   const items = new Map(
@@ -92,6 +100,7 @@ function loadClaims(
       stage,
       position: r.position,
       attempts: r.attempts,
+      crashes: r.crashes,
       results: results.get(r.item_id) ?? {},
     };
   });

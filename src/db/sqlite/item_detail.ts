@@ -75,7 +75,7 @@ function getItemDetail(
   } | undefined;
   if (!item) return undefined;
   const stages = s.stmt(
-    `SELECT stage, position, status, attempts, run_after AS runAfter, claimed_by AS claimedBy,
+    `SELECT stage, position, status, attempts, crashes, run_after AS runAfter, claimed_by AS claimedBy,
        lease_until AS leaseUntil, started_at AS startedAt, finished_at AS finishedAt, error
      FROM item_stages WHERE item_id = ? ORDER BY position`,
   ).all(item.id) as unknown as ItemStageDetail[];

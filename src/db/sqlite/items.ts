@@ -270,7 +270,7 @@ function retryFailed(s: SqliteConn, options: RetryFailedOptions): number {
   const now = (options.now ?? Date.now)();
   return s.tx(() => {
     const rows = s.stmt(
-      `UPDATE item_stages SET status = 'pending', attempts = 0, run_after = 0, error = NULL,
+      `UPDATE item_stages SET status = 'pending', attempts = 0, crashes = 0, run_after = 0, error = NULL,
          claimed_by = NULL, lease_until = NULL, started_at = NULL, finished_at = NULL,
          ready = ${readySql("item_stages")}
        WHERE ${where.join(" AND ")}

@@ -1,9 +1,23 @@
 /** SQLite: job-level state: pause, wake, discovery lease, last run. */
-import type { FinishDiscoveryOptions, Impl, JobState, JobStore } from "../store.ts";
+import type {
+  DeadDiscoveryLease,
+  DeadDiscoveryLeaseOptions,
+  DiscoveryLeaseOptions,
+  FinishDiscoveryOptions,
+  Impl,
+  JobState,
+  JobStore,
+} from "../store.ts";
 import type { SqliteConn } from "./connection.ts";
 import { insertEvent } from "./events.ts";
 import { queueAlert } from "./_alerts.ts";
 import { discoveryAlert } from "../_discovery_alerts.ts";
+import {
+  deadHolders,
+  type DiscoveryHolderRow,
+  holderCheck,
+  releasedMessage,
+} from "../_discovery_lease.ts";
 
 /** The job area of the SQLite store. */
 export function sqliteJobs(s: SqliteConn): Impl<JobStore> {
@@ -12,6 +26,8 @@ export function sqliteJobs(s: SqliteConn): Impl<JobStore> {
     setJobPaused: (options) => setJobPaused(s, options),
     wakeJob: (jobId, now) => wakeJob(s, jobId, now),
     acquireDiscoveryLease: (options) => acquireDiscoveryLease(s, options),
+    deadDiscoveryLeases: (options) => deadDiscoveryLeases(s, options),
+    releaseDeadDiscoveryLeases: (options) => releaseDeadDiscoveryLeases(s, options),
     finishDiscovery: (options) => finishDiscovery(s, options),
     markJobRun: (options) => markJobRun(s, options),
   };
@@ -87,11 +103,15 @@ function wakeJob(s: SqliteConn, jobId: string, now = Date.now()): void {
   });
 }
 
-function acquireDiscoveryLease(
-  s: SqliteConn,
-  options: { jobId: string; owner: string; leaseMs: number; now?: () => number },
-): boolean {
+function acquireDiscoveryLease(s: SqliteConn, options: DiscoveryLeaseOptions): boolean {
   const now = (options.now ?? Date.now)();
+  return s.tx(() => {
+    releaseDead(s, options);
+    return takeDiscoveryLease(s, options, now);
+  });
+}
+
+function takeDiscoveryLease(s: SqliteConn, options: DiscoveryLeaseOptions, now: number): boolean {
   const row = s.stmt(
     `INSERT INTO job_state (job_id, discovery_owner, discovery_lease_until) VALUES (:job, :owner, :until)
      ON CONFLICT (job_id) DO UPDATE SET discovery_owner = :owner, discovery_lease_until = :until
@@ -100,6 +120,46 @@ function acquireDiscoveryLease(
      RETURNING job_id`,
   ).get({ job: options.jobId, owner: options.owner, until: now + options.leaseMs, now });
   return row !== undefined;
+}
+
+function deadDiscoveryLeases(
+  s: SqliteConn,
+  options: DeadDiscoveryLeaseOptions = {},
+): DeadDiscoveryLease[] {
+  const rows = s.stmt(
+    `SELECT js.job_id, js.discovery_owner, js.discovery_lease_until, r.host, r.pid, r.pid_start
+     FROM job_state js JOIN runs r ON r.run_id = js.discovery_owner
+     WHERE js.discovery_lease_until >= :now AND r.host = :host
+       AND (:job IS NULL OR js.job_id = :job)
+     ORDER BY js.job_id`,
+  ).all({
+    now: (options.now ?? Date.now)(),
+    host: holderCheck(options).host,
+    job: options.jobId ?? null,
+  }) as unknown as DiscoveryHolderRow[];
+  return deadHolders(rows, options);
+}
+
+function releaseDeadDiscoveryLeases(
+  s: SqliteConn,
+  options: DeadDiscoveryLeaseOptions = {},
+): DeadDiscoveryLease[] {
+  return s.tx(() => releaseDead(s, options));
+}
+
+/** releaseDeadDiscoveryLeases() inside a transaction already open. */
+function releaseDead(s: SqliteConn, options: DeadDiscoveryLeaseOptions): DeadDiscoveryLease[] {
+  const now = (options.now ?? Date.now)();
+  return deadDiscoveryLeases(s, options).filter((lease) => {
+    const info = s.stmt(
+      `UPDATE job_state SET discovery_owner = NULL, discovery_lease_until = NULL
+       WHERE job_id = ? AND discovery_owner = ?`,
+    ).run(lease.jobId, lease.owner);
+    if (info.changes === 0) return false;
+    const message = releasedMessage(lease);
+    insertEvent(s, { ts: now, jobId: lease.jobId, kind: "released", message });
+    return true;
+  });
 }
 
 function finishDiscovery(s: SqliteConn, options: FinishDiscoveryOptions): void {

@@ -48,6 +48,8 @@ function renewLeases(
     const info = s.stmt(
       "UPDATE item_stages SET lease_until = ? WHERE claimed_by = ? AND status = 'in_progress'",
     ).run(now + options.leaseMs, options.runId);
+    s.stmt("UPDATE job_state SET discovery_lease_until = ? WHERE discovery_owner = ?")
+      .run(now + options.leaseMs, options.runId);
     s.stmt("UPDATE runs SET heartbeat_at = ? WHERE run_id = ?").run(now, options.runId);
     return Number(info.changes);
   });
@@ -116,14 +118,16 @@ function releaseWhere(
 ): number {
   const rows = s.stmt(
     `UPDATE item_stages SET status = 'pending', claimed_by = NULL, lease_until = NULL,
+       attempts = max(attempts - 1, 0), crashes = crashes + 1,
        error = :why || ' (claimed by ' || claimed_by || ')'
      WHERE status = 'in_progress' AND ${condition}
-     RETURNING item_id, job_id, stage, attempts, error`,
+     RETURNING item_id, job_id, stage, attempts, crashes, error`,
   ).all({ ...params, why }) as {
     item_id: number;
     job_id: string;
     stage: string;
     attempts: number;
+    crashes: number;
     error: string;
   }[];
   const moves = new CountMoves();
@@ -136,7 +140,7 @@ function releaseWhere(
       stage: r.stage,
       kind: "released",
       message: r.error,
-      data: { attempts: r.attempts },
+      data: { attempts: r.attempts, crashes: r.crashes },
     });
   }
   moves.apply(s);

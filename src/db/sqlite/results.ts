@@ -151,7 +151,7 @@ function resetFrom(
   const now = (options.now ?? Date.now)();
   s.tx(() => {
     const reset = s.stmt(
-      `UPDATE item_stages SET status = 'pending', attempts = 0, run_after = 0, error = NULL,
+      `UPDATE item_stages SET status = 'pending', attempts = 0, crashes = 0, run_after = 0, error = NULL,
          claimed_by = NULL, lease_until = NULL, started_at = NULL, finished_at = NULL,
          ready = (position = :pos AND ${readySql("item_stages")})
        WHERE item_id = :item AND position >= :pos`,

@@ -249,6 +249,10 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX events_kind_job ON events (kind, job_id);
   `,
+  `
+  -- Attempts that ended with their process or lease, not with an outcome of the handler.
+  ALTER TABLE item_stages ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /**
