@@ -18,8 +18,9 @@ import {
   type NotModified,
   redact,
   request,
-  sleep,
 } from "./_http.ts";
+import { Pacer } from "../runner/pacer.ts";
+import { type Clock, monotonicClock } from "../util/time.ts";
 import { type FailedSource, Findings } from "./_findings.ts";
 import type { FeedSchedule, RefetchHint } from "./_hints.ts";
 import { type CommonOptions, parseSince, parseSize } from "./_options.ts";
@@ -60,8 +61,10 @@ export interface DiscoveryEnv {
   /** Aborts every request and wait in progress. */
   signal?: AbortSignal;
   log: Logger;
-  /** Clock in ms; default Date.now. */
+  /** Date in ms for filters and refetch hints; default Date.now. */
   now?: () => number;
+  /** Times the `rate` slots and every wait (retries, page delays); default monotonicClock. */
+  clock?: Clock;
   /** User-Agent of every request; default "jobctl/VERSION". */
   userAgent?: string;
   /** Read and write ETag / Last-Modified in http_cache; default true (false for dry runs). */
@@ -135,10 +138,12 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
   #notModified = 0;
   #pendingCache: HttpCacheEntry[] = [];
   #findings = new Findings();
-  /** Earliest start (performance.now() ms) of the next request under the `rate` option. */
-  #nextSlot = 0;
+  /** Spaces the requests of this discovery under the `rate` option. */
+  readonly #pacer: Pacer;
 
-  constructor(protected readonly options: O, protected readonly env: DiscoveryEnv) {}
+  constructor(protected readonly options: O, protected readonly env: DiscoveryEnv) {
+    this.#pacer = new Pacer(this.#clock);
+  }
 
   /** Finds the raw items; the only method a strategy implements. */
   abstract fetchItems(): Promise<RawItem[]>;
@@ -205,7 +210,11 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
 
   /** Resolves after `ms` (at once when ≤ 0); rejects when the discovery is aborted. */
   protected wait(ms: number): Promise<void> {
-    return sleep(Math.max(0, ms), this.env.signal);
+    return this.#clock.sleep(Math.max(0, ms), this.env.signal);
+  }
+
+  get #clock(): Clock {
+    return this.env.clock ?? monotonicClock;
   }
 
   /** The injected clock, or Date.now. */
@@ -255,6 +264,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
         retries: this.options.retries ?? DEFAULT_RETRIES,
         maxBytes: this.#maxBytes(),
         signal: this.env.signal,
+        clock: this.#clock,
         log: this.env.log,
         jobId: this.env.jobId,
         onResponse: (res) => last = res,
@@ -359,10 +369,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
   /** Waits for this request's slot when `rate` is set; slots are taken in call order. */
   async #pace(): Promise<void> {
     if (this.options.rate === undefined) return;
-    const { count, perMs } = parseRate(this.options.rate);
-    const start = Math.max(performance.now(), this.#nextSlot);
-    this.#nextSlot = start + perMs / count;
-    await this.wait(start - performance.now());
+    await this.#pacer.wait("rate", parseRate(this.options.rate), this.env.signal);
   }
 
   #maxBytes(): number {

@@ -14,6 +14,7 @@ import { Pacer } from "../../src/runner/pacer.ts";
 import { Resources } from "../../src/runner/resources.ts";
 import { type JobRunSummary, runJob } from "../../src/runner/run_job.ts";
 import { silentLogger } from "../../src/util/log.ts";
+import type { Clock } from "../../src/util/time.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 const DENO_JSON = fileURLToPath(new URL("../../deno.json", import.meta.url));
@@ -145,17 +146,49 @@ export async function waitFor(
   }
 }
 
-/** A clock the test moves by hand. */
-export function fakeClock(
-  start = Date.UTC(2026, 0, 1),
-): { now: () => number; advance(ms: number): void } {
+/** A clock the test moves by hand; its sleeps end only when advance() passes their end. */
+export interface FakeClock extends Clock {
+  /** Moves the clock on by `ms` and ends the sleeps that are then due. */
+  advance(ms: number): void;
+  /** The instants at which the sleeps in progress end, soonest first. */
+  sleepers(): number[];
+}
+
+/** A FakeClock starting at `start`. */
+export function fakeClock(start = Date.UTC(2026, 0, 1)): FakeClock {
   let t = start;
-  return { now: () => t, advance: (ms) => void (t += ms) };
+  const sleeps = new Set<{ until: number; wake: () => void }>();
+  return {
+    now: () => t,
+    sleep(ms, signal) {
+      return new Promise((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
+        const entry = { until: t + ms, wake: () => resolve() };
+        if (ms <= 0) return resolve();
+        sleeps.add(entry);
+        signal?.addEventListener("abort", () => {
+          sleeps.delete(entry);
+          reject(signal.reason);
+        }, { once: true });
+      });
+    },
+    advance(ms) {
+      t += ms;
+      for (const entry of [...sleeps]) {
+        if (entry.until > t) continue;
+        sleeps.delete(entry);
+        entry.wake();
+      }
+    },
+    sleepers: () => [...sleeps].map((s) => s.until).sort((a, b) => a - b),
+  };
 }
 
 /** Options of runInProcess(). */
 export interface InProcessOptions {
   now?: () => number;
+  /** The process's pacer (rates of resources and domains); default one on the real clock. */
+  pacer?: Pacer;
   /** Replaces fields of the RunContext (mode, limit, signal, …). */
   ctx?: Partial<RunContext>;
 }
@@ -171,7 +204,7 @@ export async function runInProcess(
   const job = config.jobs.find((j) => j.id === jobId)!;
   const runId = `test:${crypto.randomUUID().slice(0, 8)}`;
   await db.registerRun({ runId });
-  const pacer = new Pacer();
+  const pacer = options.pacer ?? new Pacer();
   return await runJob(
     job,
     { ...config.runner, configDir: config.dir },
