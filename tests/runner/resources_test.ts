@@ -146,3 +146,48 @@ Deno.test("ctx.fetch paces requests to one domain at the stage's domain_rate", a
   assert.deepEqual(hits.toSorted(), ["/a", "/b", "/c"]);
   assert.equal(clock.now(), 400);
 });
+
+Deno.test("ctx.fetch holds a domain back for as long as a 429's Retry-After asks", async () => {
+  let served = 0;
+  const srv = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen() {} },
+    () =>
+      ++served === 1
+        ? new Response("slow down", { status: 429, headers: { "retry-after": "30" } })
+        : new Response("ok"),
+  );
+  const base = `http://127.0.0.1:${srv.addr.port}`;
+  await using ws = await Workspace.create({
+    "jobs.yaml": `jobs:
+  j:
+    discovery:
+      strategy: static
+      items:
+        - { key: a, url: "${base}/a" }
+        - { key: b, url: "${base}/b" }
+    stages:
+      - { handler: builtin:fetch, concurrency: 1 }
+`,
+  });
+  const db = await ws.openDb();
+  const clock = fakeClock(0);
+  try {
+    const running = runInProcess(ws, db, "j", { pacer: new Pacer(clock) });
+    await waitFor(
+      "the 429 and the next request waiting",
+      () => served === 1 && clock.sleepers().length === 1,
+    );
+    assert.deepEqual(clock.sleepers(), [30_000], "the domain is held for Retry-After: 30");
+    clock.advance(29_999);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.equal(served, 1, "no request before the 30 s are over");
+    clock.advance(1);
+    await running;
+    assert.equal(served, 2);
+    const stages = Object.values(await statusMap(db, "j")).sort();
+    assert.deepEqual(stages, ["fetch=done", "fetch=pending"]);
+  } finally {
+    await db.close();
+    await srv.shutdown();
+  }
+});
