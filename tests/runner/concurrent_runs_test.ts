@@ -70,15 +70,36 @@ Deno.test("three jobctl run started together on a fresh database discover once a
   assert.equal(discovered.length, 1, outs.map((o) => o.stderr).join("\n"));
 });
 
+// HANDLER, but every call waits until the file "go" exists.
+const GATED = HANDLER.replace(
+  "await new Promise",
+  `while (!(await Deno.stat(new URL("./go", import.meta.url)).catch(() => false))) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await new Promise`,
+);
+
 Deno.test("three jobctl run processes share one job's claims and never run a stage twice", async () => {
-  await using ws = await Workspace.create({ "h.ts": HANDLER, "jobs.yaml": yaml() });
+  await using ws = await Workspace.create({ "h.ts": GATED, "jobs.yaml": yaml() });
+  await ws.write("go", "");
   const discovery = await threeTogether(ws, ["run", "--discover-only"]);
   for (const out of discovery) assert.equal(out.code, 0, out.stderr);
-  const outs = await threeTogether(ws, ["run"]);
+  await Deno.remove(ws.path("go"));
+  // Held at the gate, the first process to start cannot do all the work before the others
+  // have claimed some, however slowly the machine starts them.
+  const children = [0, 1, 2].map(() => ws.spawn(withConfig(ws, ["run"])));
+  const outcomes = children.map(finish);
+  const pids = children.map((c) => String(c.pid));
+  await waitFor("each of the 3 processes to hold a claim at the gate", async () => {
+    const started = new Set((await ws.lines("calls.log")).map((line) => line.split(" ")[0]));
+    return pids.every((pid) => started.has(pid));
+  }, 60_000);
+  await ws.write("go", "");
+  const outs = await Promise.all(outcomes);
   for (const out of outs) assert.equal(out.code, 0, out.stderr);
   assert.equal(await assertAllDone(ws), 1, "one discovery event");
   const workers = await assertEachCalledOnce(ws);
-  assert.ok(workers.size >= 2, `only ${workers.size} of the 3 processes claimed work`);
+  assert.deepEqual([...workers].sort(), pids.sort(), "each of the 3 processes claimed work");
 });
 
 Deno.test("a heartbeat keeps a long handler's claim from being taken by another run", async () => {
