@@ -43,3 +43,79 @@ export function lineSplitter(): TransformStream<string, string> {
     },
   });
 }
+
+/** How long a spawned process of a test may run unless the test says otherwise. */
+export const PROCESS_DEADLINE_MS = 50_000;
+/** How long a process's output may stay open after it exited (held by a process it started). */
+const OUTPUT_AFTER_EXIT_MS = 5_000;
+
+/** What a finished process printed, decoded. */
+export interface ProcessOutput {
+  code: number;
+  signal: Deno.Signal | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Waits for `child` to exit and reads its piped output. Fails, naming `what`, when it still
+ * runs after `ms` (it is then killed) or when its output stays open after it exited (a process
+ * it started still holds it).
+ */
+export async function outputWithin(
+  child: Deno.ChildProcess,
+  what: string,
+  ms = PROCESS_DEADLINE_MS,
+): Promise<ProcessOutput> {
+  const stdout = collect(child, "stdout");
+  const stderr = collect(child, "stderr");
+  const printed = () => `\nstdout:\n${stdout.text()}\nstderr:\n${stderr.text()}`;
+  const status = await withDeadline(`${what} to exit`, ms, child.status, async () => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* ended meanwhile */ }
+    await child.status;
+    await Promise.all([stdout.stop(OUTPUT_AFTER_EXIT_MS), stderr.stop(OUTPUT_AFTER_EXIT_MS)]);
+  }).catch((err) => {
+    throw err instanceof Timeout ? new Timeout(err.message + printed()) : err;
+  });
+  const closed = await stdout.stop(OUTPUT_AFTER_EXIT_MS) && await stderr.stop(OUTPUT_AFTER_EXIT_MS);
+  if (!closed) {
+    throw new Timeout(
+      `${what} exited (${status.code}) but its output was still open ${OUTPUT_AFTER_EXIT_MS} ms ` +
+        `later: a process it started still holds it${printed()}`,
+    );
+  }
+  return { code: status.code, signal: status.signal, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+/** Reads one piped stream of `child` as text; stop() waits up to `ms` for its end, then cancels. */
+function collect(child: Deno.ChildProcess, name: "stdout" | "stderr") {
+  let text = "";
+  let ended = false;
+  let stream: ReadableStream<Uint8Array> | undefined;
+  try {
+    stream = child[name];
+  } catch { /* not piped */ }
+  const reader = stream?.pipeThrough(new TextDecoderStream()).getReader();
+  const reading = (async () => {
+    if (!reader) return;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+  })().catch(() => {}).finally(() => ended = true);
+  return {
+    text: () => text,
+    /** Whether the stream ended within `ms`; cancelled otherwise. */
+    async stop(ms: number): Promise<boolean> {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([reading, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
+      clearTimeout(timer);
+      const done = ended;
+      if (!done) await reader?.cancel().catch(() => {});
+      return done;
+    },
+  };
+}

@@ -10,6 +10,7 @@ import { openDb } from "../../src/db/mod.ts";
 import { Browser, type Page } from "./_cdp.ts";
 import { count, usd } from "../../src/util/format.ts";
 import { HOSTILE_KEY, JOBS_YAML, LONG_TOKEN, NOTE_KEYS, PATH_KEY, seed } from "./_seed.ts";
+import { outputWithin, PROCESS_DEADLINE_MS, withDeadline } from "../_deadline.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 const DENO_JSON = fileURLToPath(new URL("../../deno.json", import.meta.url));
@@ -53,6 +54,14 @@ function jobsCommand(ws: Workspace, args: string[]): Deno.Command {
   });
 }
 
+/** Runs a `jobctl` command to its end, within the deadline of a test's process. */
+async function output(command: Deno.Command) {
+  const child = command.spawn();
+  const { code, stdout, stderr } = await outputWithin(child, `jobctl (pid ${child.pid})`);
+  const encoder = new TextEncoder();
+  return { code, stdout: encoder.encode(stdout), stderr: encoder.encode(stderr) };
+}
+
 /** A running `jobctl dashboard` child process; disposing stops it with SIGINT. */
 interface Server extends AsyncDisposable {
   url: string;
@@ -67,13 +76,16 @@ async function startServer(ws: Workspace, args: string[]): Promise<Server> {
   const exited = child.status.then((s) => s.code);
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
-  let url: string | undefined;
-  while (url === undefined) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`The dashboard did not start: ${out}${await stderr}`);
-    out += value;
-    url = out.match(/^Dashboard: (http:\/\/\S+)$/m)?.[1];
-  }
+  let address: string | undefined;
+  const url = await withDeadline("the dashboard to print its address", PROCESS_DEADLINE_MS, async () => {
+    while (address === undefined) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`The dashboard did not start: ${out}${await stderr}`);
+      out += value;
+      address = out.match(/^Dashboard: (http:\/\/\S+)$/m)?.[1];
+    }
+    return address;
+  }, () => child.kill("SIGKILL"));
   reader.releaseLock();
   child.stdout.cancel().catch(() => {});
   return {
@@ -86,14 +98,16 @@ async function startServer(ws: Workspace, args: string[]): Promise<Server> {
       } catch {
         // Already ended.
       }
-      await exited;
-      await stderr;
+      await withDeadline("the dashboard to stop on SIGINT", PROCESS_DEADLINE_MS, exited, () => {
+        child.kill("SIGKILL");
+      });
+      await withDeadline("the dashboard's stderr to close", PROCESS_DEADLINE_MS, stderr);
     },
   };
 }
 
 async function statusJson(ws: Workspace): Promise<StatusReport> {
-  const { code, stdout, stderr } = await jobsCommand(ws, ["status", "--json"]).output();
+  const { code, stdout, stderr } = await output(jobsCommand(ws, ["status", "--json"]));
   assert.equal(code, 0, new TextDecoder().decode(stderr));
   return JSON.parse(new TextDecoder().decode(stdout));
 }
@@ -491,8 +505,9 @@ Deno.test(
 
 Deno.test("dashboard will not serve off loopback without --token and exits 2", async () => {
   await using ws = await workspace();
-  const { code, stdout, stderr } = await jobsCommand(ws, ["dashboard", "--host", "0.0.0.0"])
-    .output();
+  const { code, stdout, stderr } = await output(
+    jobsCommand(ws, ["dashboard", "--host", "0.0.0.0"]),
+  );
   assert.equal(code, 2);
   assert.equal(new TextDecoder().decode(stdout), "");
   assert.equal(
@@ -505,7 +520,7 @@ Deno.test("dashboard names the address when it cannot listen there, and exits 2"
   await using ws = await workspace();
   using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = String((taken.addr as Deno.NetAddr).port);
-  const { code, stderr } = await jobsCommand(ws, ["dashboard", "--port", port]).output();
+  const { code, stderr } = await output(jobsCommand(ws, ["dashboard", "--port", port]));
   assert.equal(code, 2);
   assert.match(
     new TextDecoder().decode(stderr),
@@ -515,7 +530,7 @@ Deno.test("dashboard names the address when it cannot listen there, and exits 2"
 
 Deno.test("dashboard rejects a bad --port with exit 2", async () => {
   await using ws = await workspace();
-  const { code, stderr } = await jobsCommand(ws, ["dashboard", "--port", "http"]).output();
+  const { code, stderr } = await output(jobsCommand(ws, ["dashboard", "--port", "http"]));
   assert.equal(code, 2);
   assert.equal(
     new TextDecoder().decode(stderr),

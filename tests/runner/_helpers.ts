@@ -15,6 +15,7 @@ import { Resources } from "../../src/runner/resources.ts";
 import { type JobRunSummary, runJob } from "../../src/runner/run_job.ts";
 import { silentLogger } from "../../src/util/log.ts";
 import type { Clock } from "../../src/util/time.ts";
+import { outputWithin, PROCESS_DEADLINE_MS, Timeout, withDeadline } from "../_deadline.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 const DENO_JSON = fileURLToPath(new URL("../../deno.json", import.meta.url));
@@ -106,11 +107,20 @@ export function withConfig(ws: Workspace, args: string[]): string[] {
   return [command, "--config", ws.path("jobs.yaml"), ...rest];
 }
 
-/** Waits for `child` and decodes its output. */
-export async function finish(child: Deno.ChildProcess): Promise<Outcome> {
-  const { code, stdout, stderr } = await child.output();
-  const decoder = new TextDecoder();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+/**
+ * Waits for `child` and decodes its output; fails (killing it) when it runs longer than
+ * `timeoutMs` or a process it started holds its output open after it exited.
+ */
+export async function finish(
+  child: Deno.ChildProcess,
+  timeoutMs = PROCESS_DEADLINE_MS,
+): Promise<Outcome> {
+  const { code, stdout, stderr } = await outputWithin(
+    child,
+    `jobctl (pid ${child.pid})`,
+    timeoutMs,
+  );
+  return { code, stdout, stderr };
 }
 
 /** Every item of `jobId` with its stages (listItems, without its default limit). */
@@ -246,18 +256,32 @@ export interface RunningJobs {
   done: Promise<Deno.CommandStatus>;
 }
 
-/** Starts `jobs ARGS` (with --config of the workspace) and collects its stderr. */
-export function startJobs(ws: Workspace, args: string[]): RunningJobs {
+/**
+ * Starts `jobs ARGS` (with --config of the workspace) and collects its stderr. `done` fails
+ * (killing it) when it runs longer than `timeoutMs`.
+ */
+export function startJobs(
+  ws: Workspace,
+  args: string[],
+  timeoutMs = PROCESS_DEADLINE_MS,
+): RunningJobs {
   const child = ws.spawn(withConfig(ws, args));
   let text = "";
   const reading = (async () => {
     for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) text += chunk;
   })();
-  const done = (async () => {
+  const what = `jobctl ${args.join(" ")} (pid ${child.pid}) to exit`;
+  const done = withDeadline(what, timeoutMs, async () => {
     await child.stdout.cancel();
-    await reading;
+    await withDeadline(`the output of ${what}`, timeoutMs, reading);
     return await child.status;
-  })();
+  }, () => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* ended meanwhile */ }
+  }).catch((err) => {
+    throw err instanceof Timeout ? new Timeout(`${err.message}; stderr:\n${text}`) : err;
+  });
   return { child, stderr: () => text, done };
 }
 

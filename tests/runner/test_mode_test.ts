@@ -191,7 +191,7 @@ echo '[{"key": "k1"}]'
     await ws.write(
       "jobs.yaml",
       (yaml(["k1"])).replace(
-        /discovery:\n[^]*?\n    stages/,
+        /discovery:\n[^]*?\n {4}stages/,
         "discovery: { strategy: command, command: [./list.sh] }\n    stages",
       ),
     );
