@@ -187,7 +187,6 @@ async function runWorkers(
   } finally {
     clearInterval(heartbeat);
     hard.dispose();
-    if (ctx.signal.aborted) await ctx.db.releaseClaims({ runId: ctx.runId });
   }
   return Object.fromEntries(writer.tally);
 }
