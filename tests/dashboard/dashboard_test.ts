@@ -77,15 +77,20 @@ async function startServer(ws: Workspace, args: string[]): Promise<Server> {
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
   let address: string | undefined;
-  const url = await withDeadline("the dashboard to print its address", PROCESS_DEADLINE_MS, async () => {
-    while (address === undefined) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`The dashboard did not start: ${out}${await stderr}`);
-      out += value;
-      address = out.match(/^Dashboard: (http:\/\/\S+)$/m)?.[1];
-    }
-    return address;
-  }, () => child.kill("SIGKILL"));
+  const url = await withDeadline(
+    "the dashboard to print its address",
+    PROCESS_DEADLINE_MS,
+    async () => {
+      while (address === undefined) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`The dashboard did not start: ${out}${await stderr}`);
+        out += value;
+        address = out.match(/^Dashboard: (http:\/\/\S+)$/m)?.[1];
+      }
+      return address;
+    },
+    () => child.kill("SIGKILL"),
+  );
   reader.releaseLock();
   child.stdout.cancel().catch(() => {});
   return {

@@ -113,7 +113,7 @@ export function withConfig(ws: Workspace, args: string[]): string[] {
  */
 export async function finish(
   child: Deno.ChildProcess,
-  timeoutMs = PROCESS_DEADLINE_MS,
+  { timeoutMs = PROCESS_DEADLINE_MS }: { timeoutMs?: number } = {},
 ): Promise<Outcome> {
   const { code, stdout, stderr } = await outputWithin(
     child,

@@ -34,7 +34,7 @@ function yaml(): string {
 /** Starts three `jobctl ARGS` processes at once and waits for all of them. */
 async function threeTogether(ws: Workspace, args: string[]): Promise<Outcome[]> {
   const children = [0, 1, 2].map(() => ws.spawn(withConfig(ws, args)));
-  return await Promise.all(children.map(finish));
+  return await Promise.all(children.map((child) => finish(child)));
 }
 
 /** Checks that every (stage, item) was called exactly once; returns the pids that did work. */
@@ -92,7 +92,7 @@ Deno.test("three jobctl run processes share one job's claims and never run a sta
   // Held at the gate, the first process to start cannot do all the work before the others
   // have claimed some, however slowly the machine starts them.
   const children = [0, 1, 2].map(() => ws.spawn(withConfig(ws, ["run"])));
-  const outcomes = children.map(finish);
+  const outcomes = children.map((child) => finish(child));
   const pids = children.map((c) => String(c.pid));
   await waitFor("each of the 3 processes to hold a claim at the gate", async () => {
     const started = new Set((await ws.lines("calls.log")).map((line) => line.split(" ")[0]));
