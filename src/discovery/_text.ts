@@ -58,8 +58,8 @@ export function htmlToText(html: string): string {
 
 // Anything collapse() would change inside a text: control characters, whitespace that is not a
 // single space.
-// deno-lint-ignore no-control-regex
 const UNCOLLAPSED =
+  // deno-lint-ignore no-control-regex
   /[\x00-\x1f\x7f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]| {2}/;
 
 /** Whitespace runs as one space, ends trimmed. */
