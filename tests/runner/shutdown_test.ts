@@ -137,9 +137,10 @@ Deno.test("SIGTERM is noticed while quick handlers keep the workers busy", async
       - { name: b, handler: ./quick.ts, concurrency: 8 }
 `,
   });
-  const run = startJobs(ws, ["run"]);
+  // Its own deadline: the wait for its first calls below may take up to 120 s.
+  const run = startJobs(ws, ["run"], 180_000);
   let ended = false;
-  run.done.then(() => ended = true);
+  run.done.then(() => ended = true, () => ended = true);
   // Discovering 20,000 items takes a while on a loaded machine: the deadline is generous. The
   // log's size is checked (lines are at most 7 bytes), not its text, to spare the CPU.
   await waitFor("200 handler calls logged by the busy run", async () => {
