@@ -92,7 +92,8 @@ Deno.test("three jobctl run processes share one job's claims and never run a sta
   // Held at the gate, the first process to start cannot do all the work before the others
   // have claimed some, however slowly the machine starts them.
   const children = [0, 1, 2].map(() => ws.spawn(withConfig(ws, ["run"])));
-  const outcomes = children.map((child) => finish(child));
+  // Their deadline outlasts the 60 s wait at the gate.
+  const outcomes = children.map((child) => finish(child, { timeoutMs: 180_000 }));
   const pids = children.map((c) => String(c.pid));
   await waitFor("each of the 3 processes to hold a claim at the gate", async () => {
     const started = new Set((await ws.lines("calls.log")).map((line) => line.split(" ")[0]));
@@ -131,7 +132,8 @@ jobs:
 `,
   });
   const first = ws.spawn(withConfig(ws, ["run"]));
-  const firstDone = finish(first);
+  // Its deadline outlasts the watch below (up to 60 s) and the second run.
+  const firstDone = finish(first, { timeoutMs: 180_000 });
   await waitFor("both handlers to start", async () => (await ws.lines("calls.log")).length === 2);
   const watcher = new Deno.Command(Deno.execPath(), {
     args: ["run", ...PERMISSIONS, WATCHER, ws.dbPath, "long"],
