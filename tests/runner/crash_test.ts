@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 
+import { outputWithin, PROCESS_DEADLINE_MS, withDeadline } from "../_deadline.ts";
 import { allItems, resultsOf, Workspace } from "./_helpers.ts";
 
 const ITEMS = 2000;
@@ -76,16 +77,19 @@ async function runAndKill(ws: Workspace, atCalls: number, where: string): Promis
     exited = true;
     return s;
   });
-  while (!exited && await calls(ws) < atCalls) {
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
+  const output = outputWithin(child, `${where}: the run killed at ${atCalls} calls`);
+  await withDeadline(`${where}: ${atCalls} handler calls`, PROCESS_DEADLINE_MS, async () => {
+    while (!exited && await calls(ws) < atCalls) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }, () => child.kill("SIGKILL"));
   assert.equal(
     exited,
     false,
     `${where}: the run ended before ${atCalls} calls: ${await calls(ws)}`,
   );
   child.kill("SIGKILL");
-  await child.output();
+  await output;
   assert.equal((await status).signal, "SIGKILL");
 }
 
