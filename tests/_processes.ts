@@ -1,16 +1,18 @@
 /** Facts about live processes, for tests that check that nothing was left running. */
+import { outputWithin } from "./_deadline.ts";
 
 /**
  * Pids of the live (not zombie) processes whose process group is `pgid`. Asks `ps`: Deno lets a
  * program list /proc only with --allow-all, which the tests do not have.
  */
 export async function groupMembers(pgid: number): Promise<number[]> {
-  const out = await new Deno.Command("ps", {
+  const ps = new Deno.Command("ps", {
     args: ["-e", "-o", "pid=,pgid=,stat="],
     stdout: "piped",
-  }).output();
-  if (!out.success) throw new Error(`ps failed with exit code ${out.code}`);
-  return new TextDecoder().decode(out.stdout).split("\n")
+  }).spawn();
+  const out = await outputWithin(ps, "ps", 10_000);
+  if (out.code !== 0) throw new Error(`ps failed with exit code ${out.code}`);
+  return out.stdout.split("\n")
     .map((line) => line.trim().split(/\s+/))
     .filter(([, group, state]) => Number(group) === pgid && !state?.startsWith("Z"))
     .map(([pid]) => Number(pid));

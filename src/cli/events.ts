@@ -8,6 +8,7 @@ import { loadRuntime } from "./_runtime.ts";
 import { eventMessage } from "../util/format.ts";
 import { time } from "./_table.ts";
 import { COMMON_HELP, EXIT } from "./mod.ts";
+import { sleep } from "../util/time.ts";
 
 const OPTIONS = {
   job: { type: "string", short: "j" },
@@ -96,7 +97,8 @@ async function follow(
       const page = await db.getEventsAfter({ ...filter, afterId: last, limit: FOLLOW_PAGE });
       for (const e of await withKeys(db, page)) print(e, json);
       if (page.length) last = page[page.length - 1].id;
-      if (page.length < FOLLOW_PAGE) await sleep(POLL_MS, stop.signal);
+      // A signal ends the wait early, and then the loop.
+      if (page.length < FOLLOW_PAGE) await sleep(POLL_MS, stop.signal).catch(() => {});
     }
   } finally {
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
@@ -123,14 +125,4 @@ function print(e: PrintedEvent, json: boolean): void {
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, " ");
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
 }

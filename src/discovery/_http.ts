@@ -1,6 +1,7 @@
 /** HTTP for discovery: one request with timeout, retries, Retry-After, gzip and a size cap. */
 import { BodyTooLarge, CorruptGzip, readBody } from "../util/body.ts";
 import type { Logger } from "../util/log.ts";
+import type { Clock } from "../util/time.ts";
 import { type RefetchHint, retryAfterMs } from "./_hints.ts";
 import type { HeldSource } from "./_holds.ts";
 
@@ -50,6 +51,8 @@ export interface RequestOptions {
   /** Largest accepted body after decompression. */
   maxBytes: number;
   signal?: AbortSignal;
+  /** Waits between attempts. */
+  clock: Clock;
   log: Logger;
   /** Named in retry log lines. */
   jobId: string;
@@ -86,7 +89,7 @@ export async function request(url: string, opts: RequestOptions): Promise<HttpBo
       attempt: attempt + 2,
       of: opts.retries + 1,
     });
-    await sleep(waitMs, opts.signal);
+    await opts.clock.sleep(waitMs, opts.signal);
   }
 }
 
@@ -207,20 +210,4 @@ export function redact(url: string): string {
   } catch {
     return url;
   }
-}
-
-/** Resolves after `ms`; rejects with the signal's reason when it aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

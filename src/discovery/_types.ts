@@ -5,6 +5,7 @@ import type { FailedSource } from "./_findings.ts";
 import type { RefetchHint } from "./_hints.ts";
 import type { SourceGate } from "./_holds.ts";
 import type { HttpBody } from "./_http.ts";
+import type { Clock } from "../util/time.ts";
 
 /** What a strategy needs from the program around it. */
 export interface DiscoveryEnv {
@@ -15,8 +16,10 @@ export interface DiscoveryEnv {
   /** Aborts every request and wait in progress. */
   signal?: AbortSignal;
   log: Logger;
-  /** Clock in ms; default Date.now. */
+  /** Date in ms for filters and refetch hints; default Date.now. */
   now?: () => number;
+  /** Times the `rate` slots and every wait (retries, page delays); default monotonicClock. */
+  clock?: Clock;
   /** User-Agent of every request; default "jobctl/VERSION". */
   userAgent?: string;
   /** Read and write ETag / Last-Modified in http_cache; default true (false for dry runs). */

@@ -17,8 +17,9 @@ import {
   type NotModified,
   redact,
   request,
-  sleep,
 } from "./_http.ts";
+import { Pacer } from "../runner/pacer.ts";
+import { type Clock, monotonicClock } from "../util/time.ts";
 import { Findings } from "./_findings.ts";
 import type { FeedSchedule } from "./_hints.ts";
 import { heldError, heldMessage, SourceTally } from "./_tally.ts";
@@ -84,10 +85,12 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
   #pendingCache: HttpCacheEntry[] = [];
   #findings = new Findings();
   #tally = new SourceTally();
-  /** Earliest start (performance.now() ms) of the next request under the `rate` option. */
-  #nextSlot = 0;
+  /** Spaces the requests of this discovery under the `rate` option. */
+  readonly #pacer: Pacer;
 
-  constructor(protected readonly options: O, protected readonly env: DiscoveryEnv) {}
+  constructor(protected readonly options: O, protected readonly env: DiscoveryEnv) {
+    this.#pacer = new Pacer(this.#clock);
+  }
 
   /** Finds the raw items; the only method a strategy implements. */
   abstract fetchItems(): Promise<RawItem[]>;
@@ -178,7 +181,11 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
 
   /** Resolves after `ms` (at once when ≤ 0); rejects when the discovery is aborted. */
   protected wait(ms: number): Promise<void> {
-    return sleep(Math.max(0, ms), this.env.signal);
+    return this.#clock.sleep(Math.max(0, ms), this.env.signal);
+  }
+
+  get #clock(): Clock {
+    return this.env.clock ?? monotonicClock;
   }
 
   /** The injected clock, or Date.now. */
@@ -230,6 +237,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
         retries: this.options.retries ?? DEFAULT_RETRIES,
         maxBytes: this.#maxBytes(),
         signal: this.env.signal,
+        clock: this.#clock,
         log: this.env.log,
         jobId: this.env.jobId,
         onResponse: (res) => last = res,
@@ -337,10 +345,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
   /** Waits for this request's slot when `rate` is set; slots are taken in call order. */
   async #pace(): Promise<void> {
     if (this.options.rate === undefined) return;
-    const { count, perMs } = parseRate(this.options.rate);
-    const start = Math.max(performance.now(), this.#nextSlot);
-    this.#nextSlot = start + perMs / count;
-    await this.wait(start - performance.now());
+    await this.#pacer.wait("rate", parseRate(this.options.rate), this.env.signal);
   }
 
   #maxBytes(): number {

@@ -1,7 +1,7 @@
 /** The run's heartbeat: renews its claims' and discoveries' leases, one beat at a time. */
 import type { RunContext } from "./context.ts";
 import { describeThrown } from "../util/errors.ts";
-import { sleep } from "./pacer.ts";
+import { sleep } from "../util/time.ts";
 
 /** What the heartbeat needs of the run. */
 export type HeartbeatContext = Pick<RunContext, "db" | "runId" | "log" | "now">;

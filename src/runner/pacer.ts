@@ -1,58 +1,56 @@
 /** Rate limits by key (a resource name or a domain), shared by every job in the process. */
 import type { Rate } from "../util/units.ts";
+import { type Clock, monotonicClock } from "../util/time.ts";
 
-/** Spaces out events per key so that no key exceeds its rate. */
+/**
+ * Spaces out events per key so that no key exceeds its rate. Two events of a key are at least
+ * `perMs / count` apart as measured when they are let through, even when a wait ends late (a
+ * loaded machine): the next one then waits longer, never less.
+ */
 export class Pacer {
-  /** Earliest time the next event of each key may happen. */
+  /** Earliest slot a new reservation of each key gets; slots are handed out in call order. */
   readonly #next = new Map<string, number>();
-  readonly #now: () => number;
+  /** When each key last let an event through. */
+  readonly #sent = new Map<string, number>();
+  /** Until when each key is held back by slowDown(). */
+  readonly #held = new Map<string, number>();
+  readonly #clock: Clock;
 
-  constructor(options: { now?: () => number } = {}) {
-    this.#now = options.now ?? Date.now;
+  constructor(clock: Clock = monotonicClock) {
+    this.#clock = clock;
   }
 
-  /**
-   * Reserves the next slot of `key` at `rate` and waits for it. Slots are evenly spaced
-   * (`perMs / count` apart), so a burst never exceeds the rate.
-   */
+  /** Waits for the next slot of `key` at `rate`, and while the key is held back. */
   async wait(key: string, rate: Rate, signal?: AbortSignal): Promise<void> {
-    const delay = this.reserve(key, rate);
-    if (delay > 0) await sleep(delay, signal);
+    const interval = rate.perMs / rate.count;
+    const now = this.#clock.now();
+    const slot = Math.max(now, this.#next.get(key) ?? now);
+    this.#next.set(key, slot + interval);
+    for (;;) {
+      const last = this.#sent.get(key);
+      const at = Math.max(slot, last === undefined ? slot : last + interval, this.#heldUntil(key));
+      const delay = at - this.#clock.now();
+      if (delay <= 0) break;
+      await this.#clock.sleep(delay, signal);
+    }
+    this.#sent.set(key, this.#clock.now());
   }
 
   /** Waits while `key` is held back by slowDown(); for keys without a rate of their own. */
   async waitHeld(key: string, signal?: AbortSignal): Promise<void> {
-    const delay = (this.#next.get(key) ?? 0) - this.#now();
-    if (delay > 0) await sleep(delay, signal);
+    for (;;) {
+      const delay = this.#heldUntil(key) - this.#clock.now();
+      if (delay <= 0) return;
+      await this.#clock.sleep(delay, signal);
+    }
   }
 
-  /** Reserves the next slot of `key`; returns how long to wait for it (ms). */
-  reserve(key: string, rate: Rate): number {
-    const now = this.#now();
-    const slot = Math.max(now, this.#next.get(key) ?? 0);
-    this.#next.set(key, slot + rate.perMs / rate.count);
-    return slot - now;
-  }
-
-  /** Holds `key` back for `ms` (a 429 or Retry-After): no slot before then. */
+  /** Holds `key` back for `ms` (a 429 or Retry-After); a shorter hold never ends a longer one. */
   slowDown(key: string, ms: number): void {
-    const until = this.#now() + ms;
-    if ((this.#next.get(key) ?? 0) < until) this.#next.set(key, until);
+    this.#held.set(key, Math.max(this.#heldUntil(key), this.#clock.now() + ms));
   }
-}
 
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+  #heldUntil(key: string): number {
+    return this.#held.get(key) ?? -Infinity;
+  }
 }

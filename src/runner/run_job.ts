@@ -9,7 +9,8 @@ import { plural } from "../util/format.ts";
 import { discoverStep, discoveryEveryMs, type DiscoveryReport } from "./discover.ts";
 import { type Handler, loadHandler } from "./handlers.ts";
 import { OutcomeWriter, type StageTally } from "./outcome_writer.ts";
-import { type Pacer, sleep } from "./pacer.ts";
+import type { Pacer } from "./pacer.ts";
+import { sleep } from "../util/time.ts";
 import type { Resources } from "./resources.ts";
 import { Budget } from "./budget.ts";
 import { stageWorker, type StageWorkerDeps } from "./stage_worker.ts";
@@ -232,7 +233,6 @@ async function runWorkers(
     await watcher;
   } finally {
     hard.dispose();
-    if (ctx.signal.aborted) await ctx.db.releaseClaims({ runId: ctx.runId });
   }
   return Object.fromEntries(writer.tally);
 }

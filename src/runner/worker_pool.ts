@@ -5,7 +5,7 @@
  */
 import type { Logger } from "../util/log.ts";
 import { outsideHandlers } from "./handler_guard.ts";
-import { sleep } from "./pacer.ts";
+import { sleep } from "../util/time.ts";
 import { type WorkerCall, WorkerProcess } from "./_worker_process.ts";
 
 /** Options of a WorkerPool. */

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openDb } from "../../src/db/mod.ts";
 import { testStore } from "../_test_store.ts";
+import { outputWithin } from "../_deadline.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 const DENO_JSON = fileURLToPath(new URL("../../deno.json", import.meta.url));
@@ -229,9 +230,9 @@ export interface Outcome {
 
 /** Runs `jobctl ARGS` in `dir` and waits for it. */
 export async function jobs(dir: string, args: string[]): Promise<Outcome> {
-  const { code, stdout, stderr } = await command(dir, args).output();
-  const decoder = new TextDecoder();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+  const child = command(dir, args).spawn();
+  const { code, stdout, stderr } = await outputWithin(child, `jobctl ${args.join(" ")}`);
+  return { code, stdout, stderr };
 }
 
 /** `jobctl ARGS` in `dir` as a command to spawn. */

@@ -18,8 +18,12 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
+import { withDeadline } from "../_deadline.ts";
+
 const CHROMIUM = "/usr/bin/chromium";
 const TIMEOUT_MS = 10_000;
+/** How long a DevTools command may go unanswered (a page's script may be slow under load). */
+const ANSWER_TIMEOUT_MS = 30_000;
 
 type Message = {
   id?: number;
@@ -50,16 +54,19 @@ class Connection {
     };
   }
 
-  /** Sends a command and resolves with its result; a protocol error rejects. */
+  /** Sends a command and resolves with its result; a protocol error or no answer rejects. */
   send(method: string, params: Record<string, unknown> = {}, sessionId?: string) {
     const id = this.#next++;
     this.socket.send(JSON.stringify({ id, method, params, sessionId }));
-    return new Promise<Record<string, unknown>>((resolve, reject) => {
+    const answer = new Promise<Record<string, unknown>>((resolve, reject) => {
       this.#pending.set(id, (m) => {
         this.#pending.delete(id);
         if (m.error) reject(new Error(`${method}: ${m.error.message}`));
         else resolve(m.result ?? {});
       });
+    });
+    return withDeadline(`Chromium to answer ${method}`, ANSWER_TIMEOUT_MS, answer, () => {
+      this.#pending.delete(id);
     });
   }
 
@@ -97,7 +104,7 @@ export class Browser implements AsyncDisposable {
       } catch {
         // It has already exited.
       }
-      await process.status;
+      await withDeadline("Chromium to exit", TIMEOUT_MS, process.status);
       await Deno.remove(profile, { recursive: true });
       throw err;
     }
@@ -128,17 +135,23 @@ export class Browser implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.connection.send("Browser.close").catch(() => {});
     this.connection.socket.close();
-    await this.process.status;
+    await withDeadline("Chromium to exit", TIMEOUT_MS, this.process.status, () => {
+      this.process.kill("SIGKILL");
+    });
     await Deno.remove(this.profile, { recursive: true });
   }
 }
 
 async function connect(endpoint: string): Promise<WebSocket> {
   const socket = new WebSocket(endpoint);
-  await new Promise((resolve, reject) => {
-    socket.onopen = resolve;
-    socket.onerror = () => reject(new Error(`Cannot connect to Chromium at ${endpoint}`));
-  });
+  await withDeadline(
+    `a connection to Chromium at ${endpoint}`,
+    TIMEOUT_MS,
+    new Promise((resolve, reject) => {
+      socket.onopen = resolve;
+      socket.onerror = () => reject(new Error(`Cannot connect to Chromium at ${endpoint}`));
+    }),
+  );
   return socket;
 }
 

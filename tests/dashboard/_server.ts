@@ -1,5 +1,6 @@
 /** `jobctl dashboard` as a child process in a folder with jobs.yaml, until disposed. */
 import { command } from "../cli/_seed.ts";
+import { PROCESS_DEADLINE_MS, withDeadline } from "../_deadline.ts";
 
 /** A running dashboard; disposing stops it with SIGINT and waits for it to end. */
 export interface Dashboard extends AsyncDisposable {
@@ -20,13 +21,21 @@ export async function startDashboard(dir: string, args: string[] = []): Promise<
   const stderr = new Response(child.stderr).text();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
-  let url: string | undefined;
-  while (url === undefined) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`The dashboard did not start: ${out}${await stderr}`);
-    out += value;
-    url = out.match(/^Dashboard: (http:\/\/\S+)$/m)?.[1];
-  }
+  const url = await withDeadline(
+    "the dashboard to print its address",
+    PROCESS_DEADLINE_MS,
+    async () => {
+      let address: string | undefined;
+      while (address === undefined) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`The dashboard did not start: ${out}${await stderr}`);
+        out += value;
+        address = out.match(/^Dashboard: (http:\/\/\S+)$/m)?.[1];
+      }
+      return address;
+    },
+    () => child.kill("SIGKILL"),
+  );
   reader.releaseLock();
   child.stdout.cancel().catch(() => {});
   return {
@@ -39,8 +48,10 @@ export async function startDashboard(dir: string, args: string[] = []): Promise<
       } catch {
         // Already ended.
       }
-      await exited;
-      await stderr;
+      await withDeadline("the dashboard to stop on SIGINT", PROCESS_DEADLINE_MS, exited, () => {
+        child.kill("SIGKILL");
+      });
+      await withDeadline("the dashboard's stderr to close", PROCESS_DEADLINE_MS, stderr);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { outputWithin, PROCESS_DEADLINE_MS, withDeadline } from "../_deadline.ts";
 import { makeItems, resultOf, tempDb } from "./_helpers.ts";
 
 const WORKERS = 3;
@@ -30,9 +31,11 @@ function spawnWorker(path: string, dir: string, runId: string): Deno.ChildProces
 
 async function waitForFiles(paths: string[]): Promise<void> {
   for (const path of paths) {
-    while (!(await Deno.stat(path).then(() => true, () => false))) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await withDeadline(`the file ${path}`, PROCESS_DEADLINE_MS, async () => {
+      while (!(await Deno.stat(path).then(() => true, () => false))) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    });
   }
 }
 
@@ -43,13 +46,15 @@ Deno.test("separate processes claiming at once never share an (item, stage) and 
   const children = runs.map((run) => spawnWorker(t.path, t.dir, run));
   await waitForFiles(runs.map((run) => `${t.dir}/ready-${run}`));
   await Deno.writeTextFile(`${t.dir}/start`, "go");
-  const outputs = await Promise.all(children.map((child) => child.output()));
+  const outputs = await Promise.all(
+    children.map((child, i) => outputWithin(child, `claiming process ${runs[i]}`)),
+  );
 
   const claimedBy = new Map<string, string[]>();
   const perWorker: number[] = [];
   outputs.forEach((out, i) => {
-    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
-    const lines = new TextDecoder().decode(out.stdout).split("\n").filter(Boolean);
+    assertEquals(out.code, 0, out.stderr);
+    const lines = out.stdout.split("\n").filter(Boolean);
     perWorker.push(lines.length);
     for (const line of lines) {
       const { item, stage, attempts } = JSON.parse(line);

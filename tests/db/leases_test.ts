@@ -1,3 +1,4 @@
+import { PROCESS_DEADLINE_MS, withDeadline } from "../_deadline.ts";
 import type { Store } from "../../src/db/store.ts";
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { hostname } from "node:os";
@@ -45,11 +46,13 @@ async function holdingChild(
   const claimed: number[] = [];
   let text = "";
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  while (!text.includes("held\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`The claiming process ended early: ${text}`);
-    text += value;
-  }
+  await withDeadline("the claiming process to hold its claims", PROCESS_DEADLINE_MS, async () => {
+    while (!text.includes("held\n")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`The claiming process ended early: ${text}`);
+      text += value;
+    }
+  }, () => child.kill("SIGKILL"));
   // Nothing more comes; the child keeps its claims until it is killed.
   await reader.cancel();
   for (const line of text.split("\n").filter((l) => l.startsWith("{"))) {
@@ -60,7 +63,7 @@ async function holdingChild(
 
 async function kill(child: Deno.ChildProcess): Promise<void> {
   child.kill("SIGKILL");
-  await child.status;
+  await withDeadline("the killed claiming process to end", PROCESS_DEADLINE_MS, child.status);
 }
 
 Deno.test("an expired lease goes back to pending, counted as a crash and not an attempt, with an event", async () => {

@@ -8,7 +8,7 @@ const STAGES = ["fetch", "parse", "store"];
 async function runStage(
   db: Store,
   stage: string,
-  version: string,
+  version: string | null,
   now: () => number,
   limit = 100,
 ): Promise<number[]> {
@@ -107,6 +107,23 @@ Deno.test("getStaleCount() and reprocessStale() count from the versions given ov
   assertEquals(await t.db.reprocessStale({ jobId: "j", versions, now: clock.now }), 3);
   assertEquals((await statusTable(t.db))[0], ["k1", "done", "pending", "pending"]);
   assertEquals(await t.db.getStaleCount({ jobId: "j", versions }), {});
+});
+
+Deno.test("results made without a handler version are stale once the stage has one", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock();
+  await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(3) });
+  for (const stage of STAGES) await runStage(t.db, stage, null, clock.now);
+  assertEquals(await t.db.reprocessStale({ jobId: "j", now: clock.now }), 0);
+  await t.db.setHandlerVersion({ jobId: "j", stage: "parse", version: "v1" });
+  assertEquals(await t.db.getStaleCount({ jobId: "j" }), { parse: 3 });
+  assertEquals(await t.db.reprocessStale({ jobId: "j", dryRun: true }), 3);
+  assertEquals(await t.db.reprocessStale({ jobId: "j", now: clock.now }), 3);
+  assertEquals((await statusTable(t.db)).map((row) => row.slice(1)), [
+    ["done", "pending", "pending"],
+    ["done", "pending", "pending"],
+    ["done", "pending", "pending"],
+  ]);
 });
 
 Deno.test("reprocessStale() resets the stale stage and every later one, not earlier ones", async () => {

@@ -4,6 +4,7 @@ import type { DiscoveryEnv } from "../../src/discovery/base.ts";
 import { openDb } from "../../src/db/mod.ts";
 import { testStore } from "../_test_store.ts";
 import type { Logger } from "../../src/util/log.ts";
+import type { Clock } from "../../src/util/time.ts";
 
 /** A request the server received. */
 export interface Hit {
@@ -74,7 +75,7 @@ export interface TestEnv extends AsyncDisposable {
 
 /** Creates a TestEnv for job `jobId` (default "test"). */
 export async function testEnv(
-  options: { jobId?: string; now?: () => number } = {},
+  options: { jobId?: string; now?: () => number; clock?: Clock } = {},
 ): Promise<TestEnv> {
   const dir = await Deno.makeTempDir({ prefix: "jobs-discovery-" });
   const store = await testStore(dir);
@@ -91,6 +92,7 @@ export async function testEnv(
     configDir: dir,
     log,
     now: options.now,
+    clock: options.clock,
   };
   return {
     env,

@@ -14,6 +14,7 @@ import {
 } from "../../src/discovery/base.ts";
 
 import { reply, serveRoutes, testEnv } from "./_server.ts";
+import { fakeClock, waitFor } from "../runner/_helpers.ts";
 
 /** Reads JSON arrays of records from its URLs, conditionally, and counts what it parsed. */
 class JsonProbe extends BaseDiscovery<CommonOptions> {
@@ -189,25 +190,28 @@ Deno.test("5xx on every attempt fails after `retries` retries with a message nam
   assert.equal(server.count("/api"), 2);
 });
 
-Deno.test("`rate` paces requests: 4 requests at 10/s span at least 300ms", async () => {
-  const times: number[] = [];
-  await using server = serveRoutes({
-    "/a": () => {
-      times.push(performance.now());
-      return reply("[]");
-    },
-  });
-  await using t = await testEnv();
+Deno.test("`rate` paces requests: at 10/s each request waits for the clock to reach its slot", async () => {
+  await using server = serveRoutes({ "/a": () => reply("[]") });
+  const clock = fakeClock(0);
+  await using t = await testEnv({ clock });
   const url = server.url("/a");
   const probe = new JsonProbe(
     { urls: [url, url + "?2", url + "?3", url + "?4"], rate: "10/s" },
     t.env,
   );
-  await probe.discover();
-  assert.equal(times.length, 4);
-  for (let i = 1; i < 4; i++) {
-    assert.ok(times[i] - times[i - 1] >= 90, `gap ${i}: ${times[i] - times[i - 1]}ms`);
+  const discovering = probe.discover();
+  for (let i = 1; i <= 3; i++) {
+    await waitFor(
+      `request ${i} and a wait for the slot at ${i * 100} ms`,
+      () => server.hits.length === i && clock.sleepers().length === 1,
+    );
+    assert.deepEqual(clock.sleepers(), [i * 100], `request ${i + 1} waits for its slot`);
+    assert.equal(server.hits.length, i, `request ${i + 1} is not sent before its slot`);
+    clock.advance(100);
   }
+  await discovering;
+  assert.deepEqual(server.hits.map((h) => h.path), ["/a", "/a?2", "/a?3", "/a?4"]);
+  assert.equal(clock.now(), 300);
 });
 
 Deno.test("a 404 is not retried", async () => {

@@ -15,6 +15,8 @@ import { Pacer } from "../../src/runner/pacer.ts";
 import { Resources } from "../../src/runner/resources.ts";
 import { type JobRunSummary, runJob, runnerSettings } from "../../src/runner/run_job.ts";
 import { silentLogger } from "../../src/util/log.ts";
+import type { Clock } from "../../src/util/time.ts";
+import { outputWithin, PROCESS_DEADLINE_MS, Timeout, withDeadline } from "../_deadline.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 const DENO_JSON = fileURLToPath(new URL("../../deno.json", import.meta.url));
@@ -108,11 +110,20 @@ export function withConfig(ws: Workspace, args: string[]): string[] {
   return [command, "--config", ws.path("jobs.yaml"), ...rest];
 }
 
-/** Waits for `child` and decodes its output. */
-export async function finish(child: Deno.ChildProcess): Promise<Outcome> {
-  const { code, stdout, stderr } = await child.output();
-  const decoder = new TextDecoder();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+/**
+ * Waits for `child` and decodes its output; fails (killing it) when it runs longer than
+ * `timeoutMs` or a process it started holds its output open after it exited.
+ */
+export async function finish(
+  child: Deno.ChildProcess,
+  { timeoutMs = PROCESS_DEADLINE_MS }: { timeoutMs?: number } = {},
+): Promise<Outcome> {
+  const { code, stdout, stderr } = await outputWithin(
+    child,
+    `jobctl (pid ${child.pid})`,
+    timeoutMs,
+  );
+  return { code, stdout, stderr };
 }
 
 /** Every item of `jobId` with its stages (listItems, without its default limit). */
@@ -148,17 +159,49 @@ export async function waitFor(
   }
 }
 
-/** A clock the test moves by hand. */
-export function fakeClock(
-  start = Date.UTC(2026, 0, 1),
-): { now: () => number; advance(ms: number): void } {
+/** A clock the test moves by hand; its sleeps end only when advance() passes their end. */
+export interface FakeClock extends Clock {
+  /** Moves the clock on by `ms` and ends the sleeps that are then due. */
+  advance(ms: number): void;
+  /** The instants at which the sleeps in progress end, soonest first. */
+  sleepers(): number[];
+}
+
+/** A FakeClock starting at `start`. */
+export function fakeClock(start = Date.UTC(2026, 0, 1)): FakeClock {
   let t = start;
-  return { now: () => t, advance: (ms) => void (t += ms) };
+  const sleeps = new Set<{ until: number; wake: () => void }>();
+  return {
+    now: () => t,
+    sleep(ms, signal) {
+      return new Promise((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
+        const entry = { until: t + ms, wake: () => resolve() };
+        if (ms <= 0) return resolve();
+        sleeps.add(entry);
+        signal?.addEventListener("abort", () => {
+          sleeps.delete(entry);
+          reject(signal.reason);
+        }, { once: true });
+      });
+    },
+    advance(ms) {
+      t += ms;
+      for (const entry of [...sleeps]) {
+        if (entry.until > t) continue;
+        sleeps.delete(entry);
+        entry.wake();
+      }
+    },
+    sleepers: () => [...sleeps].map((s) => s.until).sort((a, b) => a - b),
+  };
 }
 
 /** Options of runInProcess(). */
 export interface InProcessOptions {
   now?: () => number;
+  /** The process's pacer (rates of resources and domains); default one on the real clock. */
+  pacer?: Pacer;
   /** Replaces fields of the RunContext (mode, limit, signal, …). */
   ctx?: Partial<RunContext>;
 }
@@ -174,7 +217,7 @@ export async function runInProcess(
   const job = config.jobs.find((j) => j.id === jobId)!;
   const runId = `test:${crypto.randomUUID().slice(0, 8)}`;
   await db.registerRun({ runId });
-  const pacer = new Pacer();
+  const pacer = options.pacer ?? new Pacer();
   return await runJob(
     job,
     runnerSettings(config),
@@ -216,18 +259,32 @@ export interface RunningJobs {
   done: Promise<Deno.CommandStatus>;
 }
 
-/** Starts `jobs ARGS` (with --config of the workspace) and collects its stderr. */
-export function startJobs(ws: Workspace, args: string[]): RunningJobs {
+/**
+ * Starts `jobs ARGS` (with --config of the workspace) and collects its stderr. `done` fails
+ * (killing it) when it runs longer than `timeoutMs`.
+ */
+export function startJobs(
+  ws: Workspace,
+  args: string[],
+  timeoutMs = PROCESS_DEADLINE_MS,
+): RunningJobs {
   const child = ws.spawn(withConfig(ws, args));
   let text = "";
   const reading = (async () => {
     for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) text += chunk;
   })();
-  const done = (async () => {
+  const what = `jobctl ${args.join(" ")} (pid ${child.pid}) to exit`;
+  const done = withDeadline(what, timeoutMs, async () => {
     await child.stdout.cancel();
-    await reading;
+    await withDeadline(`the output of ${what}`, timeoutMs, reading);
     return await child.status;
-  })();
+  }, () => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* ended meanwhile */ }
+  }).catch((err) => {
+    throw err instanceof Timeout ? new Timeout(`${err.message}; stderr:\n${text}`) : err;
+  });
   return { child, stderr: () => text, done };
 }
 

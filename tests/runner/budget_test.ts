@@ -68,6 +68,24 @@ Deno.test("budget: no handler starts once today's cost reaches daily_usd; said o
   }
 });
 
+Deno.test("budget: a spend exactly equal to daily_usd stops claiming", async () => {
+  await using ws = await Workspace.create({
+    // Quarters add up exactly in binary floating point: two calls spend exactly $0.50.
+    "paid.ts": PAID.replace("cost(0.02", "cost(0.25"),
+    "jobs.yaml": yaml("./paid.ts", "    budget: { daily_usd: 0.5 }\n"),
+  });
+  const clock = fakeClock(Date.UTC(2026, 0, 1, 12));
+  const db = await ws.openDb();
+  try {
+    await runInProcess(ws, db, "j", { now: clock.now });
+    assert.deepEqual(await ws.lines("calls.log"), ["k0", "k1"]);
+    assert.equal(await db.getDailyCost({ jobId: "j", day: clock.now() }), 0.5);
+    assert.deepEqual((await db.stageStats("j")).map((s) => [s.done, s.pending]), [[2, 8]]);
+  } finally {
+    await db.close();
+  }
+});
+
 Deno.test("circuit breaker: pause_after_failures consecutive failed attempts pause the job with a reason", async () => {
   await using ws = await Workspace.create({
     "down.ts": `export default function handle(item) {

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 
-import { finish, type Outcome, waitFor, withConfig, Workspace } from "./_helpers.ts";
+import { fileURLToPath } from "node:url";
+import { lineSplitter, withDeadline } from "../_deadline.ts";
+import { finish, type Outcome, PERMISSIONS, waitFor, withConfig, Workspace } from "./_helpers.ts";
+
+const WATCHER = fileURLToPath(new URL("./_lease_watcher.ts", import.meta.url));
 
 const ITEMS = 300;
 
@@ -30,7 +34,7 @@ function yaml(): string {
 /** Starts three `jobctl ARGS` processes at once and waits for all of them. */
 async function threeTogether(ws: Workspace, args: string[]): Promise<Outcome[]> {
   const children = [0, 1, 2].map(() => ws.spawn(withConfig(ws, args)));
-  return await Promise.all(children.map(finish));
+  return await Promise.all(children.map((child) => finish(child)));
 }
 
 /** Checks that every (stage, item) was called exactly once; returns the pids that did work. */
@@ -70,27 +74,56 @@ Deno.test("three jobctl run started together on a fresh database discover once a
   assert.equal(discovered.length, 1, outs.map((o) => o.stderr).join("\n"));
 });
 
+// HANDLER, but every call waits until the file "go" exists.
+const GATED = HANDLER.replace(
+  "await new Promise",
+  `while (!(await Deno.stat(new URL("./go", import.meta.url)).catch(() => false))) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await new Promise`,
+);
+
 Deno.test("three jobctl run processes share one job's claims and never run a stage twice", async () => {
-  await using ws = await Workspace.create({ "h.ts": HANDLER, "jobs.yaml": yaml() });
+  await using ws = await Workspace.create({ "h.ts": GATED, "jobs.yaml": yaml() });
+  await ws.write("go", "");
   const discovery = await threeTogether(ws, ["run", "--discover-only"]);
   for (const out of discovery) assert.equal(out.code, 0, out.stderr);
-  const outs = await threeTogether(ws, ["run"]);
+  await Deno.remove(ws.path("go"));
+  // Held at the gate, the first process to start cannot do all the work before the others
+  // have claimed some, however slowly the machine starts them.
+  const children = [0, 1, 2].map(() => ws.spawn(withConfig(ws, ["run"])));
+  // Their deadline outlasts the 60 s wait at the gate.
+  const outcomes = children.map((child) => finish(child, { timeoutMs: 180_000 }));
+  const pids = children.map((c) => String(c.pid));
+  await waitFor("each of the 3 processes to hold a claim at the gate", async () => {
+    const started = new Set((await ws.lines("calls.log")).map((line) => line.split(" ")[0]));
+    return pids.every((pid) => started.has(pid));
+  }, 60_000);
+  await ws.write("go", "");
+  const outs = await Promise.all(outcomes);
   for (const out of outs) assert.equal(out.code, 0, out.stderr);
   assert.equal(await assertAllDone(ws), 1, "one discovery event");
   const workers = await assertEachCalledOnce(ws);
-  assert.ok(workers.size >= 2, `only ${workers.size} of the 3 processes claimed work`);
+  assert.deepEqual([...workers].sort(), pids.sort(), "each of the 3 processes claimed work");
 });
 
-Deno.test("a heartbeat keeps a long handler's claim from being taken by another run", async () => {
-  await using ws = await Workspace.create({
-    "long.ts": `export default async function handle(item) {
+const LEASE_MS = 500;
+
+/** Handlers that log their start, then wait until the file "release" exists. */
+const HELD_HANDLER = `export default async function handle(item) {
   Deno.writeTextFileSync(new URL("./calls.log", import.meta.url), \`\${Deno.pid} \${item.key}\\n\`,
     { append: true });
-  await new Promise((resolve) => setTimeout(resolve, 1200));
+  while (!(await Deno.stat(new URL("./release", import.meta.url)).catch(() => false))) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
   return {};
 }
-`,
-    "jobs.yaml": `runner: { lease: 300ms }
+`;
+
+Deno.test("the heartbeat keeps every claim of a run unexpired, as another process sees it", async () => {
+  await using ws = await Workspace.create({
+    "long.ts": HELD_HANDLER,
+    "jobs.yaml": `runner: { lease: ${LEASE_MS}ms }
 jobs:
   long:
     discovery: { strategy: static, items: [{ key: a }, { key: b }] }
@@ -99,13 +132,48 @@ jobs:
 `,
   });
   const first = ws.spawn(withConfig(ws, ["run"]));
-  const firstDone = finish(first);
+  // Its deadline outlasts the watch below (up to 60 s) and the second run.
+  const firstDone = finish(first, { timeoutMs: 180_000 });
   await waitFor("both handlers to start", async () => (await ws.lines("calls.log")).length === 2);
-  // Well past the 300 ms lease: without renewal the second run would take both claims back.
-  await new Promise((resolve) => setTimeout(resolve, 700));
-  const second = await ws.jobs(["run"]);
-  assert.equal(second.code, 0, second.stderr);
+  const watcher = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMISSIONS, WATCHER, ws.dbPath, "long"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  // A second run meanwhile must take nothing back.
+  const second = ws.jobs(["run"]);
+  let secondEnded = false;
+  second.finally(() => secondEnded = true);
+  // Looks of the other process, until it has watched both claims held for 8 leases and the
+  // second run has ended.
+  const looks: { held: number; expired: number }[] = [];
+  let since: number | undefined;
+  try {
+    await withDeadline("the watcher to see both claims held for 8 leases", 60_000, async () => {
+      const lines = watcher.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(lineSplitter());
+      for await (const line of lines) {
+        const look = JSON.parse(line);
+        looks.push(look);
+        assert.ok(look.held === 2 || since === undefined, `a claim ended early: ${line}`);
+        if (look.held !== 2) continue;
+        since ??= Date.now();
+        if (Date.now() - since >= 8 * LEASE_MS && secondEnded) return watcher.kill("SIGKILL");
+      }
+      throw new Error("the watcher ended");
+    });
+  } finally {
+    try {
+      watcher.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await watcher.status;
+    await ws.write("release", "");
+  }
+  const secondOut = await second;
+  assert.equal(secondOut.code, 0, secondOut.stderr);
   assert.equal((await firstDone).code, 0);
+  const expired = looks.filter((look) => look.expired > 0);
+  assert.deepEqual(expired, [], `${expired.length} of ${looks.length} looks saw an expired claim`);
   assert.equal((await ws.lines("calls.log")).length, 2, "each item ran once");
   const db = await ws.openDb();
   try {

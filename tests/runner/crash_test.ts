@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 
+import { outputWithin, PROCESS_DEADLINE_MS, withDeadline } from "../_deadline.ts";
 import { allItems, resultsOf, Workspace } from "./_helpers.ts";
 
 const ITEMS = 2000;
@@ -7,6 +8,14 @@ const STAGES = ["a", "b", "c"];
 const KILLS = 5;
 /** Every log line is "<stage> k<4 digits>\n": 8 bytes. */
 const LINE_BYTES = 8;
+/**
+ * Handler calls between two kills, at least: far more than the claims one run has in flight
+ * (stages × concurrency), so each run finishes the work the previous kill left in flight and
+ * no claim is caught by several kills in a row.
+ */
+const MIN_GAP = 600;
+/** Overrides the seed of the kill points, to repeat a failure. */
+const SEED_ENV = "JOBS_TEST_CRASH_SEED";
 
 // Each call appends one fixed-width line, so the log's size counts the calls.
 const HANDLER = `export const HANDLER_VERSION = "1";
@@ -37,37 +46,75 @@ async function calls(ws: Workspace): Promise<number> {
   }
 }
 
+/** mulberry32: a small seeded generator of numbers in [0, 1). */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * `count` kill points (handler calls) drawn from `seed` in [first, last], sorted, each at
+ * least MIN_GAP after the one before.
+ */
+function killPoints(seed: number, count: number, first: number, last: number): number[] {
+  const random = seeded(seed);
+  const slack = last - first - (count - 1) * MIN_GAP;
+  const offsets = Array.from({ length: count }, () => Math.floor(random() * (slack + 1)));
+  return offsets.sort((a, b) => a - b).map((offset, i) => first + offset + i * MIN_GAP);
+}
+
 /** Starts `jobctl run`, kills it with SIGKILL once `atCalls` handler calls are logged. */
-async function runAndKill(ws: Workspace, atCalls: number): Promise<void> {
+async function runAndKill(ws: Workspace, atCalls: number, where: string): Promise<void> {
   const child = ws.spawn(["run", "--config", ws.path("jobs.yaml")]);
   let exited = false;
   const status = child.status.then((s) => {
     exited = true;
     return s;
   });
-  while (!exited && await calls(ws) < atCalls) {
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  assert.equal(exited, false, `the run ended before ${atCalls} calls: ${await calls(ws)}`);
+  const output = outputWithin(child, `${where}: the run killed at ${atCalls} calls`);
+  await withDeadline(`${where}: ${atCalls} handler calls`, PROCESS_DEADLINE_MS, async () => {
+    while (!exited && await calls(ws) < atCalls) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }, () => child.kill("SIGKILL"));
+  assert.equal(
+    exited,
+    false,
+    `${where}: the run ended before ${atCalls} calls: ${await calls(ws)}`,
+  );
   child.kill("SIGKILL");
-  await child.output();
+  await output;
   assert.equal((await status).signal, "SIGKILL");
 }
+
+Deno.test("kill points are spaced MIN_GAP calls apart and repeat with their seed", () => {
+  for (let seed = 1; seed <= 200; seed++) {
+    const points = killPoints(seed, KILLS, 200, 5200);
+    assert.deepEqual(killPoints(seed, KILLS, 200, 5200), points);
+    assert.ok(points[0] >= 200 && points[KILLS - 1] <= 5200, `seed ${seed}: ${points}`);
+    for (let i = 1; i < KILLS; i++) {
+      assert.ok(points[i] - points[i - 1] >= MIN_GAP, `seed ${seed}: ${points}`);
+    }
+  }
+});
 
 Deno.test("kill -9 at 5 random points: every (item, stage) ends done exactly once, none lost", async () => {
   await using ws = await Workspace.create({ "h.ts": HANDLER, "jobs.yaml": yaml() });
   const total = ITEMS * STAGES.length;
-  const points = Array.from(
-    { length: KILLS },
-    () => Math.floor(200 + Math.random() * (total - 800)),
-  )
-    .sort((a, b) => a - b);
-  const where = `kill points ${points.join(", ")}`;
+  const seed = Number(Deno.env.get(SEED_ENV) ?? Math.floor(Math.random() * 2 ** 32));
+  const points = killPoints(seed, KILLS, 200, total - 800);
+  const where = `kill points ${points.join(", ")} (${SEED_ENV}=${seed})`;
   // (stage, key) pairs that were claimed but not recorded at some kill: the only ones that may
   // run twice.
   const inFlight = new Map<string, number>();
   for (const point of points) {
-    await runAndKill(ws, point);
+    await runAndKill(ws, point, where);
     const db = await ws.openDb();
     try {
       for (const item of await allItems(db, "bulk")) {

@@ -101,3 +101,35 @@ Deno.test("--watch discovers a local source without discovery.every at every pol
   t.advance(5_000);
   assert.equal((await discoverStep(t.jobs.local, RUNNER, t.ctx)).ran, true);
 });
+
+Deno.test("a discovery that another run finished while this one waited for the lease is not run again", async () => {
+  await using t = await setUp();
+  const other: RunContext = { ...t.ctx, runId: "other-run" };
+  let otherReport: Awaited<ReturnType<typeof discoverStep>> | undefined;
+  // The real store, but the other run's whole discovery happens after this run found the job
+  // due and before it takes the discovery lease.
+  const db = new Proxy(t.ctx.db, {
+    get(store, name) {
+      if (name === "acquireDiscoveryLease") {
+        return async (options: Parameters<typeof store.acquireDiscoveryLease>[0]) => {
+          otherReport = await discoverStep(
+            t.jobs.hourly,
+            { configDir: "/", leaseMs: 60_000 },
+            other,
+          );
+          return await store.acquireDiscoveryLease(options);
+        };
+      }
+      const value = Reflect.get(store, name, store);
+      return typeof value === "function" ? value.bind(store) : value;
+    },
+  });
+  const report = await discoverStep(t.jobs.hourly, { configDir: "/", leaseMs: 60_000 }, {
+    ...t.ctx,
+    db,
+  });
+  assert.equal(otherReport?.ran, true, "the other run discovered");
+  assert.deepEqual(report, { ran: false, note: "not due", found: 0 });
+  assert.equal(t.hits(), 1, "the feed was read once");
+  assert.equal((await t.ctx.db.getEvents({ jobId: "hourly", kind: "discovery" })).length, 1);
+});

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { runInProcess, statusMap, Workspace } from "./_helpers.ts";
+import { Pacer } from "../../src/runner/pacer.ts";
+import {
+  type FakeClock,
+  fakeClock,
+  runInProcess,
+  statusMap,
+  waitFor,
+  Workspace,
+} from "./_helpers.ts";
 
 // Logs "<job> <key> <start ms> <end ms>" around a 40 ms wait.
 const TIMED = `export default async function handle(item, ctx) {
@@ -44,6 +52,29 @@ jobs:
   }
 });
 
+/**
+ * Drives `clock` through the slots of a pacer: while `count()` events have happened, the rest
+ * must be waiting on the clock for the next slots `step` ms apart; then moves on to the next.
+ */
+async function driveSlots(
+  clock: FakeClock,
+  count: () => Promise<number> | number,
+  total: number,
+  step: number,
+): Promise<void> {
+  const start = clock.now();
+  for (let done = 1; done < total; done++) {
+    const waiting = Array.from({ length: total - done }, (_, i) => start + (done + i) * step);
+    await waitFor(
+      `${done} of ${total} paced events and ${total - done} waits for slots`,
+      async () => (await count()) === done && clock.sleepers().length === total - done,
+    );
+    assert.deepEqual(clock.sleepers(), waiting, `the slots after event ${done}`);
+    assert.equal(await count(), done, `no event before its slot (after event ${done})`);
+    clock.advance(step);
+  }
+}
+
 Deno.test("a resource's rate spaces out the handlers that use it", async () => {
   await using ws = await Workspace.create({
     "timed.ts": TIMED,
@@ -57,8 +88,11 @@ jobs:
 `,
   });
   const db = await ws.openDb();
+  const clock = fakeClock(0);
   try {
-    await runInProcess(ws, db, "j");
+    const running = runInProcess(ws, db, "j", { pacer: new Pacer(clock) });
+    await driveSlots(clock, async () => (await ws.lines("calls.log")).length, 4, 100);
+    await running;
     assert.deepEqual(await statusMap(db, "j"), {
       a: "timed=done",
       b: "timed=done",
@@ -68,16 +102,14 @@ jobs:
   } finally {
     await db.close();
   }
-  const starts = intervals(await ws.lines("calls.log")).map((r) => r.start);
-  assert.equal(starts.length, 4);
-  // Slots are 100 ms apart; a start may lag its slot by a few ms.
-  assert.ok(starts[3] - starts[0] >= 290, `4 starts within ${starts[3] - starts[0]} ms`);
+  assert.equal((await ws.lines("calls.log")).length, 4);
+  assert.equal(clock.now(), 300);
 });
 
 Deno.test("ctx.fetch paces requests to one domain at the stage's domain_rate", async () => {
-  const hits: number[] = [];
-  const srv = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, () => {
-    hits.push(Date.now());
+  const hits: string[] = [];
+  const srv = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (req) => {
+    hits.push(new URL(req.url).pathname);
     return new Response("ok");
   });
   const base = `http://127.0.0.1:${srv.addr.port}`;
@@ -97,8 +129,11 @@ Deno.test("ctx.fetch paces requests to one domain at the stage's domain_rate", a
 `,
   });
   const db = await ws.openDb();
+  const clock = fakeClock(0);
   try {
-    await runInProcess(ws, db, "j");
+    const running = runInProcess(ws, db, "j", { pacer: new Pacer(clock) });
+    await driveSlots(clock, () => hits.length, 3, 200);
+    await running;
     assert.deepEqual(await statusMap(db, "j"), {
       a: "fetch=done",
       b: "fetch=done",
@@ -108,7 +143,51 @@ Deno.test("ctx.fetch paces requests to one domain at the stage's domain_rate", a
     await db.close();
     await srv.shutdown();
   }
-  hits.sort((x, y) => x - y);
-  // Slots are 200 ms apart: three requests span at least 400 ms.
-  assert.ok(hits[2] - hits[0] >= 390, `3 requests within ${hits[2] - hits[0]} ms`);
+  assert.deepEqual(hits.toSorted(), ["/a", "/b", "/c"]);
+  assert.equal(clock.now(), 400);
+});
+
+Deno.test("ctx.fetch holds a domain back for as long as a 429's Retry-After asks", async () => {
+  let served = 0;
+  const srv = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen() {} },
+    () =>
+      ++served === 1
+        ? new Response("slow down", { status: 429, headers: { "retry-after": "30" } })
+        : new Response("ok"),
+  );
+  const base = `http://127.0.0.1:${srv.addr.port}`;
+  await using ws = await Workspace.create({
+    "jobs.yaml": `jobs:
+  j:
+    discovery:
+      strategy: static
+      items:
+        - { key: a, url: "${base}/a" }
+        - { key: b, url: "${base}/b" }
+    stages:
+      - { handler: builtin:fetch, concurrency: 1 }
+`,
+  });
+  const db = await ws.openDb();
+  const clock = fakeClock(0);
+  try {
+    const running = runInProcess(ws, db, "j", { pacer: new Pacer(clock) });
+    await waitFor(
+      "the 429 and the next request waiting",
+      () => served === 1 && clock.sleepers().length === 1,
+    );
+    assert.deepEqual(clock.sleepers(), [30_000], "the domain is held for Retry-After: 30");
+    clock.advance(29_999);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.equal(served, 1, "no request before the 30 s are over");
+    clock.advance(1);
+    await running;
+    assert.equal(served, 2);
+    const stages = Object.values(await statusMap(db, "j")).sort();
+    assert.deepEqual(stages, ["fetch=done", "fetch=pending"]);
+  } finally {
+    await db.close();
+    await srv.shutdown();
+  }
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 
 import { hashUrl } from "../../src/discovery/base.ts";
-import { allItems, fileHash, statusMap, Workspace } from "./_helpers.ts";
+import { allItems, fileHash, finish, statusMap, waitFor, Workspace } from "./_helpers.ts";
 
 // Logs "<mode> <stage> <key>" and returns which earlier results it was given.
 const HANDLER = `export default function handle(item, ctx) {
@@ -160,4 +160,56 @@ Deno.test("jobctl run --dry-run calls no handler and writes nothing, with or wit
   } finally {
     await db.close();
   }
+});
+
+/** The open flags (O_ACCMODE bits: 0 read-only, 1 write-only, 2 read-write) of `pid`'s `path`. */
+async function openModes(pid: number, path: string): Promise<number[]> {
+  const script = `for fd in /proc/${pid}/fd/*; do
+  if [ "$(readlink "$fd")" = "$1" ]; then grep '^flags:' "/proc/${pid}/fdinfo/\${fd##*/}"; fi
+done`;
+  const out = await new Deno.Command("sh", { args: ["-c", script, "sh", path], stdout: "piped" })
+    .output();
+  return new TextDecoder().decode(out.stdout).split("\n").filter(Boolean)
+    .map((line) => parseInt(line.split(/\s+/)[1], 8) & 3);
+}
+
+Deno.test({
+  name: "jobctl run --dry-run opens an existing database read-only",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await using ws = await Workspace.create({
+      "h.ts": HANDLER,
+      "jobs.yaml": yaml(["k1"]),
+      // Lists one item once the file "go" exists: the dry run holds the store open till then.
+      "list.sh": `#!/bin/sh
+while [ ! -e go ]; do sleep 0.02; done
+echo '[{"key": "k1"}]'
+`,
+    });
+    const real = await ws.jobs(["run"]);
+    assert.equal(real.code, 0, real.stderr);
+    await ws.write(
+      "jobs.yaml",
+      (yaml(["k1"])).replace(
+        /discovery:\n[^]*?\n {4}stages/,
+        "discovery: { strategy: command, command: [./list.sh] }\n    stages",
+      ),
+    );
+    const dry = ws.spawn(["run", "--config", ws.path("jobs.yaml"), "--dry-run"]);
+    const outcome = finish(dry);
+    try {
+      await waitFor(
+        "the dry run to open the database",
+        async () => (await openModes(dry.pid, await Deno.realPath(ws.dbPath))).length > 0,
+        30_000,
+      );
+      const modes = await openModes(dry.pid, await Deno.realPath(ws.dbPath));
+      assert.deepEqual(modes.filter((mode) => mode !== 0), [], `open modes: ${modes}`);
+    } finally {
+      await ws.write("go", "");
+    }
+    const out = await outcome;
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stderr, /dry run: j: discovered 1 \(0 new, 0 updated\)/);
+  },
 });
