@@ -1,7 +1,6 @@
 import type { Store } from "../db/store.ts";
+import { DAY_MS } from "../util/time.ts";
 /** Cost per UTC day for the cost chart, reading each finished day from the store only once. */
-
-const DAY_MS = 86_400_000;
 
 /**
  * Days before today never gain cost events (costs are logged as they are spent), so their

@@ -1,3 +1,4 @@
+import { retryAfterMs } from "../util/retry_after.ts";
 /**
  * What a source says about when to fetch it again — HTTP Retry-After, Cache-Control max-age,
  * Expires; RSS ttl, skipHours, skipDays — as plain values returned with the discovery result.
@@ -60,14 +61,6 @@ export function httpRules(headers: Headers, status: number, now: number): Refetc
     if (fresh > 0) rules.push({ rule: "expires", value: expires!, notBefore: now + fresh });
   }
   return rules;
-}
-
-/** Milliseconds a Retry-After value asks for (seconds or an HTTP date); undefined if invalid. */
-export function retryAfterMs(value: string, now: number): number | undefined {
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /** The rule of an RSS channel's ttl (minutes to cache the feed), when it has a valid one. */

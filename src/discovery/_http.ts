@@ -2,8 +2,10 @@
 import { BodyTooLarge, CorruptGzip, readBody } from "../util/body.ts";
 import type { Logger } from "../util/log.ts";
 import type { Clock } from "../util/time.ts";
-import { type RefetchHint, retryAfterMs } from "./_hints.ts";
+import type { RefetchHint } from "./_hints.ts";
+import { retryAfterMs } from "../util/retry_after.ts";
 import type { HeldSource } from "./_holds.ts";
+import { redactUrl } from "../util/url.ts";
 
 /** Thrown when discovery cannot complete; the message names the URL or file and the problem. */
 export class DiscoveryError extends Error {
@@ -83,7 +85,7 @@ export async function request(url: string, opts: RequestOptions): Promise<HttpBo
         { url: outcome.url, status: outcome.status, cause: outcome },
       );
     }
-    opts.log.warn(`Retrying ${redact(url)} in ${(waitMs / 1000).toFixed(1)}s`, {
+    opts.log.warn(`Retrying ${redactUrl(url)} in ${(waitMs / 1000).toFixed(1)}s`, {
       job: opts.jobId,
       reason: outcome.message,
       attempt: attempt + 2,
@@ -120,15 +122,15 @@ async function requestOnce(
       : err instanceof Error
       ? err.message
       : String(err);
-    return new DiscoveryError(`Cannot fetch ${redact(url)}: ${reason}`, {
-      url: redact(url),
+    return new DiscoveryError(`Cannot fetch ${redactUrl(url)}: ${reason}`, {
+      url: redactUrl(url),
       cause: err,
     });
   }
 }
 
 async function readResponse(url: string, res: Response, max: number): Promise<HttpBody> {
-  const where = redact(url);
+  const where = redactUrl(url);
   const tooLarge = (decompressed: boolean): DiscoveryError =>
     new DiscoveryError(
       `Response from ${where} ${
@@ -172,8 +174,8 @@ export function nextLink(headers: Headers, baseUrl: string): string | undefined 
 
 function httpError(url: string, res: Response): RetryableError {
   const error: RetryableError = new DiscoveryError(
-    `HTTP ${res.status}${res.statusText ? " " + res.statusText : ""} from ${redact(url)}`,
-    { url: redact(url), status: res.status, headers: res.headers },
+    `HTTP ${res.status}${res.statusText ? " " + res.statusText : ""} from ${redactUrl(url)}`,
+    { url: redactUrl(url), status: res.status, headers: res.headers },
   );
   const retryAfter = res.headers.get("retry-after");
   if (retryAfter !== null) error.retryAfterMs = retryAfterMs(retryAfter, Date.now());
@@ -192,22 +194,9 @@ export function decodeText(bytes: Uint8Array, contentType: string, url: string):
   try {
     return new TextDecoder(charset).decode(bytes);
   } catch (err) {
-    throw new DiscoveryError(`Cannot decode ${redact(url)} as "${charset}"`, {
-      url: redact(url),
+    throw new DiscoveryError(`Cannot decode ${redactUrl(url)} as "${charset}"`, {
+      url: redactUrl(url),
       cause: err,
     });
-  }
-}
-
-/** The URL without user:password, for messages and logs. */
-export function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.username && !parsed.password) return url;
-    parsed.username = "";
-    parsed.password = "";
-    return parsed.href;
-  } catch {
-    return url;
   }
 }

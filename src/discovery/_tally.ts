@@ -1,7 +1,8 @@
 /** The URLs one discovery requested and what each came to, told to the gate at its end. */
-import { DiscoveryError, redact } from "./_http.ts";
+import { DiscoveryError } from "./_http.ts";
 import type { RefetchHint } from "./_hints.ts";
 import type { HeldSource, SourceGate } from "./_holds.ts";
+import { redactUrl } from "../util/url.ts";
 
 /** Per requested URL, whether and how it failed. */
 export class SourceTally {
@@ -25,7 +26,7 @@ export class SourceTally {
 
 /** The error of a URL not requested because it is held. */
 export function heldError(held: HeldSource): DiscoveryError {
-  const error = new DiscoveryError(heldMessage(held), { url: redact(held.url) });
+  const error = new DiscoveryError(heldMessage(held), { url: redactUrl(held.url) });
   error.held = held;
   return error;
 }
@@ -33,5 +34,5 @@ export function heldError(held: HeldSource): DiscoveryError {
 /** "Not reading URL until TIME: reason". */
 export function heldMessage(held: HeldSource): string {
   const until = new Date(held.untilAt).toISOString();
-  return `Not reading ${redact(held.url)} until ${until}: ${held.reason}`;
+  return `Not reading ${redactUrl(held.url)} until ${until}: ${held.reason}`;
 }

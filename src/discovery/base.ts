@@ -15,7 +15,6 @@ import {
   type HttpBody,
   NOT_MODIFIED,
   type NotModified,
-  redact,
   request,
 } from "./_http.ts";
 import { Pacer } from "../runner/pacer.ts";
@@ -39,6 +38,7 @@ export type {
   RawItem,
   TextBody,
 } from "./_types.ts";
+import { redactUrl } from "../util/url.ts";
 import type {
   DiscoveredItem,
   DiscoveryEnv,
@@ -212,7 +212,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     const result = await this.#request(url, headers);
     if (result === NOT_MODIFIED) {
       if (!cached) {
-        const where = redact(url);
+        const where = redactUrl(url);
         throw new DiscoveryError(`Unexpected 304 from ${where}`, { url: where, status: 304 });
       }
       this.#notModified++;
@@ -284,8 +284,8 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       throw new DiscoveryError(
-        `Cannot parse JSON from ${redact(url)}: ${reason} (content type "${body.contentType}")`,
-        { url: redact(url), cause: err },
+        `Cannot parse JSON from ${redactUrl(url)}: ${reason} (content type "${body.contentType}")`,
+        { url: redactUrl(url), cause: err },
       );
     }
   }

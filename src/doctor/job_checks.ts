@@ -7,6 +7,7 @@ import { DOCTOR_FIX, type Finding, formatSpan, isoTime, shellQuote } from "./fin
 import { discoveryFinding, heldSourceFindings } from "./discovery_check.ts";
 import { heldClaimFindings } from "./held_claims.ts";
 import { configuredVersions } from "../runner/versions.ts";
+import { DAY_MS } from "../util/time.ts";
 
 /** Failure clusters reported per job. */
 const TOP_CLUSTERS = 5;
@@ -150,7 +151,7 @@ async function budgetFindings(db: Store, job: JobConfig, now: number): Promise<F
   const spent = await db.getDailyCost({ jobId: job.id, day: now });
   if (spent < limit * BUDGET_NEAR) return [];
   const reached = spent >= limit;
-  const midnight = Math.ceil((now + 1) / 86_400_000) * 86_400_000;
+  const midnight = Math.ceil((now + 1) / DAY_MS) * DAY_MS;
   return [{
     id: reached ? "budget-reached" : "budget-near",
     severity: reached ? "warning" : "info",

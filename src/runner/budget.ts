@@ -4,10 +4,10 @@ import type { JobConfig } from "../config/types.ts";
 
 import { usd } from "../util/format.ts";
 import type { Logger } from "../util/log.ts";
+import { DAY_MS } from "../util/time.ts";
 
 /** How often the spend of other processes is re-read. */
 const REFRESH_MS = 10_000;
-const DAY_MS = 86_400_000;
 
 /** Tracks today's spend of one job. */
 export class Budget {

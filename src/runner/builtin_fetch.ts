@@ -2,7 +2,8 @@
 import { BodyTooLarge, CorruptGzip, readBody } from "../util/body.ts";
 import { PermanentError } from "../util/errors.ts";
 import { RetryLaterError } from "./outcome.ts";
-import { type PacedFetch, retryAfterMs } from "./paced_fetch.ts";
+import type { PacedFetch } from "./paced_fetch.ts";
+import { retryAfterMs } from "../util/retry_after.ts";
 
 /** What the fetch handler stores as its result. */
 export interface FetchResult {
@@ -37,7 +38,7 @@ export async function builtinFetch(
     await response.body?.cancel();
     throw new RetryLaterError(
       `GET ${url} answered ${response.status}`,
-      retryAfterMs(response.headers.get("retry-after")),
+      retryAfterMs(response.headers.get("retry-after"), Date.now()),
     );
   }
   if (response.status >= 400) {

@@ -4,9 +4,9 @@ import {
   httpRules,
   outsideSkips,
   refetchHint,
-  retryAfterMs,
   ttlRules,
 } from "../../src/discovery/_hints.ts";
+import { retryAfterMs } from "../../src/util/retry_after.ts";
 
 const NOW = Date.UTC(2024, 4, 6, 10, 30); // a Monday, 10:30 UTC
 
