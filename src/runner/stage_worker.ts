@@ -180,7 +180,9 @@ class StageLoop {
     const noMore = left <= claims.length ||
       (claims.length < want && d.ctx.singlePass && this.#upstreamDone);
     this.#batchReady = this.#queue.length >= size || noMore || waited >= waitMs;
-    if (!this.#batchReady) await idle(d, this.#wake, true, waitMs - waited);
+    // Polls at least as often as an idle worker, so that an injected clock is looked at.
+    const pollMs = Math.min(waitMs - waited, d.idlePollMs ?? IDLE_POLL_MS);
+    if (!this.#batchReady) await idle(d, this.#wake, true, pollMs);
     return true;
   }
 

@@ -201,3 +201,64 @@ Deno.test("a command batch handler runs once per batch; a malformed outcome fail
     await db.close();
   }
 });
+
+// Logs each call's keys; throws on a first attempt, answers done on the next.
+const THROWS_FIRST = `export default function handle(items) {
+  Deno.writeTextFileSync(new URL("./calls.log", import.meta.url),
+    items.map((i) => i.key + "@" + i.attempt).join(",") + "\\n", { append: true });
+  if (items.some((i) => i.attempt === 1)) throw new Error("service unavailable");
+  return Object.fromEntries(items.map((i) => [i.key, { kind: "result", result: i.attempt }]));
+}
+`;
+
+Deno.test("a throw is the outcome of the whole batch: each item is retried on its own attempts", async () => {
+  await using ws = await Workspace.create({
+    "h.ts": THROWS_FIRST,
+    "jobs.yaml": `jobs:
+  j:
+    discovery: { strategy: static, items: [{ key: a }, { key: b }] }
+    stages:
+      - { name: s, handler: ./h.ts, batch: { size: 2, wait: 0 }, retries: 1, backoff: 0 }
+`,
+  });
+  const run = await ws.jobs(["run"]);
+  assert.equal(run.code, EXIT.ok, run.stderr);
+  assert.deepEqual(await ws.lines("calls.log"), ["a@1,b@1", "a@2,b@2"]);
+  const db = await ws.openDb();
+  try {
+    assert.deepEqual(await statusMap(db, "j"), { a: "s=done", b: "s=done" });
+    assert.deepEqual((await resultsOf(db, "j", "b")).map((r) => r.result), [2]);
+  } finally {
+    await db.close();
+  }
+});
+
+// The first stage passes items on one at a time, each some time after the last (the pause makes
+// a batch stage that does not wait start batches that are not full; the outcome asserted holds
+// whatever the pauses last).
+const ONE_BY_ONE = `export default async function first(item) {
+  await new Promise((resolve) => setTimeout(resolve, 40));
+  return { from: item.key };
+}
+`;
+
+Deno.test("a batch waits to fill while the previous stage still runs, within its wait", async () => {
+  const keys = ["a", "b", "c", "d", "e", "f", "g"];
+  await using ws = await Workspace.create({
+    "first.ts": ONE_BY_ONE,
+    "h.ts": BY_DATA,
+    "jobs.yaml": `jobs:
+  j:
+    discovery: { strategy: static, items: [${
+      keys.map((k) => `{ key: ${k}, do: result }`).join(", ")
+    }] }
+    stages:
+      - { name: first, handler: ./first.ts, concurrency: 1 }
+      - { name: s, handler: ./h.ts, batch: { size: 3, wait: 1h }, concurrency: 1 }
+`,
+  });
+  const run = await ws.jobs(["run"]);
+  assert.equal(run.code, EXIT.ok, run.stderr);
+  // Full batches while items kept coming; the last one once the first stage had finished.
+  assert.deepEqual(await ws.lines("calls.log"), ["a,b,c", "d,e,f", "g"]);
+});
