@@ -7,7 +7,8 @@ import type { BatchContext, BatchHandler, BatchItem } from "./handlers.ts";
 import type { StageWorkerDeps } from "./stage_worker.ts";
 import type { ClaimAbort, ClaimAborts } from "./_claim_aborts.ts";
 import { ClaimContext } from "./_claim_context.ts";
-import { gaveUp, record, stray } from "./_claim_outcome.ts";
+import { gaveUp, outcomeName, record, stray } from "./_claim_outcome.ts";
+import { startAttemptSpan } from "./tracing.ts";
 import { classifyError, type Outcome, takeEmitField, toStoredResult } from "./outcome.ts";
 import { runCaught } from "./handler_guard.ts";
 import { outcomeProblem, type WorkerFinal } from "./worker_protocol.ts";
@@ -25,6 +26,16 @@ export async function runBatch(
   const live = claims.filter((claim) => !gaveUp(d, claim));
   if (!live.length) return;
   const started = d.ctx.now();
+  // One span per item's attempt, as for one-item handlers; the call runs in none of them.
+  const spans = live.map((claim) =>
+    startAttemptSpan({
+      job: d.job.id,
+      stage: d.stage.name,
+      key: claim.key,
+      attempt: claim.attempts,
+      handlerVersion: handler.version,
+    })
+  );
   const costs: Promise<unknown>[] = [];
   let contexts: ClaimContext[] = [];
   let abort: ClaimAbort | undefined;
@@ -47,6 +58,7 @@ export async function runBatch(
     outcomes = batchOutcomes(value, live, contexts, d);
   } catch (err) {
     if (d.hardSignal.aborted) {
+      for (const span of spans) span?.end("released");
       if (costs.length) await Promise.all(costs);
       await d.ctx.db.releaseClaims({ runId: d.ctx.runId, items: live });
       return;
@@ -61,7 +73,12 @@ export async function runBatch(
   }
   if (costs.length) await Promise.all(costs);
   const durationMs = d.ctx.now() - started;
-  live.forEach((claim, i) => record(d, claim, outcomes[i], durationMs, contexts[i]?.emitted));
+  live.forEach((claim, i) => {
+    const outcome = outcomes[i];
+    record(d, claim, outcome, durationMs, contexts[i]?.emitted);
+    const error = outcome.kind === "error" ? outcome.message : undefined;
+    spans[i]?.end(outcomeName(d, claim, outcome), error);
+  });
   if (outcomes.some((o) => o.kind === "error")) await d.writer.flush();
 }
 
