@@ -262,3 +262,34 @@ Deno.test("a batch waits to fill while the previous stage still runs, within its
   // Full batches while items kept coming; the last one once the first stage had finished.
   assert.deepEqual(await ws.lines("calls.log"), ["a,b,c", "d,e,f", "g"]);
 });
+
+Deno.test("an item's result in a batch may emit items into another job", async () => {
+  await using ws = await Workspace.create({
+    "h.ts": `export default function handle(items) {
+  return Object.fromEntries(items.map((i) => [i.key, i.key === "b"
+    ? { kind: "error", message: "later" }
+    : { kind: "result", result: { title: i.key, emit: { pages: [{ key: i.key + "-1" }] } } }]));
+}
+`,
+    "p.ts": "export default () => null;\n",
+    "jobs.yaml": `jobs:
+  j:
+    discovery: { strategy: static, items: [{ key: a }, { key: b }] }
+    stages:
+      - { name: s, handler: ./h.ts, batch: { size: 2, wait: 0 }, retries: 0 }
+  pages:
+    discovery: { strategy: jsonl, path: ./none.jsonl }
+    handler: ./p.ts
+`,
+  });
+  const run = await ws.jobs(["run", "-j", "j"]);
+  assert.equal(run.code, EXIT.failed, run.stderr);
+  const db = await ws.openDb();
+  try {
+    assert.deepEqual(await statusMap(db, "j"), { a: "s=done", b: "s=failed" });
+    assert.deepEqual((await resultsOf(db, "j", "a")).map((r) => r.result), [{ title: "a" }]);
+    assert.deepEqual(Object.keys(await statusMap(db, "pages")), ["a-1"]);
+  } finally {
+    await db.close();
+  }
+});

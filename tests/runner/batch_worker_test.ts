@@ -91,3 +91,32 @@ for (
     }
   });
 }
+
+Deno.test("a worker that exits during a batch costs each of its items an attempt", async () => {
+  await using ws = await Workspace.create({
+    "jobs_worker.py": helper("jobs_worker.py"),
+    "w.py": `import os, jobs_worker
+
+def handle(items, ctx):
+    os._exit(3)
+
+if __name__ == "__main__":
+    jobs_worker.serve_batch(handle)
+`,
+    "jobs.yaml": yaml("[python3, w.py]").replace("size: 3", "size: 6"),
+  });
+  const run = await ws.jobs(["run"]);
+  assert.equal(run.code, EXIT.failed, run.stderr);
+  const db = await ws.openDb();
+  try {
+    const status = await statusMap(db, "j");
+    assert.deepEqual(Object.values(status), Array(6).fill("s=failed"));
+    const f = await db.getItemDetail({ jobId: "j", key: "f" });
+    assert.deepEqual([f?.stages[0].error, f?.stages[0].attempts], [
+      'Error: The worker of stage "s", running a batch of 6 from item "a", exited with code 3',
+      1,
+    ]);
+  } finally {
+    await db.close();
+  }
+});
