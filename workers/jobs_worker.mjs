@@ -14,7 +14,9 @@
 // handles one item at a time until jobctl closes its stdin. The handler returns the result or
 // throws: a SkipSignal (from ctx.skip), a PermanentError (fails the stage without retries), a
 // RetryLater (tried again after `afterMs`); any other error is a failed attempt, retried as the
-// stage's `retries` say. console.log goes to stderr (stdout carries the protocol).
+// stage's `retries` say. console.log goes to stderr (stdout carries the protocol). On a `batch:`
+// stage, `serveBatch(async (items, ctx) => outcomes)` returns an object of outcomes by item key
+// (see README, "Batch handlers").
 import process from "node:process";
 import { createInterface } from "node:readline";
 

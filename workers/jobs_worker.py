@@ -21,6 +21,9 @@ and in jobs.yaml:
       command: [python3, handlers/count.py]
       worker: true                              # or { max_items: 1000 }
 
+On a ``batch:`` stage, ``jobs_worker.serve_batch(handle)`` calls ``handle(items, ctx)``, which
+returns a dict of outcomes by item key (see README, "Batch handlers").
+
 The process starts once and handles one item at a time until jobctl closes its stdin. Heavy
 imports and clients made at the top of the file are made once. ``handle`` returns the result
 (anything ``json`` can encode), or raises ``Skip``, ``PermanentError`` (fails the stage without

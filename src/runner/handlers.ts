@@ -86,7 +86,7 @@ export interface ItemHandler extends HandlerBase {
 
 /**
  * A loaded handler of a `batch:` stage. It resolves with an object mapping each item's key to
- * its outcome (see batchOutcomes()); a throw is the outcome of every item.
+ * its outcome (read in _batch_claim.ts); a throw is the outcome of every item.
  */
 export interface BatchHandler extends HandlerBase {
   runBatch(items: BatchItem[], ctx: BatchContext): Promise<unknown>;
