@@ -106,8 +106,7 @@ class StageLoop {
           continue;
         }
         if (!await this.#refill()) break;
-        const next = this.#take();
-        if (next) this.#start(next);
+        this.#startNext();
       }
     } finally {
       signal.removeEventListener("abort", this.#wake.notify);
@@ -186,30 +185,32 @@ class StageLoop {
     return true;
   }
 
-  /** The claims to start next: one, or a batch once it is ready. */
-  #take(): Claim[] | undefined {
-    const { batch } = this.d.stage;
-    if (!batch) return this.#queue.length ? [this.#queue.shift()!] : undefined;
-    if (!this.#batchReady || !this.#queue.length) return undefined;
-    this.#batchReady = false;
-    return this.#queue.splice(0, batch.size);
+  /** Starts the handler on the next claim, or on the next batch once it is ready. */
+  #startNext(): void {
+    const { d } = this;
+    const { handler } = d;
+    if (!("runBatch" in handler)) {
+      const next = this.#queue.shift();
+      if (next) this.#track(() => runClaim(d, handler, this.#aborts, next));
+    } else if (this.#batchReady && this.#queue.length) {
+      this.#batchReady = false;
+      const batch = this.#queue.splice(0, d.stage.batch?.size ?? 1);
+      this.#track(() => runBatch(d, handler, this.#aborts, batch));
+    }
   }
 
-  #start(claims: Claim[]): void {
+  /** Runs `call` (a handler call) and holds it until it ends; a failure to record is fatal. */
+  #track(call: () => Promise<void>): void {
     const started = performance.now();
-    const { handler } = this.d;
-    const task: Promise<unknown> =
-      ("runBatch" in handler
-        ? runBatch(this.d, handler, this.#aborts, claims)
-        : runClaim(this.d, handler, this.#aborts, claims[0]))
-        .then(
-          () => this.#observe(performance.now() - started),
-          (error) => this.#fatal ??= { error },
-        )
-        .finally(() => {
-          this.#running.delete(task);
-          this.#wake.notify();
-        });
+    const task: Promise<unknown> = call()
+      .then(
+        () => this.#observe(performance.now() - started),
+        (error) => this.#fatal ??= { error },
+      )
+      .finally(() => {
+        this.#running.delete(task);
+        this.#wake.notify();
+      });
     this.#running.add(task);
   }
 
