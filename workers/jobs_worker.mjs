@@ -14,7 +14,9 @@
 // handles one item at a time until jobctl closes its stdin. The handler returns the result or
 // throws: a SkipSignal (from ctx.skip), a PermanentError (fails the stage without retries), a
 // RetryLater (tried again after `afterMs`); any other error is a failed attempt, retried as the
-// stage's `retries` say. console.log goes to stderr (stdout carries the protocol).
+// stage's `retries` say. console.log goes to stderr (stdout carries the protocol). On a `batch:`
+// stage, `serveBatch(async (items, ctx) => outcomes)` returns an object of outcomes by item key
+// (see README, "Batch handlers").
 import process from "node:process";
 import { createInterface } from "node:readline";
 
@@ -38,7 +40,22 @@ export class RetryLater extends Error {
 }
 
 /** Answers jobctl's requests with `handle(item, ctx)` until stdin is closed. */
-export async function serve(handle) {
+export function serve(handle) {
+  return answer((request, ctx) => handle(request.item, ctx));
+}
+
+/**
+ * For a `batch:` stage: `handle(items, ctx)` resolves with an object of outcomes by item key.
+ * Each item has key, data, results and attempt; each outcome is a final message of the protocol
+ * without its id (`{ kind: "result", result }`, `{ kind: "skip", reason }`, …). A throw is the
+ * outcome of the whole batch; ctx has no key, results or attempt, and a cost is split over the
+ * batch's items.
+ */
+export function serveBatch(handle) {
+  return answer((request, ctx) => handle(request.items, ctx));
+}
+
+async function answer(call) {
   const write = (message) => process.stdout.write(JSON.stringify(message) + "\n");
   console.log = console.info = console.debug = console.error;
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
@@ -46,7 +63,7 @@ export async function serve(handle) {
     if (line.trim() === "") continue;
     const request = JSON.parse(line);
     const send = (message) => write({ ...message, id: request.id });
-    const outcome = await run(handle, request, send);
+    const outcome = await run(call, request, send);
     try {
       send(outcome);
     } catch (err) {
@@ -55,10 +72,10 @@ export async function serve(handle) {
   }
 }
 
-async function run(handle, request, send) {
+async function run(call, request, send) {
   const { context } = request;
   const ctx = {
-    key: request.item.key,
+    key: request.item?.key,
     results: request.results,
     job: context.job,
     stage: context.stage,
@@ -76,7 +93,7 @@ async function run(handle, request, send) {
     },
   };
   try {
-    const result = await handle(request.item, ctx);
+    const result = await call(request, ctx);
     return { kind: "result", result: result ?? null };
   } catch (err) {
     if (err instanceof SkipSignal) return { kind: "skip", reason: err.message };

@@ -21,6 +21,9 @@ and in jobs.yaml:
       command: [python3, handlers/count.py]
       worker: true                              # or { max_items: 1000 }
 
+On a ``batch:`` stage, ``jobs_worker.serve_batch(handle)`` calls ``handle(items, ctx)``, which
+returns a dict of outcomes by item key (see README, "Batch handlers").
+
 The process starts once and handles one item at a time until jobctl closes its stdin. Heavy
 imports and clients made at the top of the file are made once. ``handle`` returns the result
 (anything ``json`` can encode), or raises ``Skip``, ``PermanentError`` (fails the stage without
@@ -34,7 +37,7 @@ import os
 import sys
 import traceback
 
-__all__ = ["serve", "Skip", "PermanentError", "RetryLater", "Context"]
+__all__ = ["serve", "serve_batch", "Skip", "PermanentError", "RetryLater", "Context"]
 
 
 class Skip(Exception):
@@ -54,16 +57,22 @@ class RetryLater(Exception):
 
 
 class Context:
-    """The second argument of the handler: the item's earlier results, logs and costs."""
+    """The second argument of the handler: the item's earlier results, logs and costs.
+
+    For a batch handler (``serve_batch``) it has no ``key``, ``results`` or ``attempt`` (each
+    item has its own), and a cost is split evenly over the batch's items.
+    """
 
     def __init__(self, request, send):
         context = request["context"]
-        self.key = request["item"]["key"]
-        self.results = request["results"]
+        item = request.get("item")
+        if item is not None:
+            self.key = item["key"]
+            self.results = request["results"]
+            self.attempt = context["attempt"]
         self.job = context["job"]
         self.stage = context["stage"]
         self.mode = context["mode"]
-        self.attempt = context["attempt"]
         self._send = send
 
     def log(self, message, level="info", **data):
@@ -81,6 +90,20 @@ class Context:
 
 def serve(handle):
     """Answers jobctl's requests with ``handle(item, ctx)`` until stdin is closed."""
+    _serve(lambda request, ctx: handle(request["item"], ctx))
+
+
+def serve_batch(handle):
+    """For a ``batch:`` stage: ``handle(items, ctx)`` returns a dict of outcomes by item key.
+
+    Each item has ``key``, ``data``, ``results`` and ``attempt``; each outcome is a final message
+    of the protocol without its id, such as ``{"kind": "result", "result": ...}`` or
+    ``{"kind": "skip", "reason": "..."}``. An exception is the outcome of the whole batch.
+    """
+    _serve(lambda request, ctx: handle(request["items"], ctx))
+
+
+def _serve(call):
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", newline="\n")
     os.dup2(2, 1)  # print() and C libraries writing to stdout end up on stderr
     sys.stdout = sys.stderr
@@ -96,16 +119,16 @@ def serve(handle):
             protocol.write(line + "\n")
             protocol.flush()
 
-        outcome = _outcome(handle, request, send)
+        outcome = _outcome(call, request, send)
         try:
             send(outcome)
         except (TypeError, ValueError) as e:
             send({"kind": "fail", "message": f"Result is not JSON-serialisable: {e}"})
 
 
-def _outcome(handle, request, send):
+def _outcome(call, request, send):
     try:
-        result = handle(request["item"], Context(request, send))
+        result = call(request, Context(request, send))
     except Skip as e:
         return {"kind": "skip", "reason": str(e)}
     except PermanentError as e:

@@ -188,6 +188,23 @@ export interface Context {
   attempt: number;
 }
 
+/** An item of a batch (a stage with \`batch:\`), with its own earlier results and attempt. */
+export interface BatchItem extends Item {
+  results: Record<string, unknown>;
+  attempt: number;
+}
+
+/** The second argument of a batch handler; a cost is split evenly over the batch's items. */
+export type BatchContext = Pick<Context, "signal" | "log" | "cost" | "fetch" | "job" | "stage" | "mode">;
+
+/** What a batch handler returns for one item, in an object keyed by item key. */
+export type Outcome =
+  | { kind: "result"; result: unknown }
+  | { kind: "skip"; reason: string }
+  | { kind: "fail"; message: string }
+  | { kind: "error"; message: string }
+  | { kind: "retry_later"; message: string; after_ms?: number };
+
 /** Throw it when retrying cannot help: the stage fails at once, with its message. */
 export class PermanentError extends Error {
   override name = "PermanentError";

@@ -46,6 +46,7 @@ interface StageFields {
   uses?: string[];
   version?: string;
   domain_rate?: Rate;
+  batch?: { size: number; wait: number };
 }
 
 /** Schemas of a `stages:` list and of a single `handler:` (a string or a stage mapping). */
@@ -65,6 +66,7 @@ export function stageSchemas(
     uses: z.array(resourceRef(context.resources)).optional(),
     version: label().optional(),
     domain_rate: rate().optional(),
+    batch: strict({ size: count(1), wait: duration() }).optional(),
   };
   const toDraft = (stage: StageFields): StageDraft => stageDraft(stage, context.dir);
   const listed = strict({ name: z.string().min(1).optional(), ...fields })
@@ -143,6 +145,9 @@ function checkHandler(stage: unknown, ctx: z.core.$RefinementCtx): void {
   if (stage.options !== undefined && !builtin) {
     issue('"options" is only for builtin handlers', ["options"]);
   }
+  if (stage.batch !== undefined && builtin) {
+    issue('"batch" is only for module and command handlers', ["batch"]);
+  }
 }
 
 /** Reports a stage whose name, given or derived from its handler, an earlier stage already has. */
@@ -190,6 +195,7 @@ function stageDraft(stage: StageFields, dir: string): StageDraft {
     uses: stage.uses ?? [],
     version: stage.version,
     domainRate: stage.domain_rate,
+    batch: stage.batch && { size: stage.batch.size, waitMs: stage.batch.wait },
   });
 }
 

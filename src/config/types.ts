@@ -33,6 +33,16 @@ export interface StageConfig {
   version?: string;
   /** Pace of ctx.fetch per domain. Default from `defaults.domain_rate`. */
   domainRate?: Rate;
+  /** `batch:`: the handler gets up to `size` items at once. Default: one item per call. */
+  batch?: BatchConfig;
+}
+
+/** `batch:` of a stage: items handed to one handler call. */
+export interface BatchConfig {
+  /** Most items in one call. */
+  size: number;
+  /** Longest a batch waits to fill while more work may still become claimable. */
+  waitMs: number;
 }
 
 /** Discovery settings: the strategy name plus its own validated options. */

@@ -4,16 +4,12 @@ import type { Logger } from "../util/log.ts";
 import { type GroupProcess, startInGroup } from "../util/process_group.ts";
 import { quote } from "../util/quote.ts";
 import { RetryLaterError, SkipSignal } from "./outcome.ts";
-import {
-  parseMessage,
-  ProtocolError,
-  type WorkerFinal,
-  type WorkerRequest,
-} from "./worker_protocol.ts";
+import { parseMessage, ProtocolError, type WorkerFinal } from "./worker_protocol.ts";
+import type { BatchInput, CommandInput } from "./command_handler.ts";
 
 /** One item handed to a worker process. */
 export interface WorkerCall {
-  request: Omit<WorkerRequest, "id">;
+  request: CommandInput | BatchInput;
   /** Aborts on the stage's timeout and at the end of the shutdown grace: the group is killed. */
   signal: AbortSignal;
   log: Logger;
@@ -213,7 +209,11 @@ export class WorkerProcess {
   }
 
   #on(current: Current | undefined): string {
-    return current ? `, running item ${quote(current.call.request.item.key)},` : "";
+    if (!current) return "";
+    const { request } = current.call;
+    if ("item" in request) return `, running item ${quote(request.item.key)},`;
+    const [first] = request.items;
+    return `, running a batch of ${request.items.length} from item ${quote(first.key)},`;
   }
 
   #withStderr(message: string): string {

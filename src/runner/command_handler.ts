@@ -22,13 +22,19 @@ export interface CommandInput {
   context: { job: string; stage: string; mode: string; attempt: number };
 }
 
+/** What is written to the command's stdin on a `batch:` stage. */
+export interface BatchInput {
+  items: { key: string; data: Record<string, unknown>; results: unknown; attempt: number }[];
+  context: { job: string; stage: string; mode: string };
+}
+
 /**
  * Runs `argv` with `input` as JSON on stdin and returns the JSON it prints on stdout. It runs in
  * its own process group: when `signal` aborts, the whole group gets SIGTERM, then SIGKILL.
  */
 export async function runCommand(
   argv: readonly string[],
-  input: CommandInput,
+  input: CommandInput | BatchInput,
   options: { signal: AbortSignal; cwd: string },
 ): Promise<unknown> {
   let running: Promise<GroupRunResult>;

@@ -6,6 +6,7 @@ import type { Logger } from "../util/log.ts";
 import { builtinFetch } from "./builtin_fetch.ts";
 import { type CommandInput, runCommand } from "./command_handler.ts";
 import { WorkerPool } from "./worker_pool.ts";
+import { batchCommand } from "./batch_handlers.ts";
 import type { RunMode } from "./context.ts";
 import type { PacedFetch } from "./paced_fetch.ts";
 import { takeEmitField } from "./outcome.ts";
@@ -49,14 +50,50 @@ export interface HandlerContext {
   attempt: number;
 }
 
-/** A loaded handler. */
-export interface Handler {
+/** An item of a batch: what a one-item handler gets as its item and in its ctx. */
+export interface BatchItem extends HandlerItem {
+  /** Results of the item's earlier stages, by stage name. */
+  results: Record<string, unknown>;
+  /** 1 on the item's first attempt. */
+  attempt: number;
+}
+
+/** The second argument of a batch handler: what concerns the whole batch. */
+export interface BatchContext {
+  /** Aborts on timeout and on shutdown. */
+  signal: AbortSignal;
+  log: Logger;
+  /** Records money spent on the batch, split evenly over its items. */
+  cost(usd: number, meta?: Record<string, unknown>): void;
+  /** fetch paced per domain; slows down after 429 / Retry-After. */
+  fetch: PacedFetch;
+  job: string;
+  stage: string;
+  mode: RunMode;
+}
+
+interface HandlerBase {
   /** HANDLER_VERSION of a module or the stage's `version:`; null when neither is given. */
   version: string | null;
-  run(item: HandlerItem, ctx: HandlerContext): Promise<unknown>;
   /** Ends what the handler keeps running between items (worker processes); called once. */
   close?(): Promise<void>;
 }
+
+/** A loaded handler of one item at a time. */
+export interface ItemHandler extends HandlerBase {
+  run(item: HandlerItem, ctx: HandlerContext): Promise<unknown>;
+}
+
+/**
+ * A loaded handler of a `batch:` stage. It resolves with an object mapping each item's key to
+ * its outcome (read in _batch_claim.ts); a throw is the outcome of every item.
+ */
+export interface BatchHandler extends HandlerBase {
+  runBatch(items: BatchItem[], ctx: BatchContext): Promise<unknown>;
+}
+
+/** A loaded handler. */
+export type Handler = ItemHandler | BatchHandler;
 
 /** Options of loadHandler(). */
 export interface LoadHandlerOptions {
@@ -66,7 +103,7 @@ export interface LoadHandlerOptions {
   closeGraceMs: number;
 }
 
-type ModuleHandler = (item: HandlerItem, ctx: HandlerContext) => unknown;
+type ModuleHandler = (input: unknown, ctx: unknown) => unknown;
 
 /**
  * Loads the handler of `stage`; a module is imported once. `cwd` is the jobs.yaml folder. A
@@ -80,9 +117,19 @@ export async function loadHandler(
 ): Promise<Handler> {
   const spec = stage.handler;
   switch (spec.kind) {
-    case "module":
-      return await loadModule(spec.path, stage);
+    case "module": {
+      const { fn, version } = await loadModule(spec.path, stage);
+      return stage.batch
+        ? { version, runBatch: async (items, ctx) => await fn(items, ctx) }
+        : { version, run: async (item, ctx) => await fn(item, ctx) };
+    }
     case "command":
+      if (stage.batch) {
+        const pool = spec.worker
+          ? workerPool(stage, spec.argv, spec.worker, { ...options, cwd })
+          : undefined;
+        return batchCommand(spec.argv, handlerVersion(stage), { cwd, pool });
+      }
       return spec.worker ? workerHandler(stage, spec.argv, spec.worker, { ...options, cwd }) : {
         version: handlerVersion(stage),
         run: async (item, ctx) =>
@@ -124,15 +171,7 @@ function workerHandler(
   worker: WorkerConfig,
   options: LoadHandlerOptions & { cwd: string },
 ): Handler {
-  const pool = new WorkerPool({
-    argv,
-    cwd: options.cwd,
-    stage: stage.name,
-    concurrency: stage.concurrency,
-    maxItems: worker.maxItems,
-    closeGraceMs: options.closeGraceMs,
-    log: options.log,
-  });
+  const pool = workerPool(stage, argv, worker, options);
   return {
     version: handlerVersion(stage),
     run: async (item, ctx) =>
@@ -150,6 +189,23 @@ function workerHandler(
   };
 }
 
+function workerPool(
+  stage: StageConfig,
+  argv: string[],
+  worker: WorkerConfig,
+  options: LoadHandlerOptions & { cwd: string },
+): WorkerPool {
+  return new WorkerPool({
+    argv,
+    cwd: options.cwd,
+    stage: stage.name,
+    concurrency: stage.concurrency,
+    maxItems: worker.maxItems,
+    closeGraceMs: options.closeGraceMs,
+    log: options.log,
+  });
+}
+
 /**
  * The version of a stage's handler: its `version:`, else a builtin's name, else the
  * HANDLER_VERSION a module declares (`declared`, as a string), else null.
@@ -159,7 +215,10 @@ export function handlerVersion(stage: StageConfig, declared: string | null = nul
   return stage.handler.kind === "builtin" ? `builtin:${stage.handler.name}` : declared;
 }
 
-async function loadModule(path: string, stage: StageConfig): Promise<Handler> {
+async function loadModule(
+  path: string,
+  stage: StageConfig,
+): Promise<{ fn: ModuleHandler; version: string | null }> {
   let mod: { default?: unknown; HANDLER_VERSION?: unknown };
   try {
     // A compiled jobctl imports a module from disk only by its real absolute path.
@@ -178,11 +237,10 @@ async function loadModule(path: string, stage: StageConfig): Promise<Handler> {
       `${path}: the handler of stage "${stage.name}" has no default export function`,
     ]);
   }
-  const fn = mod.default as ModuleHandler;
   const declared = mod.HANDLER_VERSION;
   return {
+    fn: mod.default as ModuleHandler,
     version: handlerVersion(stage, declared === undefined ? null : String(declared)),
-    run: async (item, ctx) => await fn(item, ctx),
   };
 }
 

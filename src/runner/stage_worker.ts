@@ -1,20 +1,20 @@
 /** The one worker: claims a stage's items in batches and runs its handler on each. */
-import type { Claim, EmittedItems } from "../db/store.ts";
-import type { JobConfig, StageConfig } from "../config/types.ts";
+import type { Claim } from "../db/store.ts";
+import type { BatchConfig, JobConfig, StageConfig } from "../config/types.ts";
 
 import type { RunContext } from "./context.ts";
-import type { Handler } from "./handlers.ts";
+import type { Handler, ItemHandler } from "./handlers.ts";
 import { classifyError, type Outcome, toStoredResult } from "./outcome.ts";
+import { gaveUp, outcomeName, record, stray } from "./_claim_outcome.ts";
+import { runBatch } from "./_batch_claim.ts";
 import type { OutcomeWriter } from "./outcome_writer.ts";
 import type { Pacer } from "./pacer.ts";
 import type { Resources } from "./resources.ts";
 import type { Budget } from "./budget.ts";
 import { formatDuration } from "../util/units.ts";
-import { plural } from "../util/format.ts";
 import { type ClaimAbort, ClaimAborts } from "./_claim_aborts.ts";
 import { ClaimContext } from "./_claim_context.ts";
-import { HandlerExitError, runCaught, UncaughtError } from "./handler_guard.ts";
-import { describeThrown } from "../util/errors.ts";
+import { runCaught } from "./handler_guard.ts";
 import { startAttemptSpan } from "./tracing.ts";
 
 /** Everything one stage's worker needs. */
@@ -48,12 +48,6 @@ const MAX_BATCH = 64;
 const QUEUE_AHEAD_MS = 100;
 /** How often an idle worker looks for new work that no local event announced, by default. */
 const IDLE_POLL_MS = 1000;
-/**
- * Attempts of a claim that may end without an outcome (the process running it died, its lease
- * was lost) before the stage fails. They do not count against `retries`: a crash is not the
- * handler's failure, but a handler that takes its worker down every time must end.
- */
-export const MAX_CRASHES = 3;
 /** Longest the loop runs before it lets timers, signals and I/O in (see yieldToEventLoop). */
 const YIELD_EVERY_MS = 50;
 
@@ -78,6 +72,10 @@ class StageLoop {
   #fatal: { error: unknown } | undefined;
   #upstreamDone: boolean;
   #claimed = 0;
+  /** When the first claim of the batch being filled was taken (batch stages). */
+  #fillingSince = 0;
+  /** True when the claims queued make a batch to start (batch stages). */
+  #batchReady = false;
   /** Moving mean of the time a claim takes, once one has finished. */
   #meanMs = Infinity;
 
@@ -108,8 +106,7 @@ class StageLoop {
           continue;
         }
         if (!await this.#refill()) break;
-        const next = this.#queue.shift();
-        if (next) this.#start(next);
+        this.#startNext();
       }
     } finally {
       signal.removeEventListener("abort", this.#wake.notify);
@@ -129,6 +126,7 @@ class StageLoop {
    */
   async #refill(): Promise<boolean> {
     const { d } = this;
+    if (d.stage.batch) return await this.#refillBatch(d.stage.batch);
     // A budget reached or a tripped circuit breaker also stops claims already taken.
     if (this.#queue.length && await holdBack(d)) await release(d, this.#queue.splice(0));
     if (this.#queue.length) return true;
@@ -155,9 +153,56 @@ class StageLoop {
     return Math.min(MAX_BATCH + this.#running.size, Math.max(concurrency * 2, ahead));
   }
 
-  #start(claim: Claim): void {
+  /**
+   * Keeps claims for the next batch: up to `size`, no more than --limit leaves. The batch is
+   * ready when full, or once no more work can come (nothing left to claim, the previous stage
+   * done, a single pass), or when its first claim has waited `wait`. The heartbeat renews the
+   * leases of claims waiting here as it does those of running ones. Returns false when a single
+   * pass is over.
+   */
+  async #refillBatch({ size, waitMs }: BatchConfig): Promise<boolean> {
+    const { d } = this;
+    if (this.#queue.length && await holdBack(d)) await release(d, this.#queue.splice(0));
+    const finalCheck = this.#upstreamDone && this.#running.size === 0;
+    const left = (d.ctx.limit ?? Infinity) - this.#claimed;
+    const want = Math.min(size - this.#queue.length, left);
+    const claims = want > 0 && !(await holdBack(d)) ? await claim(d, want) : [];
+    this.#claimed += claims.length;
+    if (claims.length && !this.#queue.length) this.#fillingSince = d.ctx.now();
+    this.#queue.push(...claims);
+    if (!this.#queue.length) {
+      if (d.ctx.singlePass && finalCheck) return false;
+      await idle(d, this.#wake, !d.ctx.singlePass || left <= 0 || this.#running.size === 0);
+      return true;
+    }
+    const waited = d.ctx.now() - this.#fillingSince;
+    const noMore = left <= claims.length ||
+      (claims.length < want && d.ctx.singlePass && this.#upstreamDone);
+    this.#batchReady = this.#queue.length >= size || noMore || waited >= waitMs;
+    // Polls at least as often as an idle worker, so that an injected clock is looked at.
+    const pollMs = Math.min(waitMs - waited, d.idlePollMs ?? IDLE_POLL_MS);
+    if (!this.#batchReady) await idle(d, this.#wake, true, pollMs);
+    return true;
+  }
+
+  /** Starts the handler on the next claim, or on the next batch once it is ready. */
+  #startNext(): void {
+    const { d } = this;
+    const { handler } = d;
+    if (!("runBatch" in handler)) {
+      const next = this.#queue.shift();
+      if (next) this.#track(() => runClaim(d, handler, this.#aborts, next));
+    } else if (this.#batchReady && this.#queue.length) {
+      this.#batchReady = false;
+      const batch = this.#queue.splice(0, d.stage.batch?.size ?? 1);
+      this.#track(() => runBatch(d, handler, this.#aborts, batch));
+    }
+  }
+
+  /** Runs `call` (a handler call) and holds it until it ends; a failure to record is fatal. */
+  #track(call: () => Promise<void>): void {
     const started = performance.now();
-    const task: Promise<unknown> = runClaim(this.d, this.#aborts, claim)
+    const task: Promise<unknown> = call()
       .then(
         () => this.#observe(performance.now() - started),
         (error) => this.#fatal ??= { error },
@@ -232,24 +277,29 @@ function claim(d: StageWorkerDeps, limit: number): Promise<Claim[]> {
   });
 }
 
-/** Waits for something that may make work claimable: an outcome, a finished task, a poll. */
-async function idle(d: StageWorkerDeps, wake: Wakeup, poll: boolean): Promise<void> {
-  const timer = poll ? setTimeout(wake.notify, d.idlePollMs ?? IDLE_POLL_MS) : undefined;
+/**
+ * Waits for something that may make work claimable: an outcome, a finished task, a poll (after
+ * `pollMs`).
+ */
+async function idle(
+  d: StageWorkerDeps,
+  wake: Wakeup,
+  poll: boolean,
+  pollMs = d.idlePollMs ?? IDLE_POLL_MS,
+): Promise<void> {
+  const timer = poll ? setTimeout(wake.notify, pollMs) : undefined;
   await wake.wait();
   clearTimeout(timer);
 }
 
-async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): Promise<void> {
+async function runClaim(
+  d: StageWorkerDeps,
+  handler: ItemHandler,
+  aborts: ClaimAborts,
+  claim: Claim,
+): Promise<void> {
   const { stage } = d;
-  if (claim.crashes >= MAX_CRASHES) {
-    return record(d, claim, {
-      kind: "error",
-      message: `Gave up after ${
-        plural(claim.crashes, "attempt")
-      } that never finished: each time the process running it died or lost its lease`,
-      permanent: true,
-    }, 0);
-  }
+  if (gaveUp(d, claim)) return;
   const started = d.ctx.now();
   let release: (() => void) | undefined;
   let ended: (() => void) | undefined;
@@ -274,7 +324,7 @@ async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): 
       const call = () =>
         runCaught(
           (error) => stray(d, aborts, a, claim, error),
-          () => d.handler.run(item, claimCtx),
+          () => handler.run(item, claimCtx),
         );
       return span ? span.run(call) : call();
     });
@@ -299,75 +349,4 @@ async function runClaim(d: StageWorkerDeps, aborts: ClaimAborts, claim: Claim): 
   span?.end(outcomeName(d, claim, outcome), outcome.kind === "error" ? outcome.message : undefined);
   // A failure is written at once, so the circuit breaker trips before another handler starts.
   if (outcome.kind === "error") await d.writer.flush();
-}
-
-/**
- * An error that escaped the claim's handler (a timer, an unawaited promise, an exit call): it
- * fails the claim while it runs; afterwards it is the job's handler error.
- */
-function stray(
-  d: StageWorkerDeps,
-  aborts: ClaimAborts,
-  abort: ClaimAbort,
-  claim: Claim,
-  error: unknown,
-): void {
-  const wrapped = error instanceof HandlerExitError
-    ? error
-    : new UncaughtError(describeThrown(error), { cause: error });
-  if (!aborts.fail(abort, wrapped)) d.onStray(claim, wrapped);
-}
-
-function record(
-  d: StageWorkerDeps,
-  claim: Claim,
-  outcome: Outcome,
-  durationMs: number,
-  emit: EmittedItems[] = [],
-): void {
-  const base = { itemId: claim.itemId, stage: claim.stage, position: claim.position };
-  if (outcome.kind === "done") {
-    const mark = { ...base, result: outcome.result, handlerVersion: d.handler.version };
-    d.writer.done(emit.length ? { ...mark, emit } : mark);
-  } else if (outcome.kind === "skipped") {
-    d.writer.skipped({ ...base, reason: outcome.reason });
-  } else {
-    d.ctx.log.warn(outcome.message, {
-      job: d.job.id,
-      stage: claim.stage,
-      item: claim.key,
-      attempt: claim.attempts,
-    });
-    d.writer.failed({
-      ...base,
-      error: outcome.message,
-      permanent: outcome.permanent,
-      retries: d.stage.retries,
-      backoffMs: d.stage.backoffMs,
-      retryAfterMs: outcome.retryAfterMs,
-    });
-  }
-  d.ctx.onStageResult?.({
-    jobId: d.job.id,
-    stage: claim.stage,
-    key: claim.key,
-    input: { key: claim.key, data: claim.data, results: claim.results },
-    outcome: outcomeName(d, claim, outcome),
-    output: outcome.kind === "done"
-      ? outcome.result
-      : outcome.kind === "skipped"
-      ? outcome.reason
-      : outcome.message,
-    durationMs,
-  });
-}
-
-/** What becomes of the stage: done, skipped, retry or failed. */
-function outcomeName(
-  d: StageWorkerDeps,
-  claim: Claim,
-  outcome: Outcome,
-): "done" | "skipped" | "retry" | "failed" {
-  if (outcome.kind !== "error") return outcome.kind;
-  return outcome.permanent || claim.attempts > d.stage.retries ? "failed" : "retry";
 }

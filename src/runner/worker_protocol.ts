@@ -4,14 +4,6 @@
  * of log and cost messages carrying that id, then one final message.
  */
 import { printable, quote } from "../util/quote.ts";
-import type { CommandInput } from "./command_handler.ts";
-
-/** One line written to a worker's stdin. */
-export interface WorkerRequest extends CommandInput {
-  /** Unique within one worker process; every message about this item carries it. */
-  id: number;
-}
-
 /** A message that does not end the item. */
 export type WorkerNote =
   | { id: number; kind: "log"; level: LogLevel; message: string; data?: Record<string, unknown> }
@@ -53,6 +45,17 @@ export function parseMessage(line: string): WorkerMessage {
   const problem = shapeProblem(value);
   if (problem) throw new ProtocolError(`printed a message ${problem}: ${quote(line)}`);
   return value as WorkerMessage;
+}
+
+/**
+ * What is wrong with `m` as the outcome of one item of a batch (a final message without its
+ * id), or undefined when nothing is.
+ */
+export function outcomeProblem(m: Record<string, unknown>): string | undefined {
+  if (m.kind === "log" || m.kind === "cost") {
+    return 'whose "kind" is not result, skip, fail, error or retry_later';
+  }
+  return shapeProblem(m);
 }
 
 /** What is wrong with the fields of message `m`, or undefined when nothing is. */

@@ -133,7 +133,7 @@ Deno.test("jobctl init refuses to overwrite, naming the file, and writes nothing
   );
 });
 
-Deno.test("the handler types of jobctl init type-check and accept what the runner passes", async () => {
+Deno.test("the handler types of jobctl init type-check and accept what the runner passes, batches too", async () => {
   await using tmp = await tempDir();
   for (const file of INIT_FILES) {
     await Deno.mkdir(join(tmp.dir, "handlers"), { recursive: true });
@@ -142,12 +142,16 @@ Deno.test("the handler types of jobctl init type-check and accept what the runne
   // A handler written against Context and Item can be given the runner's real arguments.
   await Deno.writeTextFile(
     join(tmp.dir, "check.ts"),
-    `import type { HandlerContext, HandlerItem } from "${REPO}src/runner/handlers.ts";
-import type { Context, Item } from "./handlers/jobctl.ts";
+    `import type { BatchContext as RunnerBatchContext, BatchItem as RunnerBatchItem, HandlerContext, HandlerItem } from "${REPO}src/runner/handlers.ts";
+import type { WorkerFinal } from "${REPO}src/runner/worker_protocol.ts";
+import type { BatchContext, BatchItem, Context, Item, Outcome } from "./handlers/jobctl.ts";
 import count from "./handlers/count.ts";
 export const run: (item: HandlerItem, ctx: HandlerContext) => unknown = count;
 export const item: Item = {} as HandlerItem;
 export const ctx: Context = {} as HandlerContext;
+export const batchItem: BatchItem = {} as RunnerBatchItem;
+export const batchCtx: BatchContext = {} as RunnerBatchContext;
+export const outcome: WorkerFinal = { id: 1, ...({} as Outcome) };
 `,
   );
   const out = await new Deno.Command(Deno.execPath(), {

@@ -243,6 +243,26 @@ Deno.test("loadConfig() reads worker: on a command stage, and reports it elsewhe
   ]);
 });
 
+Deno.test("loadConfig() reads batch: on a stage, and reports a bad size, wait or a builtin", async () => {
+  await using tmp = await tempFiles({
+    "jobs.yaml":
+      `jobs:\n  feed:\n${STATIC_DISCOVERY}    stages:\n      - { name: a, command: [./w.sh], batch: { size: 50, wait: 2s } }\n      - { name: b, handler: ./b.ts, batch: { size: 1, wait: 0 } }\n`,
+  });
+  const config = await loadConfig(join(tmp.dir, "jobs.yaml"));
+  assert.deepEqual(config.jobs[0].stages.map((s) => s.batch), [
+    { size: 50, waitMs: 2000 },
+    { size: 1, waitMs: 0 },
+  ]);
+  const yaml =
+    `jobs:\n  feed:\n${STATIC_DISCOVERY}    stages:\n      - { name: a, handler: ./a.ts, batch: { size: 0, wait: 1s } }\n      - { name: b, handler: ./b.ts, batch: { size: 5, wait: -1s } }\n      - { name: c, handler: builtin:fetch, batch: { size: 5, wait: 1s } }\n      - { name: d, handler: ./d.ts, batch: { size: 5, wait: 1s, max: 3 } }\n`;
+  assert.deepEqual(await problemsOf(yaml), [
+    "jobs.yaml:7:52: jobs.feed.stages[0].batch.size: expected a whole number of at least 1, got 0",
+    'jobs.yaml:8:61: jobs.feed.stages[1].batch.wait: expected a duration like "30s", got "-1s"',
+    'jobs.yaml:9:44: jobs.feed.stages[2].batch: "batch" is only for module and command handlers',
+    'jobs.yaml:10:65: jobs.feed.stages[3].batch.max: unknown key "max"',
+  ]);
+});
+
 Deno.test("loadConfig() reports a job id that is not lower-case letters, digits, _ and -", async () => {
   const yaml = `jobs:\n  Daily News:\n${STATIC_DISCOVERY}    handler: ./a.ts\n`;
   assert.deepEqual(await problemsOf(yaml), [

@@ -308,3 +308,20 @@ export async function exited(
   await run.done;
   throw new Error(`${what}: still running after ${timeoutMs} ms; stderr:\n${run.stderr()}`);
 }
+
+/** `db` with its claimBatch() calls counted: an idle worker makes one per poll. */
+export function countingClaims(db: Store): { store: Store; claims: () => number } {
+  let claims = 0;
+  const store = new Proxy(db, {
+    get: (target, name) => {
+      const value = Reflect.get(target, name);
+      if (typeof value !== "function") return value;
+      if (name !== "claimBatch") return value.bind(target);
+      return (...args: Parameters<Store["claimBatch"]>) => {
+        claims++;
+        return target.claimBatch(...args);
+      };
+    },
+  });
+  return { store, claims: () => claims };
+}

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { EXIT } from "../../src/cli/mod.ts";
-import { MAX_CRASHES } from "../../src/runner/stage_worker.ts";
+import { MAX_CRASHES } from "../../src/runner/_claim_outcome.ts";
 import { tempDb } from "../db/_helpers.ts";
 import { exited, startJobs, statusMap, waitFor, Workspace } from "./_helpers.ts";
 

@@ -110,3 +110,31 @@ Deno.test("without OTEL_DENO a run exports nothing", async () => {
   assert.equal(rx.pages(), 2, "the handlers ran");
   assert.deepEqual(rx.spans, []);
 });
+
+Deno.test("a batch stage exports one span per item's attempt, each with its own outcome", async () => {
+  await using rx = collector();
+  await using ws = await Workspace.create({
+    "h.ts": `export default function handle(items) {
+  return Object.fromEntries(items.map((i) => [i.key, i.key === "bad"
+    ? { kind: "fail", message: "no good" }
+    : { kind: "result", result: 1 }]));
+}
+`,
+    "jobs.yaml": YAML.replace("retries: 0 }", "retries: 0, batch: { size: 2, wait: 0 } }"),
+  });
+  const out = await ws.jobs(["run"], {
+    OTEL_DENO: "true",
+    OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+    OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
+    OTEL_BSP_SCHEDULE_DELAY: "100",
+  });
+  assert.equal(out.code, EXIT.failed, out.stderr);
+  const stages = () => rx.spans.filter((s) => s.name === "stage feed/get");
+  await waitFor("the spans to arrive", () => stages().length === 2);
+  const byKey = Object.fromEntries(
+    stages().map((s) => [attrs(s)["jobctl.item.key"], attrs(s)["jobctl.outcome"]]),
+  );
+  assert.deepEqual(byKey, { a: "done", bad: "failed" });
+  const bad = stages().find((s) => attrs(s)["jobctl.item.key"] === "bad")!;
+  assert.deepEqual([bad.status.code, bad.status.message], [2, "no good"]);
+});

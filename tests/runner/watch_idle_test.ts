@@ -4,7 +4,6 @@
  */
 import assert from "node:assert/strict";
 import { loadConfig } from "../../src/config/load.ts";
-import type { Store } from "../../src/db/store.ts";
 import { Budget } from "../../src/runner/budget.ts";
 import { loadHandler } from "../../src/runner/handlers.ts";
 import { OutcomeWriter } from "../../src/runner/outcome_writer.ts";
@@ -13,26 +12,9 @@ import { Resources } from "../../src/runner/resources.ts";
 import { stageWorker } from "../../src/runner/stage_worker.ts";
 import { silentLogger } from "../../src/util/log.ts";
 import { tempDb } from "../db/_helpers.ts";
-import { waitFor, Workspace } from "./_helpers.ts";
+import { countingClaims, waitFor, Workspace } from "./_helpers.ts";
 
 const POLLS = 2000;
-
-/** `db` with its claimBatch() calls counted: an idle worker makes one per poll. */
-function countingClaims(db: Store): { store: Store; claims: () => number } {
-  let claims = 0;
-  const store = new Proxy(db, {
-    get: (target, name) => {
-      const value = Reflect.get(target, name);
-      if (typeof value !== "function") return value;
-      if (name !== "claimBatch") return value.bind(target);
-      return (...args: Parameters<Store["claimBatch"]>) => {
-        claims++;
-        return target.claimBatch(...args);
-      };
-    },
-  });
-  return { store, claims: () => claims };
-}
 
 Deno.test(`an idle --watch worker holds one writer listener over ${POLLS} polls`, async () => {
   await using t = await tempDb();

@@ -1,0 +1,99 @@
+/** Recording what became of a claim, shared by the one-item and the batch handler calls. */
+import type { Claim, EmittedItems } from "../db/store.ts";
+import type { Outcome } from "./outcome.ts";
+import type { StageWorkerDeps } from "./stage_worker.ts";
+import type { ClaimAbort, ClaimAborts } from "./_claim_aborts.ts";
+import { HandlerExitError, UncaughtError } from "./handler_guard.ts";
+import { describeThrown } from "../util/errors.ts";
+import { plural } from "../util/format.ts";
+
+/**
+ * Attempts of a claim that may end without an outcome (the process running it died, its lease
+ * was lost) before the stage fails. They do not count against `retries`: a crash is not the
+ * handler's failure, but a handler that takes its worker down every time must end.
+ */
+export const MAX_CRASHES = 3;
+
+/** Records a claim that crashed MAX_CRASHES times as failed, and returns true; else false. */
+export function gaveUp(d: StageWorkerDeps, claim: Claim): boolean {
+  if (claim.crashes < MAX_CRASHES) return false;
+  record(d, claim, {
+    kind: "error",
+    message: `Gave up after ${
+      plural(claim.crashes, "attempt")
+    } that never finished: each time the process running it died or lost its lease`,
+    permanent: true,
+  }, 0);
+  return true;
+}
+
+/**
+ * An error that escaped the claim's handler (a timer, an unawaited promise, an exit call): it
+ * fails the claim while it runs; afterwards it is the job's handler error.
+ */
+export function stray(
+  d: StageWorkerDeps,
+  aborts: ClaimAborts,
+  abort: ClaimAbort,
+  claim: Claim,
+  error: unknown,
+): void {
+  const wrapped = error instanceof HandlerExitError
+    ? error
+    : new UncaughtError(describeThrown(error), { cause: error });
+  if (!aborts.fail(abort, wrapped)) d.onStray(claim, wrapped);
+}
+
+export function record(
+  d: StageWorkerDeps,
+  claim: Claim,
+  outcome: Outcome,
+  durationMs: number,
+  emit: EmittedItems[] = [],
+): void {
+  const base = { itemId: claim.itemId, stage: claim.stage, position: claim.position };
+  if (outcome.kind === "done") {
+    const mark = { ...base, result: outcome.result, handlerVersion: d.handler.version };
+    d.writer.done(emit.length ? { ...mark, emit } : mark);
+  } else if (outcome.kind === "skipped") {
+    d.writer.skipped({ ...base, reason: outcome.reason });
+  } else {
+    d.ctx.log.warn(outcome.message, {
+      job: d.job.id,
+      stage: claim.stage,
+      item: claim.key,
+      attempt: claim.attempts,
+    });
+    d.writer.failed({
+      ...base,
+      error: outcome.message,
+      permanent: outcome.permanent,
+      retries: d.stage.retries,
+      backoffMs: d.stage.backoffMs,
+      retryAfterMs: outcome.retryAfterMs,
+    });
+  }
+  d.ctx.onStageResult?.({
+    jobId: d.job.id,
+    stage: claim.stage,
+    key: claim.key,
+    input: { key: claim.key, data: claim.data, results: claim.results },
+    outcome: outcomeName(d, claim, outcome),
+    output: outcome.kind === "done"
+      ? outcome.result
+      : outcome.kind === "skipped"
+      ? outcome.reason
+      : outcome.message,
+    durationMs,
+  });
+}
+
+/** What becomes of the stage: done, skipped, retry or failed. */
+export function outcomeName(
+  d: StageWorkerDeps,
+  claim: Claim,
+  outcome: Outcome,
+): "done" | "skipped" | "retry" | "failed" {
+  if (outcome.kind !== "error") return outcome.kind;
+  return outcome.permanent || claim.attempts > d.stage.retries ? "failed" : "retry";
+}
