@@ -60,6 +60,19 @@ export class Workspace implements AsyncDisposable {
     return this.store.location;
   }
 
+  /**
+   * What points a child `jobctl` at the workspace's store: nothing on SQLite, JOBS_DB on
+   * PostgreSQL, unless the test names a store of its own with `db:` in jobs.yaml.
+   */
+  private storeEnv(): Record<string, string> {
+    try {
+      if (/^db:/m.test(Deno.readTextFileSync(this.path("jobs.yaml")))) return {};
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    return this.store.env;
+  }
+
   /** Writes `text` to `name`; a .sh file is made executable. */
   async write(name: string, text: string): Promise<void> {
     await Deno.writeTextFile(this.path(name), text);
@@ -81,7 +94,7 @@ export class Workspace implements AsyncDisposable {
     return new Deno.Command(Deno.execPath(), {
       args: ["run", "--config", DENO_JSON, ...PERMISSIONS, MAIN, ...args],
       cwd: this.dir,
-      env: { NO_COLOR: "1", ...this.store.env, ...env },
+      env: { NO_COLOR: "1", ...this.storeEnv(), ...env },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
