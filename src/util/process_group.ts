@@ -41,21 +41,7 @@ export function runInGroup(
 ): Promise<GroupRunResult> {
   const { signal } = options;
   if (signal.aborted) return Promise.reject(signal.reason);
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    cwd: options.cwd,
-    stdin: options.input ? "piped" : "null",
-    stdout: "piped",
-    stderr: "piped",
-    detached: true,
-  }).spawn();
-  const pgid = child.pid;
-  live.add(pgid);
-  const killer = groupKiller(pgid, options.killGraceMs ?? 5000);
-  const status = child.status.finally(() => {
-    killer.leaderExited();
-    live.delete(pgid);
-  });
+  const { child, killer, status } = spawnLeader(argv, options, options.input ? "piped" : "null");
   const stdout = collect(child.stdout, new BytesSink());
   const stderr = collect(child.stderr, new TailSink(options.stderrChars ?? 2000));
   if (options.input) writeInput(child.stdin, options.input);
@@ -110,10 +96,33 @@ export interface GroupProcess {
  * killAllGroups() reaches it. Throws at once when the program cannot be started.
  */
 export function startInGroup(argv: readonly string[], options: GroupStartOptions): GroupProcess {
+  const { child, killer, status: exited } = spawnLeader(argv, options, "piped");
+  const tail = new TailSink(options.stderrChars ?? 2000);
+  const stderr = collect(child.stderr, tail);
+  const stdout = collect(child.stdout, { push: options.onStdout, result: () => {} });
+  return {
+    pid: child.pid,
+    stdin: child.stdin.getWriter(),
+    stdoutEnded: stdout.done.catch(() => {}),
+    status: Promise.all([exited, stderr.done.catch(() => "")]).then(([s]) => s),
+    takeStderr: () => tail.take(),
+    kill: () => killer.kill(),
+  };
+}
+
+/**
+ * Spawns `argv` as the leader of a new process group, known to killAllGroups() until it is
+ * reaped; its status resolves once the leader has exited and the rest of its group is killed.
+ */
+function spawnLeader(
+  argv: readonly string[],
+  options: { cwd: string; killGraceMs?: number },
+  stdin: "piped" | "null",
+) {
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
     cwd: options.cwd,
-    stdin: "piped",
+    stdin,
     stdout: "piped",
     stderr: "piped",
     detached: true,
@@ -121,21 +130,11 @@ export function startInGroup(argv: readonly string[], options: GroupStartOptions
   const pgid = child.pid;
   live.add(pgid);
   const killer = groupKiller(pgid, options.killGraceMs ?? 5000);
-  const exited = child.status.finally(() => {
+  const status = child.status.finally(() => {
     killer.leaderExited();
     live.delete(pgid);
   });
-  const tail = new TailSink(options.stderrChars ?? 2000);
-  const stderr = collect(child.stderr, tail);
-  const stdout = collect(child.stdout, { push: options.onStdout, result: () => {} });
-  return {
-    pid: pgid,
-    stdin: child.stdin.getWriter(),
-    stdoutEnded: stdout.done.catch(() => {}),
-    status: Promise.all([exited, stderr.done.catch(() => "")]).then(([s]) => s),
-    takeStderr: () => tail.take(),
-    kill: () => killer.kill(),
-  };
+  return { child, killer, status };
 }
 
 /** Sends SIGKILL to every process group started here that may still have members. */

@@ -113,10 +113,11 @@ Deno.test("a command past its timeout gets SIGTERM, then its whole process group
     discovery: { strategy: static, items: [{ key: k1 }] }
     stages:
       - command: [./stubborn.sh]
-        timeout: 300ms
+        timeout: 3s
         retries: 0
 `,
   });
+  // 3 s leave both shells time to set their traps on a loaded machine before the SIGTERM.
   const out = await ws.jobs(["run"]);
   assert.equal(out.code, 1, out.stderr);
   // The command leads its own process group.
@@ -125,7 +126,7 @@ Deno.test("a command past its timeout gets SIGTERM, then its whole process group
   const db = await ws.openDb();
   try {
     assert.deepEqual((await allItems(db, "j"))[0].stages, [
-      { stage: "stubborn.sh", status: "failed", attempts: 1, error: "Timed out after 300ms" },
+      { stage: "stubborn.sh", status: "failed", attempts: 1, error: "Timed out after 3s" },
     ]);
   } finally {
     await db.close();

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 
 import { outputWithin, PROCESS_DEADLINE_MS, withDeadline } from "../_deadline.ts";
 import { allItems, resultsOf, Workspace } from "./_helpers.ts";
+import { seeded } from "../_seeded.ts";
 
 const ITEMS = 2000;
 const STAGES = ["a", "b", "c"];
@@ -44,18 +45,6 @@ async function calls(ws: Workspace): Promise<number> {
   } catch {
     return 0;
   }
-}
-
-/** mulberry32: a small seeded generator of numbers in [0, 1). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 
 import { hashUrl } from "../../src/discovery/base.ts";
 import { allItems, resultsOf, runInProcess, Workspace } from "./_helpers.ts";
+import { seeded } from "../_seeded.ts";
 
 const INDEXES = 40;
 const PAGES_EACH = 25;
@@ -41,18 +42,6 @@ function crashYaml(): string {
     stages:
       - { name: fetch, handler: ./fetch.ts, concurrency: 8, retries: ${KILLS + 1} }
 `;
-}
-
-/** A small seeded generator (mulberry32), so a failing run can be repeated. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Starts `jobctl run`, kills it with SIGKILL once it has logged `calls` more handler calls. */
