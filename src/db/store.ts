@@ -56,23 +56,14 @@ import type {
   UpsertCounts,
   UpsertItemsOptions,
 } from "./types.ts";
-import type {
-  AlertCooldown,
-  CrashedRun,
-  DetectCrashedRunsOptions,
-  JobMetrics,
-  PendingAlert,
-  PruneBatch,
-  PruneOptions,
-  RunOutcome,
-  SettleAlertsOptions,
-  SpaceReport,
-} from "./ops_types.ts";
+import type { CrashedRun, DetectCrashedRunsOptions, RunOutcome } from "./ops_types.ts";
+import type { AlertStore, MetricsStore, RetentionStore } from "./ops_store.ts";
 
 export * from "./ops_types.ts";
 export * from "./read_types.ts";
 export * from "./types.ts";
 export type { Impl } from "./impl.ts";
+export type { AlertStore, MetricsStore, RetentionStore } from "./ops_store.ts";
 
 /** Work items and their stage rows. */
 export interface ItemStore {
@@ -307,36 +298,6 @@ export interface ReadModelStore {
   recentStageTimings(options: { jobId: string; runs: number }): Promise<StageTiming[]>;
   /** Cost of `jobId` per UTC day for events in [sinceTs, untilTs); days without cost left out. */
   costPerDay(options: { jobId: string; sinceTs: number; untilTs: number }): Promise<DayCost[]>;
-}
-
-/** Retention: removing what is no longer needed, and giving the space back. */
-export interface RetentionStore {
-  /**
-   * Removes one batch (≤ `limit` rows, one short transaction) of what `options` covers; cost
-   * events leave daily totals. With dryRun counts everything at once and removes nothing.
-   */
-  prune(options: PruneOptions): Promise<PruneBatch>;
-  /**
-   * Gives free pages back (up to `maxPages`; all with `full`, which on SQLite also rewrites a
-   * file made without incremental freeing, refused while a run uses it; PostgreSQL: VACUUM).
-   */
-  reclaimSpace(options: { full: boolean; maxPages?: number }): Promise<SpaceReport>;
-}
-
-/** The alert outbox and its cooldowns. */
-export interface AlertStore {
-  /** Alerts in the outbox, oldest first, at most `limit` (default 500). */
-  pendingAlerts(options?: { limit?: number }): Promise<PendingAlert[]>;
-  /** When each (job, kind) last had alerts released. */
-  alertCooldowns(): Promise<AlertCooldown[]>;
-  /** Records a sending round in one transaction: deliveries, errors, removals, cooldowns. */
-  settleAlerts(options: SettleAlertsOptions): Promise<void>;
-}
-
-/** What Prometheus metrics read beyond the status report. */
-export interface MetricsStore {
-  /** Counters since the store was made and the age of the oldest waiting item, per stage. */
-  jobMetrics(options: { jobId: string }): Promise<JobMetrics>;
 }
 
 /** A whole store's rows out and in, for `migrate`. */
