@@ -58,8 +58,18 @@ function killPoints(seed: number, count: number, first: number, last: number): n
   return offsets.sort((a, b) => a - b).map((offset, i) => first + offset + i * MIN_GAP);
 }
 
-/** Starts `jobctl run`, kills it with SIGKILL once `atCalls` handler calls are logged. */
-async function runAndKill(ws: Workspace, atCalls: number, where: string): Promise<void> {
+/**
+ * Starts `jobctl run` and kills it with SIGKILL once `atCalls` handler calls are logged and the
+ * stages in `leftInFlight` (what the previous kill caught) are recorded done: calls run ahead of
+ * what the store records (outcomes are written in batches, on PostgreSQL with a round trip), so
+ * a count of calls alone does not say that the previous kill's work was finished.
+ */
+async function runAndKill(
+  ws: Workspace,
+  atCalls: number,
+  leftInFlight: ReadonlySet<string>,
+  where: string,
+): Promise<void> {
   const child = ws.spawn(["run", "--config", ws.path("jobs.yaml")]);
   let exited = false;
   const status = child.status.then((s) => {
@@ -71,6 +81,9 @@ async function runAndKill(ws: Workspace, atCalls: number, where: string): Promis
     while (!exited && await calls(ws) < atCalls) {
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
+    while (!exited && !await allDone(ws, leftInFlight)) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }, () => child.kill("SIGKILL"));
   assert.equal(
     exited,
@@ -80,6 +93,19 @@ async function runAndKill(ws: Workspace, atCalls: number, where: string): Promis
   child.kill("SIGKILL");
   await output;
   assert.equal((await status).signal, "SIGKILL");
+}
+
+/** Whether every "<stage> <key>" of `ids` is done in the workspace's store. */
+async function allDone(ws: Workspace, ids: ReadonlySet<string>): Promise<boolean> {
+  if (ids.size === 0) return true;
+  const db = await ws.openDb();
+  try {
+    return (await allItems(db, "bulk")).every((item) =>
+      item.stages.every((s) => s.status === "done" || !ids.has(`${s.stage} ${item.key}`))
+    );
+  } finally {
+    await db.close();
+  }
 }
 
 Deno.test("kill points are spaced MIN_GAP calls apart and repeat with their seed", () => {
@@ -102,14 +128,18 @@ Deno.test("kill -9 at 5 random points: every (item, stage) ends done exactly onc
   // (stage, key) pairs that were claimed but not recorded at some kill: the only ones that may
   // run twice.
   const inFlight = new Map<string, number>();
+  let caught = new Set<string>();
   for (const point of points) {
-    await runAndKill(ws, point, where);
+    await runAndKill(ws, point, caught, where);
+    caught = new Set();
     const db = await ws.openDb();
     try {
       for (const item of await allItems(db, "bulk")) {
         for (const s of item.stages) {
           const id = `${s.stage} ${item.key}`;
-          if (s.status === "in_progress") inFlight.set(id, (inFlight.get(id) ?? 0) + 1);
+          if (s.status !== "in_progress") continue;
+          inFlight.set(id, (inFlight.get(id) ?? 0) + 1);
+          caught.add(id);
         }
       }
     } finally {
