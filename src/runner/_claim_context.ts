@@ -29,6 +29,8 @@ export class ClaimContext implements HandlerContext {
   #log: Logger | undefined;
   #fetch: PacedFetch | undefined;
   #cost: HandlerContext["cost"] | undefined;
+  /** The last cost write of this item, which the next one waits for. */
+  #lastCost: Promise<unknown> = Promise.resolve();
   /** What the handler emitted, in order; recorded with the stage when it ends done. */
   readonly emitted: EmittedItems[] = [];
 
@@ -74,14 +76,12 @@ export class ClaimContext implements HandlerContext {
     return this.#cost ??= (usd, meta) => {
       const deps = this.#deps;
       deps.budget.add(usd);
-      this.#costs.push(deps.ctx.db.logCost({
-        jobId: this.job,
-        itemId: this.#claim.itemId,
-        stage: this.stage,
-        usd,
-        meta,
-        ts: deps.ctx.now(),
-      }));
+      const cost = { jobId: this.job, itemId: this.#claim.itemId, stage: this.stage, usd, meta };
+      const ts = deps.ctx.now();
+      // One after another, so the item's cost events keep the order they were reported in.
+      const write = this.#lastCost.catch(() => {}).then(() => deps.ctx.db.logCost({ ...cost, ts }));
+      this.#lastCost = write;
+      this.#costs.push(write);
     };
   }
 
