@@ -1,5 +1,6 @@
 /** Atom 0.3 and 1.0 documents. */
-import { attrOf, childElements, innerXml, textOf, type XmlElement } from "./_xml.ts";
+import type { XmlElement } from "./_xml.ts";
+import { attrOf, childElements, innerXml, textOf } from "./_xml_read.ts";
 import { collapse, decodeBase64, htmlToText, resolveUrl } from "./_text.ts";
 import { isoDate } from "./_dates.ts";
 import {

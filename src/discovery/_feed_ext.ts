@@ -1,5 +1,6 @@
 /** Namespaced extensions shared by RSS and Atom entries: Dublin Core, content, iTunes, Media RSS … */
-import { attrOf, textOf, type XmlElement } from "./_xml.ts";
+import type { XmlElement } from "./_xml.ts";
+import { attrOf, textOf } from "./_xml_read.ts";
 import { collapse, htmlToText, isHttpUrl, resolveUrl } from "./_text.ts";
 import type { Enclosure, FeedEntry, ItunesFields, MediaFields } from "./_feed.ts";
 

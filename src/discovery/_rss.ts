@@ -1,5 +1,6 @@
 /** RSS 0.9x, 1.0 (RDF) and 2.0 documents. */
-import { attrOf, childElements, textOf, type XmlElement } from "./_xml.ts";
+import type { XmlElement } from "./_xml.ts";
+import { attrOf, childElements, textOf } from "./_xml_read.ts";
 import { collapse, htmlToText, resolveUrl } from "./_text.ts";
 import { dayNumber } from "./_hints.ts";
 import {

@@ -1,6 +1,7 @@
 /** Sitemap documents: urlset, sitemap index, plain-text lists, robots.txt and feeds used as sitemaps. */
 import { decodeDocument } from "./_decode.ts";
-import { parseXml, textOf, type XmlElement, XmlError } from "./_xml.ts";
+import { parseXml, type XmlElement, XmlError } from "./_xml.ts";
+import { textOf } from "./_xml_read.ts";
 import { FeedError, parseFeed } from "./_feed.ts";
 import { isHttpUrl, resolveUrl } from "./_text.ts";
 
