@@ -77,22 +77,26 @@ async function runAndKill(
     return s;
   });
   const output = outputWithin(child, `${where}: the run killed at ${atCalls} calls`);
+  let reached = false;
   await withDeadline(`${where}: ${atCalls} handler calls`, PROCESS_DEADLINE_MS, async () => {
     while (!exited && await calls(ws) < atCalls) {
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
+    reached = await calls(ws) >= atCalls;
     while (!exited && !await allDone(ws, leftInFlight)) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }, () => child.kill("SIGKILL"));
-  assert.equal(
-    exited,
-    false,
-    `${where}: the run ended before ${atCalls} calls: ${await calls(ws)}`,
-  );
-  child.kill("SIGKILL");
+  assert.ok(reached, `${where}: the run ended before ${atCalls} calls: ${await calls(ws)}`);
+  // Past its kill point, a run may finish the work before the previous kill's is recorded.
+  try {
+    if (!exited) child.kill("SIGKILL");
+  } catch (err) {
+    // "Child process has already terminated": it finished just now.
+    if (!(err instanceof TypeError)) throw err;
+  }
   await output;
-  assert.equal((await status).signal, "SIGKILL");
+  if ((await status).signal !== null) assert.equal((await status).signal, "SIGKILL");
 }
 
 /** Whether every "<stage> <key>" of `ids` is done in the workspace's store. */
