@@ -17,6 +17,21 @@ Deno.test("upsertItems() is idempotent: the same items again change nothing", as
   ]]);
 });
 
+Deno.test("upsertItems() counts new, changed and unchanged items exactly across many rows", async () => {
+  await using t = await tempDb();
+  // 5,263 items: more than one chunk of 5,000, and a tail of every statement length.
+  const first = await t.db.upsertItems({ jobId: "j", stages: ["a"], items: makeItems(5263) });
+  assertEquals(first, { inserted: 5263, updated: 0, unchanged: 0 });
+  const items = makeItems(5400).map((item, i) => i % 7 === 0 ? { ...item, data: { n: -i } } : item);
+  const again = await t.db.upsertItems({ jobId: "j", stages: ["a"], items });
+  const changed = items.slice(0, 5263).filter((_, i) => i % 7 === 0).length;
+  assertEquals(again, { inserted: 137, updated: changed, unchanged: 5263 - changed });
+  const stats = await t.db.stageStats("j");
+  assertEquals(stats.map((s) => [s.stage, s.pending]), [["a", 5400]]);
+  const listed = await t.db.listItems({ jobId: "j", limit: 6000 });
+  assertEquals([listed.length, listed[5262].key, listed[5399].key], [5400, "k5263", "k5400"]);
+});
+
 Deno.test("upsertItems() gives every new item a pending row for every stage", async () => {
   await using t = await tempDb();
   await t.db.upsertItems({ jobId: "j", stages: STAGES, items: makeItems(3) });

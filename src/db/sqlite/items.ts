@@ -30,6 +30,12 @@ export function sqliteItems(s: SqliteConn): Impl<ItemStore> {
 }
 
 const UPSERT_CHUNK = 5000;
+/**
+ * Rows per upsert statement, largest first: one statement per row costs more in calls than in
+ * writing, and a few fixed lengths keep the prepared statements few.
+ */
+const UPSERT_ROWS = [250, 50, 10, 1];
+const upsertSqls = new Map<number, string>();
 
 /** See ItemStore.syncStages(); also for the health area. */
 export function syncStages(
@@ -119,6 +125,23 @@ export function upsertEmitted(
   }
 }
 
+/** The upsert of `rows` items: ?1 the job, ?2 the time, ?3 the parent, then each key and data. */
+function upsertSql(rows: number): string {
+  const known = upsertSqls.get(rows);
+  if (known) return known;
+  const values = Array.from(
+    { length: rows },
+    (_, i) => `(?1, ?${4 + 2 * i}, ?${5 + 2 * i}, ?2, ?2, ?3)`,
+  );
+  const sql = `INSERT INTO work_items (job_id, key, data, discovered_at, updated_at, parent_id)
+    VALUES ${values.join(", ")}
+    ON CONFLICT (job_id, key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
+    WHERE work_items.data IS NOT excluded.data
+    RETURNING id`;
+  upsertSqls.set(rows, sql);
+  return sql;
+}
+
 function upsertChunk(
   s: SqliteConn,
   into: { jobId: string; parentId: number | null; now: number },
@@ -130,19 +153,19 @@ function upsertChunk(
   const { maxId } = s.stmt("SELECT coalesce(max(id), 0) AS maxId FROM work_items").get() as {
     maxId: number;
   };
-  const upsert = s.stmt(
-    `INSERT INTO work_items (job_id, key, data, discovered_at, updated_at, parent_id)
-     VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT (job_id, key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
-     WHERE work_items.data IS NOT excluded.data
-     RETURNING id`,
-  );
   const before = counts.inserted;
-  for (const [key, data] of chunk) {
-    const row = upsert.get(jobId, key, data, now, now, parentId) as { id: number } | undefined;
-    if (!row) counts.unchanged++;
-    else if (row.id > maxId) counts.inserted++;
-    else counts.updated++;
+  for (let i = 0; i < chunk.length;) {
+    const n = UPSERT_ROWS.find((size) => size <= chunk.length - i)!;
+    const rows = chunk.slice(i, i += n);
+    const args: (string | number | null)[] = [jobId, now, parentId];
+    for (const [key, data] of rows) args.push(key, data);
+    // Changed and new rows come back; those above the previous maximum id are new.
+    const changed = s.stmt(upsertSql(n)).all(...args) as { id: number }[];
+    counts.unchanged += rows.length - changed.length;
+    for (const { id } of changed) {
+      if (id > maxId) counts.inserted++;
+      else counts.updated++;
+    }
   }
   const fresh = counts.inserted - before;
   if (fresh === 0) return;
