@@ -162,7 +162,9 @@ function finishDone(
   return s.stmt(
     `UPDATE item_stages SET status = 'done', finished_at = :now, claimed_by = NULL,
        lease_until = NULL, error = NULL
-     WHERE claimed_by = :run AND status = 'in_progress'
+     -- "+": each mark is found by its key; through the claimed index every claim the run
+     -- holds was read for each batch of marks.
+     WHERE +claimed_by = :run AND status = 'in_progress'
        AND (item_id, stage) IN (SELECT value ->> 0, value ->> 1 FROM json_each(:marks))
      RETURNING item_id, stage, position, started_at`,
   ).all({
