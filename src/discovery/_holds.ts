@@ -97,6 +97,15 @@ export class SourceGate {
     this.#outcomes.set(outcome.url, outcome);
   }
 
+  /**
+   * A 429 from `outcome.url`: from now on held() keeps every URL of its host, so the rest of
+   * this discovery (a sitemap index's other children) leaves the host alone too.
+   */
+  rateLimited(outcome: SourceOutcome): void {
+    const hold = this.#hostHold(outcome, this.#urls.get(outcome.url), this.now());
+    this.#hosts.set(hold.target, hold);
+  }
+
   /** The holds to write and to remove for the outcomes noted. */
   changes(): SaveSourceHoldsOptions {
     const now = this.now();

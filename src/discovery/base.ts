@@ -249,6 +249,9 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
       if (err instanceof DiscoveryError) {
         err.refetch = this.#findings.hintFor(url, this.now());
         this.#tally.failed(url, err);
+        if (err.status === 429) {
+          this.env.gate?.rateLimited({ url, status: 429, error: err.message, hint: err.refetch });
+        }
       }
       throw err;
     }

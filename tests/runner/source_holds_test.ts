@@ -55,6 +55,9 @@ async function setUp(routes: Record<string, Route>, start?: number): Promise<Set
       server.url("/b.xml")
     }"], retries: 0 }
     handler: builtin:fetch
+  index:
+    discovery: { strategy: sitemap, url: "${server.url("/index.xml")}", retries: 0 }
+    handler: builtin:fetch
 `,
   );
   const config = await loadConfig(join(dir, "jobs.yaml"));
@@ -168,6 +171,33 @@ Deno.test("a 429 holds every URL of its host, across jobs, until its Retry-After
   assert.equal((await t.discover("b")).ran, true);
   assert.equal((await t.discover("a")).ran, true);
   assert.deepEqual([t.server.count("/a.xml"), t.server.count("/b.xml")], [2, 1]);
+});
+
+Deno.test("a 429 stops the rest of the discovery from requesting its host", async () => {
+  const children = ["/s1.xml", "/s2.xml", "/s3.xml"];
+  const index = children.map((path) => `<sitemap><loc>${path}</loc></sitemap>`).join("");
+  await using t = await setUp({
+    "/index.xml": () =>
+      reply(
+        `<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${index}</sitemapindex>`,
+        { "content-type": "application/xml" },
+      ),
+    "/s1.xml": () => reply("slow down", { "retry-after": "600" }, 429),
+    "/s2.xml": () => reply("<urlset/>", { "content-type": "application/xml" }),
+    "/s3.xml": () => reply("<urlset/>", { "content-type": "application/xml" }),
+  });
+  await t.discover("index");
+  assert.deepEqual(children.map((path) => t.server.count(path)), [1, 0, 0]);
+  const holds = await t.db.sourceHolds();
+  assert.deepEqual(holds.map((h) => [h.scope, h.untilAt, h.failures]).sort(), [
+    ["host", t.now() + 600_000, 0],
+    ["url", t.now() + 600_000, 1],
+  ]);
+  assert.equal(
+    (await t.hold("/s2.xml")) ?? (await t.hold("/s3.xml")),
+    undefined,
+    "a URL left alone for its host's sake gets no backoff of its own",
+  );
 });
 
 Deno.test("Cache-Control max-age and RSS ttl make the next discovery wait", async () => {
