@@ -98,7 +98,7 @@ export function rawUpsert(
   const stages = conn.prepare(
     `INSERT INTO item_stages (item_id, job_id, stage, position, ready)
      SELECT w.id, w.job_id, js.stage, js.position, js.position = 0
-     FROM work_items w JOIN job_stages js ON js.job_id = w.job_id WHERE w.job_id = ? AND w.id > ?`,
+     FROM work_items w JOIN job_stages js ON js.job_id = w.job_id WHERE +w.job_id = ? AND w.id > ?`,
   );
   const maxId = conn.prepare("SELECT coalesce(max(id), 0) AS m FROM work_items");
   for (let i = 0; i < list.length; i += 5000) {

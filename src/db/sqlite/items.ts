@@ -174,11 +174,13 @@ function upsertChunk(
      SELECT job_id, stage, 'pending', :n FROM job_stages WHERE job_id = :job
      ON CONFLICT (job_id, stage, status) DO UPDATE SET n = n + excluded.n`,
   ).run({ job: jobId, n: fresh });
+  // "+": the new rows are read by id; through the (job_id, key) index every item of the job
+  // was read for each chunk.
   s.stmt(
     `INSERT INTO item_stages (item_id, job_id, stage, position, ready)
      SELECT w.id, w.job_id, js.stage, js.position, js.position = 0
      FROM work_items w JOIN job_stages js ON js.job_id = w.job_id
-     WHERE w.job_id = ? AND w.id > ?`,
+     WHERE +w.job_id = ? AND w.id > ?`,
   ).run(jobId, maxId);
 }
 
