@@ -49,8 +49,9 @@ export function itemFilter(
     const target = item.url ?? key;
     if (include.length && !include.some((re) => re.test(target))) return false;
     if (exclude.some((re) => re.test(target))) return false;
+    if (since === undefined) return true;
     const date = toMs(item.date);
-    return since === undefined || date === undefined || date >= since;
+    return date === undefined || date >= since;
   };
 }
 
