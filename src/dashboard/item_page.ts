@@ -52,6 +52,7 @@ function stagesTable(ctx: PageContext, detail: ItemDetail, now: number): Html {
         <td>${s.stage}</td>
         <td><span class="badge ${s.status}">${s.status}</span></td>
         <td class="num">${s.attempts}</td>
+        <td class="num">${s.crashes}</td>
         <td class="time">${formatTime(s.startedAt, "–")}</td>
         <td class="time">${formatTime(s.finishedAt, "–")}</td>
         <td class="num">${duration(s)}</td>
@@ -73,6 +74,8 @@ function stagesTable(ctx: PageContext, detail: ItemDetail, now: number): Html {
           <th>Stage</th>
           <th>Status</th>
           <th class="num">Attempts</th>
+          <th class="num"
+            title="Attempts that never finished: the process died or lost its lease">Crashes</th>
           <th>Started</th>
           <th>Finished</th>
           <th class="num">Took</th>

@@ -36,3 +36,43 @@ Deno.test("renderItemPage() links an emitted item to the item whose stage emitte
   const parent = (await renderItemPage(ctx, { jobId: "feed", key: "index 1" }))!.value;
   assert.doesNotMatch(parent, /emitted by/);
 });
+
+Deno.test("renderItemPage() shows each stage's attempts that never finished apart", async () => {
+  await using ctx = await pageContext();
+  const { db } = ctx;
+  await db.upsertItems({ jobId: "feed", stages: ["fetch"], items: [{ key: "a", data: {} }] });
+  const claim = () =>
+    db.claimBatch({
+      jobId: "feed",
+      stage: "fetch",
+      runId: "r",
+      limit: 1,
+      leaseMs: 1_000,
+      now: () => NOW,
+    });
+  // Two claims whose leases ran out, then a third that failed.
+  for (let i = 0; i < 2; i++) {
+    await claim();
+    await db.reconcileExpiredLeases({ now: () => NOW + 2_000 });
+  }
+  const [last] = await claim();
+  await db.markFailed({
+    jobId: "feed",
+    runId: "r",
+    items: [{
+      itemId: last.itemId,
+      stage: "fetch",
+      error: "boom",
+      permanent: true,
+      retries: 0,
+      backoffMs: 1_000,
+    }],
+    now: () => NOW,
+  });
+  const page = (await renderItemPage(ctx, { jobId: "feed", key: "a" }))!.value;
+  assert.match(page, /<th class="num"\s+title="[^"]*">Crashes<\/th>/);
+  assert.match(
+    page,
+    /<td>fetch<\/td>\s*<td><span class="badge failed">failed<\/span><\/td>\s*<td class="num">1<\/td>\s*<td class="num">2<\/td>/,
+  );
+});
