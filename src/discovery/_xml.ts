@@ -22,6 +22,7 @@ export interface XmlElement {
   ns: string;
   /** Attributes by the name as written (`rdf:about`, `href`). */
   attrs: Record<string, string>;
+  /** Child elements and text in document order; the root keeps no whitespace-only text. */
   children: XmlNode[];
   /** Namespace prefixes in scope ("" is the default namespace). */
   scope: Record<string, string>;
@@ -187,8 +188,12 @@ class TreeBuilder implements TokenizerCallbacks {
 
   ontext(start: number, end: number): void {
     const raw = this.#slice(start, end);
-    const parent = this.#stack[this.#stack.length - 1];
+    const stack = this.#stack;
+    const parent = stack[stack.length - 1];
     if (!parent) return this.#outsideRoot(raw, start);
+    // Whitespace between the root's children only lays the document out: nobody reads it, and
+    // kept it would grow with every entry of a sitemap or feed.
+    if (stack.length === 1 && raw.trim() === "") return;
     if (raw.includes("<")) this.#problem('a "<" in text (read as text)', start + raw.indexOf("<"));
     this.#append(parent, this.ctx.refs.decode(raw, this.offset + start));
   }
