@@ -22,6 +22,7 @@ export interface XmlElement {
   ns: string;
   /** Attributes by the name as written (`rdf:about`, `href`). */
   attrs: Record<string, string>;
+  /** Child elements and text in document order; the root keeps no whitespace-only text. */
   children: XmlNode[];
   /** Namespace prefixes in scope ("" is the default namespace). */
   scope: Record<string, string>;
@@ -95,6 +96,24 @@ interface BuilderContext {
 
 const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
+/** A tag or attribute name, split once, with the namespace it was last resolved to. */
+interface Name {
+  name: string;
+  local: string;
+  prefix: string;
+  /** The scope `ns` was found in; undefined until the name's prefix is found in one. */
+  scope?: Record<string, string>;
+  ns: string;
+}
+
+function nameOf(name: string): Name {
+  const colon = name.indexOf(":");
+  const local = colon < 0 ? name : name.slice(colon + 1);
+  return { name, local, prefix: colon < 0 ? "" : name.slice(0, colon), scope: undefined, ns: "" };
+}
+
+const NO_NAME = nameOf("");
+
 /**
  * Builds elements from the tokenizer's events. The tokenizer runs in its HTML mode, which reads
  * a "<" that cannot start a tag as text, as feed readers do; reporting a foreign (XML) context
@@ -104,16 +123,14 @@ class TreeBuilder implements TokenizerCallbacks {
   root?: XmlElement;
   #stack: XmlElement[] = [];
   #rootClosed = false;
-  #tagName = "";
+  #tag: Name = NO_NAME;
   #tagStart = 0;
   #attrs: Record<string, string> | null = null;
   #attrName = "";
   #attrValue = "";
   #attrStart = 0;
   #declares = false;
-  #names = new Map<number, string>();
-  /** Local name and prefix of each element name met. */
-  #parts = new Map<string, [string, string]>();
+  #names = new Map<number, Name>();
 
   constructor(
     private readonly text: string,
@@ -126,14 +143,14 @@ class TreeBuilder implements TokenizerCallbacks {
   }
 
   onopentagname(start: number, end: number): void {
-    this.#tagName = this.#name(start, end);
+    this.#tag = this.#name(start, end);
     this.#tagStart = start - 1;
     this.#attrs = null;
     this.#declares = false;
   }
 
   onattribname(start: number, end: number): void {
-    this.#attrName = this.#name(start, end);
+    this.#attrName = this.#name(start, end).name;
     this.#attrStart = start;
   }
 
@@ -163,7 +180,7 @@ class TreeBuilder implements TokenizerCallbacks {
   }
 
   onclosetag(start: number, end: number): void {
-    const name = this.#name(start, end);
+    const name = this.#name(start, end).name;
     const stack = this.#stack;
     let index = stack.length - 1;
     while (index >= 0 && stack[index].name !== name) index--;
@@ -187,8 +204,12 @@ class TreeBuilder implements TokenizerCallbacks {
 
   ontext(start: number, end: number): void {
     const raw = this.#slice(start, end);
-    const parent = this.#stack[this.#stack.length - 1];
+    const stack = this.#stack;
+    const parent = stack[stack.length - 1];
     if (!parent) return this.#outsideRoot(raw, start);
+    // Whitespace between the root's children only lays the document out: nobody reads it, and
+    // kept it would grow with every entry of a sitemap or feed.
+    if (stack.length === 1 && raw.trim() === "") return;
     if (raw.includes("<")) this.#problem('a "<" in text (read as text)', start + raw.indexOf("<"));
     this.#append(parent, this.ctx.refs.decode(raw, this.offset + start));
   }
@@ -230,20 +251,20 @@ class TreeBuilder implements TokenizerCallbacks {
   }
 
   /**
-   * The tag or attribute name at [start, end): the same string each time the name recurs, so
+   * The tag or attribute name at [start, end): the same record each time the name recurs, so
    * a document of a million elements does not make a million copies of "url" and "loc".
    */
-  #name(start: number, end: number): string {
+  #name(start: number, end: number): Name {
     const text = this.text;
     const from = this.offset + start;
     const length = end - start;
     const key = length * 0x10001 + text.charCodeAt(from) * 0x101 +
       text.charCodeAt(from + length - 1) * 7 + text.charCodeAt(from + (length >> 1));
     const known = this.#names.get(key);
-    if (known !== undefined && known.length === length && text.startsWith(known, from)) {
+    if (known !== undefined && known.name.length === length && text.startsWith(known.name, from)) {
       return known;
     }
-    const name = text.slice(from, from + length);
+    const name = nameOf(text.slice(from, from + length));
     this.#names.set(key, name);
     return name;
   }
@@ -269,7 +290,7 @@ class TreeBuilder implements TokenizerCallbacks {
     const stack = this.#stack;
     if (this.#rootClosed && stack.length === 0) {
       this.#problem(
-        `an element <${shownName(this.#tagName)}> after the root element (ignored)`,
+        `an element <${shownName(this.#tag.name)}> after the root element (ignored)`,
         this.#tagStart,
       );
     }
@@ -277,7 +298,7 @@ class TreeBuilder implements TokenizerCallbacks {
       const { line, col } = position(this.text, this.offset + this.#tagStart);
       throw new XmlError("elements are nested too deeply", line, col);
     }
-    const el = this.#element(this.#tagName, this.#attrs ?? NO_ATTRS, stack[stack.length - 1]);
+    const el = this.#element(this.#tag, this.#attrs ?? NO_ATTRS, stack[stack.length - 1]);
     this.#declares = false;
     stack.push(el);
     this.root ??= el;
@@ -296,20 +317,18 @@ class TreeBuilder implements TokenizerCallbacks {
     if (!drop) parent.children.push(el);
   }
 
-  #element(name: string, attrs: Record<string, string>, parent?: XmlElement): XmlElement {
+  #element(tag: Name, attrs: Record<string, string>, parent?: XmlElement): XmlElement {
     const parentScope = parent?.scope ?? ROOT_SCOPE;
     const parentBase = parent ? parent.base : this.ctx.options.baseUrl;
     const declares = this.#declares;
     const scope = declares ? declaredScope(attrs, parentScope) : parentScope;
     const base = declares ? resolveBase(attrs["xml:base"], parentBase) : parentBase;
-    let parts = this.#parts.get(name);
-    if (parts === undefined) {
-      const colon = name.indexOf(":");
-      parts = colon < 0 ? [name, ""] : [name.slice(colon + 1), name.slice(0, colon)];
-      this.#parts.set(name, parts);
+    if (tag.scope !== scope) {
+      tag.ns = this.#namespaceOf(tag.prefix, scope);
+      // An undeclared prefix is reported each time it is met: only a found namespace is kept.
+      tag.scope = tag.prefix === "" || scope[tag.prefix] !== undefined ? scope : undefined;
     }
-    const ns = this.#namespaceOf(parts[1], scope);
-    return { name, local: parts[0], ns, attrs, children: [], scope, base };
+    return { name: tag.name, local: tag.local, ns: tag.ns, attrs, children: [], scope, base };
   }
 
   #namespaceOf(prefix: string, scope: Record<string, string>): string {
