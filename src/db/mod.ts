@@ -4,7 +4,6 @@
  */
 import { withDerived } from "./_derived.ts";
 import type { Store } from "./store.ts";
-import { openPg } from "./pg/mod.ts";
 import { openSqlite } from "./sqlite/mod.ts";
 import { isServerUrl } from "./location.ts";
 
@@ -21,8 +20,10 @@ export interface OpenDbOptions {
  * PostgreSQL database of a postgres:// or postgresql:// URL.
  */
 export async function openDb(location: string, options: OpenDbOptions = {}): Promise<Store> {
+  // The PostgreSQL engine and its driver are loaded only for a server URL: a SQLite run never
+  // pays their start-up time and memory.
   const engine = isServerUrl(location)
-    ? await openPg(location, options)
+    ? await (await import("./pg/mod.ts")).openPg(location, options)
     : await openSqlite(location, options);
   return withDerived(engine);
 }

@@ -1,5 +1,4 @@
 /** csv: rows of a CSV file or URL with a header row; quoted fields as RFC 4180. */
-import { parse } from "csv-parse";
 import { z } from "zod";
 import {
   BaseDiscovery,
@@ -36,7 +35,7 @@ export class CsvDiscovery extends BaseDiscovery<CsvOptions> {
   async fetchItems(): Promise<RawItem[]> {
     const body = await this.readLocalOrUrl(this.options.path ?? this.options.url!);
     if (body === NOT_MODIFIED) return [];
-    const rows = parseCsv(
+    const rows = await parseCsv(
       new TextDecoder().decode(body.bytes),
       body.source,
       this.options.delimiter,
@@ -55,7 +54,13 @@ export class CsvDiscovery extends BaseDiscovery<CsvOptions> {
   }
 }
 
-function parseCsv(text: string, source: string, delimiter = ","): Record<string, string>[] {
+/** The rows of `text`; the parser is loaded on first use, not with the config's strategies. */
+async function parseCsv(
+  text: string,
+  source: string,
+  delimiter = ",",
+): Promise<Record<string, string>[]> {
+  const { parse } = await import("csv-parse");
   try {
     return parse(text, {
       columns: true,

@@ -1,6 +1,5 @@
 /** files: the files under a root folder that match a glob; key = path relative to the root. */
 import { join, resolve } from "node:path";
-import picomatch from "picomatch";
 import { z } from "zod";
 import { BaseDiscovery, DiscoveryError, itemOptions, type RawItem } from "./base.ts";
 
@@ -21,6 +20,8 @@ export class FilesDiscovery extends BaseDiscovery<FilesOptions> {
   /** One item per matching file: data {path (absolute), size (bytes), mtime (ISO 8601)}. */
   async fetchItems(): Promise<RawItem[]> {
     const root = resolve(this.env.configDir, this.options.root);
+    // Loaded on first use, not with the config's strategies.
+    const { default: picomatch } = await import("picomatch");
     const matches = picomatch(this.options.glob ?? "**/*", { dot: false });
     const items: RawItem[] = [];
     try {

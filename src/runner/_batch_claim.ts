@@ -7,7 +7,7 @@ import type { BatchContext, BatchHandler, BatchItem } from "./handlers.ts";
 import type { StageWorkerDeps } from "./stage_worker.ts";
 import type { ClaimAbort, ClaimAborts } from "./_claim_aborts.ts";
 import { ClaimContext } from "./_claim_context.ts";
-import { gaveUp, outcomeName, record, stray } from "./_claim_outcome.ts";
+import { gaveUp, outcomeName, record, StrayRoute } from "./_claim_outcome.ts";
 import { startAttemptSpan } from "./tracing.ts";
 import { classifyError, type Outcome, takeEmitField, toStoredResult } from "./outcome.ts";
 import { runCaught } from "./handler_guard.ts";
@@ -41,6 +41,7 @@ export async function runBatch(
   let abort: ClaimAbort | undefined;
   let release: (() => void) | undefined;
   let ended: (() => void) | undefined;
+  let route: StrayRoute | undefined;
   let outcomes: Outcome[];
   try {
     if (d.stage.uses.length) release = await d.resources.acquire(d.stage.uses, d.hardSignal);
@@ -50,10 +51,8 @@ export async function runBatch(
       contexts = live.map((claim) => new ClaimContext(d, claim, a.signal, costs));
       const items = live.map(batchItem);
       const ctx = batchContext(d, a.signal, contexts);
-      return runCaught(
-        (error) => stray(d, aborts, a, live[0], error),
-        () => handler.runBatch(items, ctx),
-      );
+      route = new StrayRoute(d, aborts, a, live[0]);
+      return runCaught(route.catch, () => handler.runBatch(items, ctx));
     });
     outcomes = batchOutcomes(value, live, contexts, d);
   } catch (err) {
@@ -68,6 +67,7 @@ export async function runBatch(
       : undefined;
     outcomes = live.map(() => classifyError(err, timedOut));
   } finally {
+    route?.ended();
     ended?.();
     release?.();
   }

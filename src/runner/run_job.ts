@@ -1,5 +1,4 @@
 /** runJob: one job's run — discovery, then every stage's worker until done or stopped. */
-import type { Claim } from "../db/store.ts";
 import type { Config, JobConfig, RunnerConfig } from "../config/types.ts";
 
 import type { RunContext } from "./context.ts";
@@ -14,6 +13,7 @@ import { sleep } from "../util/time.ts";
 import type { Resources } from "./resources.ts";
 import { Budget } from "./budget.ts";
 import { stageWorker, type StageWorkerDeps } from "./stage_worker.ts";
+import type { StrayClaim } from "./_claim_outcome.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 
 /** What a job's run did. */
@@ -155,7 +155,12 @@ async function cannotRun(
  * An error a handler let escape after its claim's outcome was decided: it counts against the
  * job (the run exits 1) and is an event of the item, also when it comes after the job's end.
  */
-function strayError(summary: JobRunSummary, ctx: RunContext, claim: Claim, error: Error): void {
+function strayError(
+  summary: JobRunSummary,
+  ctx: RunContext,
+  claim: StrayClaim,
+  error: Error,
+): void {
   summary.handlerErrors++;
   const message = `${describeThrown(error)} (after the handler had finished)`;
   const where = { job: summary.jobId, stage: claim.stage, item: claim.key };

@@ -5,7 +5,7 @@ import type { BatchConfig, JobConfig, StageConfig } from "../config/types.ts";
 import type { RunContext } from "./context.ts";
 import type { Handler, ItemHandler } from "./handlers.ts";
 import { classifyError, type Outcome, toStoredResult } from "./outcome.ts";
-import { gaveUp, outcomeName, record, stray } from "./_claim_outcome.ts";
+import { gaveUp, outcomeName, record, type StrayClaim, StrayRoute } from "./_claim_outcome.ts";
 import { runBatch } from "./_batch_claim.ts";
 import type { OutcomeWriter } from "./outcome_writer.ts";
 import type { Pacer } from "./pacer.ts";
@@ -37,7 +37,7 @@ export interface StageWorkerDeps {
   /** True once the job's circuit breaker has paused it. */
   halted: () => boolean;
   /** Takes an error a handler let escape after its claim's outcome was decided. */
-  onStray: (claim: Claim, error: Error) => void;
+  onStray: (claim: StrayClaim, error: Error) => void;
   /** How often an idle worker looks for work no local event announced; default 1 s. */
   idlePollMs?: number;
 }
@@ -307,6 +307,7 @@ async function runClaim(
   const costs: Promise<unknown>[] = [];
   let outcome: Outcome;
   let ctx: ClaimContext | undefined;
+  let route: StrayRoute | undefined;
   const span = startAttemptSpan({
     job: d.job.id,
     stage: stage.name,
@@ -321,11 +322,8 @@ async function runClaim(
       abort = a;
       const item = { key: claim.key, data: claim.data };
       const claimCtx = ctx = new ClaimContext(d, claim, a.signal, costs);
-      const call = () =>
-        runCaught(
-          (error) => stray(d, aborts, a, claim, error),
-          () => handler.run(item, claimCtx),
-        );
+      const caught = route = new StrayRoute(d, aborts, a, claim);
+      const call = () => runCaught(caught.catch, () => handler.run(item, claimCtx));
       return span ? span.run(call) : call();
     });
     outcome = toStoredResult(value);
@@ -341,6 +339,7 @@ async function runClaim(
       : undefined;
     outcome = classifyError(err, timedOut);
   } finally {
+    route?.ended();
     ended?.();
     release?.();
   }
