@@ -9,7 +9,8 @@ import type { JobRunSummary } from "../runner/run_job.ts";
 import type { Logger } from "../util/log.ts";
 import { EXIT } from "../cli/mod.ts";
 import { deliverAlerts } from "./notify.ts";
-import { pruneStore } from "./retention.ts";
+import { type PruneReport, pruneStore } from "./retention.ts";
+import { count } from "../util/format.ts";
 import { sendPings } from "./ping.ts";
 
 /** Longest the end of a run spends pruning; the next run goes on where it stopped. */
@@ -58,11 +59,25 @@ export async function endRun(db: Store, config: Config, end: RunEnd): Promise<vo
 
 async function pruneSlice(db: Store, config: Config, log: Logger): Promise<void> {
   try {
-    await pruneStore(db, config, { deadline: Date.now() + PRUNE_SLICE_MS });
+    const report = await pruneStore(db, config, { deadline: Date.now() + PRUNE_SLICE_MS });
+    const removed = prunedText(report);
+    if (removed) log.info(`Pruned ${removed}${report.complete ? "" : "; the next run goes on"}`);
     await db.reclaimSpace({ full: false, maxPages: RECLAIM_PAGES });
   } catch (err) {
     log.warn(`Pruning stopped: ${(err as Error).message}`);
   }
+}
+
+/** "2,000 results, 12,000 events" — what a prune removed; "" when nothing. */
+export function prunedText(report: PruneReport): string {
+  const kinds: [string, number][] = [
+    ["events", report.events.rows],
+    ["results", report.results.rows],
+    ["HTTP cache entries", report.httpCache.rows],
+    ["runs", report.runs.rows],
+  ];
+  return kinds.filter(([, rows]) => rows > 0).map(([what, rows]) => `${count(rows)} ${what}`)
+    .join(", ");
 }
 
 /** The runner's ping and each job's, with their outcome; none after an interruption. */

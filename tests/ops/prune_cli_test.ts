@@ -53,3 +53,25 @@ Deno.test("jobctl prune -j and --dry-run say what they remove, and remove only t
     await db.close();
   }
 });
+
+Deno.test("the end of jobctl run prunes and says what it removed", async () => {
+  await using ws = await Workspace.create({
+    "jobs.yaml":
+      `retention: { events: 30d }\njobs:\n  a:\n    discovery: { strategy: static, items: [{ key: x }] }\n    handler: ./h.ts\n`,
+    "h.ts": "export default () => ({ ok: true });\n",
+  });
+  const first = await ws.jobs(["run"]);
+  assert.equal(first.code, EXIT.ok, first.stderr);
+  assert.doesNotMatch(first.stderr, /Pruned/, "nothing old yet");
+  const db = await ws.openDb();
+  try {
+    for (let i = 0; i < 3; i++) {
+      await db.logEvent({ jobId: "a", kind: "note", message: "old", ts: OLD });
+    }
+  } finally {
+    await db.close();
+  }
+  const second = await ws.jobs(["run"]);
+  assert.equal(second.code, EXIT.ok, second.stderr);
+  assert.match(second.stderr, /Pruned 3 events$/m);
+});

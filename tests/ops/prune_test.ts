@@ -79,7 +79,10 @@ Deno.test("a million events and 100,000 results are pruned beside a working run;
       dryRun: true,
     });
     assert.equal(left.rows, 0, "no superseded result left");
-    assert.equal(report.results.rows, big.results);
+    // The run's own prune at its end may have taken some of them while this one ran.
+    const byRun = /Pruned (?:[\d,]+ events, )?([\d,]+) results/.exec(runOut.stderr);
+    const resultsByRun = byRun ? Number(byRun[1].replaceAll(",", "")) : 0;
+    assert.equal(report.results.rows + resultsByRun, big.results);
     const [old] = await db.stageStats("old");
     assert.equal(old.pending, big.results, "item states are never pruned");
   } finally {
