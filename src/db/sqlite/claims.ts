@@ -128,10 +128,15 @@ function markDone(
         recorded.map((m) => [m.itemId, m.stage, JSON.stringify(m.result), m.handlerVersion]),
       ),
     });
+    // Each next stage is found by its key (item, stage name) rather than among the item's rows.
     s.stmt(
       `UPDATE item_stages SET ready = 1
-       WHERE (item_id, position) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))`,
-    ).run(JSON.stringify(done.map((r) => [r.item_id, r.position + 1])));
+       WHERE (item_id, stage) IN (SELECT j.value ->> 0, js.stage FROM json_each(:next) j
+         JOIN job_stages js ON js.job_id = :job AND js.position = j.value ->> 1)`,
+    ).run({
+      job: options.jobId,
+      next: JSON.stringify(done.map((r) => [r.item_id, r.position + 1])),
+    });
     const moves = new CountMoves();
     for (const r of done) moves.move(options.jobId, r.stage, "in_progress", "done");
     moves.itemsDone(options.jobId, countFinishedItems(s, recorded));
