@@ -86,15 +86,13 @@ export function rawUpsert(
     );
     job.stages.forEach((name, i) => stage.run(job.id, name, i));
   });
-  // The same statement technique as the store: 250 rows to a statement, the rest one by one.
-  const upsert = (rows: number) =>
-    conn.prepare(
-      `INSERT INTO work_items (job_id, key, data, discovered_at, updated_at)
-       VALUES ${Array(rows).fill("(?, ?, ?, ?, ?)").join(", ")}
-       ON CONFLICT (job_id, key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
-       WHERE work_items.data IS NOT excluded.data RETURNING id`,
-    );
-  const [many, one] = [upsert(RAW_ROWS), upsert(1)];
+  // The same statement technique as the store: each chunk as one JSON array.
+  const upsert = conn.prepare(
+    `INSERT INTO work_items (job_id, key, data, discovered_at, updated_at)
+     SELECT ?, value ->> 0, value ->> 1, ?, ? FROM json_each(?) WHERE true
+     ON CONFLICT (job_id, key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
+     WHERE work_items.data IS NOT excluded.data RETURNING id`,
+  );
   const stages = conn.prepare(
     `INSERT INTO item_stages (item_id, job_id, stage, position, ready)
      SELECT w.id, w.job_id, js.stage, js.position, js.position = 0
@@ -104,21 +102,11 @@ export function rawUpsert(
   for (let i = 0; i < list.length; i += 5000) {
     inTx(conn, () => {
       const before = (maxId.get() as { m: number }).m;
-      const chunk = list.slice(i, i + 5000);
-      let at = 0;
-      for (; at + RAW_ROWS <= chunk.length; at += RAW_ROWS) {
-        many.all(...chunk.slice(at, at + RAW_ROWS).flatMap((item) => rawRow(job.id, item, now)));
-      }
-      for (const item of chunk.slice(at)) one.all(...rawRow(job.id, item, now));
+      const rows = list.slice(i, i + 5000).map((item) => [item.key, JSON.stringify(item.data)]);
+      upsert.all(job.id, now, now, JSON.stringify(rows));
       stages.run(job.id, before);
     });
   }
-}
-
-const RAW_ROWS = 250;
-
-function rawRow(jobId: string, item: { key: string; data: unknown }, now: number) {
-  return [jobId, item.key, JSON.stringify(item.data), now, now];
 }
 
 async function benchUpsert(dir: string): Promise<BenchFigure[]> {

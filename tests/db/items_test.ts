@@ -309,3 +309,22 @@ Deno.test("retryFailed() leaves a stage unclaimable while the stage before it is
   await settle(t.db, "clean", { k1: "done" }, clock.now);
   assertEquals((await t.db.claimBatch({ ...claim, stage: "parse" })).map((c) => c.key), ["k1"]);
 });
+
+Deno.test("a key with a lone surrogate is one item, found again by the same key", async () => {
+  await using t = await tempDb();
+  const items = [{ key: "a\ud800b", data: { n: 1 } }];
+  assertEquals(await t.db.upsertItems({ jobId: "j", stages: ["a"], items }), {
+    inserted: 1,
+    updated: 0,
+    unchanged: 0,
+  });
+  assertEquals(await t.db.upsertItems({ jobId: "j", stages: ["a"], items }), {
+    inserted: 0,
+    updated: 0,
+    unchanged: 1,
+  });
+  const detail = await t.db.getItemDetail({ jobId: "j", key: "a\ud800b" });
+  assertEquals(detail?.stages.map((st) => st.status), ["pending"]);
+  const [listed] = await t.db.listItems({ jobId: "j" });
+  assertEquals(listed.key, "a\ufffdb");
+});
