@@ -63,13 +63,13 @@ function claimBatch(s: SqliteConn, options: ClaimOptions): Claim[] {
     const moves = new CountMoves();
     moves.move(options.jobId, options.stage, "pending", "in_progress", rows.length);
     moves.apply(s);
-    return loadClaims(s, options.stage, rows);
+    return loadClaims(s, options, rows);
   });
 }
 
 function loadClaims(
   s: SqliteConn,
-  stage: string,
+  { jobId, stage }: { jobId: string; stage: string },
   rows: ClaimedRow[],
 ): Claim[] {
   const ids = JSON.stringify(rows.map((r) => r.item_id));
@@ -80,11 +80,12 @@ function loadClaims(
   const results = new Map<number, Record<string, unknown>>();
   if (rows[0].position > 0) {
     // Results of this and later stages may be left from before a reprocess; they are not inputs.
+    // Stage positions come from the job's pipeline, which the item's rows follow.
     const earlier = s.stmt(
       `SELECT r.item_id, r.stage, r.result FROM results r
-       JOIN item_stages st ON st.item_id = r.item_id AND st.stage = r.stage
-       WHERE r.item_id IN (SELECT value FROM json_each(?)) AND st.position < ?`,
-    ).all(ids, rows[0].position) as { item_id: number; stage: string; result: string }[];
+       JOIN job_stages js ON js.job_id = ? AND js.stage = r.stage
+       WHERE r.item_id IN (SELECT value FROM json_each(?)) AND js.position < ?`,
+    ).all(jobId, ids, rows[0].position) as { item_id: number; stage: string; result: string }[];
     for (const r of earlier) {
       const map = results.get(r.item_id) ?? {};
       map[r.stage] = JSON.parse(r.result);
