@@ -68,8 +68,8 @@ async function pruneSlice(db: Store, config: Config, log: Logger): Promise<void>
   }
 }
 
-/** "2,000 results, 12,000 events" — what a prune removed; "" when nothing. */
-export function prunedText(report: PruneReport): string {
+/** "12,000 events, 2,000 results" — what a prune removed; "" when nothing. */
+function prunedText(report: PruneReport): string {
   const kinds: [string, number][] = [
     ["events", report.events.rows],
     ["results", report.results.rows],

@@ -135,7 +135,6 @@ function upsertChunk(
     maxId: number;
   };
   const before = counts.inserted;
-  // Changed and new rows come back; those above the previous maximum id are new.
   // The chunk goes in as one JSON array: one statement, one parameter, read by SQLite's own
   // JSON reader; faster than a statement per item or than many rows of VALUES. Its keys are
   // well-formed (a lone surrogate made U+FFFD, as a bound string is stored): through JSON it
@@ -147,6 +146,7 @@ function upsertChunk(
      WHERE work_items.data IS NOT excluded.data
      RETURNING id`,
   ).all({ job: jobId, now, parent: parentId, rows: JSON.stringify(chunk) }) as { id: number }[];
+  // Changed and new rows came back; those above the previous maximum id are new.
   counts.unchanged += chunk.length - changed.length;
   for (const { id } of changed) {
     if (id > maxId) counts.inserted++;
