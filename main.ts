@@ -4,7 +4,7 @@ import { EXIT, USAGE } from "./src/cli/mod.ts";
 import { wantsHelp } from "./src/cli/_args.ts";
 import { useCallersFolder } from "./src/cli/_cwd.ts";
 import { PROGRAM, VERSION } from "./src/version.ts";
-import { exitProcess } from "./src/util/exit.ts";
+import { exitAfterGrace, exitProcess } from "./src/util/exit.ts";
 
 type Command = { HELP: string; run(args: string[]): Promise<number> };
 
@@ -78,5 +78,8 @@ function report(err: unknown): number {
 
 if (import.meta.main) {
   // Exits explicitly: a handler's leftover timer or socket must not keep a finished run alive.
-  exitProcess(await main(Deno.args));
+  // An interrupted run exits at once: its shutdown grace is over.
+  const code = await main(Deno.args);
+  if (code === EXIT.interrupted) exitProcess(code);
+  await exitAfterGrace(code);
 }

@@ -30,6 +30,9 @@ export interface GroupRunResult {
 /** Process groups started here whose leader has not been reaped yet. */
 const live = new Set<number>();
 
+/** Groups sent SIGTERM whose leader is not reaped yet: each settles when it is, or its grace is over. */
+const terminating = new Set<Promise<void>>();
+
 /**
  * Starts `argv` (no shell) as the leader of a new process group and resolves when it has exited
  * and its output is read. What it leaves running in its group is killed when it exits. Throws
@@ -129,12 +132,41 @@ function spawnLeader(
   }).spawn();
   const pgid = child.pid;
   live.add(pgid);
-  const killer = groupKiller(pgid, options.killGraceMs ?? 5000);
+  const graceMs = options.killGraceMs ?? 5000;
+  const killer = groupKiller(pgid, graceMs);
   const status = child.status.finally(() => {
     killer.leaderExited();
     live.delete(pgid);
   });
-  return { child, killer, status };
+  let sentTerm = false;
+  const kill = () => {
+    if (sentTerm || !live.has(pgid)) return;
+    sentTerm = true;
+    killer.kill();
+    awaitTermination(status, graceMs + 1000);
+  };
+  return { child, killer: { kill }, status };
+}
+
+/** Adds to `terminating` a promise that settles with `status`, or after `capMs`. */
+function awaitTermination(status: Promise<unknown>, capMs: number): void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const settled: Promise<void> = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, capMs);
+    status.then(() => resolve(), () => resolve());
+  }).then(() => {
+    clearTimeout(timer);
+    terminating.delete(settled);
+  });
+  terminating.add(settled);
+}
+
+/**
+ * Resolves when every group sent SIGTERM has exited, or been given its grace and SIGKILL (plus a
+ * second for the kernel to reap it).
+ */
+export async function groupsTerminated(): Promise<void> {
+  while (terminating.size > 0) await Promise.all(terminating);
 }
 
 /** Sends SIGKILL to every process group started here that may still have members. */

@@ -97,9 +97,9 @@ Deno.test("command exit codes: 0 done, 10 skip, 11 permanent, 75 retry later, ot
   assert.equal(await Deno.stat(ws.path("injected")).then(() => true, () => false), false);
 });
 
-// Ignores SIGTERM (noting it) and starts a child that does the same.
+// Ignores SIGTERM (noting it a second later) and starts a child that does the same.
 const STUBBORN = `#!/bin/sh
-trap 'echo parent-term >> signals.log' TERM
+trap 'sleep 1; echo parent-term >> signals.log' TERM
 sh -c 'trap "echo child-term >> signals.log" TERM; echo $$ > child.pid; while :; do sleep 0.05; done' &
 echo $$ > parent.pid
 while :; do sleep 0.05; done
@@ -117,7 +117,8 @@ Deno.test("a command past its timeout gets SIGTERM, then its whole process group
         retries: 0
 `,
   });
-  // 3 s leave both shells time to set their traps on a loaded machine before the SIGTERM.
+  // 3 s leave both shells time to set their traps on a loaded machine before the SIGTERM. The
+  // run ends long before the parent's note: it must still give the group its grace.
   const out = await ws.jobs(["run"]);
   assert.equal(out.code, 1, out.stderr);
   // The command leads its own process group.
