@@ -10,6 +10,7 @@ import { describeValue } from "../util/quote.ts";
 import { formatPath, locate, type Located, substituteEnv } from "./_yaml.ts";
 import { checkReferences, findReferences } from "./references.ts";
 import { parseConfig } from "./schema.ts";
+import { loadStrategies } from "../discovery/mod.ts";
 import type { Config } from "./types.ts";
 
 /** Options of loadConfig(). */
@@ -42,6 +43,7 @@ export async function loadConfig(path: string, options: LoadOptions = {}): Promi
   }
 
   const file = resolve(path);
+  await loadStrategies(strategiesNamed(raw));
   const result = parseConfig(raw, { file, dir: dirname(file) });
   const issues = [
     ...(result.ok ? [] : result.issues),
@@ -59,6 +61,16 @@ export async function loadConfig(path: string, options: LoadOptions = {}): Promi
   ];
   if (problems.length || !result.ok) throw fail(problems);
   return result.config;
+}
+
+/** The `strategy:` values of the jobs' discoveries in `raw`, whatever the rest looks like. */
+function strategiesNamed(raw: unknown): string[] {
+  const jobs = (raw as { jobs?: unknown } | null)?.jobs;
+  if (typeof jobs !== "object" || jobs === null) return [];
+  return Object.values(jobs).flatMap((job) => {
+    const strategy = (job as { discovery?: { strategy?: unknown } } | null)?.discovery?.strategy;
+    return typeof strategy === "string" ? [strategy] : [];
+  });
 }
 
 /** With `options.handlers`: what a run would hit with the modules and programs named in `raw`. */

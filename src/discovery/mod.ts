@@ -2,23 +2,6 @@
 import { z } from "zod";
 import type { DiscoveryConfig, JobConfig } from "../config/types.ts";
 import { type DiscoveryEnv, DiscoveryError, type DiscoveryResult } from "./base.ts";
-import * as arxiv from "./arxiv.ts";
-import * as command from "./command.ts";
-import * as csv from "./csv.ts";
-import * as files from "./files.ts";
-import * as github from "./github.ts";
-import * as hackernews from "./hackernews.ts";
-import * as htmlLinks from "./html_links.ts";
-import * as job from "./job.ts";
-import * as jsonApi from "./json_api.ts";
-import * as jsonl from "./jsonl.ts";
-import * as podcast from "./podcast.ts";
-import * as reddit from "./reddit.ts";
-import * as rss from "./rss.ts";
-import * as sitemap from "./sitemap.ts";
-import * as sqlite from "./sqlite.ts";
-import * as staticItems from "./static.ts";
-import * as youtube from "./youtube.ts";
 
 interface Strategy {
   /** Validates the discovery mapping minus its `strategy` key; strict. */
@@ -26,25 +9,34 @@ interface Strategy {
   Discovery: new (options: never, env: DiscoveryEnv) => { discover(): Promise<DiscoveryResult> };
 }
 
-const STRATEGIES: Record<string, Strategy> = {
-  arxiv: { schema: arxiv.schema, Discovery: arxiv.ArxivDiscovery },
-  command: { schema: command.schema, Discovery: command.CommandDiscovery },
-  csv: { schema: csv.schema, Discovery: csv.CsvDiscovery },
-  files: { schema: files.schema, Discovery: files.FilesDiscovery },
-  github: { schema: github.schema, Discovery: github.GithubDiscovery },
-  hackernews: { schema: hackernews.schema, Discovery: hackernews.HackernewsDiscovery },
-  html_links: { schema: htmlLinks.schema, Discovery: htmlLinks.HtmlLinksDiscovery },
-  job: { schema: job.schema, Discovery: job.JobDiscovery },
-  json_api: { schema: jsonApi.schema, Discovery: jsonApi.JsonApiDiscovery },
-  jsonl: { schema: jsonl.schema, Discovery: jsonl.JsonlDiscovery },
-  podcast: { schema: podcast.schema, Discovery: podcast.PodcastDiscovery },
-  reddit: { schema: reddit.schema, Discovery: reddit.RedditDiscovery },
-  rss: { schema: rss.schema, Discovery: rss.RssDiscovery },
-  sitemap: { schema: sitemap.schema, Discovery: sitemap.SitemapDiscovery },
-  sqlite: { schema: sqlite.schema, Discovery: sqlite.SqliteDiscovery },
-  static: { schema: staticItems.schema, Discovery: staticItems.StaticDiscovery },
-  youtube: { schema: youtube.schema, Discovery: youtube.YoutubeDiscovery },
+/**
+ * Each strategy's module, loaded when a config names it: a job reading a jsonl file does not
+ * load the HTML and XML parsers (about 10 MB and 50 ms at start-up).
+ */
+const STRATEGIES: Record<string, () => Promise<Strategy>> = {
+  arxiv: () => import("./arxiv.ts").then((m) => strategy(m.schema, m.ArxivDiscovery)),
+  command: () => import("./command.ts").then((m) => strategy(m.schema, m.CommandDiscovery)),
+  csv: () => import("./csv.ts").then((m) => strategy(m.schema, m.CsvDiscovery)),
+  files: () => import("./files.ts").then((m) => strategy(m.schema, m.FilesDiscovery)),
+  github: () => import("./github.ts").then((m) => strategy(m.schema, m.GithubDiscovery)),
+  hackernews: () =>
+    import("./hackernews.ts").then((m) => strategy(m.schema, m.HackernewsDiscovery)),
+  html_links: () => import("./html_links.ts").then((m) => strategy(m.schema, m.HtmlLinksDiscovery)),
+  job: () => import("./job.ts").then((m) => strategy(m.schema, m.JobDiscovery)),
+  json_api: () => import("./json_api.ts").then((m) => strategy(m.schema, m.JsonApiDiscovery)),
+  jsonl: () => import("./jsonl.ts").then((m) => strategy(m.schema, m.JsonlDiscovery)),
+  podcast: () => import("./podcast.ts").then((m) => strategy(m.schema, m.PodcastDiscovery)),
+  reddit: () => import("./reddit.ts").then((m) => strategy(m.schema, m.RedditDiscovery)),
+  rss: () => import("./rss.ts").then((m) => strategy(m.schema, m.RssDiscovery)),
+  sitemap: () => import("./sitemap.ts").then((m) => strategy(m.schema, m.SitemapDiscovery)),
+  sqlite: () => import("./sqlite.ts").then((m) => strategy(m.schema, m.SqliteDiscovery)),
+  static: () => import("./static.ts").then((m) => strategy(m.schema, m.StaticDiscovery)),
+  youtube: () => import("./youtube.ts").then((m) => strategy(m.schema, m.YoutubeDiscovery)),
 };
+
+function strategy(schema: z.ZodType, Discovery: Strategy["Discovery"]): Strategy {
+  return { schema, Discovery };
+}
 
 /** Strategies that always read over HTTP; csv and jsonl do when given a `url`. */
 const HTTP_STRATEGIES: ReadonlySet<string> = new Set([
@@ -70,10 +62,30 @@ export function strategyNames(): string[] {
   return Object.keys(STRATEGIES).sort();
 }
 
-/** The option schema of strategy `name` (strict, includes `every`); throws for an unknown name. */
+const loaded = new Map<string, Strategy>();
+
+/** Loads the modules of the strategies among `names`; unknown names are left to validation. */
+export async function loadStrategies(names: Iterable<string>): Promise<void> {
+  const wanted = [...new Set(names)].filter((name) => Object.hasOwn(STRATEGIES, name));
+  await Promise.all(wanted.map(loadStrategy));
+}
+
+async function loadStrategy(name: string): Promise<Strategy> {
+  const known = loaded.get(name);
+  if (known) return known;
+  const strategy = await STRATEGIES[name]();
+  loaded.set(name, strategy);
+  return strategy;
+}
+
+/**
+ * The option schema of strategy `name` (strict, includes `every`), once loadStrategies() has
+ * loaded it; throws for an unknown name.
+ */
 export function strategySchema(name: string): z.ZodType {
-  const strategy = STRATEGIES[name];
-  if (!strategy) throw new Error(`Unknown discovery strategy "${name}"`);
+  if (!Object.hasOwn(STRATEGIES, name)) throw new Error(`Unknown discovery strategy "${name}"`);
+  const strategy = loaded.get(name);
+  if (!strategy) throw new Error(`Discovery strategy "${name}" is used before it is loaded`);
   return strategy.schema;
 }
 
@@ -83,10 +95,10 @@ export async function runDiscovery(
   env: Omit<DiscoveryEnv, "jobId">,
 ): Promise<DiscoveryResult> {
   const { strategy: name, options } = job.discovery;
-  const strategy = STRATEGIES[name];
-  if (!strategy) {
+  if (!Object.hasOwn(STRATEGIES, name)) {
     throw new DiscoveryError(`Cannot discover job "${job.id}": unknown strategy "${name}"`);
   }
+  const strategy = await loadStrategy(name);
   const parsed = strategy.schema.safeParse(options);
   if (!parsed.success) {
     const problems = parsed.error.issues

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import type { JobConfig } from "../../src/config/types.ts";
 import { DiscoveryError } from "../../src/discovery/base.ts";
-import { runDiscovery, strategyNames, strategySchema } from "../../src/discovery/mod.ts";
+import {
+  loadStrategies,
+  runDiscovery,
+  strategyNames,
+  strategySchema,
+} from "../../src/discovery/mod.ts";
 import { testEnv } from "./_server.ts";
 import { OPERATING_DEFAULTS } from "../config/_defaults.ts";
 
@@ -31,7 +36,15 @@ Deno.test("strategyNames() lists the 17 strategies, sorted", () => {
   ]);
 });
 
-Deno.test("every strategy schema is strict and validates `every` as a duration", () => {
+Deno.test("a strategy's schema is there once its module is loaded, not before", async () => {
+  // No other test in this file loads the arxiv strategy before this one runs.
+  assert.throws(() => strategySchema("arxiv"), /"arxiv" is used before it is loaded/);
+  await loadStrategies(["arxiv", "rsss"]);
+  assert.doesNotThrow(() => strategySchema("arxiv"));
+});
+
+Deno.test("every strategy schema is strict and validates `every` as a duration", async () => {
+  await loadStrategies(strategyNames());
   for (const name of strategyNames()) {
     const result = strategySchema(name).safeParse({ bogus_option: 1, every: "soon" });
     assert.equal(result.success, false, name);
@@ -45,7 +58,8 @@ Deno.test("every strategy schema is strict and validates `every` as a duration",
   assert.throws(() => strategySchema("rsss"), /Unknown discovery strategy "rsss"/);
 });
 
-Deno.test("the common options are checked: limit, since, include patterns, timeout, max_bytes", () => {
+Deno.test("the common options are checked: limit, since, include patterns, timeout, max_bytes", async () => {
+  await loadStrategies(["json_api"]);
   const result = strategySchema("json_api").safeParse({
     url: "https://a.test/",
     limit: 0,
