@@ -12,10 +12,15 @@ export function parseJsonRecords(text: string, source: string): Record<string, u
     }
     return value.map((record, index) => asRecord(record, `element ${index + 1} of ${source}`));
   }
+  // Line by line, without splitting the text first: a line is garbage once parsed.
   const records: Record<string, unknown>[] = [];
-  for (const [index, line] of text.split("\n").entries()) {
+  for (let start = 0, number = 1; start < text.length; number++) {
+    const newline = text.indexOf("\n", start);
+    const end = newline === -1 ? text.length : newline;
+    const line = text.slice(start, end);
+    start = end + 1;
     if (line.trim() === "") continue;
-    const where = `line ${index + 1} of ${source}`;
+    const where = `line ${number} of ${source}`;
     records.push(asRecord(parseJson(line, where), where));
   }
   return records;

@@ -85,15 +85,22 @@ export function recountJob(s: SqliteConn, jobId: string): void {
 function upsertItems(s: SqliteConn, options: UpsertItemsOptions): UpsertCounts {
   const now = (options.now ?? Date.now)();
   const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
-  const unique = new Map(
-    options.items.map((item) => [item.key.toWellFormed(), JSON.stringify(item.data)]),
-  );
-  const entries = [...unique];
+  const unique = new Map<string, Record<string, unknown>>();
+  for (const item of options.items) unique.set(item.key.toWellFormed(), item.data);
   s.tx(() => syncStagesTx(s, options.jobId, options.stages));
-  for (let i = 0; i < entries.length; i += UPSERT_CHUNK) {
-    const chunk = entries.slice(i, i + UPSERT_CHUNK);
-    s.tx(() => upsertChunk(s, { jobId: options.jobId, parentId: null, now }, chunk, counts));
+  // Each chunk's data is made JSON only for its own statement: at 200,000 items, holding all
+  // of it at once raised the peak memory of the whole run.
+  let chunk: [string, string][] = [];
+  const flush = () => {
+    const rows = chunk;
+    chunk = [];
+    s.tx(() => upsertChunk(s, { jobId: options.jobId, parentId: null, now }, rows, counts));
+  };
+  for (const [key, data] of unique) {
+    chunk.push([key, JSON.stringify(data)]);
+    if (chunk.length === UPSERT_CHUNK) flush();
   }
+  if (chunk.length) flush();
   return counts;
 }
 
