@@ -48,7 +48,7 @@ export async function runBatch(
     ended = d.ctx.activity?.handlerStarted(d.job.id, d.stage.name);
     const value = await aborts.run((a) => {
       abort = a;
-      contexts = live.map((claim) => new ClaimContext(d, claim, a.signal, costs));
+      contexts = live.map((claim) => new ClaimContext(d, claim, a, costs));
       const items = live.map(batchItem);
       const ctx = batchContext(d, a.signal, contexts);
       route = new StrayRoute(d, aborts, a, live[0]);

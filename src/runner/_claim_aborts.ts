@@ -1,7 +1,8 @@
 /**
  * The abort signals of one stage's running handlers: aborted at the stage's timeout or when the
  * shutdown grace period is over. One timer and one shutdown listener serve every claim, instead
- * of a timer and a listener per claim (about 2 KB of garbage each at thousands of claims/s).
+ * of a timer and a listener per claim (about 2 KB of garbage each at thousands of claims/s), and
+ * a claim's AbortController is made only when its handler reads the signal.
  */
 
 /** One running handler's abort state. */
@@ -12,11 +13,34 @@ export interface ClaimAbort {
   timedOut: boolean;
 }
 
-interface Entry extends ClaimAbort {
-  controller: AbortController;
-  deadline: number;
+class Entry implements ClaimAbort {
+  timedOut = false;
   /** Rejects the race between the handler and its abort. */
-  reject: (reason: unknown) => void;
+  reject: (reason: unknown) => void = () => {};
+  #controller: AbortController | undefined;
+  /** Why it was aborted, once it was: a signal read later starts aborted. */
+  #aborted: { reason: unknown } | undefined;
+
+  constructor(readonly deadline: number) {}
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#aborted.reason);
+    }
+    return this.#controller.signal;
+  }
+
+  get aborted(): { reason: unknown } | undefined {
+    return this.#aborted;
+  }
+
+  /** Aborts the signal, made or not yet, and ends the race with `reason`. */
+  abort(reason: unknown): void {
+    this.#aborted ??= { reason };
+    this.#controller?.abort(reason);
+    this.reject(reason);
+  }
 }
 
 /** The running claims of one stage. */
@@ -35,21 +59,15 @@ export class ClaimAborts {
    * signal aborts (a handler that ignores its signal is left behind).
    */
   async run<T>(start: (abort: ClaimAbort) => Promise<T>): Promise<T> {
-    const controller = new AbortController();
-    const entry: Entry = {
-      signal: controller.signal,
-      timedOut: false,
-      controller,
-      deadline: performance.now() + this.timeoutMs,
-      reject: () => {},
-    };
-    if (this.hard.aborted) controller.abort(this.hard.reason);
+    const entry = new Entry(performance.now() + this.timeoutMs);
+    if (this.hard.aborted) entry.abort(this.hard.reason);
     this.#running.add(entry);
     this.#arm(entry.deadline);
     try {
       return await new Promise<T>((resolve, reject) => {
         entry.reject = reject;
-        if (controller.signal.aborted) reject(controller.signal.reason);
+        const aborted = entry.aborted;
+        if (aborted) reject(aborted.reason);
         else start(entry).then(resolve, reject);
       });
     } finally {
@@ -98,7 +116,6 @@ export class ClaimAborts {
 
   #abort(entry: Entry, reason: unknown): void {
     this.#running.delete(entry);
-    entry.controller.abort(reason);
-    entry.reject(reason);
+    entry.abort(reason);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The ctx a handler gets. A class whose log, fetch and cost are made on first use: most
+ * The ctx a handler gets. A class whose signal, log, fetch and cost are made on first use: most
  * handlers use few of them, and a fresh object of closures per claim is garbage at thousands of
  * claims per second. Getters keep `const { log, cost } = ctx` working.
  */
@@ -14,6 +14,7 @@ import { PermanentError } from "../util/errors.ts";
 import { quote } from "../util/quote.ts";
 import { createPacedFetch, type PacedFetch } from "./paced_fetch.ts";
 import type { StageWorkerDeps } from "./stage_worker.ts";
+import type { ClaimAbort } from "./_claim_aborts.ts";
 
 /** The context of one claim's handler. */
 export class ClaimContext implements HandlerContext {
@@ -24,6 +25,7 @@ export class ClaimContext implements HandlerContext {
   readonly attempt: number;
   readonly #deps: StageWorkerDeps;
   readonly #claim: Claim;
+  readonly #abort: ClaimAbort;
   /** Cost records still being written; the outcome waits for them. */
   readonly #costs: Promise<unknown>[];
   #log: Logger | undefined;
@@ -37,9 +39,10 @@ export class ClaimContext implements HandlerContext {
   constructor(
     deps: StageWorkerDeps,
     claim: Claim,
-    readonly signal: AbortSignal,
+    abort: ClaimAbort,
     costs: Promise<unknown>[],
   ) {
+    this.#abort = abort;
     this.#deps = deps;
     this.#claim = claim;
     this.#costs = costs;
@@ -48,6 +51,11 @@ export class ClaimContext implements HandlerContext {
     this.stage = deps.stage.name;
     this.mode = deps.ctx.mode;
     this.attempt = claim.attempts;
+  }
+
+  /** Aborts at the stage's timeout or the end of the shutdown grace. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
   }
 
   /** Log lines tagged with the job, stage and item. */

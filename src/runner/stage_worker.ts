@@ -321,7 +321,7 @@ async function runClaim(
     const value = await aborts.run((a) => {
       abort = a;
       const item = { key: claim.key, data: claim.data };
-      const claimCtx = ctx = new ClaimContext(d, claim, a.signal, costs);
+      const claimCtx = ctx = new ClaimContext(d, claim, a, costs);
       const caught = route = new StrayRoute(d, aborts, a, claim);
       const call = () => runCaught(caught.catch, () => handler.run(item, claimCtx));
       return span ? span.run(call) : call();
