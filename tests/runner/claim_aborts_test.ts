@@ -4,21 +4,28 @@ import { type ClaimAbort, ClaimAborts } from "../../src/runner/_claim_aborts.ts"
 /** A handler that never settles on its own. */
 const forever = () => new Promise<never>(() => {});
 
-Deno.test("a signal read before the stage's timeout aborts at it, and the claim rejects", async () => {
-  const aborts = new ClaimAborts(1, new AbortController().signal);
+/** Starts a claim whose handler reads its signal at once and never settles on its own. */
+function startReading(aborts: ClaimAborts) {
   let abort: ClaimAbort | undefined;
   let signal: AbortSignal | undefined;
   const run = aborts.run((a) => {
     abort = a;
     signal = a.signal;
-    assert.equal(signal.aborted, false);
     return forever();
   });
+  // The handler starts within run(), before it returns.
+  return { run, abort: abort!, signal: signal! };
+}
+
+Deno.test("a signal read before the stage's timeout aborts at it, and the claim rejects", async () => {
+  const aborts = new ClaimAborts(1, new AbortController().signal);
+  const { run, abort, signal } = startReading(aborts);
+  assert.equal(signal.aborted, false);
   await assert.rejects(run, { message: "Timed out" });
-  assert.equal(signal!.aborted, true);
-  assert.equal((signal!.reason as Error).message, "Timed out");
-  assert.equal(abort!.timedOut, true);
-  assert.equal(abort!.signal, signal, "the same signal is read again");
+  assert.equal(signal.aborted, true);
+  assert.equal((signal.reason as Error).message, "Timed out");
+  assert.equal(abort.timedOut, true);
+  assert.equal(abort.signal, signal, "the same signal is read again");
   aborts.dispose();
 });
 
@@ -54,18 +61,12 @@ Deno.test("a claim started after the shutdown grace ended is rejected without ru
 
 Deno.test("fail() ends a running claim with its error and aborts a signal it already read", async () => {
   const aborts = new ClaimAborts(600_000, new AbortController().signal);
-  let abort: ClaimAbort | undefined;
-  let signal: AbortSignal | undefined;
-  const run = aborts.run((a) => {
-    abort = a;
-    signal = a.signal;
-    return forever();
-  });
+  const { run, abort, signal } = startReading(aborts);
   const error = new Error("stray rejection");
-  assert.equal(aborts.fail(abort!, error), true);
+  assert.equal(aborts.fail(abort, error), true);
   await assert.rejects(run, error);
-  assert.equal(signal!.reason, error);
-  assert.equal(aborts.fail(abort!, error), false, "an ended claim cannot fail again");
+  assert.equal(signal.reason, error);
+  assert.equal(aborts.fail(abort, error), false, "an ended claim cannot fail again");
   aborts.dispose();
 });
 
