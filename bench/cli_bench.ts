@@ -9,7 +9,8 @@ import { fileURLToPath } from "node:url";
 import { openDb } from "../src/db/mod.ts";
 import { rawTwin, rawUpsert } from "./db_bench.ts";
 import { rawLoop } from "./runner_bench.ts";
-import { CHILD_PERMISSIONS, CONCURRENCY, STAGES, writeWorkspace } from "./_workload.ts";
+import { CONCURRENCY, STAGES, writeWorkspace } from "./_workload.ts";
+import { jobctlFlags } from "../scripts/_jobctl_flags.ts";
 
 const SMALL = 20_000;
 const LARGE = 200_000;
@@ -50,7 +51,8 @@ async function hasTime(): Promise<boolean> {
 
 /** Runs `jobctl ARGS` in `dir` to the end: wall time from spawn to exit, peak RSS. */
 async function jobctl(dir: string, args: string[], timed: boolean): Promise<ProcessFigure> {
-  const argv = [Deno.execPath(), "run", "--config", DENO_JSON, ...CHILD_PERMISSIONS, MAIN, ...args];
+  // As `deno task jobctl` runs it: the task's permissions and heap settings.
+  const argv = [Deno.execPath(), "run", "--config", DENO_JSON, ...jobctlFlags(), MAIN, ...args];
   const [program, ...rest] = timed ? [TIME, "-v", ...argv] : argv;
   const started = performance.now();
   const out = await new Deno.Command(program, {

@@ -8,18 +8,9 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PROGRAM, VERSION } from "../src/version.ts";
+import { jobctlFlags } from "./_jobctl_flags.ts";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
-
-/** What the binary may do, as with `deno task start`: no --allow-all. */
-const PERMISSIONS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-net",
-  "--allow-env",
-  "--allow-run",
-  "--allow-sys",
-];
 
 /** Files the program reads at run time, embedded beside the modules. */
 const INCLUDES = ["src/dashboard/assets", "src/config/_module_probe_worker.ts"];
@@ -34,7 +25,8 @@ async function main(args: string[]): Promise<number> {
   const compiled = await new Deno.Command(Deno.execPath(), {
     args: [
       "compile",
-      ...PERMISSIONS,
+      // What the binary may do and its heap settings, as with `deno task jobctl`: no --allow-all.
+      ...jobctlFlags(),
       ...INCLUDES.flatMap((path) => ["--include", path]),
       "--output",
       output,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { VERSION } from "../../src/version.ts";
+import { jobctlFlags } from "../../scripts/_jobctl_flags.ts";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -77,6 +78,25 @@ async function run(program: string, args: string[], cwd: string): Promise<Outcom
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 
+/** The words of the command in README that starts with `start`, its `\` lines joined. */
+async function readmeCommand(start: string): Promise<string[]> {
+  const readme = await Deno.readTextFile(join(REPO, "README.md"));
+  const at = readme.indexOf(`\n${start} `);
+  assert.notEqual(at, -1, `README has no line starting with "${start}"`);
+  const lines: string[] = [];
+  for (const line of readme.slice(at + 1).split("\n")) {
+    lines.push(line.replace(/\\$/, ""));
+    if (!line.endsWith("\\")) break;
+  }
+  return lines.join(" ").split(/\s+/).filter((word) => word !== "");
+}
+
+/** The words between README's `--config PATH` and the path of main.ts: jobctl's Deno flags. */
+function flagsOf(words: string[]): string[] {
+  const from = words.indexOf("--config") + 2;
+  return words.slice(from, words.findIndex((word) => /main\.ts"?$/.test(word)));
+}
+
 async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
 }
@@ -84,25 +104,17 @@ async function exists(path: string): Promise<boolean> {
 Deno.test("deno install --global as README says gives a jobctl that works in any folder", async () => {
   await using root = await folderWith({});
   await using user = await folderWith(USER_FILES);
-  const install = await run(Deno.execPath(), [
-    "install",
-    "--global",
-    "--root",
-    root.dir,
-    "--name",
-    "jobctl",
-    "--config",
-    join(REPO, "deno.json"),
-    "--allow-read",
-    "--allow-write",
-    "--allow-net",
-    "--allow-env",
-    "--allow-run",
-    "--allow-sys",
-    join(REPO, "main.ts"),
-  ], user.dir);
+  // README's line as written, with `--root` so that it installs into the test's folder.
+  const words = (await readmeCommand("deno install"))
+    .map((word) => word.replaceAll('"$PWD/', REPO).replaceAll('"', ""))
+    .flatMap((word) => word === "--global" ? [word, "--root", root.dir] : [word]);
+  const install = await run(Deno.execPath(), words.slice(1), user.dir);
   assert.equal(install.code, 0, install.stderr);
   const jobctl = join(root.dir, "bin", "jobctl");
+  assert.ok(
+    (await Deno.readTextFile(jobctl)).includes(jobctlFlags().join(" ")),
+    "the task's flags",
+  );
   const version = await run(jobctl, ["--version"], user.dir);
   assert.deepEqual([version.code, version.stdout], [0, `jobctl ${VERSION}\n`]);
   const validate = await run(jobctl, ["validate"], user.dir);
@@ -135,4 +147,12 @@ Deno.test("deno task --cwd REPO jobctl reads jobs.yaml, --config and --db from t
   assert.match(ran.stderr, /mine: discovered 1 \(1 new, 0 updated\); count: 1 done/);
   assert.ok(await exists(join(user.dir, db)), "the store is in the caller's folder");
   assert.ok(!await exists(join(REPO, db)), "and not in the repository");
+});
+
+Deno.test("README's install and run lines and the start task give jobctl the flags of the jobctl task", async () => {
+  const flags = jobctlFlags();
+  assert.ok(flags.includes("--allow-run") && flags.some((f) => f.startsWith("--v8-flags=")));
+  assert.deepEqual(flagsOf(await readmeCommand("deno install")), flags);
+  assert.deepEqual(flagsOf(await readmeCommand("deno run")), flags);
+  assert.deepEqual(jobctlFlags("start"), flags);
 });
