@@ -204,8 +204,9 @@ async function endToEnd(): Promise<Record<string, number>> {
     const feedBytes = encode("/feed.xml");
     // The same items written by the bare driver, as the store writes them.
     const raw = await rawTwin(dir, "raw");
+    const rawItems = [...sitemapFirst.items];
     const rawStart = performance.now();
-    rawUpsert(raw, sitemapFirst.items, Date.now(), { id: "sitemap", stages: ["fetch"] });
+    rawUpsert(raw, rawItems, Date.now(), { id: "sitemap", stages: ["fetch"] });
     const rawUpsertMs = performance.now() - rawStart;
     raw.close();
     return {

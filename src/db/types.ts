@@ -27,7 +27,12 @@ export interface UpsertItemsOptions {
   jobId: string;
   /** The job's stage names in order; rows are created for each. */
   stages: readonly string[];
-  items: readonly NewItem[];
+  /**
+   * Iterated once, a chunk at a time: an array, or the items of a discovery as they are read.
+   * A key given again (as stored: a lone surrogate becomes U+FFFD) keeps its first data and is
+   * counted once.
+   */
+  items: Iterable<NewItem>;
   /** Clock; default Date.now. */
   now?: () => number;
 }

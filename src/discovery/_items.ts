@@ -1,5 +1,5 @@
 /** Raw items: dot paths into their data, records as items, and the filters of the common options. */
-import type { RawItem } from "./_types.ts";
+import type { DiscoveredItem, DiscoveredItems, RawItem } from "./_types.ts";
 import { type CommonOptions, parseSince } from "./_options.ts";
 
 /** Follows a dot path ("data.items", "meta.id") into a value; undefined when any step is missing. */
@@ -58,4 +58,31 @@ export function itemFilter(
 function toRegexes(value: string | string[] | undefined): RegExp[] {
   if (value === undefined) return [];
   return (Array.isArray(value) ? value : [value]).map((source) => new RegExp(source));
+}
+
+/**
+ * Raw items under the keys a first pass over them chose: `keys[i]` is the key of raw item i, or
+ * undefined when it was left out. Each iteration reads the raw items again, so they must be
+ * an array or an iterable that starts over each time, never a one-pass iterator.
+ */
+export function keyedItems(
+  raw: Iterable<RawItem>,
+  keys: readonly (string | undefined)[],
+  length: number,
+): DiscoveredItems {
+  return {
+    length,
+    *[Symbol.iterator](): Iterator<DiscoveredItem> {
+      let index = 0;
+      for (const item of raw) {
+        if (index === keys.length) return;
+        const key = keys[index++];
+        if (key === undefined) continue;
+        const data = item.url !== undefined && !("url" in item.data)
+          ? { url: item.url, ...item.data }
+          : item.data;
+        yield { key, data };
+      }
+    },
+  };
 }

@@ -1,29 +1,49 @@
-/** JSON records from text: a JSON array or JSON lines, each element an object. */
+/** JSON records, a JSON array or JSON lines of objects, as raw items. */
 import { describeValue, printable } from "../util/quote.ts";
-import { DiscoveryError } from "./base.ts";
+import { DiscoveryError } from "./_http.ts";
+import { recordItem } from "./_items.ts";
+import type { RawItem } from "./_types.ts";
 
-/** Parses `text` as a JSON array (when it starts with "[") or JSON lines; `source` names it in errors. */
-export function parseJsonRecords(text: string, source: string): Record<string, unknown>[] {
-  const trimmed = text.trim();
-  if (trimmed.startsWith("[")) {
-    const value = parseJson(trimmed, source);
+/**
+ * The records of `bytes` as raw items: a JSON array (read at once, when its first character is
+ * "[") or JSON lines, read line by line each time the result is iterated, so a large file is
+ * never held as text or as objects; `source` names it in errors.
+ */
+export function recordItems(bytes: Uint8Array, source: string): Iterable<RawItem> {
+  if (bytes[firstCharacter(bytes)] === OPEN_BRACKET) {
+    const value = parseJson(new TextDecoder().decode(bytes), source);
     if (!Array.isArray(value)) {
       throw new DiscoveryError(`Cannot parse ${source}: expected a JSON array`);
     }
-    return value.map((record, index) => asRecord(record, `element ${index + 1} of ${source}`));
+    return value.map((record, index) =>
+      recordItem(asRecord(record, `element ${index + 1} of ${source}`))
+    );
   }
-  // Line by line, without splitting the text first: a line is garbage once parsed.
-  const records: Record<string, unknown>[] = [];
-  for (let start = 0, number = 1; start < text.length; number++) {
-    const newline = text.indexOf("\n", start);
-    const end = newline === -1 ? text.length : newline;
-    const line = text.slice(start, end);
+  return { [Symbol.iterator]: () => jsonLines(bytes, source) };
+}
+
+const NEWLINE = 0x0a;
+const OPEN_BRACKET = 0x5b;
+const BOM = [0xef, 0xbb, 0xbf];
+
+/** Where the first character after a byte order mark and JSON whitespace is. */
+function firstCharacter(bytes: Uint8Array): number {
+  let at = BOM.every((byte, i) => bytes[i] === byte) ? BOM.length : 0;
+  while (at < bytes.length && " \t\r\n".includes(String.fromCharCode(bytes[at]))) at++;
+  return at;
+}
+
+function* jsonLines(bytes: Uint8Array, source: string): Generator<RawItem> {
+  const decoder = new TextDecoder();
+  for (let start = 0, number = 1; start < bytes.length; number++) {
+    const newline = bytes.indexOf(NEWLINE, start);
+    const end = newline === -1 ? bytes.length : newline;
+    const line = decoder.decode(bytes.subarray(start, end));
     start = end + 1;
     if (line.trim() === "") continue;
     const where = `line ${number} of ${source}`;
-    records.push(asRecord(parseJson(line, where), where));
+    yield recordItem(asRecord(parseJson(line, where), where));
   }
-  return records;
 }
 
 function parseJson(text: string, where: string): unknown {

@@ -34,9 +34,19 @@ export interface DiscoveredItem {
   data: Record<string, unknown>;
 }
 
+/**
+ * The items a discovery found, in order, keyed, filtered and without repeated keys. Iterating
+ * them reads them again from the strategy's raw items: a large file's records are made one at
+ * a time, not held as objects all at once.
+ */
+export interface DiscoveredItems extends Iterable<DiscoveredItem> {
+  /** How many there are. */
+  readonly length: number;
+}
+
 /** What discover() returns; `notModified` means every HTTP source answered 304. */
 export interface DiscoveryResult {
-  items: DiscoveredItem[];
+  items: DiscoveredItems;
   notModified: boolean;
   /**
    * Problems that did not stop the discovery, one line each naming the URL or file: documents

@@ -23,13 +23,14 @@ import { Findings } from "./_findings.ts";
 import type { FeedSchedule } from "./_hints.ts";
 import { heldError, heldMessage, SourceTally } from "./_tally.ts";
 import { type CommonOptions, parseSize } from "./_options.ts";
-import { dotPath, itemFilter } from "./_items.ts";
+import { dotPath, itemFilter, keyedItems } from "./_items.ts";
 import { hashUrl } from "./_url.ts";
 
 export { hashUrl, normalizeUrl } from "./_url.ts";
 export { dotPath, recordItem } from "./_items.ts";
 export type {
   DiscoveredItem,
+  DiscoveredItems,
   DiscoveryEnv,
   DiscoveryResult,
   FetchOptions,
@@ -40,7 +41,7 @@ export type {
 } from "./_types.ts";
 import { redactUrl } from "../util/url.ts";
 import type {
-  DiscoveredItem,
+  DiscoveredItems,
   DiscoveryEnv,
   DiscoveryResult,
   FetchOptions,
@@ -92,8 +93,11 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     this.#pacer = new Pacer(this.#clock);
   }
 
-  /** Finds the raw items; the only method a strategy implements. */
-  abstract fetchItems(): Promise<RawItem[]>;
+  /**
+   * Finds the raw items; the only method a strategy implements. An array, or for a large file
+   * an iterable that reads its records again each time it is iterated (see keyedItems()).
+   */
+  abstract fetchItems(): Promise<Iterable<RawItem>>;
 
   /** Runs fetchItems() and normalises its items; stores HTTP validators only on success. */
   async discover(): Promise<DiscoveryResult> {
@@ -102,7 +106,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     this.#pendingCache = [];
     this.#findings = new Findings();
     this.#tally = new SourceTally();
-    let raw: RawItem[];
+    let raw: Iterable<RawItem>;
     try {
       raw = await this.fetchItems();
     } catch (err) {
@@ -115,7 +119,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
       }
     }
     const notModified = this.#requests > 0 && this.#notModified === this.#requests;
-    const items = notModified ? [] : this.normalize(raw);
+    const items = this.normalize(notModified ? [] : raw);
     for (const entry of this.#pendingCache) await this.env.db.putHttpCache(entry);
     return {
       items,
@@ -154,23 +158,26 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     if (schedule) this.#findings.noteSchedule(url, schedule, this.now());
   }
 
-  /** Keys, de-duplicates and filters raw items (since, include, exclude, limit). */
-  protected normalize(raw: RawItem[]): DiscoveredItem[] {
+  /**
+   * Keys, de-duplicates and filters raw items (since, include, exclude, limit) in one pass that
+   * keeps only the keys, and warns about items it leaves out; the items are made as they are read.
+   */
+  protected normalize(raw: Iterable<RawItem>): DiscoveredItems {
+    if ((raw[Symbol.iterator]() as unknown) === raw) {
+      throw new Error("fetchItems() returned a one-pass iterator; its items are read twice");
+    }
     const keep = itemFilter(this.options, this.now());
     const limit = this.options.limit ?? Infinity;
     const seen = new Set<string>();
-    const items: DiscoveredItem[] = [];
-    for (const [index, item] of raw.entries()) {
-      if (items.length >= limit) break;
-      const key = this.#keyOf(item, index);
-      if (key === undefined || seen.has(key) || !keep(item, key)) continue;
-      seen.add(key);
-      const data = item.url !== undefined && !("url" in item.data)
-        ? { url: item.url, ...item.data }
-        : item.data;
-      items.push({ key, data });
+    const keys: (string | undefined)[] = [];
+    for (const item of raw) {
+      if (seen.size >= limit) break;
+      const key = this.#keyOf(item, keys.length);
+      const kept = key !== undefined && !seen.has(key) && keep(item, key);
+      if (kept) seen.add(key);
+      keys.push(kept ? key : undefined);
     }
-    return items;
+    return keyedItems(raw, keys, seen.size);
   }
 
   /** The configured `url` or `urls`, in order. */

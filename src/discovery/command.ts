@@ -2,8 +2,8 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { parseDuration } from "../util/units.ts";
-import { BaseDiscovery, DiscoveryError, itemOptions, type RawItem, recordItem } from "./base.ts";
-import { parseJsonRecords } from "./_records.ts";
+import { BaseDiscovery, DiscoveryError, itemOptions, type RawItem } from "./base.ts";
+import { recordItems } from "./_records.ts";
 import { timeoutString } from "./_options.ts";
 import { type GroupRunResult, runInGroup } from "../util/process_group.ts";
 
@@ -24,7 +24,7 @@ const STDERR_TAIL = 500;
 /** Runs the program in the jobs.yaml folder; each JSON object it prints is one item. */
 export class CommandDiscovery extends BaseDiscovery<CommandOptions> {
   /** Items from stdout: key/id field, url field, or the configured `key`. */
-  async fetchItems(): Promise<RawItem[]> {
+  async fetchItems(): Promise<Iterable<RawItem>> {
     const [program, ...args] = this.options.command;
     const name = program.includes("/") ? resolve(this.env.configDir, program) : program;
     const timeoutMs = parseDuration(this.options.timeout ?? "60s");
@@ -56,6 +56,7 @@ export class CommandDiscovery extends BaseDiscovery<CommandOptions> {
       const stderr = output.stderr;
       throw new DiscoveryError(`Command "${program}" ${status}${stderr ? `: ${stderr}` : ""}`);
     }
-    return parseJsonRecords(output.stdout, `the output of "${program}"`).map(recordItem);
+    const stdout = new TextEncoder().encode(output.stdout);
+    return recordItems(stdout, `the output of "${program}"`);
   }
 }

@@ -8,9 +8,8 @@ import {
   itemOptions,
   NOT_MODIFIED,
   type RawItem,
-  recordItem,
 } from "./base.ts";
-import { parseJsonRecords } from "./_records.ts";
+import { recordItems } from "./_records.ts";
 
 /** Options of the jsonl strategy. */
 export const schema = exactlyOne(
@@ -23,10 +22,10 @@ export type JsonlOptions = z.infer<typeof schema>;
 
 /** One item per line: key from the `key` option, a "key" or "id" field, or hashUrl of "url". */
 export class JsonlDiscovery extends BaseDiscovery<JsonlOptions> {
-  /** The records in file order; a URL is fetched conditionally. */
-  async fetchItems(): Promise<RawItem[]> {
+  /** The records in file order, read line by line; a URL is fetched conditionally. */
+  async fetchItems(): Promise<Iterable<RawItem>> {
     const body = await this.readLocalOrUrl(this.options.path ?? this.options.url!);
     if (body === NOT_MODIFIED) return [];
-    return parseJsonRecords(new TextDecoder().decode(body.bytes), body.source).map(recordItem);
+    return recordItems(body.bytes, body.source);
   }
 }

@@ -2,7 +2,12 @@
 import type { UpsertCounts } from "../db/store.ts";
 import type { JobConfig, RunnerConfig } from "../config/types.ts";
 
-import { type DiscoveredItem, DiscoveryError, hashUrl } from "../discovery/base.ts";
+import {
+  type DiscoveredItem,
+  type DiscoveredItems,
+  DiscoveryError,
+  hashUrl,
+} from "../discovery/base.ts";
 import type { HeldSource } from "../discovery/_holds.ts";
 import { readsUrls, runDiscovery } from "../discovery/mod.ts";
 import { SourceGate } from "../discovery/_holds.ts";
@@ -100,7 +105,7 @@ async function discoverOnce(
   configDir: string,
   ctx: RunContext,
 ): Promise<DiscoveryReport> {
-  let items: DiscoveredItem[];
+  let items: DiscoveredItems;
   let notModified: boolean;
   let warnings: string[];
   // Only real runs leave held sources alone and learn from failures; test and dry runs read all.
@@ -139,8 +144,9 @@ async function discoverOnce(
   if (ctx.mode !== "dry_run") await recordWarnings(job.id, warnings, ctx);
   if (ctx.mode === "test") items = pickTestItems(items, ctx);
   if (ctx.mode === "dry_run") {
-    const known = await ctx.db.findKnownKeys({ jobId: job.id, keys: items.map((i) => i.key) });
-    const fresh = items.filter((i) => !known.has(i.key)).length;
+    const keys = Array.from(items, (i) => i.key);
+    const known = await ctx.db.findKnownKeys({ jobId: job.id, keys });
+    const fresh = keys.filter((key) => !known.has(key)).length;
     return {
       ran: true,
       found: items.length,
@@ -179,13 +185,23 @@ async function recordWarnings(jobId: string, warnings: string[], ctx: RunContext
 }
 
 /** Test mode: the one item asked for (by key or URL), else the first `limit` (default 3). */
-function pickTestItems(items: DiscoveredItem[], ctx: RunContext): DiscoveredItem[] {
+function pickTestItems(items: DiscoveredItems, ctx: RunContext): DiscoveredItem[] {
   const wanted = ctx.testItem;
-  if (wanted === undefined) return items.slice(0, ctx.limit ?? 3);
+  if (wanted === undefined) return firstItems(items, ctx.limit ?? 3);
   const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(wanted);
   const hashed = isUrl ? hashUrl(wanted) : undefined;
-  const match = items.find((i) => i.key === wanted || i.key === hashed || i.data.url === wanted);
-  if (match) return [match];
+  for (const item of items) {
+    if (item.key === wanted || item.key === hashed || item.data.url === wanted) return [item];
+  }
   if (isUrl) return [{ key: hashed!, data: { url: wanted } }];
   throw new UsageError(`Item "${wanted}" was not found by discovery`);
+}
+
+function firstItems(items: Iterable<DiscoveredItem>, limit: number): DiscoveredItem[] {
+  const first: DiscoveredItem[] = [];
+  for (const item of items) {
+    if (first.length === limit) break;
+    first.push(item);
+  }
+  return first;
 }

@@ -51,7 +51,7 @@ Deno.test("upsertItems() gives every new item a pending row for every stage", as
   );
 });
 
-Deno.test("upsertItems() keeps the last of duplicate keys in one batch", async () => {
+Deno.test("upsertItems() keeps the first of duplicate keys in one batch, as discovery does", async () => {
   await using t = await tempDb();
   const counts = await t.db.upsertItems({
     jobId: "j",
@@ -66,7 +66,7 @@ Deno.test("upsertItems() keeps the last of duplicate keys in one batch", async (
     limit: 5,
     leaseMs: 1000,
   });
-  assertEquals(claim.data, { v: 2 });
+  assertEquals(claim.data, { v: 1 });
 });
 
 Deno.test("re-discovery updates data without resetting stages", async () => {
@@ -308,6 +308,37 @@ Deno.test("retryFailed() leaves a stage unclaimable while the stage before it is
   assertEquals(await t.db.claimBatch({ ...claim, stage: "parse" }), []);
   await settle(t.db, "clean", { k1: "done" }, clock.now);
   assertEquals((await t.db.claimBatch({ ...claim, stage: "parse" })).map((c) => c.key), ["k1"]);
+});
+
+Deno.test("upsertItems() reads a one-pass iterable chunk by chunk: a key repeated chunks later is one item", async () => {
+  await using t = await tempDb();
+  let read = 0;
+  function* items() {
+    for (let i = 0; i < 12_000; i++) {
+      read++;
+      // Item 11,000 repeats item 3's key with other data, two chunks of 5,000 later.
+      yield i === 11_000 ? { key: "k3", data: { n: -1 } } : { key: `k${i}`, data: { n: i } };
+    }
+  }
+  const counts = await t.db.upsertItems({ jobId: "j", stages: ["a", "b"], items: items() });
+  assertEquals([counts, read], [{ inserted: 11_999, updated: 0, unchanged: 0 }, 12_000]);
+  const detail = await t.db.getItemDetail({ jobId: "j", key: "k3" });
+  assertEquals(detail?.data, { n: 3 });
+  const stats = await t.db.stageStats("j");
+  assertEquals(stats.map((s) => [s.stage, s.pending]), [["a", 11_999], ["b", 11_999]]);
+});
+
+Deno.test("two keys that differ only in a lone surrogate are one item, as they are stored", async () => {
+  await using t = await tempDb();
+  const items = [{ key: "a\ud800b", data: { n: 1 } }, { key: "a\ufffdb", data: { n: 2 } }];
+  assertEquals(await t.db.upsertItems({ jobId: "j", stages: ["a"], items }), {
+    inserted: 1,
+    updated: 0,
+    unchanged: 0,
+  });
+  const [listed] = await t.db.listItems({ jobId: "j" });
+  const detail = await t.db.getItemDetail({ jobId: "j", key: "a\ufffdb" });
+  assertEquals([listed.key, detail?.data], ["a\ufffdb", { n: 1 }]);
 });
 
 Deno.test("a key with a lone surrogate is one item, found again by the same key", async () => {

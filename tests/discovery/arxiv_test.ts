@@ -61,7 +61,7 @@ Deno.test("arxiv pages with start/max_results and keys papers by id without vers
     page_delay: "0s",
     api_url: server.url("/api/query"),
   });
-  const { items } = await new ArxivDiscovery(options, t.env).discover();
+  const items = [...(await new ArxivDiscovery(options, t.env).discover()).items];
   assert.deepEqual(items.map((i) => i.key), [
     "2405.00001",
     "2405.00002",

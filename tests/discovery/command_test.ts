@@ -24,10 +24,10 @@ Deno.test("command reads JSON lines from stdout, keyed by id, key or url", async
     console.log("");
     console.log(JSON.stringify({ key: "two", title: "two" }));
     console.log(JSON.stringify({ url: "https://example.com/3" }));`;
-  const result = await new CommandDiscovery(evalCommand(code), t.env).discover();
-  assert.deepEqual(result.items.map((i) => i.key), ["1", "two", hashUrl("https://example.com/3")]);
-  assert.deepEqual(result.items[0].data, { id: 1, title: "one" });
-  assert.equal(result.items[2].data.url, "https://example.com/3");
+  const items = [...(await new CommandDiscovery(evalCommand(code), t.env).discover()).items];
+  assert.deepEqual(items.map((i) => i.key), ["1", "two", hashUrl("https://example.com/3")]);
+  assert.deepEqual(items[0].data, { id: 1, title: "one" });
+  assert.equal(items[2].data.url, "https://example.com/3");
 });
 
 Deno.test("command reads a JSON array and runs in the jobs.yaml folder", async () => {
@@ -35,7 +35,7 @@ Deno.test("command reads a JSON array and runs in the jobs.yaml folder", async (
   const code =
     `console.log(JSON.stringify([{ id: "a", cwd: Deno.cwd() }, { id: "b", cwd: Deno.cwd() }]))`;
   const result = await new CommandDiscovery(evalCommand(code), t.env).discover();
-  assert.deepEqual(result.items, [
+  assert.deepEqual([...result.items], [
     { key: "a", data: { id: "a", cwd: await Deno.realPath(t.dir) } },
     { key: "b", data: { id: "b", cwd: await Deno.realPath(t.dir) } },
   ]);
@@ -49,7 +49,7 @@ Deno.test("a program path with a slash is relative to the jobs.yaml folder; no s
   await Deno.chmod(script, 0o755);
   const options = schema.parse({ command: ["./bin/list.sh", "a b", "$HOME;c"] });
   const result = await new CommandDiscovery(options, t.env).discover();
-  assert.deepEqual(result.items.map((i) => i.key), ["a b", "$HOME;c"]);
+  assert.deepEqual([...result.items].map((i) => i.key), ["a b", "$HOME;c"]);
 });
 
 Deno.test("a failing command reports its exit code and the tail of stderr", async () => {

@@ -50,9 +50,9 @@ Deno.test("github lists releases across Link pages with the token and API header
     token: "ghp_secret",
     api_url: server.origin,
   });
-  const result = await new GithubDiscovery(options, t.env).discover();
-  assert.deepEqual(result.items.map((i) => i.key), ["v1.3.0", "v1.2.0", "v1.1.0"]);
-  assert.deepEqual(result.items[0].data, {
+  const items = [...(await new GithubDiscovery(options, t.env).discover()).items];
+  assert.deepEqual(items.map((i) => i.key), ["v1.3.0", "v1.2.0", "v1.1.0"]);
+  assert.deepEqual(items[0].data, {
     tag: "v1.3.0",
     name: "Release 1.3",
     url: "https://github.com/octo/demo/releases/tag/v1.3.0",
@@ -107,12 +107,13 @@ Deno.test("github issues leave out pull requests; tags and commits have their na
       }]),
   });
   await using t = await testEnv();
-  const run = async (kind: string) =>
-    (await new GithubDiscovery(
+  const run = async (kind: string) => [
+    ...(await new GithubDiscovery(
       schema.parse({ repo: "octo/demo", kind, api_url: server.origin }),
       t.env,
     ).discover())
-      .items;
+      .items,
+  ];
   assert.deepEqual(await run("issues"), [{
     key: "12",
     data: {
@@ -158,7 +159,7 @@ Deno.test("github stops paging with a warning when the rate limit is spent until
   await using t = await testEnv({ now: () => NOW });
   const options = schema.parse({ repo: "octo/demo", kind: "tags", api_url: server.origin });
   const result = await new GithubDiscovery(options, t.env).discover();
-  assert.deepEqual(result.items.map((i) => i.key), ["v1"]);
+  assert.deepEqual([...result.items].map((i) => i.key), ["v1"]);
   assert.equal(server.hits.length, 1);
   assert.deepEqual(t.logs.map((l) => [l.level, l.message]), [
     ["warn", "GitHub rate limit reached; stopping until it resets at 2024-06-01T13:00:00.000Z"],
@@ -179,7 +180,7 @@ Deno.test("github waits for a rate-limit reset that is due and goes on", async (
   await using t = await testEnv({ now: () => NOW });
   const options = schema.parse({ repo: "octo/demo", kind: "tags", api_url: server.origin });
   const result = await new GithubDiscovery(options, t.env).discover();
-  assert.deepEqual(result.items.map((i) => i.key), ["v2", "v1"]);
+  assert.deepEqual([...result.items].map((i) => i.key), ["v2", "v1"]);
   assert.deepEqual(t.logs.map((l) => l.message), ["GitHub rate limit reached; waiting 0s"]);
 });
 
@@ -221,7 +222,7 @@ Deno.test("github reads the token from token_env", async () => {
       token_env: "JOBS_TEST_GH_TOKEN",
       api_url: server.origin,
     });
-    assert.deepEqual((await new GithubDiscovery(options, t.env).discover()).items, []);
+    assert.deepEqual([...(await new GithubDiscovery(options, t.env).discover()).items], []);
     assert.equal(server.hits[0].headers.get("authorization"), "Bearer from-env");
   } finally {
     Deno.env.delete("JOBS_TEST_GH_TOKEN");

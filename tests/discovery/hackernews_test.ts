@@ -62,9 +62,9 @@ Deno.test("hackernews fetches the list then its items, skipping deleted and miss
   await using _ = server;
   await using t = await testEnv();
   const options = schema.parse({ list: "new", api_url: `${server.origin}/v0` });
-  const result = await new HackernewsDiscovery(options, t.env).discover();
-  assert.deepEqual(result.items.map((i) => i.key), ["101", "102", "105"]);
-  assert.deepEqual(result.items[1].data, {
+  const items = [...(await new HackernewsDiscovery(options, t.env).discover()).items];
+  assert.deepEqual(items.map((i) => i.key), ["101", "102", "105"]);
+  assert.deepEqual(items[1].data, {
     id: 102,
     type: "story",
     title: "Ask HN: why?",
@@ -76,7 +76,7 @@ Deno.test("hackernews fetches the list then its items, skipping deleted and miss
     time: "2024-05-01T11:00:00.000Z",
     text: "<p>Why &amp; how</p>",
   });
-  assert.equal(result.items[0].data.url, "https://thing.example/");
+  assert.equal(items[0].data.url, "https://thing.example/");
   assert.equal(server.count("/v0/newstories.json"), 1);
 });
 
@@ -86,7 +86,7 @@ Deno.test("hackernews fetches only `limit` items, at most `concurrency` at a tim
   await using t = await testEnv();
   const options = schema.parse({ list: "new", api_url: `${server.origin}/v0`, limit: 2 });
   const result = await new HackernewsDiscovery(options, t.env).discover();
-  assert.deepEqual(result.items.map((i) => i.key), ["101", "102"]);
+  assert.deepEqual([...result.items].map((i) => i.key), ["101", "102"]);
   assert.equal(server.hits.length, 3);
   const all = schema.parse({ list: "new", api_url: `${server.origin}/v0`, concurrency: 2 });
   assert.equal((await new HackernewsDiscovery(all, t.env).discover()).items.length, 3);

@@ -53,7 +53,7 @@ Deno.test("job emits the items another job finished at a stage, with the result 
   await seed(t);
   const result = await new JobDiscovery(schema.parse({ job: "fetch", stage: "download" }), t.env)
     .discover();
-  assert.deepEqual(result, {
+  assert.deepEqual({ ...result, items: [...result.items] }, {
     notModified: false,
     warnings: [],
     refetch: [],
@@ -74,8 +74,14 @@ Deno.test("job filters by finish time with since and finds nothing at an unfinis
     t.env,
   )
     .discover();
-  assert.deepEqual(recent.items.map((i) => i.key), ["k2", "k3"]);
+  assert.deepEqual([...recent.items].map((i) => i.key), ["k2", "k3"]);
   const none = await new JobDiscovery(schema.parse({ job: "fetch", stage: "parse" }), t.env)
     .discover();
-  assert.deepEqual(none, { items: [], notModified: false, warnings: [], refetch: [], failed: [] });
+  assert.deepEqual({ ...none, items: [...none.items] }, {
+    items: [],
+    notModified: false,
+    warnings: [],
+    refetch: [],
+    failed: [],
+  });
 });

@@ -18,7 +18,7 @@ async function keys(
 ): Promise<string[]> {
   await using t = await testEnv(env);
   const result = await new JsonApiDiscovery(schema.parse(options), t.env).discover();
-  return result.items.map((i) => i.key);
+  return [...result.items].map((i) => i.key);
 }
 
 const ALL = ["1", "2", "3", "4", "5", "6", "7"];

@@ -15,7 +15,7 @@ Deno.test("jsonl reads one object per line from a file; since compares the date 
   await using t = await testEnv({ now: () => Date.parse("2024-05-02T00:00:00Z") });
   await Deno.writeTextFile(join(t.dir, "items.jsonl"), LINES);
   const all = await new JsonlDiscovery(schema.parse({ path: "items.jsonl" }), t.env).discover();
-  assert.deepEqual(all.items, [
+  assert.deepEqual([...all.items], [
     { key: "a", data: { id: "a", date: "2024-05-01T00:00:00Z", tags: ["x"] } },
     {
       key: hashUrl("https://b.test/post"),
@@ -25,7 +25,7 @@ Deno.test("jsonl reads one object per line from a file; since compares the date 
   ]);
   const recent = await new JsonlDiscovery(schema.parse({ path: "items.jsonl", since: "7d" }), t.env)
     .discover();
-  assert.deepEqual(recent.items.map((i) => i.key), ["a", "3"]);
+  assert.deepEqual([...recent.items].map((i) => i.key), ["a", "3"]);
 });
 
 Deno.test("jsonl reads a gzipped URL and reports a bad line by number", async () => {

@@ -86,7 +86,7 @@ Deno.test("runDiscovery() runs the job's strategy with the job id in its env", a
     job("static", { items: [{ key: "a" }, { key: "b" }], limit: 1 }),
     env,
   );
-  assert.deepEqual(result, {
+  assert.deepEqual({ ...result, items: [...result.items] }, {
     items: [{ key: "a", data: {} }],
     notModified: false,
     warnings: [],

@@ -48,7 +48,7 @@ Deno.test("podcast emits episodes with their audio enclosure and iTunes fields",
   const options = schema.parse({ url: server.url("/podcast.xml") });
   const { items } = await new PodcastDiscovery(options, t.env).discover();
   const podcast = { url: server.url("/podcast.xml"), title: "The Show", author: "Host Name" };
-  assert.deepEqual(items, [
+  assert.deepEqual([...items], [
     {
       key: "show-ep-12",
       data: {
@@ -101,7 +101,7 @@ Deno.test("podcast reads Atom enclosures and a large real-world feed shape", asy
   await using t = await testEnv();
   await using server = serveRoutes({ "/cast.atom": () => reply(atom) });
   const options = schema.parse({ url: server.url("/cast.atom"), limit: 250 });
-  const { items } = await new PodcastDiscovery(options, t.env).discover();
+  const items = [...(await new PodcastDiscovery(options, t.env).discover()).items];
   assert.equal(items.length, 250);
   assert.deepEqual(items[7].data.enclosure, {
     url: "https://cdn.example/7.mp3",

@@ -51,14 +51,14 @@ Deno.test("reddit follows `after` up to max_pages", async () => {
     max_pages: 5,
     base_url: server.origin,
   });
-  const result = await new RedditDiscovery(options, t.env).discover();
-  assert.deepEqual(result.items.map((i) => i.key), ["aa", "bb", "cc", "dd"]);
+  const items = [...(await new RedditDiscovery(options, t.env).discover()).items];
+  assert.deepEqual(items.map((i) => i.key), ["aa", "bb", "cc", "dd"]);
   assert.deepEqual(server.hits.map((h) => h.path), [
     "/r/rust/new.json?limit=100&raw_json=1",
     "/r/rust/new.json?limit=100&raw_json=1&after=t3_bb",
     "/r/rust/new.json?limit=100&raw_json=1&after=t3_cc",
   ]);
-  assert.deepEqual(result.items[1].data, {
+  assert.deepEqual(items[1].data, {
     id: "bb",
     title: "Post bb",
     url: `${server.origin}/r/rust/comments/bb/post_bb/`,
@@ -84,11 +84,14 @@ Deno.test("reddit reads one page by default and stops once `limit` posts are in"
     limit: 3,
     base_url: server.origin,
   });
-  assert.deepEqual((await new RedditDiscovery(limited, t.env).discover()).items.map((i) => i.key), [
-    "aa",
-    "bb",
-    "cc",
-  ]);
+  assert.deepEqual(
+    [...(await new RedditDiscovery(limited, t.env).discover()).items].map((i) => i.key),
+    [
+      "aa",
+      "bb",
+      "cc",
+    ],
+  );
   assert.equal(server.hits.length, 3);
 });
 

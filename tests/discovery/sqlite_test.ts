@@ -22,7 +22,7 @@ Deno.test("sqlite emits the query's rows, keyed by the id column", async () => {
     query: "SELECT id, url, title FROM articles WHERE published >= '2024-02-01' ORDER BY id",
   });
   const result = await new SqliteDiscovery(options, t.env).discover();
-  assert.deepEqual(result.items, [
+  assert.deepEqual([...result.items], [
     { key: "2", data: { id: 2, url: "https://a.test/2", title: "Two" } },
     { key: "3", data: { id: 3, url: null, title: "Three" } },
   ]);

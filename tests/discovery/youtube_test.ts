@@ -46,7 +46,7 @@ Deno.test("youtube builds the channel feed URL and keys videos by their id", asy
   const options = schema.parse({ channel_id: "UCabc_DEF-123", base_url: server.origin + "/" });
   const { items } = await new YoutubeDiscovery(options, t.env).discover();
   assert.deepEqual(server.hits.map((h) => h.path), ["/feeds/videos.xml?channel_id=UCabc_DEF-123"]);
-  assert.deepEqual(items, [
+  assert.deepEqual([...items], [
     {
       key: "dQw4w9WgXcQ",
       data: {
@@ -84,7 +84,8 @@ Deno.test("youtube reads playlists and answers a 304 with no items", async () =>
   });
   const options = schema.parse({ playlist_id: "PLxyz", base_url: server.origin });
   assert.equal((await new YoutubeDiscovery(options, t.env).discover()).items.length, 2);
-  assert.deepEqual(await new YoutubeDiscovery(options, t.env).discover(), {
+  const result = await new YoutubeDiscovery(options, t.env).discover();
+  assert.deepEqual({ ...result, items: [...result.items] }, {
     items: [],
     notModified: true,
     warnings: [],

@@ -70,18 +70,26 @@ async function syncStagesTx(sql: Sql, jobId: string, stages: readonly string[]) 
 async function upsertItems(db: PgConn, options: UpsertItemsOptions): Promise<UpsertCounts> {
   const now = (options.now ?? Date.now)();
   const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
-  const unique = new Map(options.items.map((item) => [item.key, JSON.stringify(item.data)]));
-  const entries = [...unique];
   await syncStages(db, { jobId: options.jobId, stages: options.stages });
-  for (let i = 0; i < entries.length; i += UPSERT_CHUNK) {
-    const chunk = entries.slice(i, i + UPSERT_CHUNK);
+  const flush = async (chunk: [string, string][]) => {
     const [row] = await db.write((sql) =>
       upsertChunk(sql, { jobId: options.jobId, parentId: null, now }, chunk)
     );
     counts.inserted += row.inserted;
     counts.updated += row.updated;
     counts.unchanged += chunk.length - row.inserted - row.updated;
+  };
+  // As stored: the text of a key with a lone surrogate is sent with U+FFFD in its place.
+  const seen = new Set<string>();
+  const chunk: [string, string][] = [];
+  for (const item of options.items) {
+    const key = item.key.toWellFormed();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    chunk.push([key, JSON.stringify(item.data)]);
+    if (chunk.length === UPSERT_CHUNK) await flush(chunk.splice(0));
   }
+  if (chunk.length) await flush(chunk);
   return counts;
 }
 

@@ -85,19 +85,21 @@ export function recountJob(s: SqliteConn, jobId: string): void {
 function upsertItems(s: SqliteConn, options: UpsertItemsOptions): UpsertCounts {
   const now = (options.now ?? Date.now)();
   const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
-  const unique = new Map<string, Record<string, unknown>>();
-  for (const item of options.items) unique.set(item.key.toWellFormed(), item.data);
   s.tx(() => syncStagesTx(s, options.jobId, options.stages));
-  // Each chunk's data is made JSON only for its own statement: at 200,000 items, holding all
-  // of it at once raised the peak memory of the whole run.
+  // Each chunk's data is made JSON only for its own statement, as the items are read: at
+  // 200,000 items, holding all of them at once raised the peak memory of the whole run.
+  const seen = new Set<string>();
   let chunk: [string, string][] = [];
   const flush = () => {
     const rows = chunk;
     chunk = [];
     s.tx(() => upsertChunk(s, { jobId: options.jobId, parentId: null, now }, rows, counts));
   };
-  for (const [key, data] of unique) {
-    chunk.push([key, JSON.stringify(data)]);
+  for (const item of options.items) {
+    const key = item.key.toWellFormed();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    chunk.push([key, JSON.stringify(item.data)]);
     if (chunk.length === UPSERT_CHUNK) flush();
   }
   if (chunk.length) flush();
