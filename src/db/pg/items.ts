@@ -12,6 +12,7 @@ import type {
   UpsertItemsOptions,
 } from "../store.ts";
 import type { PgConn, Sql } from "./connection.ts";
+import { uniqueChunks } from "../_unique_chunks.ts";
 
 /** The Item area of the PostgreSQL store. */
 export function pgItems(db: PgConn): Impl<ItemStore> {
@@ -71,25 +72,14 @@ async function upsertItems(db: PgConn, options: UpsertItemsOptions): Promise<Ups
   const now = (options.now ?? Date.now)();
   const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
   await syncStages(db, { jobId: options.jobId, stages: options.stages });
-  const flush = async (chunk: [string, string][]) => {
+  for (const chunk of uniqueChunks(options.items, UPSERT_CHUNK)) {
     const [row] = await db.write((sql) =>
       upsertChunk(sql, { jobId: options.jobId, parentId: null, now }, chunk)
     );
     counts.inserted += row.inserted;
     counts.updated += row.updated;
     counts.unchanged += chunk.length - row.inserted - row.updated;
-  };
-  // As stored: the text of a key with a lone surrogate is sent with U+FFFD in its place.
-  const seen = new Set<string>();
-  const chunk: [string, string][] = [];
-  for (const item of options.items) {
-    const key = item.key.toWellFormed();
-    if (seen.has(key)) continue;
-    seen.add(key);
-    chunk.push([key, JSON.stringify(item.data)]);
-    if (chunk.length === UPSERT_CHUNK) await flush(chunk.splice(0));
   }
-  if (chunk.length) await flush(chunk);
   return counts;
 }
 

@@ -17,6 +17,7 @@ import { insertEvent } from "./events.ts";
 import { CountMoves } from "./_counts.ts";
 import { readySql } from "./_ready.ts";
 import { recountSql } from "./schema.ts";
+import { uniqueChunks } from "../_unique_chunks.ts";
 
 /** The item area of the SQLite store. */
 export function sqliteItems(s: SqliteConn): Impl<ItemStore> {
@@ -88,21 +89,9 @@ function upsertItems(s: SqliteConn, options: UpsertItemsOptions): UpsertCounts {
   s.tx(() => syncStagesTx(s, options.jobId, options.stages));
   // Each chunk's data is made JSON only for its own statement, as the items are read: at
   // 200,000 items, holding all of them at once raised the peak memory of the whole run.
-  const seen = new Set<string>();
-  let chunk: [string, string][] = [];
-  const flush = () => {
-    const rows = chunk;
-    chunk = [];
-    s.tx(() => upsertChunk(s, { jobId: options.jobId, parentId: null, now }, rows, counts));
-  };
-  for (const item of options.items) {
-    const key = item.key.toWellFormed();
-    if (seen.has(key)) continue;
-    seen.add(key);
-    chunk.push([key, JSON.stringify(item.data)]);
-    if (chunk.length === UPSERT_CHUNK) flush();
+  for (const chunk of uniqueChunks(options.items, UPSERT_CHUNK)) {
+    s.tx(() => upsertChunk(s, { jobId: options.jobId, parentId: null, now }, chunk, counts));
   }
-  if (chunk.length) flush();
   return counts;
 }
 
