@@ -1,21 +1,25 @@
 /**
  * The peer workload through the real command line: 20,000 items from a jsonl file through 3
  * no-op module stages, concurrency 16, as two processes (`jobctl run --discover-only`, then
- * `jobctl run`), each timed whole and its peak RSS read by /usr/bin/time; beside the raw
- * node:sqlite enqueue and claim → done loops in the same run. `--large` adds 200,000 items.
+ * `jobctl run`), each timed whole and its peak RSS read by /usr/bin/time; beside, in turns,
+ * the raw node:sqlite enqueue and claim → done loops as whole processes (bench/raw_process.ts)
+ * and once more inside this process. `--large` adds 200,000 items.
  */
 import { cpuUsage } from "node:process";
 import { fileURLToPath } from "node:url";
 import { openDb } from "../src/db/mod.ts";
-import { rawTwin, rawUpsert } from "./db_bench.ts";
-import { rawLoop } from "./runner_bench.ts";
+import { rawTwin } from "./db_bench.ts";
+import { rawLoop, rawUpsert } from "./_raw.ts";
 import { CONCURRENCY, STAGES, writeWorkspace } from "./_workload.ts";
 import { jobctlFlags } from "../scripts/_jobctl_flags.ts";
 
 const SMALL = 20_000;
+/** Rounds of the 20,000-item figures, jobctl and the raw processes taking turns. */
+const ROUNDS = 3;
 const LARGE = 200_000;
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 const DENO_JSON = fileURLToPath(new URL("../deno.json", import.meta.url));
+const RAW_PROCESS = fileURLToPath(new URL("./raw_process.ts", import.meta.url));
 const TIME = "/usr/bin/time";
 
 /** One `jobctl` process: its wall time, CPU time and peak RSS. */
@@ -49,11 +53,11 @@ async function hasTime(): Promise<boolean> {
   }
 }
 
-/** Runs `jobctl ARGS` in `dir` to the end: wall time from spawn to exit, peak RSS. */
-async function jobctl(dir: string, args: string[], timed: boolean): Promise<ProcessFigure> {
-  // As `deno task jobctl` runs it: the task's permissions and heap settings.
-  const argv = [Deno.execPath(), "run", "--config", DENO_JSON, ...jobctlFlags(), MAIN, ...args];
-  const [program, ...rest] = timed ? [TIME, "-v", ...argv] : argv;
+/** Runs `deno ARGV` in `dir` to the end: wall time from spawn to exit, CPU time, peak RSS. */
+async function timedDeno(dir: string, argv: string[], timed: boolean): Promise<ProcessFigure> {
+  const [program, ...rest] = timed
+    ? [TIME, "-v", Deno.execPath(), ...argv]
+    : [Deno.execPath(), ...argv];
   const started = performance.now();
   const out = await new Deno.Command(program, {
     args: rest,
@@ -66,7 +70,7 @@ async function jobctl(dir: string, args: string[], timed: boolean): Promise<Proc
   const ms = performance.now() - started;
   const stderr = new TextDecoder().decode(out.stderr);
   if (!out.success) {
-    throw new Error(`jobctl ${args.join(" ")} failed (exit ${out.code}): ${stderr}`);
+    throw new Error(`deno ${argv.join(" ")} failed (exit ${out.code}): ${stderr}`);
   }
   const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1];
   const seconds = (what: string) =>
@@ -79,13 +83,24 @@ async function jobctl(dir: string, args: string[], timed: boolean): Promise<Proc
   };
 }
 
+/** Runs `jobctl ARGS` in `dir` as `deno task jobctl` runs it: the task's permissions and heap. */
+function jobctl(dir: string, args: string[], timed: boolean): Promise<ProcessFigure> {
+  return timedDeno(dir, ["run", "--config", DENO_JSON, ...jobctlFlags(), MAIN, ...args], timed);
+}
+
+/** Writes `n` items as `dir`/items.jsonl and the store's empty schema as `dir`/`store`. */
+async function prepareFiles(dir: string, n: number, store: string): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  const lines = records(n).map((r) => JSON.stringify(r.data));
+  await Deno.writeTextFile(`${dir}/items.jsonl`, lines.join("\n") + "\n");
+  // The schema is made before timing, as a first run would make it only once.
+  await (await openDb(`${dir}/${store}`)).close();
+}
+
 /** Discovers `n` jsonl items with one process and runs them with another. */
 async function throughCli(dir: string, n: number, timed: boolean): Promise<CliFigures> {
   const yaml = await writeWorkspace(dir, "{ strategy: jsonl, path: ./items.jsonl }");
-  const lines = records(n).map((r) => JSON.stringify(r.data));
-  await Deno.writeTextFile(`${dir}/items.jsonl`, lines.join("\n") + "\n");
-  // The store's schema is made before timing, as a first run would make it only once.
-  await (await openDb(`${dir}/jobs.sqlite`)).close();
+  await prepareFiles(dir, n, "jobs.sqlite");
   const discover = await jobctl(dir, ["run", "--discover-only", "--config", yaml], timed);
   const run = await jobctl(dir, ["run", "--config", yaml], timed);
   const db = await openDb(`${dir}/jobs.sqlite`);
@@ -95,6 +110,63 @@ async function throughCli(dir: string, n: number, timed: boolean): Promise<CliFi
   } finally {
     await db.close();
   }
+}
+
+/** The raw loop as whole processes: one reads and enqueues items.jsonl, one claims → done. */
+async function rawProcesses(dir: string, n: number, timed: boolean) {
+  await prepareFiles(dir, n, "raw.sqlite");
+  const raw = (...args: string[]) =>
+    timedDeno(dir, ["run", "--allow-read", "--allow-write", RAW_PROCESS, ...args], timed);
+  const enqueue = await raw("enqueue", "raw.sqlite", "items.jsonl", "bench", STAGES.join(","));
+  const loop = await raw("loop", "raw.sqlite", "bench", STAGES.join(","));
+  return { enqueue, loop, rate: ((n * STAGES.length) / loop.ms) * 1000 };
+}
+
+type RawProcesses = Awaited<ReturnType<typeof rawProcesses>>;
+
+const median = (values: number[]) => values.toSorted((a, b) => a - b)[values.length >> 1];
+
+/** Rounds of one process as one figure: the median wall and CPU time, the highest peak RSS. */
+function combine(rounds: ProcessFigure[]): ProcessFigure {
+  const cpu = rounds.map((r) => r.cpuMs).filter((ms) => ms !== undefined);
+  const rss = rounds.map((r) => r.peakRss).filter((bytes) => bytes !== undefined);
+  return {
+    ms: median(rounds.map((r) => r.ms)),
+    cpuMs: cpu.length === rounds.length ? median(cpu) : undefined,
+    peakRss: rss.length === rounds.length ? Math.max(...rss) : undefined,
+  };
+}
+
+/**
+ * ROUNDS of the 20,000-item workload through jobctl and through the raw processes, taking
+ * turns so that a busy moment of the machine falls on both; each figure is their median.
+ */
+async function smallRounds(root: string, timed: boolean) {
+  const cli: CliFigures[] = [];
+  const proc: RawProcesses[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    cli.push(await throughCli(`${root}/cli-${round}`, SMALL, timed));
+    proc.push(await rawProcesses(`${root}/raw-process-${round}`, SMALL, timed));
+  }
+  const wrong = cli.find((c) => c.transitions !== SMALL * STAGES.length);
+  if (wrong) {
+    throw new Error(
+      `jobctl run did ${wrong.transitions} transitions, not ${SMALL * STAGES.length}`,
+    );
+  }
+  const loop = combine(proc.map((p) => p.loop));
+  return {
+    cli: {
+      discover: combine(cli.map((c) => c.discover)),
+      run: combine(cli.map((c) => c.run)),
+      transitions: SMALL * STAGES.length,
+    },
+    proc: {
+      enqueue: combine(proc.map((p) => p.enqueue)),
+      loop,
+      rate: ((SMALL * STAGES.length) / loop.ms) * 1000,
+    },
+  };
 }
 
 /** CPU time (user + system) of this process so far, in ms. */
@@ -113,7 +185,7 @@ async function rawBaseline(dir: string, n: number) {
   const [enqueueMs, enqueueCpuMs] = [performance.now() - started, cpuNow() - cpuStarted];
   conn.close();
   const loopCpuStarted = cpuNow();
-  const loop = rawLoop(`${dir}/raw.sqlite`);
+  const loop = rawLoop(`${dir}/raw.sqlite`, { id: "bench", stages: STAGES });
   const loopCpuMs = cpuNow() - loopCpuStarted;
   if (loop.transitions !== n * STAGES.length) {
     throw new Error(`The raw loop did ${loop.transitions} transitions, not ${n * STAGES.length}`);
@@ -138,37 +210,61 @@ const check = (met: boolean, what: string) => log(`${met ? "met   " : "MISSED"} 
 type Raw = Awaited<ReturnType<typeof rawBaseline>>;
 
 /** The 20,000-item figures beside the raw loop's; returns the peak RSS of both processes. */
-function printSmall(cli: CliFigures, raw: Raw, timed: boolean): number {
+function printSmall(cli: CliFigures, raw: Raw, proc: RawProcesses, timed: boolean): number {
   const rate = (cli.transitions / cli.run.ms) * 1000;
   log(
     `jobctl, ${fmt(SMALL)} jsonl items × ${STAGES.length} no-op module stages, concurrency ` +
-      `${CONCURRENCY}, whole processes: run --discover-only ${fmt(cli.discover.ms)} ms ` +
+      `${CONCURRENCY}, whole processes, medians of ${ROUNDS} rounds (peak RSS the highest): run --discover-only ${
+        fmt(cli.discover.ms)
+      } ms ` +
       `(peak RSS ${mb(cli.discover.peakRss)} MB), run ${fmt(cli.run.ms)} ms = ` +
       `${fmt(rate)} transitions/s (peak RSS ${mb(cli.run.peakRss)} MB)`,
   );
   log(
-    `raw node:sqlite loop, same run: enqueue ${fmt(raw.enqueueMs)} ms, ` +
+    `raw node:sqlite loop as whole processes, same run: read + enqueue ${
+      fmt(proc.enqueue.ms)
+    } ms ` +
+      `(peak RSS ${mb(proc.enqueue.peakRss)} MB), loop ${fmt(proc.loop.ms)} ms = ` +
+      `${fmt(proc.rate)} transitions/s (peak RSS ${mb(proc.loop.peakRss)} MB)`,
+  );
+  log(
+    `raw node:sqlite loop in this process, same run: enqueue ${fmt(raw.enqueueMs)} ms, ` +
       `${fmt(raw.rate)} transitions/s`,
   );
-  if (cli.run.cpuMs !== undefined && cli.discover.cpuMs !== undefined) {
-    // On a machine shared with other work, CPU time says what wall time cannot.
-    const cpuRate = (cli.transitions / cli.run.cpuMs) * 1000;
-    log(
-      `per CPU second: jobctl run ${fmt(cpuRate)} transitions (raw loop ${fmt(raw.cpuRate)}, ` +
-        `${fmt(cpuRate / raw.cpuRate, 2)}×); discovery ${fmt(cli.discover.cpuMs)} ms CPU ` +
-        `(raw enqueue ${fmt(raw.enqueueCpuMs)} ms, ${
-          fmt(cli.discover.cpuMs / raw.enqueueCpuMs, 2)
-        }×)`,
-    );
-  }
-  check(rate >= 0.6 * raw.rate, `≥ 0.6× the raw loop's transitions/s: ${fmt(rate / raw.rate, 2)}×`);
+  printCpu(cli, raw);
+  const ratio = (what: string, value: number) => `${fmt(value, 2)}× ${what}`;
+  check(
+    rate >= 0.6 * proc.rate && rate >= 0.6 * raw.rate,
+    `≥ 0.6× the raw loop's transitions/s: ${ratio("the raw process", rate / proc.rate)}, ` +
+      ratio("the in-process loop", rate / raw.rate),
+  );
+  check(
+    cli.discover.ms <= 1.5 * proc.enqueue.ms,
+    `discovery ≤ 1.5× the raw enqueue time, process against process: ` +
+      `${fmt(cli.discover.ms / proc.enqueue.ms, 2)}×`,
+  );
   check(
     cli.discover.ms <= 1.5 * raw.enqueueMs,
-    `discovery ≤ 1.5× the raw enqueue time: ${fmt(cli.discover.ms / raw.enqueueMs, 2)}×`,
+    `discovery ≤ 1.5× the raw enqueue time, against the in-process enqueue (no process start, ` +
+      `no file read): ${fmt(cli.discover.ms / raw.enqueueMs, 2)}×`,
   );
   const peak = Math.max(cli.discover.peakRss ?? 0, cli.run.peakRss ?? 0);
   if (timed) check(peak <= 100 * 2 ** 20, `peak RSS ≤ 100 MB at 20,000 items: ${mb(peak)} MB`);
   return peak;
+}
+
+/** CPU time per transition and of discovery, beside the in-process raw loop's. */
+function printCpu(cli: CliFigures, raw: Raw): void {
+  if (cli.run.cpuMs === undefined || cli.discover.cpuMs === undefined) return;
+  // On a machine shared with other work, CPU time says what wall time cannot.
+  const cpuRate = (cli.transitions / cli.run.cpuMs) * 1000;
+  log(
+    `per CPU second: jobctl run ${fmt(cpuRate)} transitions (raw loop ${fmt(raw.cpuRate)}, ` +
+      `${fmt(cpuRate / raw.cpuRate, 2)}×); discovery ${fmt(cli.discover.cpuMs)} ms CPU ` +
+      `(raw enqueue ${fmt(raw.enqueueCpuMs)} ms, ${
+        fmt(cli.discover.cpuMs / raw.enqueueCpuMs, 2)
+      }×)`,
+  );
 }
 
 /** The 200,000-item figures beside the peak RSS at 20,000. */
@@ -193,14 +289,9 @@ export async function benchCli(flags: ReadonlySet<string> = new Set()): Promise<
   if (!timed) log(`${TIME} not found: no peak RSS or CPU figures`);
   const root = await Deno.makeTempDir({ prefix: "jobs-cli-bench-" });
   try {
-    const cli = await throughCli(`${root}/cli`, SMALL, timed);
+    const { cli, proc } = await smallRounds(root, timed);
     const raw = await rawBaseline(`${root}/raw`, SMALL);
-    if (cli.transitions !== SMALL * STAGES.length) {
-      throw new Error(
-        `jobctl run did ${cli.transitions} transitions, not ${SMALL * STAGES.length}`,
-      );
-    }
-    const peak = printSmall(cli, raw, timed);
+    const peak = printSmall(cli, raw, proc, timed);
     if (flags.has("--large")) {
       printLarge(await throughCli(`${root}/large`, LARGE, timed), peak, timed);
     } else {

@@ -5,6 +5,7 @@
 import type { Store } from "../src/db/store.ts";
 import { DatabaseSync } from "node:sqlite";
 import { openDb } from "../src/db/mod.ts";
+import { inTx, rawConnect, rawUpsert } from "./_raw.ts";
 
 /** One measured figure of the store beside its raw node:sqlite baseline. */
 export interface BenchFigure {
@@ -19,6 +20,7 @@ export interface BenchFigure {
 }
 
 const STAGES = ["fetch", "parse", "store"];
+const RAW_JOB = { id: "j", stages: STAGES };
 const UPSERT_ITEMS = 100_000;
 const CYCLE_ITEMS = 20_000;
 const CYCLE_BATCH = 64;
@@ -60,53 +62,7 @@ async function freshStore(dir: string, name: string): Promise<{ db: Store; path:
 export async function rawTwin(dir: string, name: string): Promise<DatabaseSync> {
   const { db, path } = await freshStore(dir, name);
   await db.close();
-  const conn = new DatabaseSync(path, { enableForeignKeyConstraints: true, timeout: 30_000 });
-  conn.exec("PRAGMA journal_mode = WAL");
-  conn.exec("PRAGMA synchronous = NORMAL");
-  return conn;
-}
-
-function inTx<T>(conn: DatabaseSync, fn: () => T): T {
-  conn.exec("BEGIN IMMEDIATE");
-  const value = fn();
-  conn.exec("COMMIT");
-  return value;
-}
-
-/** The raw upsert: 5,000 items a transaction, then a row per stage of the new ones. */
-export function rawUpsert(
-  conn: DatabaseSync,
-  list: readonly { key: string; data: unknown }[],
-  now: number,
-  job: { id: string; stages: readonly string[] } = { id: "j", stages: STAGES },
-): void {
-  inTx(conn, () => {
-    const stage = conn.prepare(
-      "INSERT OR IGNORE INTO job_stages (job_id, stage, position) VALUES (?, ?, ?)",
-    );
-    job.stages.forEach((name, i) => stage.run(job.id, name, i));
-  });
-  // The same statement technique as the store: each chunk as one JSON array.
-  const upsert = conn.prepare(
-    `INSERT INTO work_items (job_id, key, data, discovered_at, updated_at)
-     SELECT ?, value ->> 0, value ->> 1, ?, ? FROM json_each(?) WHERE true
-     ON CONFLICT (job_id, key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
-     WHERE work_items.data IS NOT excluded.data RETURNING id`,
-  );
-  const stages = conn.prepare(
-    `INSERT INTO item_stages (item_id, job_id, stage, position, ready)
-     SELECT w.id, w.job_id, js.stage, js.position, js.position = 0
-     FROM work_items w JOIN job_stages js ON js.job_id = w.job_id WHERE +w.job_id = ? AND w.id > ?`,
-  );
-  const maxId = conn.prepare("SELECT coalesce(max(id), 0) AS m FROM work_items");
-  for (let i = 0; i < list.length; i += 5000) {
-    inTx(conn, () => {
-      const before = (maxId.get() as { m: number }).m;
-      const rows = list.slice(i, i + 5000).map((item) => [item.key, JSON.stringify(item.data)]);
-      upsert.all(job.id, now, now, JSON.stringify(rows));
-      stages.run(job.id, before);
-    });
-  }
+  return rawConnect(path);
 }
 
 async function benchUpsert(dir: string): Promise<BenchFigure[]> {
@@ -123,8 +79,8 @@ async function benchUpsert(dir: string): Promise<BenchFigure[]> {
   }
   await db.close();
   const raw = await rawTwin(dir, "upsert-raw");
-  const [, rawFirst] = time(() => rawUpsert(raw, list, 1));
-  const [, rawSecond] = time(() => rawUpsert(raw, list, 2));
+  const [, rawFirst] = time(() => rawUpsert(raw, list, 1, RAW_JOB));
+  const [, rawSecond] = time(() => rawUpsert(raw, list, 2, RAW_JOB));
   raw.close();
   return [
     figure("upsert 100k new items × 3 stages", "ms", first, rawFirst, 2000),
@@ -249,7 +205,7 @@ async function cycleRates(dir: string, run: number): Promise<[number, number]> {
   const [done, ms] = await timeAsync(() => storeCycles(db));
   await db.close();
   const raw = await rawTwin(dir, `cycles-raw-${run}`);
-  rawUpsert(raw, list, 1);
+  rawUpsert(raw, list, 1, RAW_JOB);
   const [rawDone, rawMs] = time(() => rawCycles(raw));
   raw.close();
   const expected = CYCLE_ITEMS * STAGES.length;

@@ -7,7 +7,8 @@
 import { join } from "node:path";
 import { Tokenizer, type TokenizerCallbacks } from "htmlparser2";
 import { openDb } from "../src/db/mod.ts";
-import { rawTwin, rawUpsert } from "./db_bench.ts";
+import { rawTwin } from "./db_bench.ts";
+import { rawUpsert } from "./_raw.ts";
 
 import type { DiscoveryEnv, DiscoveryResult } from "../src/discovery/base.ts";
 import { parseFeed } from "../src/discovery/_feed.ts";

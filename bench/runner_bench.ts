@@ -4,12 +4,12 @@
  * runner at 20,000 and 200,000 items, each measured in its own child process.
  */
 import type { Store } from "../src/db/store.ts";
-import { DatabaseSync } from "node:sqlite";
 import { getHeapSpaceStatistics } from "node:v8";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../src/config/load.ts";
 import type { Config } from "../src/config/types.ts";
 import { openDb } from "../src/db/mod.ts";
+import { RAW_BATCH, rawLoop } from "./_raw.ts";
 
 import {
   CHILD_PERMISSIONS,
@@ -40,7 +40,6 @@ export interface RunnerBenchFigures {
 
 const MEMORY_SMALL = 20_000;
 const MEMORY_LARGE = 200_000;
-const RAW_BATCH = 64;
 const RSS_SAMPLE_MS = 20;
 
 /** A folder with jobs.yaml, the no-op handler and a store seeded with `n` items. */
@@ -61,68 +60,6 @@ async function runRunner(
   const ms = performance.now() - started;
   const stats = await db.stageStats("bench");
   return { transitions: stats.reduce((n, s) => n + s.done, 0), ms };
-}
-
-/** The raw loop: per stage, claim 64 per UPDATE … RETURNING, commit each batch's done-marks. */
-export function rawLoop(path: string): { transitions: number; ms: number } {
-  const conn = new DatabaseSync(path, { enableForeignKeyConstraints: true, timeout: 30_000 });
-  conn.exec("PRAGMA journal_mode = WAL");
-  conn.exec("PRAGMA synchronous = NORMAL");
-  const claim = conn.prepare(
-    `UPDATE item_stages SET status = 'in_progress', claimed_by = 'raw', lease_until = :lease,
-       attempts = attempts + 1, started_at = :now
-     WHERE rowid IN (SELECT rowid FROM item_stages WHERE job_id = 'bench' AND stage = :stage
-       AND status = 'pending' AND ready = 1 AND run_after <= :now ORDER BY run_after LIMIT :n)
-     RETURNING item_id, position`,
-  );
-  const data = conn.prepare(
-    "SELECT id, key, data FROM work_items WHERE id IN (SELECT value FROM json_each(?))",
-  );
-  const finish = conn.prepare(
-    `UPDATE item_stages SET status = 'done', finished_at = ?, claimed_by = NULL, lease_until = NULL
-     WHERE item_id = ? AND stage = ? AND status = 'in_progress' AND claimed_by = 'raw'`,
-  );
-  const store = conn.prepare(
-    `INSERT INTO results (item_id, stage, handler_version, result, created_at) VALUES (?, ?, '1', ?, ?)
-     ON CONFLICT (item_id, stage) DO UPDATE SET result = excluded.result`,
-  );
-  const ready = conn.prepare("UPDATE item_stages SET ready = 1 WHERE item_id = ? AND position = ?");
-  const tx = <T>(fn: () => T): T => {
-    conn.exec("BEGIN IMMEDIATE");
-    const value = fn();
-    conn.exec("COMMIT");
-    return value;
-  };
-  let transitions = 0;
-  const started = performance.now();
-  for (const stage of STAGES) {
-    while (true) {
-      const now = Date.now();
-      const claimed = tx(() => {
-        const rows = claim.all({ lease: now + 300_000, now, stage, n: RAW_BATCH }) as {
-          item_id: number;
-          position: number;
-        }[];
-        const items = rows.length
-          ? data.all(JSON.stringify(rows.map((r) => r.item_id))) as { id: number; key: string }[]
-          : [];
-        const keys = new Map(items.map((i) => [i.id, i.key]));
-        return rows.map((r) => ({ ...r, key: keys.get(r.item_id)! }));
-      });
-      if (claimed.length === 0) break;
-      tx(() => {
-        for (const c of claimed) {
-          if (finish.run(now, c.item_id, stage).changes !== 1) continue;
-          store.run(c.item_id, stage, JSON.stringify({ key: c.key }), now);
-          ready.run(c.item_id, c.position + 1);
-          transitions++;
-        }
-      });
-    }
-  }
-  const ms = performance.now() - started;
-  conn.close();
-  return { transitions, ms };
 }
 
 /** Peak sizes (bytes) seen by a memory child: RSS and V8's young and old generations. */
@@ -205,7 +142,7 @@ export async function benchRunner(): Promise<RunnerBenchFigures> {
     const db = await openDb(dbPath);
     const runner = await runRunner(config, db);
     await db.close();
-    const baseline = rawLoop(raw.dbPath);
+    const baseline = rawLoop(raw.dbPath, { id: "bench", stages: STAGES });
     const expected = ITEMS * STAGES.length;
     if (runner.transitions !== expected || baseline.transitions !== expected) {
       throw new Error(
