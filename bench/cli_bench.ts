@@ -54,7 +54,11 @@ async function hasTime(): Promise<boolean> {
 }
 
 /** Runs `deno ARGV` in `dir` to the end: wall time from spawn to exit, CPU time, peak RSS. */
-async function timedDeno(dir: string, argv: string[], timed: boolean): Promise<ProcessFigure> {
+async function timedDeno(
+  dir: string,
+  argv: string[],
+  timed: boolean,
+): Promise<ProcessFigure & { stdout: string }> {
   const [program, ...rest] = timed
     ? [TIME, "-v", Deno.execPath(), ...argv]
     : [Deno.execPath(), ...argv];
@@ -80,6 +84,7 @@ async function timedDeno(dir: string, argv: string[], timed: boolean): Promise<P
     ms,
     cpuMs: Number.isNaN(cpuMs) ? undefined : cpuMs,
     peakRss: kb === undefined ? undefined : Number(kb) * 1024,
+    stdout: new TextDecoder().decode(out.stdout),
   };
 }
 
@@ -113,16 +118,27 @@ async function throughCli(dir: string, n: number, timed: boolean): Promise<CliFi
 }
 
 /** The raw loop as whole processes: one reads and enqueues items.jsonl, one claims → done. */
-async function rawProcesses(dir: string, n: number, timed: boolean) {
+async function rawProcesses(dir: string, n: number, timed: boolean): Promise<RawProcesses> {
   await prepareFiles(dir, n, "raw.sqlite");
   const raw = (...args: string[]) =>
     timedDeno(dir, ["run", "--allow-read", "--allow-write", RAW_PROCESS, ...args], timed);
   const enqueue = await raw("enqueue", "raw.sqlite", "items.jsonl", "bench", STAGES.join(","));
   const loop = await raw("loop", "raw.sqlite", "bench", STAGES.join(","));
+  const { transitions } = JSON.parse(loop.stdout) as { transitions: number };
+  if (transitions !== n * STAGES.length) {
+    throw new Error(
+      `The raw loop process did ${transitions} transitions, not ${n * STAGES.length}`,
+    );
+  }
   return { enqueue, loop, rate: ((n * STAGES.length) / loop.ms) * 1000 };
 }
 
-type RawProcesses = Awaited<ReturnType<typeof rawProcesses>>;
+/** What the raw processes did with the items: each process, and the loop's transitions/s. */
+interface RawProcesses {
+  enqueue: ProcessFigure;
+  loop: ProcessFigure;
+  rate: number;
+}
 
 const median = (values: number[]) => values.toSorted((a, b) => a - b)[values.length >> 1];
 
