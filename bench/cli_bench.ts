@@ -164,28 +164,29 @@ async function smallRounds(root: string, timed: boolean) {
     cli.push(await throughCli(`${root}/cli-${round}`, SMALL, timed));
     proc.push(await rawProcesses(`${root}/raw-process-${round}`, SMALL, timed));
   }
-  const wrong = cli.find((c) => c.transitions !== SMALL * STAGES.length);
-  if (wrong) {
-    throw new Error(
-      `jobctl run did ${wrong.transitions} transitions, not ${SMALL * STAGES.length}`,
-    );
-  }
+  const transitions = SMALL * STAGES.length;
+  const wrong = cli.find((c) => c.transitions !== transitions);
+  if (wrong) throw new Error(`jobctl run did ${wrong.transitions} transitions, not ${transitions}`);
   const loop = combine(proc.map((p) => p.loop));
-  const peak = (c: CliFigures) => Math.max(c.discover.peakRss ?? 0, c.run.peakRss ?? 0);
   return {
-    /** The highest peak RSS of the two jobctl processes, per round. */
-    peaks: cli.map(peak),
+    /** The peak RSS of each round. */
+    peaks: cli.map(peakOf),
     cli: {
       discover: combine(cli.map((c) => c.discover)),
       run: combine(cli.map((c) => c.run)),
-      transitions: SMALL * STAGES.length,
+      transitions,
     },
     proc: {
       enqueue: combine(proc.map((p) => p.enqueue)),
       loop,
-      rate: ((SMALL * STAGES.length) / loop.ms) * 1000,
+      rate: (transitions / loop.ms) * 1000,
     },
   };
+}
+
+/** The higher peak RSS of the two jobctl processes (0 without /usr/bin/time). */
+function peakOf(figures: CliFigures): number {
+  return Math.max(figures.discover.peakRss ?? 0, figures.run.peakRss ?? 0);
 }
 
 /** CPU time (user + system) of this process so far, in ms. */
@@ -227,9 +228,10 @@ const log = (line: string) => console.log(line);
 const check = (met: boolean, what: string) => log(`${met ? "met   " : "MISSED"} ${what}`);
 
 type Raw = Awaited<ReturnType<typeof rawBaseline>>;
+type Rounds = Awaited<ReturnType<typeof smallRounds>>;
 
-/** The 20,000-item figures beside the raw loop's. */
-function printSmall(cli: CliFigures, raw: Raw, proc: RawProcesses): void {
+/** The 20,000-item figures beside the raw loop's; returns the median round's peak RSS. */
+function printSmall({ cli, proc, peaks }: Rounds, raw: Raw, timed: boolean): number {
   const rate = (cli.transitions / cli.run.ms) * 1000;
   log(
     `jobctl, ${fmt(SMALL)} jsonl items × ${STAGES.length} no-op module stages, concurrency ` +
@@ -251,11 +253,10 @@ function printSmall(cli: CliFigures, raw: Raw, proc: RawProcesses): void {
       `${fmt(raw.rate)} transitions/s`,
   );
   printCpu(cli, raw);
-  const ratio = (what: string, value: number) => `${fmt(value, 2)}× ${what}`;
   check(
     rate >= 0.6 * proc.rate && rate >= 0.6 * raw.rate,
-    `≥ 0.6× the raw loop's transitions/s: ${ratio("the raw process", rate / proc.rate)}, ` +
-      ratio("the in-process loop", rate / raw.rate),
+    `≥ 0.6× the raw loop's transitions/s: ${fmt(rate / proc.rate, 2)}× the raw process, ` +
+      `${fmt(rate / raw.rate, 2)}× the in-process loop`,
   );
   check(
     cli.discover.ms <= 1.5 * proc.enqueue.ms,
@@ -267,6 +268,13 @@ function printSmall(cli: CliFigures, raw: Raw, proc: RawProcesses): void {
     `discovery ≤ 1.5× the raw enqueue time, against the in-process enqueue (no process start, ` +
       `no file read): ${fmt(cli.discover.ms / raw.enqueueMs, 2)}×`,
   );
+  if (timed) {
+    check(
+      Math.max(...peaks) <= 100 * 2 ** 20,
+      `peak RSS ≤ 100 MB at 20,000 items in every round: ${peaks.map(mb).join(", ")} MB`,
+    );
+  }
+  return median(peaks);
 }
 
 /** CPU time per transition and of discovery, beside the in-process raw loop's. */
@@ -285,7 +293,7 @@ function printCpu(cli: CliFigures, raw: Raw): void {
 
 /** The 200,000-item figures beside the median peak RSS at 20,000. */
 function printLarge(large: CliFigures, smallPeak: number, timed: boolean): void {
-  const peak = Math.max(large.discover.peakRss ?? 0, large.run.peakRss ?? 0);
+  const peak = peakOf(large);
   log(
     `jobctl, ${fmt(LARGE)} items: run --discover-only ${fmt(large.discover.ms)} ms ` +
       `(peak RSS ${mb(large.discover.peakRss)} MB), run ${fmt(large.run.ms)} ms ` +
@@ -306,16 +314,9 @@ export async function benchCli(flags: ReadonlySet<string> = new Set()): Promise<
   if (!timed) log(`${TIME} not found: no peak RSS or CPU figures`);
   const root = await Deno.makeTempDir({ prefix: "jobs-cli-bench-" });
   try {
-    const { cli, proc, peaks } = await smallRounds(root, timed);
+    const rounds = await smallRounds(root, timed);
     const raw = await rawBaseline(`${root}/raw`, SMALL);
-    printSmall(cli, raw, proc);
-    const peak = median(peaks);
-    if (timed) {
-      check(
-        Math.max(...peaks) <= 100 * 2 ** 20,
-        `peak RSS ≤ 100 MB at 20,000 items in every round: ${peaks.map(mb).join(", ")} MB`,
-      );
-    }
+    const peak = printSmall(rounds, raw, timed);
     if (flags.has("--large")) {
       printLarge(await throughCli(`${root}/large`, LARGE, timed), peak, timed);
     } else {
