@@ -52,8 +52,10 @@ export function runInGroup(
   return new Promise<GroupRunResult>((resolve, reject) => {
     const onAbort = () => {
       killer.kill();
-      stdout.cancel();
-      stderr.cancel();
+      // Read on, keeping nothing: a closed pipe would kill with SIGPIPE a program that writes in
+      // its grace ("Terminated" from a shell whose child got the SIGTERM, a last log line).
+      stdout.discard();
+      stderr.discard();
       reject(signal.reason);
     };
     signal.addEventListener("abort", onAbort, { once: true });
@@ -219,25 +221,27 @@ interface Sink<T> {
 const READ_BUFFER_BYTES = 65_536;
 
 /**
- * Reads `stream` into `sink` until it ends or cancel() is called, into one reused buffer: 200 MB
- * of output then allocate nothing but what the sink keeps.
+ * Reads `stream` into `sink` until it ends, into one reused buffer: 200 MB of output then
+ * allocate nothing but what the sink keeps. After discard() it reads on to the end and keeps
+ * nothing more, so that the writer never meets a closed pipe.
  */
 function collect<T>(
   stream: ReadableStream<Uint8Array>,
   sink: Sink<T>,
-): { done: Promise<T>; cancel(): void } {
+): { done: Promise<T>; discard(): void } {
   const reader = stream.getReader({ mode: "byob" });
+  let keep = true;
   const done = (async () => {
     let buffer = new Uint8Array(READ_BUFFER_BYTES);
     while (true) {
       const { value, done } = await reader.read(buffer);
       if (done) return sink.result();
-      sink.push(value);
+      if (keep) sink.push(value);
       buffer = new Uint8Array(value.buffer);
     }
   })();
-  done.catch(() => {}); // a cancelled read is not an error anyone waits for
-  return { done, cancel: () => void reader.cancel().catch(() => {}) };
+  done.catch(() => {}); // a failed read is not an error anyone waits for once discarded
+  return { done, discard: () => void (keep = false) };
 }
 
 /** All of the output, as text. */

@@ -134,6 +134,40 @@ Deno.test("a command past its timeout gets SIGTERM, then its whole process group
   }
 });
 
+// Writes on stderr and stdout half a second into its grace, then notes that it got that far.
+const TALKS_IN_GRACE = `#!/bin/sh
+trap 'sleep 0.5; echo "closing down" >&2; echo bye; echo wrote > after-term; exit 0' TERM
+echo $$ > leader.pid
+while :; do sleep 0.05; done
+`;
+
+Deno.test("a command past its timeout can still write on stdout and stderr in its grace", async () => {
+  await using ws = await Workspace.create({
+    "talker.sh": TALKS_IN_GRACE,
+    "jobs.yaml": `jobs:
+  j:
+    discovery: { strategy: static, items: [{ key: k1 }] }
+    stages:
+      - command: [./talker.sh]
+        timeout: 3s
+        retries: 0
+`,
+  });
+  const out = await ws.jobs(["run"]);
+  assert.equal(out.code, 1, out.stderr);
+  await groupsGone([Number(await Deno.readTextFile(ws.path("leader.pid")))]);
+  // A pipe closed at the timeout killed it with SIGPIPE at its first write.
+  assert.deepEqual(await ws.lines("after-term"), ["wrote"]);
+  const db = await ws.openDb();
+  try {
+    assert.deepEqual((await allItems(db, "j"))[0].stages, [
+      { stage: "talker.sh", status: "failed", attempts: 1, error: "Timed out after 3s" },
+    ]);
+  } finally {
+    await db.close();
+  }
+});
+
 Deno.test("a command that cannot be started fails at once with its name", async () => {
   await using ws = await Workspace.create({
     "jobs.yaml": `jobs:
