@@ -101,38 +101,9 @@ Deno.test("command exit codes: 0 done, 10 skip, 11 permanent, 75 retry later, ot
 const STUBBORN = `#!/bin/sh
 trap 'sleep 1; echo parent-term >> signals.log' TERM
 sh -c 'trap "echo child-term >> signals.log" TERM; echo $$ > child.pid; while :; do sleep 0.05; done' &
-echo $$ > parent.pid
+echo $$ > leader.pid
 while :; do sleep 0.05; done
 `;
-
-Deno.test("a command past its timeout gets SIGTERM, then its whole process group SIGKILL", async () => {
-  await using ws = await Workspace.create({
-    "stubborn.sh": STUBBORN,
-    "jobs.yaml": `jobs:
-  j:
-    discovery: { strategy: static, items: [{ key: k1 }] }
-    stages:
-      - command: [./stubborn.sh]
-        timeout: 3s
-        retries: 0
-`,
-  });
-  // 3 s leave both shells time to set their traps on a loaded machine before the SIGTERM. The
-  // run ends long before the parent's note: it must still give the group its grace.
-  const out = await ws.jobs(["run"]);
-  assert.equal(out.code, 1, out.stderr);
-  // The command leads its own process group.
-  await groupsGone([Number(await Deno.readTextFile(ws.path("parent.pid")))]);
-  assert.deepEqual((await ws.lines("signals.log")).sort(), ["child-term", "parent-term"]);
-  const db = await ws.openDb();
-  try {
-    assert.deepEqual((await allItems(db, "j"))[0].stages, [
-      { stage: "stubborn.sh", status: "failed", attempts: 1, error: "Timed out after 3s" },
-    ]);
-  } finally {
-    await db.close();
-  }
-});
 
 // Writes on stderr and stdout half a second into its grace, then notes that it got that far.
 const TALKS_IN_GRACE = `#!/bin/sh
@@ -141,31 +112,50 @@ echo $$ > leader.pid
 while :; do sleep 0.05; done
 `;
 
-Deno.test("a command past its timeout can still write on stdout and stderr in its grace", async () => {
-  await using ws = await Workspace.create({
-    "talker.sh": TALKS_IN_GRACE,
+/** A workspace whose one stage runs `script` (which writes its pid to leader.pid) with a 3 s timeout. */
+function timeoutFiles(script: string): Record<string, string> {
+  return {
+    "cmd.sh": script,
     "jobs.yaml": `jobs:
   j:
     discovery: { strategy: static, items: [{ key: k1 }] }
     stages:
-      - command: [./talker.sh]
+      - command: [./cmd.sh]
         timeout: 3s
         retries: 0
 `,
-  });
+  };
+}
+
+/** Runs the workspace to the end: exit 1, the command's group gone, its stage failed on time. */
+async function expectTimedOut(ws: Workspace): Promise<void> {
+  // 3 s leave the shells time to set their traps on a loaded machine before the SIGTERM. The
+  // run ends long before the group's grace: it must still give the group that grace.
   const out = await ws.jobs(["run"]);
   assert.equal(out.code, 1, out.stderr);
+  // The command leads its own process group.
   await groupsGone([Number(await Deno.readTextFile(ws.path("leader.pid")))]);
-  // A pipe closed at the timeout killed it with SIGPIPE at its first write.
-  assert.deepEqual(await ws.lines("after-term"), ["wrote"]);
   const db = await ws.openDb();
   try {
     assert.deepEqual((await allItems(db, "j"))[0].stages, [
-      { stage: "talker.sh", status: "failed", attempts: 1, error: "Timed out after 3s" },
+      { stage: "cmd.sh", status: "failed", attempts: 1, error: "Timed out after 3s" },
     ]);
   } finally {
     await db.close();
   }
+}
+
+Deno.test("a command past its timeout gets SIGTERM, then its whole process group SIGKILL", async () => {
+  await using ws = await Workspace.create(timeoutFiles(STUBBORN));
+  await expectTimedOut(ws);
+  assert.deepEqual((await ws.lines("signals.log")).sort(), ["child-term", "parent-term"]);
+});
+
+Deno.test("a command past its timeout can still write on stdout and stderr in its grace", async () => {
+  await using ws = await Workspace.create(timeoutFiles(TALKS_IN_GRACE));
+  await expectTimedOut(ws);
+  // A pipe closed at the timeout killed it with SIGPIPE at its first write.
+  assert.deepEqual(await ws.lines("after-term"), ["wrote"]);
 });
 
 Deno.test("a command that cannot be started fails at once with its name", async () => {
