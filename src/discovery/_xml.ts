@@ -54,8 +54,13 @@ export interface ParseXmlOptions {
   onElement?: (el: XmlElement, ancestors: readonly XmlElement[]) => boolean;
 }
 
+/** A prefix table without a prototype: a prefix such as "constructor" finds nothing in it. */
+function prefixTable(entries: Record<string, string>): Record<string, string> {
+  return Object.assign(Object.create(null), entries);
+}
+
 /** Prefixes that documents often use without declaring them. */
-export const WELL_KNOWN_PREFIXES: Record<string, string> = {
+export const WELL_KNOWN_PREFIXES = prefixTable({
   xml: "http://www.w3.org/XML/1998/namespace",
   rdf: "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
   dc: "http://purl.org/dc/elements/1.1/",
@@ -64,9 +69,9 @@ export const WELL_KNOWN_PREFIXES: Record<string, string> = {
   atom: "http://www.w3.org/2005/Atom",
   media: "http://search.yahoo.com/mrss/",
   itunes: "http://www.itunes.com/dtds/podcast-1.0.dtd",
-};
+});
 
-const ROOT_SCOPE: Record<string, string> = { xml: WELL_KNOWN_PREFIXES.xml };
+const ROOT_SCOPE = prefixTable({ xml: WELL_KNOWN_PREFIXES.xml });
 const MAX_DEPTH = 256;
 
 /** Reads `text` as XML, recovering what feed readers recover; throws XmlError when it cannot. */
@@ -347,7 +352,7 @@ function declaredScope(
   let scope = parent;
   for (const key in attrs) {
     if (key !== "xmlns" && !key.startsWith("xmlns:")) continue;
-    if (scope === parent) scope = { ...parent };
+    if (scope === parent) scope = prefixTable(parent);
     scope[key === "xmlns" ? "" : key.slice(6)] = attrs[key].trim();
   }
   return scope;

@@ -346,6 +346,24 @@ Deno.test("rss warns about undeclared prefixes but still reads the feed", async 
   ]);
 });
 
+Deno.test("rss treats a prefix named like an Object property as undeclared", async () => {
+  await using t = await testEnv();
+  const body = '<rss version="2.0"><channel><item><guid>1</guid><title>T</title>' +
+    "<constructor:a>no</constructor:a><toString:b>no</toString:b></item></channel></rss>";
+  await using server = serveRoutes({ "/feed.xml": () => reply(body) });
+  const options = schema.parse({ url: server.url("/feed.xml") });
+  const { items } = await new RssDiscovery(options, t.env).discover();
+  assert.deepEqual([...items].map((i) => [i.key, i.data.title]), [["1", "T"]]);
+  assert.deepEqual(t.logs.map((l) => l.message), [
+    `Feed ${
+      server.url("/feed.xml")
+    }: an undeclared namespace prefix "constructor" at line 1, column 65`,
+    `Feed ${
+      server.url("/feed.xml")
+    }: an undeclared namespace prefix "toString" at line 1, column 98`,
+  ]);
+});
+
 Deno.test("rss filters by entry date with `since` and keeps `limit` items", async () => {
   const { items } = await (async () => {
     await using server = serveRoutes({ "/feed.xml": () => reply(RSS) });
