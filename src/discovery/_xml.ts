@@ -18,7 +18,7 @@ export interface XmlElement {
   name: string;
   /** The name without its prefix (`date`). */
   local: string;
-  /** Namespace URI; "" when the element is in no namespace. */
+  /** Namespace URI; "" when the element is in no namespace, `undeclared:<prefix>` for an unknown one. */
   ns: string;
   /** Attributes by the name as written (`rdf:about`, `href`). */
   attrs: Record<string, string>;
@@ -71,6 +71,8 @@ export const WELL_KNOWN_PREFIXES = prefixTable({
   itunes: "http://www.itunes.com/dtds/podcast-1.0.dtd",
 });
 
+/** The namespace given to an undeclared prefix that is not well known: it matches no vocabulary. */
+const UNDECLARED = "undeclared:";
 const ROOT_SCOPE = prefixTable({ xml: WELL_KNOWN_PREFIXES.xml });
 const MAX_DEPTH = 256;
 
@@ -341,7 +343,8 @@ class TreeBuilder implements TokenizerCallbacks {
     if (uri !== undefined) return uri;
     if (prefix === "") return "";
     this.#problem(`an undeclared namespace prefix ${quote(prefix)}`, this.#tagStart);
-    return WELL_KNOWN_PREFIXES[prefix] ?? "";
+    // An unknown prefix is a namespace of its own, so `<slash:comments>` is not RSS `<comments>`.
+    return WELL_KNOWN_PREFIXES[prefix] ?? `${UNDECLARED}${prefix}`;
   }
 }
 

@@ -346,21 +346,21 @@ Deno.test("rss warns about undeclared prefixes but still reads the feed", async 
   ]);
 });
 
-Deno.test("rss treats a prefix named like an Object property as undeclared", async () => {
+Deno.test("rss reads an element with an unknown undeclared prefix as foreign, not as RSS", async () => {
   await using t = await testEnv();
   const body = '<rss version="2.0"><channel><item><guid>1</guid><title>T</title>' +
-    "<constructor:a>no</constructor:a><toString:b>no</toString:b></item></channel></rss>";
+    "<constructor:title>no</constructor:title><slash:comments>5</slash:comments>" +
+    "</item></channel></rss>";
   await using server = serveRoutes({ "/feed.xml": () => reply(body) });
   const options = schema.parse({ url: server.url("/feed.xml") });
   const { items } = await new RssDiscovery(options, t.env).discover();
-  assert.deepEqual([...items].map((i) => [i.key, i.data.title]), [["1", "T"]]);
+  assert.deepEqual([...items].map((i) => [i.key, i.data.title, i.data.comments]), [
+    ["1", "T", undefined],
+  ]);
+  const url = server.url("/feed.xml");
   assert.deepEqual(t.logs.map((l) => l.message), [
-    `Feed ${
-      server.url("/feed.xml")
-    }: an undeclared namespace prefix "constructor" at line 1, column 65`,
-    `Feed ${
-      server.url("/feed.xml")
-    }: an undeclared namespace prefix "toString" at line 1, column 98`,
+    `Feed ${url}: an undeclared namespace prefix "constructor" at line 1, column 65`,
+    `Feed ${url}: an undeclared namespace prefix "slash" at line 1, column 106`,
   ]);
 });
 
