@@ -1,5 +1,4 @@
 /** The operating settings of jobs.yaml: `retention:`, `notify:` and `ping:`, at both levels. */
-import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { count, dropUndefined, duration, isRecord, parseWith, strict } from "./_fields.ts";
@@ -7,6 +6,7 @@ import { ALERT_KINDS } from "../db/ops_types.ts";
 import type { NotifyConfig, NotifyTarget, PingConfig, RetentionConfig } from "./types.ts";
 import { DAY_MS, HOUR_MS } from "../util/time.ts";
 import { MIN_TIMEOUT_MS } from "../util/units.ts";
+import { digest } from "../util/digest.ts";
 
 /** Defaults of `retention:`. */
 export const RETENTION_DEFAULTS: RetentionConfig = {
@@ -127,11 +127,6 @@ function toTarget(t: TargetDraft, dir: string): NotifyTarget {
     events,
     timeoutMs,
   });
-}
-
-/** A short stable name for a target, that reveals nothing of a secret URL. */
-function digest(text: string): string {
-  return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
 
 /** `ping:` — a URL, or `{ url, fail_url }`. */

@@ -58,7 +58,9 @@ export function toResult(r: ResultDbRow): ResultRow {
 
 /** A row of http_cache. */
 export interface HttpCacheDbRow {
+  job_id: string;
   url: string;
+  options_hash: string;
   etag: string | null;
   last_modified: string | null;
   checked_at: number;
@@ -67,7 +69,9 @@ export interface HttpCacheDbRow {
 /** A URL's validators as callers see them. */
 export function toHttpCacheEntry(r: HttpCacheDbRow): HttpCacheEntry {
   return {
+    jobId: r.job_id,
     url: r.url,
+    optionsHash: r.options_hash,
     etag: r.etag ?? undefined,
     lastModified: r.last_modified ?? undefined,
     checkedAt: r.checked_at,

@@ -289,7 +289,7 @@ export const TRANSFER_COLUMNS = {
     "ended_at",
     "outcome",
   ],
-  http_cache: ["url", "etag", "last_modified", "checked_at"],
+  http_cache: ["job_id", "url", "options_hash", "etag", "last_modified", "checked_at"],
   cost_totals: ["day_start", "job_id", "stage", "usd", "events", "items"],
   stage_run_totals: ["job_id", "stage", "outcome", "runs", "duration_ms"],
   alert_outbox: [

@@ -260,8 +260,8 @@ export interface HealthStore {
 /** Per discovery URL: validators of conditional requests, and when it may be read again. */
 export interface HttpCacheStore {
   /** The stored validators of `url`, if any. */
-  getHttpCache(url: string): Promise<HttpCacheEntry | undefined>;
-  /** Stores (replaces) the validators of a URL. */
+  getHttpCache(options: { jobId: string; url: string }): Promise<HttpCacheEntry | undefined>;
+  /** Stores (replaces) the validators of a job's URL. */
   putHttpCache(entry: HttpCacheEntry): Promise<void>;
   /** Every source hold (of one job when given), soonest end first. */
   sourceHolds(options?: { jobId?: string }): Promise<SourceHold[]>;

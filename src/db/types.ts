@@ -280,9 +280,19 @@ export interface ReprocessOptions {
   now?: () => number;
 }
 
-/** What a server said about a URL last time. */
+/**
+ * What a source said last time a job read it: a server's ETag / Last-Modified, or a digest of a
+ * local file's content (as `etag`). Each job keeps its own: two jobs may read one URL.
+ */
 export interface HttpCacheEntry {
+  jobId: string;
+  /** The URL, or the absolute path of a local file. */
   url: string;
+  /**
+   * Digest of the job's discovery (strategy and options) when the source was read: once they
+   * change, the validators are not used, so the items are made again under the new options.
+   */
+  optionsHash: string;
   etag?: string;
   lastModified?: string;
   checkedAt: number;

@@ -1,5 +1,5 @@
 /** The types a discovery strategy and the program around it exchange. */
-import type { Store } from "../db/store.ts";
+import type { HttpCacheEntry, Store } from "../db/store.ts";
 import type { Logger } from "../util/log.ts";
 import type { FailedSource } from "./_findings.ts";
 import type { RefetchHint } from "./_hints.ts";
@@ -22,8 +22,13 @@ export interface DiscoveryEnv {
   clock?: Clock;
   /** User-Agent of every request; default "jobctl/VERSION". */
   userAgent?: string;
-  /** Read and write ETag / Last-Modified in http_cache; default true (false for dry runs). */
+  /**
+   * Send stored validators (ETag / Last-Modified, a local file's digest) and return the new
+   * ones for the caller to store; default true (false for dry and test runs).
+   */
   useHttpCache?: boolean;
+  /** Digest of the job's discovery (strategy and options); validators of others are not used. */
+  optionsHash?: string;
   /** Leaves held sources alone and learns what each fetch came to; none: every URL is read. */
   gate?: SourceGate;
 }
@@ -44,10 +49,15 @@ export interface DiscoveredItems extends Iterable<DiscoveredItem> {
   readonly length: number;
 }
 
-/** What discover() returns; `notModified` means every HTTP source answered 304. */
+/** What discover() returns; `notModified` means every source was unchanged. */
 export interface DiscoveryResult {
   items: DiscoveredItems;
   notModified: boolean;
+  /**
+   * What the sources said this time, to store once the items are recorded: stored before, a
+   * crash in between would leave the items unrecorded and the next discovery told "unchanged".
+   */
+  validators: HttpCacheEntry[];
   /**
    * Problems that did not stop the discovery, one line each naming the URL or file: documents
    * read in spite of malformed XML, skipped child sitemaps, links that are not http(s).
@@ -74,7 +84,7 @@ export interface RawItem {
 export interface FetchOptions {
   /** Headers added to the configured ones (e.g. Accept, Authorization). */
   headers?: Record<string, string>;
-  /** Send If-None-Match / If-Modified-Since from http_cache and return NOT_MODIFIED on 304. */
+  /** Send If-None-Match / If-Modified-Since the job stored and return NOT_MODIFIED on 304. */
   conditional?: boolean;
 }
 

@@ -25,6 +25,7 @@ import { heldError, heldMessage, SourceTally } from "./_tally.ts";
 import { type CommonOptions, parseSize } from "./_options.ts";
 import { dotPath, itemFilter, keyedItems } from "./_items.ts";
 import { hashUrl } from "./_url.ts";
+import { digest } from "../util/digest.ts";
 
 export { hashUrl, normalizeUrl } from "./_url.ts";
 export { dotPath, recordItem } from "./_items.ts";
@@ -99,7 +100,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
    */
   abstract fetchItems(): Promise<Iterable<RawItem>>;
 
-  /** Runs fetchItems() and normalises its items; stores HTTP validators only on success. */
+  /** Runs fetchItems() and normalises its items; the validators are for the caller to store. */
   async discover(): Promise<DiscoveryResult> {
     this.#requests = 0;
     this.#notModified = 0;
@@ -119,11 +120,10 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
       }
     }
     const notModified = this.#requests > 0 && this.#notModified === this.#requests;
-    const items = this.normalize(notModified ? [] : raw);
-    for (const entry of this.#pendingCache) await this.env.db.putHttpCache(entry);
     return {
-      items,
+      items: this.normalize(notModified ? [] : raw),
       notModified,
+      validators: this.#pendingCache,
       warnings: this.#findings.allWarnings(),
       refetch: this.#findings.hints(this.now()),
       failed: this.#findings.failed,
@@ -212,7 +212,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
   ): Promise<HttpBody | NotModified> {
     if (this.#checkHeld(url, opts.conditional === true)) return NOT_MODIFIED;
     const conditional = opts.conditional === true && this.env.useHttpCache !== false;
-    const cached = conditional ? await this.env.db.getHttpCache(url) : undefined;
+    const cached = conditional ? await this.#validators(url) : undefined;
     const headers = this.#requestHeaders(opts.headers, cached);
     this.#requests++;
     await this.#pace();
@@ -307,12 +307,16 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
       return body === NOT_MODIFIED ? body : { source: body.url, bytes: body.bytes };
     }
     const path = resolve(this.env.configDir, pathOrUrl);
+    const bytes = await this.#readFile(path);
+    return await this.#fileUnchanged(path, bytes) ? NOT_MODIFIED : { source: path, bytes };
+  }
+
+  async #readFile(path: string): Promise<Uint8Array> {
     const max = this.#maxBytes();
-    let bytes: Uint8Array;
     try {
       if ((await Deno.stat(path)).size > max) throw new BodyTooLarge(max, false);
       const file = await Deno.open(path);
-      bytes = await readBody(file.readable, { maxBytes: max });
+      return await readBody(file.readable, { maxBytes: max });
     } catch (err) {
       const reason = err instanceof BodyTooLarge
         ? err.message.replace(/(\d+) bytes$/, "max_bytes ($1 bytes)")
@@ -321,7 +325,32 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
         : (err as Error).message;
       throw new DiscoveryError(`Cannot read "${path}": ${reason}`, { cause: err });
     }
-    return { source: path, bytes };
+  }
+
+  /**
+   * Whether the file has the content this job's last discovery read, under the same options:
+   * its items are recorded already. Notes the digest to store either way.
+   */
+  async #fileUnchanged(path: string, bytes: Uint8Array): Promise<boolean> {
+    if (this.env.useHttpCache === false) return false;
+    const etag = digest(bytes);
+    const cached = await this.#validators(path);
+    this.#requests++;
+    this.#pendingCache.push({ ...this.#entry(path), etag, checkedAt: this.now() });
+    if (cached?.etag !== etag) return false;
+    this.#notModified++;
+    return true;
+  }
+
+  /** The validators this job stored for `url` under its present discovery options. */
+  async #validators(url: string): Promise<HttpCacheEntry | undefined> {
+    const cached = await this.env.db.getHttpCache({ jobId: this.env.jobId, url });
+    return cached?.optionsHash === this.#entry(url).optionsHash ? cached : undefined;
+  }
+
+  /** The key of `url`'s validators: this job, under its present discovery options. */
+  #entry(url: string): Pick<HttpCacheEntry, "jobId" | "url" | "optionsHash"> {
+    return { jobId: this.env.jobId, url, optionsHash: this.env.optionsHash ?? "" };
   }
 
   #keyOf(item: RawItem, index: number): string | undefined {
@@ -349,7 +378,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     // Stored even without validators, so validators a server stopped sending are forgotten.
     const etag = headers.get("etag") ?? undefined;
     const lastModified = headers.get("last-modified") ?? undefined;
-    this.#pendingCache.push({ url, etag, lastModified, checkedAt: this.now() });
+    this.#pendingCache.push({ ...this.#entry(url), etag, lastModified, checkedAt: this.now() });
   }
 
   /** Waits for this request's slot when `rate` is set; slots are taken in call order. */

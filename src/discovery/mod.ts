@@ -1,5 +1,6 @@
 /** Discovery strategies by name: their option schemas and runDiscovery(). */
 import { z } from "zod";
+import { digest } from "../util/digest.ts";
 import type { DiscoveryConfig, JobConfig } from "../config/types.ts";
 import { type DiscoveryEnv, DiscoveryError, type DiscoveryResult } from "./base.ts";
 
@@ -92,7 +93,7 @@ export function strategySchema(name: string): z.ZodType {
 /** Runs the discovery of `job`; any failure is a DiscoveryError. */
 export async function runDiscovery(
   job: JobConfig,
-  env: Omit<DiscoveryEnv, "jobId">,
+  env: Omit<DiscoveryEnv, "jobId" | "optionsHash">,
 ): Promise<DiscoveryResult> {
   const { strategy: name, options } = job.discovery;
   if (!Object.hasOwn(STRATEGIES, name)) {
@@ -106,7 +107,12 @@ export async function runDiscovery(
       .join("; ");
     throw new DiscoveryError(`Cannot discover job "${job.id}": invalid options: ${problems}`);
   }
-  const discovery = new strategy.Discovery(parsed.data as never, { ...env, jobId: job.id });
+  const optionsHash = digest(JSON.stringify({ strategy: name, options: parsed.data }));
+  const discovery = new strategy.Discovery(parsed.data as never, {
+    ...env,
+    jobId: job.id,
+    optionsHash,
+  });
   try {
     return await discovery.discover();
   } catch (err) {

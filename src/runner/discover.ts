@@ -1,5 +1,5 @@
 /** The discovery step of a run: when it is due, who runs it, and what it records. */
-import type { UpsertCounts } from "../db/store.ts";
+import type { HttpCacheEntry, UpsertCounts } from "../db/store.ts";
 import type { JobConfig, RunnerConfig } from "../config/types.ts";
 
 import {
@@ -108,12 +108,13 @@ async function discoverOnce(
   let items: DiscoveredItems;
   let notModified: boolean;
   let warnings: string[];
+  let validators: HttpCacheEntry[];
   // Only real runs leave held sources alone and learn from failures; test and dry runs read all.
   const gate = ctx.mode === "production"
     ? new SourceGate(await ctx.db.sourceHolds(), job.id, ctx.now)
     : undefined;
   try {
-    ({ items, notModified, warnings } = await runDiscovery(job, {
+    ({ items, notModified, warnings, validators } = await runDiscovery(job, {
       db: ctx.db,
       configDir,
       signal: ctx.signal,
@@ -159,6 +160,7 @@ async function discoverOnce(
     items,
     now: ctx.now,
   });
+  for (const entry of validators) await ctx.db.putHttpCache(entry);
   const message = notModified
     ? "not modified since the last discovery"
     : `found ${items.length}: ${counts.inserted} new, ${counts.updated} updated, ${counts.unchanged} unchanged`;

@@ -81,7 +81,13 @@ export async function seedStore(db: Store, start = Date.UTC(2026, 2, 1)): Promis
   await db.wakeJob("news", t);
   await db.markJobRun({ jobId: "news", now: t });
   await db.setJobPaused({ jobId: "other", paused: true, reason: "budget", now });
-  await db.putHttpCache({ url: "https://example.org/feed", etag: '"abc"', checkedAt: t });
+  await db.putHttpCache({
+    jobId: "news",
+    url: "https://example.org/feed",
+    optionsHash: "0123456789abcdef",
+    etag: '"abc"',
+    checkedAt: t,
+  });
   await db.saveSourceHolds({
     put: [{
       scope: "url",

@@ -47,8 +47,9 @@ Deno.test(
       await db.upsertItems({ jobId: "j", stages: ["a"], items: makeItems(2) });
       await db.close();
       await admin(scratch.url, async (sql) => {
+        // The crashes column came one migration before validators were kept per job.
         await sql`ALTER TABLE item_stages DROP COLUMN crashes`;
-        await sql`UPDATE schema_version SET version = ${PG_SCHEMA_VERSION - 1}`;
+        await sql`UPDATE schema_version SET version = ${PG_SCHEMA_VERSION - 2}`;
       });
       const again = await openDb(scratch.url);
       try {
@@ -164,3 +165,40 @@ Deno.test("redactUrl() hides the password and keeps the rest", () => {
   );
   assertEquals(redactUrl("postgresql://db.internal/jobs"), "postgresql://db.internal/jobs");
 });
+
+Deno.test(
+  "a PostgreSQL database whose validators were kept per URL drops them for per-job ones",
+  PG_ONLY,
+  async () => {
+    const scratch = await scratchSchema(TEST_PG_URL!);
+    try {
+      await (await openDb(scratch.url)).close();
+      await admin(scratch.url, async (sql) => {
+        await sql`DROP TABLE http_cache`;
+        await sql`CREATE TABLE http_cache (url text PRIMARY KEY, etag text, last_modified text,
+          checked_at bigint NOT NULL)`;
+        await sql`INSERT INTO http_cache VALUES ('https://a.test/feed', '"1"', NULL, 1)`;
+        await sql`UPDATE schema_version SET version = ${PG_SCHEMA_VERSION - 1}`;
+      });
+      const again = await openDb(scratch.url);
+      try {
+        assertEquals(await storedVersion(scratch.url), [PG_SCHEMA_VERSION]);
+        const key = { jobId: "j", url: "https://a.test/feed" };
+        assertEquals(await again.getHttpCache(key), undefined);
+        await again.putHttpCache({ ...key, optionsHash: "h", etag: '"2"', checkedAt: 2 });
+        await again.putHttpCache({ ...key, jobId: "k", optionsHash: "g", checkedAt: 3 });
+        assertEquals(await again.getHttpCache(key), {
+          ...key,
+          optionsHash: "h",
+          etag: '"2"',
+          lastModified: undefined,
+          checkedAt: 2,
+        });
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await scratch.drop();
+    }
+  },
+);

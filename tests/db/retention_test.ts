@@ -155,12 +155,14 @@ Deno.test("prune() of results removes only what a reprocess left behind, by item
 
 Deno.test("prune() removes HTTP validators not used for long and finished runs", async () => {
   await using t = await tempDb();
-  await t.db.putHttpCache({ url: "https://a.example/feed", etag: '"1"', checkedAt: DAY1 });
-  await t.db.putHttpCache({ url: "https://b.example/feed", checkedAt: DAY1 + 5 * DAY });
+  const a = { jobId: "j", url: "https://a.example/feed" };
+  const b = { jobId: "j", url: "https://b.example/feed" };
+  await t.db.putHttpCache({ ...a, optionsHash: "h", etag: '"1"', checkedAt: DAY1 });
+  await t.db.putHttpCache({ ...b, optionsHash: "h", checkedAt: DAY1 + 5 * DAY });
   const cache = await t.db.prune({ target: "http_cache", before: DAY1 + DAY, limit: 10 });
   assertEquals([cache.rows, cache.done], [1, true]);
-  assertEquals(await t.db.getHttpCache("https://a.example/feed"), undefined);
-  assert(await t.db.getHttpCache("https://b.example/feed"));
+  assertEquals(await t.db.getHttpCache(a), undefined);
+  assert(await t.db.getHttpCache(b));
 
   await t.db.registerRun({ runId: "old", now: () => DAY1 });
   await t.db.finishRun({ runId: "old", outcome: "ok", now: () => DAY1 + 1 });

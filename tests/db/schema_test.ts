@@ -145,8 +145,9 @@ Deno.test(
     await t.db.upsertItems({ jobId: "j", stages: ["a"], items: makeItems(2) });
     await t.db.close();
     const conn = new DatabaseSync(t.path);
+    // The crashes column came one migration before validators were kept per job.
     conn.exec("ALTER TABLE item_stages DROP COLUMN crashes");
-    conn.exec(`PRAGMA user_version = ${SCHEMA_VERSION - 1}`);
+    conn.exec(`PRAGMA user_version = ${SCHEMA_VERSION - 2}`);
     conn.close();
     const again = await openDb(t.path);
     try {
@@ -159,6 +160,39 @@ Deno.test(
         leaseMs: 1000,
       });
       assertEquals(claims.map((c) => [c.attempts, c.crashes]), [[1, 0], [1, 0]]);
+    } finally {
+      await again.close();
+    }
+  },
+);
+
+Deno.test(
+  "a database whose validators were kept per URL drops them for per-job ones",
+  SQLITE_ONLY,
+  async () => {
+    await using t = await tempDb();
+    await t.db.close();
+    const conn = new DatabaseSync(t.path);
+    conn.exec(`DROP TABLE http_cache;
+      CREATE TABLE http_cache (url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT,
+        checked_at INTEGER NOT NULL);
+      INSERT INTO http_cache VALUES ('https://a.test/feed', '"1"', NULL, 1);`);
+    conn.exec(`PRAGMA user_version = ${SCHEMA_VERSION - 1}`);
+    conn.close();
+    const again = await openDb(t.path);
+    try {
+      assertEquals(filePragma(t.path, "user_version"), SCHEMA_VERSION);
+      const key = { jobId: "j", url: "https://a.test/feed" };
+      assertEquals(await again.getHttpCache(key), undefined);
+      await again.putHttpCache({ ...key, optionsHash: "h", etag: '"2"', checkedAt: 2 });
+      await again.putHttpCache({ ...key, jobId: "k", optionsHash: "g", checkedAt: 3 });
+      assertEquals(await again.getHttpCache(key), {
+        ...key,
+        optionsHash: "h",
+        etag: '"2"',
+        lastModified: undefined,
+        checkedAt: 2,
+      });
     } finally {
       await again.close();
     }

@@ -1,6 +1,6 @@
 /** Test helpers for discovery: a route table served on 127.0.0.1 and a discovery env on a temp db. */
 import type { Store } from "../../src/db/store.ts";
-import type { DiscoveryEnv } from "../../src/discovery/base.ts";
+import type { DiscoveryEnv, DiscoveryResult } from "../../src/discovery/base.ts";
 import { openDb } from "../../src/db/mod.ts";
 import { testStore } from "../_test_store.ts";
 import type { Logger } from "../../src/util/log.ts";
@@ -105,4 +105,19 @@ export async function testEnv(
       await Deno.remove(dir, { recursive: true });
     },
   };
+}
+
+/** Runs a discovery and stores its validators, as a run does once the items are recorded. */
+export async function discoverAndRecord(
+  discovery: { discover(): Promise<DiscoveryResult> },
+  db: Store,
+): Promise<DiscoveryResult> {
+  const result = await discovery.discover();
+  for (const entry of result.validators) await db.putHttpCache(entry);
+  return result;
+}
+
+/** A result to compare: its items read, its validators by URL. */
+export function readResult(result: DiscoveryResult): Record<string, unknown> {
+  return { ...result, items: [...result.items], validators: result.validators.map((v) => v.url) };
 }

@@ -13,7 +13,7 @@ import {
   recordItem,
 } from "../../src/discovery/base.ts";
 
-import { reply, serveRoutes, testEnv } from "./_server.ts";
+import { discoverAndRecord, readResult, reply, serveRoutes, testEnv } from "./_server.ts";
 import { fakeClock, waitFor } from "../runner/_helpers.ts";
 
 /** Reads JSON arrays of records from its URLs, conditionally, and counts what it parsed. */
@@ -363,13 +363,14 @@ Deno.test("an unchanged source costs one 304 request and no parsing", async () =
   for (const path of ["/etag", "/modified"]) {
     const url = server.url(path);
     const first = new JsonProbe({ url }, t.env);
-    assert.deepEqual((await first.discover()).items.length, 2);
+    assert.deepEqual((await discoverAndRecord(first, t.db)).items.length, 2);
     const before = server.hits.length;
     const second = new JsonProbe({ url }, t.env);
     const result = await second.discover();
-    assert.deepEqual({ ...result, items: [...result.items] }, {
+    assert.deepEqual(readResult(result), {
       items: [],
       notModified: true,
+      validators: [url],
       warnings: [],
       refetch: [],
       failed: [],
@@ -377,15 +378,17 @@ Deno.test("an unchanged source costs one 304 request and no parsing", async () =
     assert.equal(server.hits.length - before, 1);
     assert.equal(second.parsed, 0);
   }
-  assert.deepEqual(await t.db.getHttpCache(server.url("/etag")), {
+  assert.deepEqual(await t.db.getHttpCache({ jobId: "test", url: server.url("/etag") }), {
+    jobId: "test",
     url: server.url("/etag"),
+    optionsHash: "",
     etag: '"v1"',
     lastModified: undefined,
     checkedAt: 1_000,
   });
 });
 
-Deno.test("validators are not stored when parsing fails, so the next run reads the body again", async () => {
+Deno.test("a discovery that fails returns no validators, so the next one reads the body again", async () => {
   await using server = serveRoutes({
     "/api": (_req, hit) => reply(hit === 1 ? "{not json" : RECORDS, { etag: '"v1"' }),
   });
@@ -396,8 +399,7 @@ Deno.test("validators are not stored when parsing fails, so the next run reads t
     err.message,
     new RegExp(`^Cannot parse JSON from ${url}: .+ \\(content type "text/plain;charset=UTF-8"\\)$`),
   );
-  assert.equal(await t.db.getHttpCache(url), undefined);
-  assert.equal((await new JsonProbe({ url }, t.env).discover()).items.length, 2);
+  assert.equal((await discoverAndRecord(new JsonProbe({ url }, t.env), t.db)).items.length, 2);
   assert.equal(server.hits[1].headers.get("if-none-match"), null);
 });
 
@@ -405,12 +407,12 @@ Deno.test("with useHttpCache false no validators are sent or stored", async () =
   await using server = serveRoutes({ "/api": () => reply(RECORDS, { etag: '"v1"' }) });
   await using t = await testEnv();
   const env = { ...t.env, useHttpCache: false };
-  await new JsonProbe({ url: server.url("/api") }, env).discover();
+  await discoverAndRecord(new JsonProbe({ url: server.url("/api") }, env), t.db);
   const result = await new JsonProbe({ url: server.url("/api") }, env).discover();
   assert.equal(result.notModified, false);
   assert.equal(result.items.length, 2);
+  assert.deepEqual(result.validators, []);
   assert.equal(server.hits[1].headers.get("if-none-match"), null);
-  assert.equal(await t.db.getHttpCache(server.url("/api")), undefined);
 });
 
 Deno.test("header values (secrets) are sent but never logged nor put in errors", async () => {
@@ -465,6 +467,7 @@ Deno.test("normalize() keys by natural id, configured field or hashUrl, first du
   const items = await new ListProbe(raw, {}, t.env).discover();
   assert.deepEqual({ ...items, items: [...items.items] }, {
     notModified: false,
+    validators: [],
     items: [
       { key: "k1", data: { n: 1, meta: { id: 7 } } },
       {

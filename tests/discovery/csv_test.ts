@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DiscoveryError } from "../../src/discovery/base.ts";
 import { CsvDiscovery, schema } from "../../src/discovery/csv.ts";
-import { reply, serveRoutes, testEnv } from "./_server.ts";
+import { discoverAndRecord, readResult, reply, serveRoutes, testEnv } from "./_server.ts";
 
 const CSV = "\uFEFFid,title,url\r\n" +
   '1,"Hello, world",https://a.test/1\r\n' +
@@ -48,11 +48,12 @@ Deno.test("csv reads a URL conditionally: a 304 parses nothing", async () => {
   });
   await using t = await testEnv();
   const options = schema.parse({ url: server.url("/export.csv") });
-  assert.equal((await new CsvDiscovery(options, t.env).discover()).items.length, 3);
+  assert.equal((await discoverAndRecord(new CsvDiscovery(options, t.env), t.db)).items.length, 3);
   const result = await new CsvDiscovery(options, t.env).discover();
-  assert.deepEqual({ ...result, items: [...result.items] }, {
+  assert.deepEqual(readResult(result), {
     items: [],
     notModified: true,
+    validators: [server.url("/export.csv")],
     warnings: [],
     refetch: [],
     failed: [],

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { hashUrl } from "../../src/discovery/base.ts";
 import { HtmlLinksDiscovery, schema } from "../../src/discovery/html_links.ts";
-import { reply, serveRoutes, testEnv } from "./_server.ts";
+import { discoverAndRecord, readResult, reply, serveRoutes, testEnv } from "./_server.ts";
 
 const PAGE = `<!DOCTYPE html>
 <html><head><title>Blog</title></head>
@@ -74,15 +74,16 @@ Deno.test("html_links resolves against <base href> and answers 304 without parsi
   });
   await using t = await testEnv();
   const options = schema.parse({ url: server.url("/page") });
-  const first = await new HtmlLinksDiscovery(options, t.env).discover();
+  const first = await discoverAndRecord(new HtmlLinksDiscovery(options, t.env), t.db);
   assert.deepEqual([...first.items].map((i) => i.data.url), [
     server.url("/docs/v2/intro.html"),
     server.url("/docs/v1/old.html"),
   ]);
   const second = await new HtmlLinksDiscovery(options, t.env).discover();
-  assert.deepEqual({ ...second, items: [...second.items] }, {
+  assert.deepEqual(readResult(second), {
     items: [],
     notModified: true,
+    validators: [server.url("/page")],
     warnings: [],
     refetch: [],
     failed: [],

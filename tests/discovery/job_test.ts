@@ -55,6 +55,7 @@ Deno.test("job emits the items another job finished at a stage, with the result 
     .discover();
   assert.deepEqual({ ...result, items: [...result.items] }, {
     notModified: false,
+    validators: [],
     warnings: [],
     refetch: [],
     failed: [],
@@ -80,6 +81,7 @@ Deno.test("job filters by finish time with since and finds nothing at an unfinis
   assert.deepEqual({ ...none, items: [...none.items] }, {
     items: [],
     notModified: false,
+    validators: [],
     warnings: [],
     refetch: [],
     failed: [],

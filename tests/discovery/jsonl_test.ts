@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DiscoveryError, hashUrl } from "../../src/discovery/base.ts";
 import { JsonlDiscovery, schema } from "../../src/discovery/jsonl.ts";
-import { reply, serveRoutes, testEnv } from "./_server.ts";
+import { discoverAndRecord, readResult, reply, serveRoutes, testEnv } from "./_server.ts";
+import { digest } from "../../src/util/digest.ts";
 
 const LINES = [
   JSON.stringify({ id: "a", date: "2024-05-01T00:00:00Z", tags: ["x"] }),
@@ -26,6 +27,42 @@ Deno.test("jsonl reads one object per line from a file; since compares the date 
   const recent = await new JsonlDiscovery(schema.parse({ path: "items.jsonl", since: "7d" }), t.env)
     .discover();
   assert.deepEqual([...recent.items].map((i) => i.key), ["a", "3"]);
+});
+
+Deno.test("jsonl reads a file again only when its content changed since the job recorded it", async () => {
+  await using t = await testEnv({ now: () => 5_000 });
+  const path = join(t.dir, "items.jsonl");
+  await Deno.writeTextFile(path, LINES);
+  const options = schema.parse({ path: "items.jsonl" });
+  const first = await discoverAndRecord(new JsonlDiscovery(options, t.env), t.db);
+  assert.equal(first.items.length, 3);
+  assert.deepEqual(first.validators, [
+    { jobId: "test", url: path, optionsHash: "", etag: digest(LINES), checkedAt: 5_000 },
+  ]);
+  // Touched, the same bytes: not modified.
+  await Deno.utime(path, new Date(), new Date());
+  const again = await new JsonlDiscovery(options, t.env).discover();
+  assert.deepEqual(readResult(again), {
+    items: [],
+    notModified: true,
+    validators: [path],
+    warnings: [],
+    refetch: [],
+    failed: [],
+  });
+  // Another job, and a run that stores nothing, read it in full.
+  const other = new JsonlDiscovery(options, { ...t.env, jobId: "other" });
+  assert.equal((await other.discover()).items.length, 3);
+  const dry = new JsonlDiscovery(options, { ...t.env, useHttpCache: false });
+  assert.deepEqual(readResult(await dry.discover()).validators, []);
+  await Deno.writeTextFile(path, LINES + JSON.stringify({ id: "d" }) + "\n");
+  const changed = await new JsonlDiscovery(options, t.env).discover();
+  assert.deepEqual([...changed.items].map((i) => i.key), [
+    "a",
+    hashUrl("https://b.test/post"),
+    "3",
+    "d",
+  ]);
 });
 
 Deno.test("jsonl reads a gzipped URL and reports a bad line by number", async () => {

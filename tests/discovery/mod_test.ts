@@ -89,6 +89,7 @@ Deno.test("runDiscovery() runs the job's strategy with the job id in its env", a
   assert.deepEqual({ ...result, items: [...result.items] }, {
     items: [{ key: "a", data: {} }],
     notModified: false,
+    validators: [],
     warnings: [],
     refetch: [],
     failed: [],

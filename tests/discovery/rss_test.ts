@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { DiscoveryError, hashUrl } from "../../src/discovery/base.ts";
 import { RssDiscovery, schema } from "../../src/discovery/rss.ts";
-import { reply, serveRoutes, testEnv } from "./_server.ts";
+import { discoverAndRecord, readResult, reply, serveRoutes, testEnv } from "./_server.ts";
 
 const RSS = `<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
@@ -202,12 +202,13 @@ Deno.test("rss costs one 304 and no parsing when the feed is unchanged", async (
         : reply(RSS, { etag: '"v1"', "content-type": "application/rss+xml" }),
   });
   const options = schema.parse({ url: server.url("/feed.xml") });
-  const first = await new RssDiscovery(options, t.env).discover();
+  const first = await discoverAndRecord(new RssDiscovery(options, t.env), t.db);
   assert.equal(first.items.length, 4);
   const second = await new RssDiscovery(options, t.env).discover();
-  assert.deepEqual({ ...second, items: [...second.items] }, {
+  assert.deepEqual(readResult(second), {
     items: [],
     notModified: true,
+    validators: [server.url("/feed.xml")],
     warnings: [],
     refetch: [],
     failed: [],

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DiscoveryError, hashUrl } from "../../src/discovery/base.ts";
 import { schema, SitemapDiscovery } from "../../src/discovery/sitemap.ts";
-import { reply, serveRoutes, testEnv } from "./_server.ts";
+import { discoverAndRecord, readResult, reply, serveRoutes, testEnv } from "./_server.ts";
 
 const NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"';
 
@@ -155,11 +155,15 @@ Deno.test("sitemap costs one 304 per sitemap when nothing changed", async () => 
         : reply(urlset([["https://example.com/1"], ["https://example.com/2"]]), { etag: '"s1"' }),
   });
   const options = schema.parse({ url: server.url("/sitemap.xml") });
-  assert.equal((await new SitemapDiscovery(options, t.env).discover()).items.length, 2);
+  assert.equal(
+    (await discoverAndRecord(new SitemapDiscovery(options, t.env), t.db)).items.length,
+    2,
+  );
   const result = await new SitemapDiscovery(options, t.env).discover();
-  assert.deepEqual({ ...result, items: [...result.items] }, {
+  assert.deepEqual(readResult(result), {
     items: [],
     notModified: true,
+    validators: [server.url("/sitemap.xml")],
     warnings: [],
     refetch: [],
     failed: [],

@@ -16,6 +16,7 @@ Deno.test("static emits the configured items keyed by `key`, else by hashUrl(url
   const result = await new StaticDiscovery(options, t.env).discover();
   assert.deepEqual({ ...result, items: [...result.items] }, {
     notModified: false,
+    validators: [],
     warnings: [],
     refetch: [],
     failed: [],

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { schema, YoutubeDiscovery } from "../../src/discovery/youtube.ts";
-import { reply, serveRoutes, testEnv } from "./_server.ts";
+import { discoverAndRecord, readResult, reply, serveRoutes, testEnv } from "./_server.ts";
 
 const FEED = `<?xml version="1.0" encoding="UTF-8"?>
 <feed xmlns:yt="http://www.youtube.com/xml/schemas/2015" xmlns:media="http://search.yahoo.com/mrss/" xmlns="http://www.w3.org/2005/Atom">
@@ -83,11 +83,15 @@ Deno.test("youtube reads playlists and answers a 304 with no items", async () =>
         : reply(FEED, { "last-modified": "Wed, 01 May 2024 12:00:00 GMT" }),
   });
   const options = schema.parse({ playlist_id: "PLxyz", base_url: server.origin });
-  assert.equal((await new YoutubeDiscovery(options, t.env).discover()).items.length, 2);
+  assert.equal(
+    (await discoverAndRecord(new YoutubeDiscovery(options, t.env), t.db)).items.length,
+    2,
+  );
   const result = await new YoutubeDiscovery(options, t.env).discover();
-  assert.deepEqual({ ...result, items: [...result.items] }, {
+  assert.deepEqual(readResult(result), {
     items: [],
     notModified: true,
+    validators: [server.url("/feeds/videos.xml?playlist_id=PLxyz")],
     warnings: [],
     refetch: [],
     failed: [],

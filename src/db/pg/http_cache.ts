@@ -22,26 +22,32 @@ import {
 /** The HTTP cache area of the PostgreSQL store. */
 export function pgHttpCache(db: PgConn): Impl<HttpCacheStore> {
   return {
-    getHttpCache: (url) => getHttpCache(db, url),
+    getHttpCache: (options) => getHttpCache(db, options),
     putHttpCache: (entry) => putHttpCache(db, entry),
     sourceHolds: (options) => sourceHolds(db, options?.jobId),
     saveSourceHolds: (options) => saveSourceHolds(db, options),
   };
 }
 
-async function getHttpCache(db: PgConn, url: string): Promise<HttpCacheEntry | undefined> {
-  const [row] = await db.sql<HttpCacheDbRow[]>`
-    SELECT url, etag, last_modified, checked_at FROM http_cache WHERE url = ${url}`;
+async function getHttpCache(
+  db: PgConn,
+  { jobId, url }: { jobId: string; url: string },
+): Promise<HttpCacheEntry | undefined> {
+  const { sql } = db;
+  const [row] = await sql<HttpCacheDbRow[]>`
+    SELECT ${sql(TRANSFER_COLUMNS.http_cache)} FROM http_cache
+    WHERE job_id = ${jobId} AND url = ${url}`;
   return row && toHttpCacheEntry(row);
 }
 
 async function putHttpCache(db: PgConn, entry: HttpCacheEntry): Promise<void> {
   await db.sql`
-    INSERT INTO http_cache (url, etag, last_modified, checked_at)
-    VALUES (${entry.url}, ${entry.etag ?? null}, ${entry.lastModified ?? null},
-      ${entry.checkedAt}::bigint)
-    ON CONFLICT (url) DO UPDATE SET etag = excluded.etag,
-      last_modified = excluded.last_modified, checked_at = excluded.checked_at`;
+    INSERT INTO http_cache (job_id, url, options_hash, etag, last_modified, checked_at)
+    VALUES (${entry.jobId}, ${entry.url}, ${entry.optionsHash}, ${entry.etag ?? null},
+      ${entry.lastModified ?? null}, ${entry.checkedAt}::bigint)
+    ON CONFLICT (job_id, url) DO UPDATE SET options_hash = excluded.options_hash,
+      etag = excluded.etag, last_modified = excluded.last_modified,
+      checked_at = excluded.checked_at`;
 }
 
 async function sourceHolds(db: PgConn, jobId: string | undefined): Promise<SourceHold[]> {

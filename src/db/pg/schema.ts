@@ -208,6 +208,19 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE item_stages ADD COLUMN crashes integer NOT NULL DEFAULT 0;
   `,
+  // Validators per job and under the job's discovery options (see the SQLite migration).
+  `
+  DROP TABLE http_cache;
+  CREATE TABLE http_cache (
+    job_id text NOT NULL,
+    url text NOT NULL,
+    options_hash text NOT NULL,
+    etag text,
+    last_modified text,
+    checked_at bigint NOT NULL,
+    PRIMARY KEY (job_id, url)
+  );
+  `,
 ];
 
 /** The schema version this program writes on PostgreSQL. */

@@ -26,7 +26,7 @@ const KEYS: Record<TransferTable, readonly string[]> = {
   events: ["id"],
   job_state: ["job_id"],
   runs: ["run_id"],
-  http_cache: ["url"],
+  http_cache: ["job_id", "url"],
   cost_totals: ["day_start", "job_id", "stage"],
   stage_run_totals: ["job_id", "stage", "outcome"],
   alert_outbox: ["id"],

@@ -22,26 +22,38 @@ import {
 /** The HTTP cache area of the SQLite store. */
 export function sqliteHttpCache(s: SqliteConn): Impl<HttpCacheStore> {
   return {
-    getHttpCache: (url) => getHttpCache(s, url),
+    getHttpCache: (options) => getHttpCache(s, options),
     putHttpCache: (entry) => putHttpCache(s, entry),
     sourceHolds: (options) => sourceHolds(s, options?.jobId),
     saveSourceHolds: (options) => saveSourceHolds(s, options),
   };
 }
 
-function getHttpCache(s: SqliteConn, url: string): HttpCacheEntry | undefined {
-  const row = s.stmt(
-    "SELECT url, etag, last_modified, checked_at FROM http_cache WHERE url = ?",
-  ).get(url) as HttpCacheDbRow | undefined;
+const CACHE_COLUMNS = TRANSFER_COLUMNS.http_cache.join(", ");
+
+function getHttpCache(
+  s: SqliteConn,
+  { jobId, url }: { jobId: string; url: string },
+): HttpCacheEntry | undefined {
+  const row = s.stmt(`SELECT ${CACHE_COLUMNS} FROM http_cache WHERE job_id = ? AND url = ?`)
+    .get(jobId, url) as HttpCacheDbRow | undefined;
   return row && toHttpCacheEntry(row);
 }
 
 function putHttpCache(s: SqliteConn, entry: HttpCacheEntry): void {
   s.stmt(
-    `INSERT INTO http_cache (url, etag, last_modified, checked_at) VALUES (?, ?, ?, ?)
-     ON CONFLICT (url) DO UPDATE SET etag = excluded.etag,
-       last_modified = excluded.last_modified, checked_at = excluded.checked_at`,
-  ).run(entry.url, entry.etag ?? null, entry.lastModified ?? null, entry.checkedAt);
+    `INSERT INTO http_cache (${CACHE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (job_id, url) DO UPDATE SET options_hash = excluded.options_hash,
+       etag = excluded.etag, last_modified = excluded.last_modified,
+       checked_at = excluded.checked_at`,
+  ).run(
+    entry.jobId,
+    entry.url,
+    entry.optionsHash,
+    entry.etag ?? null,
+    entry.lastModified ?? null,
+    entry.checkedAt,
+  );
 }
 
 const HOLD_COLUMNS = TRANSFER_COLUMNS.source_holds.join(", ");

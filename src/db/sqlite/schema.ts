@@ -253,6 +253,21 @@ const MIGRATIONS: readonly string[] = [
   -- Attempts that ended with their process or lease, not with an outcome of the handler.
   ALTER TABLE item_stages ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;
   `,
+  // Validators per job and under the job's discovery options: a URL two jobs read was answered
+  // 304 for the second, and changed options were not applied until the source changed. The old
+  // rows belong to no job; without them each source is read once in full.
+  `
+  DROP TABLE http_cache;
+  CREATE TABLE http_cache (
+    job_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    options_hash TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    checked_at INTEGER NOT NULL,
+    PRIMARY KEY (job_id, url)
+  );
+  `,
 ];
 
 /**
