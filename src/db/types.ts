@@ -289,8 +289,8 @@ export interface HttpCacheEntry {
   /** The URL, or the absolute path of a local file. */
   url: string;
   /**
-   * Digest of the job's discovery (strategy and options) when the source was read: once they
-   * change, the validators are not used, so the items are made again under the new options.
+   * Digest of the job's discovery (strategy and options) and of jobctl's version when the source
+   * was read: once they change, the validators are not used and the items are made again.
    */
   optionsHash: string;
   etag?: string;

@@ -27,7 +27,7 @@ export interface DiscoveryEnv {
    * ones for the caller to store; default true (false for dry and test runs).
    */
   useHttpCache?: boolean;
-  /** Digest of the job's discovery (strategy and options); validators of others are not used. */
+  /** Digest of the job's discovery and jobctl's version; validators of others are not used. */
   optionsHash?: string;
   /** Leaves held sources alone and learns what each fetch came to; none: every URL is read. */
   gate?: SourceGate;

@@ -1,6 +1,7 @@
 /** Discovery strategies by name: their option schemas and runDiscovery(). */
 import { z } from "zod";
 import { digest } from "../util/digest.ts";
+import { VERSION } from "../version.ts";
 import type { DiscoveryConfig, JobConfig } from "../config/types.ts";
 import { type DiscoveryEnv, DiscoveryError, type DiscoveryResult } from "./base.ts";
 
@@ -107,7 +108,8 @@ export async function runDiscovery(
       .join("; ");
     throw new DiscoveryError(`Cannot discover job "${job.id}": invalid options: ${problems}`);
   }
-  const optionsHash = digest(JSON.stringify({ strategy: name, options: parsed.data }));
+  // With the version: a jobctl that reads sources differently reads each in full once more.
+  const optionsHash = digest(JSON.stringify({ VERSION, strategy: name, options: parsed.data }));
   const discovery = new strategy.Discovery(parsed.data as never, {
     ...env,
     jobId: job.id,
