@@ -1,5 +1,6 @@
 /** Fresh temporary databases for store tests, on SQLite or (JOBS_TEST_PG_URL) PostgreSQL. */
 import type { ResultRow, Store } from "../../src/db/store.ts";
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import postgres from "postgres";
 import { openDb } from "../../src/db/mod.ts";
 
@@ -95,4 +96,19 @@ export function fakeClock(
 ): { now: () => number; advance(ms: number): void } {
   let t = start;
   return { now: () => t, advance: (ms) => void (t += ms) };
+}
+
+/** Checks, on a store just migrated, that validators kept per URL are gone and each job has its own. */
+export async function assertValidatorsPerJob(db: Store): Promise<void> {
+  const key = { jobId: "j", url: "https://a.test/feed" };
+  assertEquals(await db.getHttpCache(key), undefined);
+  await db.putHttpCache({ ...key, optionsHash: "h", etag: '"2"', checkedAt: 2 });
+  await db.putHttpCache({ ...key, jobId: "k", optionsHash: "g", checkedAt: 3 });
+  assertEquals(await db.getHttpCache(key), {
+    ...key,
+    optionsHash: "h",
+    etag: '"2"',
+    lastModified: undefined,
+    checkedAt: 2,
+  });
 }

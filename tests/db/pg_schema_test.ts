@@ -1,5 +1,12 @@
 import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
-import { admin, makeItems, PG_ONLY, scratchSchema, TEST_PG_URL } from "./_helpers.ts";
+import {
+  admin,
+  assertValidatorsPerJob,
+  makeItems,
+  PG_ONLY,
+  scratchSchema,
+  TEST_PG_URL,
+} from "./_helpers.ts";
 import { openDb } from "../../src/db/mod.ts";
 import { PG_SCHEMA_VERSION } from "../../src/db/pg/schema.ts";
 import { redactUrl } from "../../src/util/url.ts";
@@ -183,17 +190,7 @@ Deno.test(
       const again = await openDb(scratch.url);
       try {
         assertEquals(await storedVersion(scratch.url), [PG_SCHEMA_VERSION]);
-        const key = { jobId: "j", url: "https://a.test/feed" };
-        assertEquals(await again.getHttpCache(key), undefined);
-        await again.putHttpCache({ ...key, optionsHash: "h", etag: '"2"', checkedAt: 2 });
-        await again.putHttpCache({ ...key, jobId: "k", optionsHash: "g", checkedAt: 3 });
-        assertEquals(await again.getHttpCache(key), {
-          ...key,
-          optionsHash: "h",
-          etag: '"2"',
-          lastModified: undefined,
-          checkedAt: 2,
-        });
+        await assertValidatorsPerJob(again);
       } finally {
         await again.close();
       }

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { makeItems, SQLITE_ONLY, tempDb } from "./_helpers.ts";
+import { assertValidatorsPerJob, makeItems, SQLITE_ONLY, tempDb } from "./_helpers.ts";
 import { openDb } from "../../src/db/mod.ts";
 import { connect } from "../../src/db/sqlite/mod.ts";
 import { SCHEMA_VERSION } from "../../src/db/sqlite/schema.ts";
@@ -182,17 +182,7 @@ Deno.test(
     const again = await openDb(t.path);
     try {
       assertEquals(filePragma(t.path, "user_version"), SCHEMA_VERSION);
-      const key = { jobId: "j", url: "https://a.test/feed" };
-      assertEquals(await again.getHttpCache(key), undefined);
-      await again.putHttpCache({ ...key, optionsHash: "h", etag: '"2"', checkedAt: 2 });
-      await again.putHttpCache({ ...key, jobId: "k", optionsHash: "g", checkedAt: 3 });
-      assertEquals(await again.getHttpCache(key), {
-        ...key,
-        optionsHash: "h",
-        etag: '"2"',
-        lastModified: undefined,
-        checkedAt: 2,
-      });
+      await assertValidatorsPerJob(again);
     } finally {
       await again.close();
     }
