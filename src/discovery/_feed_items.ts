@@ -1,5 +1,5 @@
 /** What the feed strategies share between fetching a document and returning raw items. */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { DiscoveryError, type HttpBody, type RawItem } from "./base.ts";
 import { type Feed, type FeedEntry, FeedError, parseFeed } from "./_feed.ts";
 import type { SitemapDocument, SitemapEntry } from "./_sitemap.ts";
@@ -37,7 +37,7 @@ export function parseFeedBody(body: HttpBody, warn: (message: string) => void): 
 function titleDateKey(entry: FeedEntry): string | undefined {
   const date = entry.published ?? entry.updated ?? "";
   if (!entry.title && !date) return undefined;
-  return createHash("md5").update(`${entry.title ?? ""}\n${date}`).digest("hex").slice(0, 16);
+  return hash("md5", `${entry.title ?? ""}\n${date}`, "hex").slice(0, 16);
 }
 
 /**

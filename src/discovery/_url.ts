@@ -1,12 +1,12 @@
 /** URL identity: the one normalisation and hash behind item keys of URL-only items. */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /**
  * The one URL hash: normalise (lower-case scheme and host, no default port or
  * fragment, no utm_* / fbclid / gclid, sorted query, path case kept), MD5, first 16 hex.
  */
 export function hashUrl(url: string): string {
-  return createHash("md5").update(normalizeUrl(url)).digest("hex").slice(0, 16);
+  return hash("md5", normalizeUrl(url), "hex").slice(0, 16);
 }
 
 /** The normalised form of `url` that hashUrl() hashes; an unparsable URL is only trimmed. */
