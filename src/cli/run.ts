@@ -215,6 +215,8 @@ function report(summaries: JobRunSummary[], ctx: RunContext, log: Logger): void 
     const d = s.discovery;
     const found = d.error
       ? `discovery failed: ${d.error}`
+      : d.ran && d.note
+      ? `discovered ${d.found} (${d.note})`
       : d.ran
       ? `discovered ${d.found}${
         d.counts ? ` (${d.counts.inserted} new, ${d.counts.updated} updated)` : ""

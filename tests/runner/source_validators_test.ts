@@ -81,7 +81,8 @@ Deno.test("an unchanged local file is not parsed again; a changed one or changed
     "items.jsonl": lines(3),
   });
   await discoverOnly(ws, "local");
-  await discoverOnly(ws, "local");
+  const again = await ws.jobs(["run", "--discover-only", "-j", "local"]);
+  assert.match(again.stderr, /info {2}local: discovered 0 \(not modified\) job=local\n/);
   await ws.write("items.jsonl", lines(4));
   await discoverOnly(ws, "local");
   // Keyed by another field, the same lines are other items: the file is read again.
