@@ -1,27 +1,30 @@
 /**
- * Child process of the memory tests: discovers the feed at Deno.args[0] and prints, as one JSON
- * line, the error message (if any) and its own peak resident memory (maxRSS) in kB.
+ * Child process of the memory tests: runs the discovery `Deno.args[0]` ("rss" of a URL, or
+ * "csv" of a file path) on `Deno.args[1]`, reads every item, and prints, as one JSON line, the
+ * error message (if any), how many items it read and its own peak resident memory (maxRSS) in kB.
  */
 import { join } from "node:path";
 import process from "node:process";
 import { openDb } from "../../src/db/mod.ts";
-import { RssDiscovery, schema } from "../../src/discovery/rss.ts";
+import { RssDiscovery, schema as rssSchema } from "../../src/discovery/rss.ts";
+import { CsvDiscovery, schema as csvSchema } from "../../src/discovery/csv.ts";
+import type { DiscoveryEnv } from "../../src/discovery/base.ts";
 import { silentLogger } from "../../src/util/log.ts";
 
+const [kind, source] = Deno.args;
 const dir = await Deno.makeTempDir({ prefix: "jobs-peak-rss-" });
 const db = await openDb(join(dir, "jobs.sqlite"));
+const env: DiscoveryEnv = { db, jobId: "peak", configDir: dir, log: silentLogger };
 let error: string | undefined;
+let items = 0;
 try {
   // The memory bound is the subject, not speed: a busy machine gets all the time it needs.
-  const options = schema.parse({ url: Deno.args[0], retries: 0, timeout: "10m" });
-  const result = await new RssDiscovery(options, {
-    db,
-    jobId: "peak",
-    configDir: dir,
-    log: silentLogger,
-  }).discover();
+  const discovery = kind === "csv"
+    ? new CsvDiscovery(csvSchema.parse({ path: source, max_bytes: "1GB" }), env)
+    : new RssDiscovery(rssSchema.parse({ url: source, retries: 0, timeout: "10m" }), env);
+  const result = await discovery.discover();
   // The items are made as they are read: read them all, as recording them would.
-  for (const _item of result.items);
+  for (const _item of result.items) items++;
 } catch (err) {
   error = (err as Error).message;
 } finally {
@@ -29,4 +32,4 @@ try {
   await Deno.remove(dir, { recursive: true });
 }
 const peakKb = process.resourceUsage().maxRSS;
-console.log(JSON.stringify({ error, peakKb }));
+console.log(JSON.stringify({ error, items, peakKb }));

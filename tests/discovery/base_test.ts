@@ -553,6 +553,7 @@ Deno.test("a gzip body expanding to 4 GiB stops at max_bytes, never holding what
         "--allow-net",
         "--allow-env",
         child,
+        "rss",
         server.url(path),
       ],
       stdout: "piped",
