@@ -8,7 +8,7 @@ import type { StageWorkerDeps } from "./stage_worker.ts";
 import type { ClaimAbort, ClaimAborts } from "./_claim_aborts.ts";
 import { ClaimContext } from "./_claim_context.ts";
 import { gaveUp, outcomeName, record, StrayRoute } from "./_claim_outcome.ts";
-import { startAttemptSpan } from "./tracing.ts";
+import { startBatchSpan } from "./tracing.ts";
 import { classifyError, type Outcome, takeEmitField, toStoredResult } from "./outcome.ts";
 import { runCaught } from "./handler_guard.ts";
 import { outcomeProblem, type WorkerFinal } from "./worker_protocol.ts";
@@ -26,16 +26,7 @@ export async function runBatch(
   const live = claims.filter((claim) => !gaveUp(d, claim));
   if (!live.length) return;
   const started = d.ctx.now();
-  // One span per item's attempt, as for one-item handlers; the call runs in none of them.
-  const spans = live.map((claim) =>
-    startAttemptSpan({
-      job: d.job.id,
-      stage: d.stage.name,
-      key: claim.key,
-      attempt: claim.attempts,
-      handlerVersion: handler.version,
-    })
-  );
+  const { batch, spans } = batchSpans(d, handler, live);
   const costs: Promise<unknown>[] = [];
   let contexts: ClaimContext[] = [];
   let abort: ClaimAbort | undefined;
@@ -52,12 +43,14 @@ export async function runBatch(
       const items = live.map(batchItem);
       const ctx = batchContext(d, a.signal, contexts);
       route = new StrayRoute(d, aborts, a, live[0]);
-      return runCaught(route.catch, () => handler.runBatch(items, ctx));
+      const call = () => handler.runBatch(items, ctx);
+      return runCaught(route.catch, () => batch ? batch.run(call) : call());
     });
     outcomes = batchOutcomes(value, live, contexts, d);
+    batch?.end("done");
   } catch (err) {
     if (d.hardSignal.aborted) {
-      for (const span of spans) span?.end("released");
+      for (const span of [...spans, batch]) span?.end("released");
       if (costs.length) await Promise.all(costs);
       await d.ctx.db.releaseClaims({ runId: d.ctx.runId, items: live });
       return;
@@ -66,6 +59,7 @@ export async function runBatch(
       ? `Timed out after ${formatDuration(d.stage.timeoutMs)}`
       : undefined;
     outcomes = live.map(() => classifyError(err, timedOut));
+    batch?.end("failed", outcomes[0].kind === "error" ? outcomes[0].message : undefined);
   } finally {
     route?.ended();
     ended?.();
@@ -80,6 +74,16 @@ export async function runBatch(
     spans[i]?.end(outcomeName(d, claim, outcome), error);
   });
   if (outcomes.some((o) => o.kind === "error")) await d.writer.flush();
+}
+
+/** The span of the call, and one per item's attempt under it, as for one-item handlers. */
+function batchSpans(d: StageWorkerDeps, handler: BatchHandler, live: Claim[]) {
+  const where = { job: d.job.id, stage: d.stage.name, handlerVersion: handler.version };
+  const batch = startBatchSpan({ ...where, size: live.length });
+  const spans = live.map((claim) =>
+    batch?.attempt({ ...where, key: claim.key, attempt: claim.attempts })
+  );
+  return { batch, spans };
 }
 
 function batchItem(claim: Claim): BatchItem {

@@ -1,10 +1,11 @@
 /**
  * OpenTelemetry spans of a run, through Deno's built-in OpenTelemetry (OTEL_DENO=true; OTLP
  * export set by the standard OTEL_EXPORTER_OTLP_* variables): one span per (item, stage) attempt,
- * with the handler's fetch calls as its children, and one per discovery. With OpenTelemetry
+ * with the handler's fetch calls as its children, one per batch call (its items' attempts and its
+ * fetches as children), and one per discovery. With OpenTelemetry
  * off nothing is made at all, so the runner pays nothing for it.
  */
-import type { Span } from "@opentelemetry/api";
+import type { Context, Span } from "@opentelemetry/api";
 
 /** Whether this process exports spans: Deno's OpenTelemetry is on. */
 const ENABLED: boolean = otelEnabled();
@@ -41,8 +42,39 @@ export interface AttemptInfo {
 
 /** A span for one (item, stage) attempt, or undefined when OpenTelemetry is off. */
 export function startAttemptSpan(info: AttemptInfo): AttemptSpan | undefined {
+  return otel && attemptSpan(info, otel.context.active());
+}
+
+/** The span of one batch call: the items' attempt spans and the call's fetches are its children. */
+export interface BatchSpan extends AttemptSpan {
+  /** The span of one item's attempt in this batch. */
+  attempt(info: AttemptInfo): AttemptSpan;
+}
+
+/** A span for one call of a batch handler on `size` items, or undefined when OpenTelemetry is off. */
+export function startBatchSpan(
+  info: Omit<AttemptInfo, "key" | "attempt"> & { size: number },
+): BatchSpan | undefined {
   if (!otel) return undefined;
   const { context, trace } = otel;
+  const span = trace.getTracer("jobctl").startSpan(`batch ${info.job}/${info.stage}`, {
+    attributes: {
+      "jobctl.job": info.job,
+      "jobctl.stage": info.stage,
+      "jobctl.batch.size": info.size,
+      "jobctl.handler.version": info.handlerVersion ?? "",
+    },
+  });
+  const active = trace.setSpan(context.active(), span);
+  return {
+    run: (fn) => context.with(active, fn),
+    end: (outcome, error) => finish(span, outcome, error),
+    attempt: (attempt) => attemptSpan(attempt, active),
+  };
+}
+
+function attemptSpan(info: AttemptInfo, parent: Context): AttemptSpan {
+  const { context, trace } = otel!;
   const span = trace.getTracer("jobctl").startSpan(`stage ${info.job}/${info.stage}`, {
     attributes: {
       "jobctl.job": info.job,
@@ -51,8 +83,8 @@ export function startAttemptSpan(info: AttemptInfo): AttemptSpan | undefined {
       "jobctl.attempt": info.attempt,
       "jobctl.handler.version": info.handlerVersion ?? "",
     },
-  });
-  const active = trace.setSpan(context.active(), span);
+  }, parent);
+  const active = trace.setSpan(parent, span);
   return {
     run: (fn) => context.with(active, fn),
     end: (outcome, error) => finish(span, outcome, error),

@@ -111,10 +111,11 @@ Deno.test("without OTEL_DENO a run exports nothing", async () => {
   assert.deepEqual(rx.spans, []);
 });
 
-Deno.test("a batch stage exports one span per item's attempt, each with its own outcome", async () => {
+Deno.test("a batch stage exports a span per call, its items' attempts and its fetch as children", async () => {
   await using rx = collector();
   await using ws = await Workspace.create({
-    "h.ts": `export default function handle(items) {
+    "h.ts": `export default async function handle(items, ctx) {
+  await (await ctx.fetch("${rx.url}/page?batch")).text();
   return Object.fromEntries(items.map((i) => [i.key, i.key === "bad"
     ? { kind: "fail", message: "no good" }
     : { kind: "result", result: 1 }]));
@@ -137,4 +138,20 @@ Deno.test("a batch stage exports one span per item's attempt, each with its own 
   assert.deepEqual(byKey, { a: "done", bad: "failed" });
   const bad = stages().find((s) => attrs(s)["jobctl.item.key"] === "bad")!;
   assert.deepEqual([bad.status.code, bad.status.message], [2, "no good"]);
+  await waitFor("the batch's span", () => rx.spans.some((s) => s.name === "batch feed/get"));
+  const batch = rx.spans.find((s) => s.name === "batch feed/get")!;
+  assert.deepEqual(attrs(batch), {
+    "jobctl.job": "feed",
+    "jobctl.stage": "get",
+    "jobctl.batch.size": 2,
+    "jobctl.handler.version": "",
+    "jobctl.outcome": "done",
+  });
+  assert.deepEqual(stages().map((s) => [s.parentSpanId, s.traceId]), [
+    [batch.spanId, batch.traceId],
+    [batch.spanId, batch.traceId],
+  ]);
+  await waitFor("the fetch's span", () => rx.spans.some((s) => s.kind === 3));
+  const fetches = rx.spans.filter((s) => s.kind === 3);
+  assert.deepEqual(fetches.map((s) => s.parentSpanId), [batch.spanId]);
 });
