@@ -128,7 +128,6 @@ Deno.test("csv reads rows that cross the parser's chunks whole, multi-byte chara
 Deno.test("csv reads a large file row by row, never holding its rows at once", async () => {
   await using t = await testEnv();
   const path = join(t.dir, "big.csv");
-  // 1,000,000 rows, 80 MB: held as records they took ~750 MB; read as parsed, ~375 MB.
   const file = await Deno.open(path, { write: true, create: true });
   const writer = file.writable.getWriter();
   await writer.write(new TextEncoder().encode("id,url,title,n\n"));
@@ -140,12 +139,16 @@ Deno.test("csv reads a large file row by row, never holding its rows at once", a
     await writer.write(new TextEncoder().encode(lines.join("")));
   }
   await writer.close();
+  // 1,000,000 rows, 80 MB. Held as records they do not fit in a 256 MB heap (the process dies
+  // out of memory); read as they are parsed, the keys are what the heap holds. A bound on the
+  // heap, not on the resident size: how soon garbage is collected depends on the machine's load.
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--allow-read",
       "--allow-write",
       "--allow-env",
+      "--v8-flags=--max-old-space-size=256",
       join(import.meta.dirname!, "_peak_rss_child.ts"),
       "csv",
       path,
@@ -153,8 +156,7 @@ Deno.test("csv reads a large file row by row, never holding its rows at once", a
     stdout: "piped",
     stderr: "piped",
   }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  const { error, items, peakKb } = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr).slice(0, 2000));
+  const { error, items } = JSON.parse(new TextDecoder().decode(out.stdout));
   assert.deepEqual([error, items], [undefined, 1_000_000]);
-  assert.ok(peakKb < 600_000, `peak RSS ${peakKb} kB`);
 });
