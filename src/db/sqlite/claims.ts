@@ -130,17 +130,23 @@ function markDone(
       ),
     });
     // Each next stage is found by its key (item, stage name) rather than among the item's rows.
-    s.stmt(
+    const next = s.stmt(
       `UPDATE item_stages SET ready = 1
        WHERE (item_id, stage) IN (SELECT j.value ->> 0, js.stage FROM json_each(:next) j
-         JOIN job_stages js ON js.job_id = :job AND js.position = j.value ->> 1)`,
-    ).run({
+         JOIN job_stages js ON js.job_id = :job AND js.position = j.value ->> 1)
+       RETURNING item_id, status IN ('done', 'skipped') AS over`,
+    ).all({
       job: options.jobId,
       next: JSON.stringify(done.map((r) => [r.item_id, r.position + 1])),
-    });
+    }) as { item_id: number; over: number }[];
+    // An item whose next stage is still to do is not finished: only the others are counted.
+    const open = new Set(next.filter((r) => !r.over).map((r) => r.item_id));
     const moves = new CountMoves();
     for (const r of done) moves.move(options.jobId, r.stage, "in_progress", "done");
-    moves.itemsDone(options.jobId, countFinishedItems(s, recorded));
+    moves.itemsDone(
+      options.jobId,
+      countFinishedItems(s, recorded.filter((m) => !open.has(m.itemId))),
+    );
     moves.apply(s);
     countAttempts(
       s,
