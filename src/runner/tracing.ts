@@ -56,38 +56,40 @@ export function startBatchSpan(
   info: Omit<AttemptInfo, "key" | "attempt"> & { size: number },
 ): BatchSpan | undefined {
   if (!otel) return undefined;
-  const { context, trace } = otel;
-  const span = trace.getTracer("jobctl").startSpan(`batch ${info.job}/${info.stage}`, {
-    attributes: {
-      "jobctl.job": info.job,
-      "jobctl.stage": info.stage,
-      "jobctl.batch.size": info.size,
-      "jobctl.handler.version": info.handlerVersion ?? "",
-    },
-  });
-  const active = trace.setSpan(context.active(), span);
-  return {
-    run: (fn) => context.with(active, fn),
-    end: (outcome, error) => finish(span, outcome, error),
-    attempt: (attempt) => attemptSpan(attempt, active),
-  };
+  const { span, active } = openSpan(`batch ${info.job}/${info.stage}`, {
+    "jobctl.job": info.job,
+    "jobctl.stage": info.stage,
+    "jobctl.batch.size": info.size,
+    "jobctl.handler.version": info.handlerVersion ?? "",
+  }, otel.context.active());
+  return { ...span, attempt: (attempt) => attemptSpan(attempt, active) };
 }
 
 function attemptSpan(info: AttemptInfo, parent: Context): AttemptSpan {
+  return openSpan(`stage ${info.job}/${info.stage}`, {
+    "jobctl.job": info.job,
+    "jobctl.stage": info.stage,
+    "jobctl.item.key": info.key,
+    "jobctl.attempt": info.attempt,
+    "jobctl.handler.version": info.handlerVersion ?? "",
+  }, parent).span;
+}
+
+/** Starts a span under `parent`: what runs in it, ends it, and the context it makes active. */
+function openSpan(
+  name: string,
+  attributes: Record<string, string | number>,
+  parent: Context,
+): { span: AttemptSpan; active: Context } {
   const { context, trace } = otel!;
-  const span = trace.getTracer("jobctl").startSpan(`stage ${info.job}/${info.stage}`, {
-    attributes: {
-      "jobctl.job": info.job,
-      "jobctl.stage": info.stage,
-      "jobctl.item.key": info.key,
-      "jobctl.attempt": info.attempt,
-      "jobctl.handler.version": info.handlerVersion ?? "",
-    },
-  }, parent);
+  const span = trace.getTracer("jobctl").startSpan(name, { attributes }, parent);
   const active = trace.setSpan(parent, span);
   return {
-    run: (fn) => context.with(active, fn),
-    end: (outcome, error) => finish(span, outcome, error),
+    span: {
+      run: (fn) => context.with(active, fn),
+      end: (outcome, error) => finish(span, outcome, error),
+    },
+    active,
   };
 }
 
