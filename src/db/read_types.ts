@@ -116,6 +116,15 @@ export interface ResultRow {
   createdAt: number;
 }
 
+/** Which done items of a job's stage getDoneResults() lists. */
+export interface DoneResultsOptions {
+  jobId: string;
+  stage: string;
+  /** Only those that finished at this time (ms) or later. */
+  finishedSince?: number;
+  limit?: number;
+}
+
 /** An item of a job that reached done at a stage, with that stage's result. */
 export interface DoneResult {
   key: string;

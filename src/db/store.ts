@@ -9,6 +9,7 @@ import type {
   CostRow,
   DayCost,
   DoneResult,
+  DoneResultsOptions,
   FailedRow,
   FailureCluster,
   FailureClusterOptions,
@@ -224,8 +225,11 @@ export interface ResultStore {
   reprocessStale(options: ReprocessOptions): Promise<number>;
   /** Resets one stage and every later stage of every item of the job. */
   reprocessStage(options: ReprocessOptions & { stage: string }): Promise<number>;
-  /** Items of `jobId` done at `stage`, oldest first, with that stage's result (job chaining). */
-  getDoneResults(options: { jobId: string; stage: string; limit?: number }): Promise<DoneResult[]>;
+  /**
+   * Items of `jobId` done at `stage`, oldest first, with that stage's result (job chaining); with
+   * `finishedSince` (ms), only those that finished then or later.
+   */
+  getDoneResults(options: DoneResultsOptions): Promise<DoneResult[]>;
 }
 
 /** What `doctor` and the dashboard ask: integrity, WAL, leases, failures, stage rows. */

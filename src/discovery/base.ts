@@ -334,12 +334,28 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
   async #fileUnchanged(path: string, bytes: Uint8Array): Promise<boolean> {
     if (this.env.useHttpCache === false) return false;
     const etag = digest(bytes);
-    const cached = await this.#validators(path);
+    const cached = await this.readMark(path);
     this.#requests++;
-    this.#pendingCache.push({ ...this.#entry(path), etag, checkedAt: this.now() });
-    if (cached?.etag !== etag) return false;
+    this.keepMark(path, etag);
+    if (cached !== etag) return false;
     this.#notModified++;
     return true;
+  }
+
+  /**
+   * What this job's last discovery noted of `source` (a file's digest, how far it read another
+   * job) under the present options; undefined when it noted nothing, or in a dry run: read the
+   * source in full.
+   */
+  protected async readMark(source: string): Promise<string | undefined> {
+    if (this.env.useHttpCache === false) return undefined;
+    return (await this.#validators(source))?.etag;
+  }
+
+  /** Notes `mark` for `source`; the caller stores it once the items are recorded. */
+  protected keepMark(source: string, mark: string): void {
+    if (this.env.useHttpCache === false) return;
+    this.#pendingCache.push({ ...this.#entry(source), etag: mark, checkedAt: this.now() });
   }
 
   /** The validators this job stored for `url` under its present discovery options. */

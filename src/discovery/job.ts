@@ -15,14 +15,30 @@ export const schema = z.strictObject({
 /** Parsed options of the job strategy. */
 export type JobOptions = z.infer<typeof schema>;
 
+/**
+ * How far before the newest finish its last discovery read a discovery reads again: a stage
+ * recorded as finished earlier than that (by a machine whose clock is behind, or by a commit
+ * that waited for the database) is not missed.
+ */
+export const OVERLAP_MS = 5 * 60_000;
+
 /** Chains jobs: keys are the upstream keys; an object result is the data, anything else `{ result }`. */
 export class JobDiscovery extends BaseDiscovery<JobOptions> {
-  /** Upstream items in the order they finished; `since` compares the finish time. */
+  /**
+   * Upstream items in the order they finished; `since` compares the finish time. After the
+   * first discovery only what finished since the last one is read (with OVERLAP_MS of margin),
+   * unless `limit` is set: then the first items are read each time, as in other strategies.
+   */
   async fetchItems(): Promise<RawItem[]> {
+    const { job, stage, limit } = this.options;
+    const source = `job:${job}/${stage}`;
+    const mark = limit === undefined ? await this.readMark(source) : undefined;
     const rows = await this.env.db.getDoneResults({
-      jobId: this.options.job,
-      stage: this.options.stage,
+      jobId: job,
+      stage,
+      finishedSince: mark === undefined ? undefined : Number(mark) - OVERLAP_MS,
     });
+    if (limit === undefined && rows.length) this.keepMark(source, String(rows.at(-1)!.finishedAt));
     return rows.map(({ key, result, finishedAt }) => ({
       key,
       date: finishedAt,

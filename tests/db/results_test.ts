@@ -300,6 +300,15 @@ Deno.test("getDoneResults() lists items done at a stage, oldest first, with thei
     (await t.db.getDoneResults({ jobId: "j", stage: "fetch", limit: 2 })).map((r) => r.key),
     ["k3", "k1"],
   );
+  assertEquals(
+    (await t.db.getDoneResults({ jobId: "j", stage: "fetch", finishedSince: start + 2000 }))
+      .map((r) => r.key),
+    ["k1", "k2"],
+  );
+  assertEquals(
+    await t.db.getDoneResults({ jobId: "j", stage: "fetch", finishedSince: start + 3001 }),
+    [],
+  );
   assertEquals(await t.db.getDoneResults({ jobId: "j", stage: "parse" }), []);
 });
 

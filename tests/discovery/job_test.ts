@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 
-import { JobDiscovery, schema } from "../../src/discovery/job.ts";
-import { type TestEnv, testEnv } from "./_server.ts";
+import { JobDiscovery, OVERLAP_MS, schema } from "../../src/discovery/job.ts";
+import { discoverAndRecord, readResult, type TestEnv, testEnv } from "./_server.ts";
 
 /** Upstream job "fetch" with stages download → parse; items k1…k4, k1–k3 done at download. */
 async function seed(t: TestEnv): Promise<void> {
@@ -53,9 +53,10 @@ Deno.test("job emits the items another job finished at a stage, with the result 
   await seed(t);
   const result = await new JobDiscovery(schema.parse({ job: "fetch", stage: "download" }), t.env)
     .discover();
-  assert.deepEqual({ ...result, items: [...result.items] }, {
+  assert.deepEqual(readResult(result), {
     notModified: false,
-    validators: [],
+    // Where the next discovery starts reading: the newest finish, k3's.
+    validators: ["job:fetch/download"],
     warnings: [],
     refetch: [],
     failed: [],
@@ -76,6 +77,7 @@ Deno.test("job filters by finish time with since and finds nothing at an unfinis
   )
     .discover();
   assert.deepEqual([...recent.items].map((i) => i.key), ["k2", "k3"]);
+  assert.equal(recent.validators[0].etag, "4000");
   const none = await new JobDiscovery(schema.parse({ job: "fetch", stage: "parse" }), t.env)
     .discover();
   assert.deepEqual({ ...none, items: [...none.items] }, {
@@ -86,4 +88,76 @@ Deno.test("job filters by finish time with since and finds nothing at an unfinis
     refetch: [],
     failed: [],
   });
+});
+
+/** Marks `keys` of job "fetch" done at `stage` at time `at`, as run-1; gives the other claims back. */
+async function finishAt(t: TestEnv, stage: string, keys: string[], at: number): Promise<void> {
+  const claims = await t.db.claimBatch({
+    jobId: "fetch",
+    stage,
+    runId: "run-1",
+    limit: 100,
+    leaseMs: 60_000,
+  });
+  await t.db.markDone({
+    jobId: "fetch",
+    runId: "run-1",
+    now: () => at,
+    items: claims.filter((c) => keys.includes(c.key)).map((c) => ({
+      itemId: c.itemId,
+      stage,
+      position: c.position,
+      result: { n: Number(c.key.slice(1)) },
+      handlerVersion: null,
+    })),
+  });
+  await t.db.releaseClaims({ runId: "run-1" });
+}
+
+/** The keys the discovery read, and the mark it keeps for the next one. */
+async function readOnce(t: TestEnv, options = {}): Promise<{ keys: string[]; mark?: string }> {
+  const discovery = new JobDiscovery(
+    schema.parse({ job: "fetch", stage: "download", ...options }),
+    { ...t.env, optionsHash: JSON.stringify(options) },
+  );
+  const result = await discoverAndRecord(discovery, t.db);
+  return { keys: [...result.items].map((i) => i.key), mark: result.validators[0]?.etag };
+}
+
+Deno.test("job reads, after its first discovery, only what finished since, with a margin", async () => {
+  await using t = await testEnv({ jobId: "summarise" });
+  const keys = ["k1", "k2", "k3", "k4", "k5", "k6"];
+  await t.db.upsertItems({
+    jobId: "fetch",
+    stages: ["download"],
+    items: keys.map((key) => ({ key, data: {} })),
+  });
+  const hour = 3_600_000;
+  await finishAt(t, "download", ["k1", "k2"], 10 * hour);
+  await finishAt(t, "download", ["k3"], 11 * hour);
+  assert.deepEqual(await readOnce(t), { keys: ["k1", "k2", "k3"], mark: String(11 * hour) });
+  // Nothing finished since: the newest finish is read again (the margin), the mark stays.
+  assert.deepEqual(await readOnce(t), { keys: ["k3"], mark: String(11 * hour) });
+  // k4 finished later; k5 is recorded with a finish just inside the margin (a clock behind, a
+  // commit that waited), k6 with one before it.
+  await finishAt(t, "download", ["k4"], 12 * hour);
+  await finishAt(t, "download", ["k5"], 11 * hour - OVERLAP_MS);
+  await finishAt(t, "download", ["k6"], 11 * hour - OVERLAP_MS - 1);
+  assert.deepEqual(await readOnce(t), { keys: ["k5", "k3", "k4"], mark: String(12 * hour) });
+  // Other options read the upstream job in full once more; so does a dry run, which notes nothing.
+  assert.deepEqual(await readOnce(t, { include: "^k" }), {
+    keys: ["k1", "k2", "k6", "k5", "k3", "k4"],
+    mark: String(12 * hour),
+  });
+  const dry = new JobDiscovery(schema.parse({ job: "fetch", stage: "download" }), {
+    ...t.env,
+    optionsHash: "{}",
+    useHttpCache: false,
+  });
+  const dryResult = await dry.discover();
+  assert.deepEqual([...dryResult.items].map((i) => i.key), ["k1", "k2", "k6", "k5", "k3", "k4"]);
+  assert.deepEqual(dryResult.validators, []);
+  // With a limit the first items are read each time, and no mark is kept.
+  assert.deepEqual(await readOnce(t, { limit: 2 }), { keys: ["k1", "k2"], mark: undefined });
+  assert.deepEqual(await readOnce(t, { limit: 2 }), { keys: ["k1", "k2"], mark: undefined });
 });

@@ -1,6 +1,7 @@
 /** PostgreSQL: results, handler versions, staleness, reprocessing. */
 import type {
   DoneResult,
+  DoneResultsOptions,
   Impl,
   ReprocessOptions,
   ResultRow,
@@ -122,13 +123,15 @@ async function resetFrom(
 
 async function getDoneResults(
   db: PgConn,
-  options: { jobId: string; stage: string; limit?: number },
+  options: DoneResultsOptions,
 ): Promise<DoneResult[]> {
+  const since = options.finishedSince ?? Number.MIN_SAFE_INTEGER;
   const rows = await db.sql<{ key: string; data: string; result: string; finished_at: number }[]>`
     SELECT w.key, w.data, r.result, st.finished_at FROM item_stages st
     JOIN work_items w ON w.id = st.item_id
     JOIN results r ON r.item_id = st.item_id AND r.stage = st.stage
     WHERE st.job_id = ${options.jobId} AND st.stage = ${options.stage} AND st.status = 'done'
+      AND st.finished_at >= ${since}
     ORDER BY st.finished_at, w.id LIMIT ${options.limit ?? null}`;
   return rows.map((r) => ({
     key: r.key,

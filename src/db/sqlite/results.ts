@@ -1,6 +1,7 @@
 /** SQLite: stage results, handler versions, staleness and reprocessing. */
 import type {
   DoneResult,
+  DoneResultsOptions,
   Impl,
   ReprocessOptions,
   ResultRow,
@@ -186,15 +187,20 @@ function resetFrom(
 
 function getDoneResults(
   s: SqliteConn,
-  options: { jobId: string; stage: string; limit?: number },
+  options: DoneResultsOptions,
 ): DoneResult[] {
   const rows = s.stmt(
     `SELECT w.key, w.data, r.result, st.finished_at FROM item_stages st
      JOIN work_items w ON w.id = st.item_id
      JOIN results r ON r.item_id = st.item_id AND r.stage = st.stage
-     WHERE st.job_id = ? AND st.stage = ? AND st.status = 'done'
+     WHERE st.job_id = ? AND st.stage = ? AND st.status = 'done' AND st.finished_at >= ?
      ORDER BY st.finished_at, w.id LIMIT ?`,
-  ).all(options.jobId, options.stage, options.limit ?? -1) as {
+  ).all(
+    options.jobId,
+    options.stage,
+    options.finishedSince ?? Number.MIN_SAFE_INTEGER,
+    options.limit ?? -1,
+  ) as {
     key: string;
     data: string;
     result: string;
