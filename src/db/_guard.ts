@@ -25,6 +25,7 @@ const ACTIONS: Record<Method, string> = {
   detectCrashedRuns: "look for crashed runs",
   renewLeases: "renew leases",
   releaseClaims: "release claims",
+  markStarted: "record started claims",
   reconcileExpiredLeases: "release expired claims",
   heldClaims: "read held claims",
   getJobState: "read the job's state",

@@ -136,6 +136,14 @@ export interface LeaseStore {
     options: { runId: string; items?: readonly { itemId: number; stage: string }[] },
   ): Promise<number>;
   /**
+   * Notes that the handlers of these claims of `runId` start, before they run; called only for
+   * claims that crashed before. When their run dies, a claim counts a crash only if it never
+   * crashed before or was noted so: one that waited in the run's queue did not run.
+   */
+  markStarted(
+    options: { runId: string; items: readonly { itemId: number; stage: string }[] },
+  ): Promise<void>;
+  /**
    * Returns to pending every claim whose lease has expired, and at once every claim of a dead
    * process on this host. It counts as a crash, not an attempt; each release is an event.
    */

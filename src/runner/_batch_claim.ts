@@ -7,13 +7,13 @@ import type { BatchContext, BatchHandler, BatchItem } from "./handlers.ts";
 import type { StageWorkerDeps } from "./stage_worker.ts";
 import type { ClaimAbort, ClaimAborts } from "./_claim_aborts.ts";
 import { ClaimContext } from "./_claim_context.ts";
-import { gaveUp, outcomeName, record, StrayRoute } from "./_claim_outcome.ts";
+import { gaveUp, noteStarted, outcomeName, record, StrayRoute } from "./_claim_outcome.ts";
 import { startBatchSpan } from "./tracing.ts";
 import { classifyError, type Outcome, takeEmitField, toStoredResult } from "./outcome.ts";
 import { runCaught } from "./handler_guard.ts";
 import { outcomeProblem, type WorkerFinal } from "./worker_protocol.ts";
 import { formatDuration } from "../util/units.ts";
-import { PermanentError } from "../util/errors.ts";
+import { PermanentError, StoreError } from "../util/errors.ts";
 import { quote } from "../util/quote.ts";
 
 /** Runs the batch handler on `claims` and records an outcome for each. */
@@ -36,6 +36,7 @@ export async function runBatch(
   let outcomes: Outcome[];
   try {
     if (d.stage.uses.length) release = await d.resources.acquire(d.stage.uses, d.hardSignal);
+    await noteStarted(d, live);
     ended = d.ctx.activity?.handlerStarted(d.job.id, d.stage.name);
     const value = await aborts.run((a) => {
       abort = a;
@@ -49,6 +50,8 @@ export async function runBatch(
     outcomes = batchOutcomes(value, live, contexts, d);
     batch?.end("done");
   } catch (err) {
+    // Noting the start failed: as a failure to record an outcome, it stops the worker.
+    if (err instanceof StoreError) throw err;
     if (d.hardSignal.aborted) {
       for (const span of [...spans, batch]) span?.end("released");
       if (costs.length) await Promise.all(costs);

@@ -27,6 +27,16 @@ export function gaveUp(d: StageWorkerDeps, claim: Claim): boolean {
   return true;
 }
 
+/**
+ * Notes, before their handler runs, the claims that crashed before: if this run dies too, only
+ * they (and claims that never crashed) count the crash, not those still waiting in its queue.
+ * A claim that never crashed needs no note, so the common case costs no write.
+ */
+export async function noteStarted(d: StageWorkerDeps, claims: readonly Claim[]): Promise<void> {
+  const suspects = claims.filter((claim) => claim.crashes > 0);
+  if (suspects.length) await d.ctx.db.markStarted({ runId: d.ctx.runId, items: suspects });
+}
+
 /** The claim an error that escaped its handler after the call is recorded against. */
 export type StrayClaim = Pick<Claim, "itemId" | "stage" | "key">;
 

@@ -5,13 +5,21 @@ import type { BatchConfig, JobConfig, StageConfig } from "../config/types.ts";
 import type { RunContext } from "./context.ts";
 import type { Handler, ItemHandler } from "./handlers.ts";
 import { classifyError, type Outcome, toStoredResult } from "./outcome.ts";
-import { gaveUp, outcomeName, record, type StrayClaim, StrayRoute } from "./_claim_outcome.ts";
+import {
+  gaveUp,
+  noteStarted,
+  outcomeName,
+  record,
+  type StrayClaim,
+  StrayRoute,
+} from "./_claim_outcome.ts";
 import { runBatch } from "./_batch_claim.ts";
 import type { OutcomeWriter } from "./outcome_writer.ts";
 import type { Pacer } from "./pacer.ts";
 import type { Resources } from "./resources.ts";
 import type { Budget } from "./budget.ts";
 import { formatDuration } from "../util/units.ts";
+import { StoreError } from "../util/errors.ts";
 import { type ClaimAbort, ClaimAborts } from "./_claim_aborts.ts";
 import { ClaimContext } from "./_claim_context.ts";
 import { runCaught } from "./handler_guard.ts";
@@ -317,6 +325,7 @@ async function runClaim(
   });
   try {
     if (stage.uses.length) release = await d.resources.acquire(stage.uses, d.hardSignal);
+    await noteStarted(d, [claim]);
     ended = d.ctx.activity?.handlerStarted(d.job.id, stage.name);
     const value = await aborts.run((a) => {
       abort = a;
@@ -328,6 +337,8 @@ async function runClaim(
     });
     outcome = toStoredResult(value);
   } catch (err) {
+    // Noting the start failed: as a failure to record an outcome, it stops the worker.
+    if (err instanceof StoreError) throw err;
     if (d.hardSignal.aborted) {
       span?.end("released");
       if (costs.length) await Promise.all(costs);

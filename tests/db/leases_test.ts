@@ -107,6 +107,41 @@ Deno.test("an expired lease goes back to pending, counted as a crash and not an 
   ]);
 });
 
+Deno.test("after a first crash, a claim counts the next one only if its start was noted", async () => {
+  await using t = await tempDb();
+  const clock = fakeClock();
+  await t.db.upsertItems({ jobId: "j", stages: ["s"], items: makeItems(3) });
+  await t.db.registerRun({ runId: "r1", host: "elsewhere", pid: 1 });
+  await t.db.registerRun({ runId: "r2", host: "elsewhere", pid: 2 });
+  await claim(t.db, "r1", clock.now, 3);
+  clock.advance(LEASE + 1);
+  await t.db.reconcileExpiredLeases({ now: clock.now });
+  // Each had crashed once; r2 notes that k1 started (k2 and k3 wait in its queue) and dies.
+  const again = await claim(t.db, "r2", clock.now, 3);
+  assertEquals(again.map((c) => [c.key, c.crashes]), [["k1", 1], ["k2", 1], ["k3", 1]]);
+  await t.db.markStarted({ runId: "r2", items: [again[0]] });
+  // A note for a claim another run holds changes nothing.
+  await t.db.markStarted({ runId: "r1", items: [again[1]] });
+  clock.advance(LEASE + 1);
+  assertEquals(await t.db.reconcileExpiredLeases({ now: clock.now }), {
+    expired: 3,
+    deadProcess: 0,
+  });
+  const third = await claim(t.db, "r3", clock.now, 3);
+  assertEquals(third.map((c) => [c.key, c.attempts, c.crashes]), [
+    ["k1", 1, 2],
+    ["k2", 1, 1],
+    ["k3", 1, 1],
+  ]);
+  // A new claim starts unnoted: k1 waits in r3's queue this time.
+  clock.advance(LEASE + 1);
+  await t.db.reconcileExpiredLeases({ now: clock.now });
+  const fourth = await claim(t.db, "r4", clock.now, 3);
+  assertEquals(fourth.map((c) => [c.key, c.crashes]), [["k1", 2], ["k2", 1], ["k3", 1]]);
+  const events = await t.db.getEvents({ kind: "released" });
+  assertEquals(events.length, 9);
+});
+
 Deno.test("renewLeases() extends every claim of the run and only of that run", async () => {
   await using t = await tempDb();
   const clock = fakeClock();

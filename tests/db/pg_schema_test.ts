@@ -54,9 +54,11 @@ Deno.test(
       await db.upsertItems({ jobId: "j", stages: ["a"], items: makeItems(2) });
       await db.close();
       await admin(scratch.url, async (sql) => {
-        // The crashes column came one migration before validators were kept per job.
+        // The crashes column came one migration before validators were kept per job, two
+        // before starts were noted.
+        await sql`ALTER TABLE item_stages DROP COLUMN started`;
         await sql`ALTER TABLE item_stages DROP COLUMN crashes`;
-        await sql`UPDATE schema_version SET version = ${PG_SCHEMA_VERSION - 2}`;
+        await sql`UPDATE schema_version SET version = ${PG_SCHEMA_VERSION - 3}`;
       });
       const again = await openDb(scratch.url);
       try {
@@ -185,7 +187,8 @@ Deno.test(
         await sql`CREATE TABLE http_cache (url text PRIMARY KEY, etag text, last_modified text,
           checked_at bigint NOT NULL)`;
         await sql`INSERT INTO http_cache VALUES ('https://a.test/feed', '"1"', NULL, 1)`;
-        await sql`UPDATE schema_version SET version = ${PG_SCHEMA_VERSION - 1}`;
+        await sql`ALTER TABLE item_stages DROP COLUMN started`;
+        await sql`UPDATE schema_version SET version = ${PG_SCHEMA_VERSION - 2}`;
       });
       const again = await openDb(scratch.url);
       try {
@@ -194,6 +197,44 @@ Deno.test(
       } finally {
         await again.close();
       }
+    } finally {
+      await scratch.drop();
+    }
+  },
+);
+
+Deno.test(
+  "a PostgreSQL database of the version before starts were noted gets the column, 0 for every stage",
+  PG_ONLY,
+  async () => {
+    const scratch = await scratchSchema(TEST_PG_URL!);
+    try {
+      const db = await openDb(scratch.url);
+      await db.upsertItems({ jobId: "j", stages: ["a"], items: makeItems(2) });
+      await db.close();
+      await admin(scratch.url, async (sql) => {
+        await sql`ALTER TABLE item_stages DROP COLUMN started`;
+        await sql`UPDATE schema_version SET version = ${PG_SCHEMA_VERSION - 1}`;
+      });
+      const again = await openDb(scratch.url);
+      try {
+        assertEquals(await storedVersion(scratch.url), [PG_SCHEMA_VERSION]);
+        const claims = await again.claimBatch({
+          jobId: "j",
+          stage: "a",
+          runId: "r",
+          limit: 5,
+          leaseMs: 1000,
+        });
+        await again.markStarted({ runId: "r", items: [claims[0]] });
+      } finally {
+        await again.close();
+      }
+      await admin(scratch.url, async (sql) => {
+        const rows = await sql<{ started: number }[]>`
+          SELECT started FROM item_stages ORDER BY item_id`;
+        assertEquals(rows.map((r) => r.started), [1, 0]);
+      });
     } finally {
       await scratch.drop();
     }

@@ -145,9 +145,11 @@ Deno.test(
     await t.db.upsertItems({ jobId: "j", stages: ["a"], items: makeItems(2) });
     await t.db.close();
     const conn = new DatabaseSync(t.path);
-    // The crashes column came one migration before validators were kept per job.
+    // The crashes column came one migration before validators were kept per job, two before
+    // starts were noted.
+    conn.exec("ALTER TABLE item_stages DROP COLUMN started");
     conn.exec("ALTER TABLE item_stages DROP COLUMN crashes");
-    conn.exec(`PRAGMA user_version = ${SCHEMA_VERSION - 2}`);
+    conn.exec(`PRAGMA user_version = ${SCHEMA_VERSION - 3}`);
     conn.close();
     const again = await openDb(t.path);
     try {
@@ -176,8 +178,9 @@ Deno.test(
     conn.exec(`DROP TABLE http_cache;
       CREATE TABLE http_cache (url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT,
         checked_at INTEGER NOT NULL);
-      INSERT INTO http_cache VALUES ('https://a.test/feed', '"1"', NULL, 1);`);
-    conn.exec(`PRAGMA user_version = ${SCHEMA_VERSION - 1}`);
+      INSERT INTO http_cache VALUES ('https://a.test/feed', '"1"', NULL, 1);
+      ALTER TABLE item_stages DROP COLUMN started;`);
+    conn.exec(`PRAGMA user_version = ${SCHEMA_VERSION - 2}`);
     conn.close();
     const again = await openDb(t.path);
     try {
@@ -185,6 +188,45 @@ Deno.test(
       await assertValidatorsPerJob(again);
     } finally {
       await again.close();
+    }
+  },
+);
+
+Deno.test(
+  "a database of the version before starts were noted gets the column, 0 for every stage",
+  SQLITE_ONLY,
+  async () => {
+    await using t = await tempDb();
+    await t.db.upsertItems({ jobId: "j", stages: ["a"], items: makeItems(2) });
+    await t.db.close();
+    const conn = new DatabaseSync(t.path);
+    conn.exec("ALTER TABLE item_stages DROP COLUMN started");
+    conn.exec(`PRAGMA user_version = ${SCHEMA_VERSION - 1}`);
+    conn.close();
+    const again = await openDb(t.path);
+    try {
+      assertEquals(filePragma(t.path, "user_version"), SCHEMA_VERSION);
+      const claims = await again.claimBatch({
+        jobId: "j",
+        stage: "a",
+        runId: "r",
+        limit: 5,
+        leaseMs: 1000,
+      });
+      await again.markStarted({ runId: "r", items: [claims[0]] });
+    } finally {
+      await again.close();
+    }
+    const read = new DatabaseSync(t.path, { readOnly: true });
+    try {
+      assertEquals(
+        read.prepare("SELECT started FROM item_stages ORDER BY item_id").all().map((r) =>
+          r.started
+        ),
+        [1, 0],
+      );
+    } finally {
+      read.close();
     }
   },
 );

@@ -28,13 +28,21 @@ const KILLS_ITS_WORKER = `export default function handle(item) {
 }
 `;
 
-function jobsYaml(db: string, keys: string[]): string {
+// Logs each call; item "a" kills its own process, the others are done.
+const A_KILLS_ITS_WORKER = `export default function handle(item) {
+  Deno.writeTextFileSync(new URL("./calls.log", import.meta.url), item.key + "\\n", { append: true });
+  if (item.key === "a") Deno.kill(Deno.pid, "SIGKILL");
+  return { ok: true };
+}
+`;
+
+function jobsYaml(db: string, keys: string[], concurrency = keys.length): string {
   return `db: "${db}"
 jobs:
   j:
     discovery: { strategy: static, items: [${keys.map((k) => `{ key: ${k} }`).join(", ")}] }
     stages:
-      - { name: s, handler: ./h.ts, retries: 0, concurrency: ${keys.length} }
+      - { name: s, handler: ./h.ts, retries: 0, concurrency: ${concurrency} }
 `;
 }
 
@@ -86,4 +94,28 @@ Deno.test(`a handler that kills its worker every time ends failed after ${MAX_CR
     `Gave up after ${MAX_CRASHES} attempts that never finished: each time the process running ` +
     "it died or lost its lease",
   ]]);
+});
+
+Deno.test("a claim waiting in the queue of a run that an item kills again and again is not failed with it", async () => {
+  await using t = await tempDb();
+  // One at a time, with the next claim queued: b waits behind a in every run a kills.
+  await using ws = await Workspace.create({
+    "h.ts": A_KILLS_ITS_WORKER,
+    "jobs.yaml": jobsYaml(t.path, ["a", "b", "c", "d"], 1),
+  });
+  const codes: number[] = [];
+  for (let run = 0; run <= MAX_CRASHES + 1; run++) {
+    const result = await ws.jobs(["run"]);
+    codes.push(result.code);
+    if (result.code !== 137) break;
+  }
+  assert.deepEqual(codes, [...Array(MAX_CRASHES).fill(137), EXIT.failed]);
+  assert.deepEqual(await ws.lines("calls.log"), [...Array(MAX_CRASHES).fill("a"), "b", "c", "d"]);
+  const stages = async (key: string) =>
+    (await t.db.getItemDetail({ jobId: "j", key }))?.stages.map((s) => [s.status, s.crashes]);
+  assert.deepEqual(await stages("a"), [["failed", MAX_CRASHES]]);
+  // b was in flight at the first kill (it may have been running), only queued at the others.
+  assert.deepEqual(await stages("b"), [["done", 1]]);
+  assert.deepEqual(await stages("c"), [["done", 0]]);
+  assert.deepEqual(await stages("d"), [["done", 0]]);
 });

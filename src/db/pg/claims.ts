@@ -49,7 +49,7 @@ async function claimBatch(db: PgConn, options: ClaimOptions): Promise<Claim[]> {
     ), claimed AS (
       UPDATE item_stages st SET status = 'in_progress', claimed_by = ${options.runId},
         lease_until = ${now + options.leaseMs}::bigint, attempts = st.attempts + 1,
-        started_at = ${now}::bigint, finished_at = NULL
+        started_at = ${now}::bigint, finished_at = NULL, started = 0
       FROM picked WHERE st.item_id = picked.item_id AND st.stage = picked.stage
       RETURNING st.item_id, st.position, st.attempts, st.crashes
     )

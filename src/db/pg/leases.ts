@@ -17,6 +17,7 @@ export function pgLeases(db: PgConn): Impl<LeaseStore> {
     registerRun: (options) => registerRun(db, options),
     renewLeases: (options) => renewLeases(db, options),
     releaseClaims: (options) => releaseClaims(db, options),
+    markStarted: (options) => markStarted(db, options),
     reconcileExpiredLeases: (options) => reconcileExpiredLeases(db, options),
     heldClaims: (options) => heldClaims(db, options),
   };
@@ -77,6 +78,24 @@ async function releaseClaims(
   return result.count;
 }
 
+async function markStarted(
+  db: PgConn,
+  options: { runId: string; items: readonly { itemId: number; stage: string }[] },
+): Promise<void> {
+  const { runId, items } = options;
+  await db.write((sql) =>
+    sql`
+    WITH m AS MATERIALIZED (
+      SELECT *, ${runId}::text AS run
+      FROM unnest(${items.map((i) => i.itemId)}::bigint[], ${items.map((i) => i.stage)}::text[])
+        AS m(item_id, stage)
+    )
+    UPDATE item_stages st SET started = 1 FROM m
+    WHERE st.item_id = m.item_id AND st.stage = m.stage AND st.claimed_by = m.run
+      AND st.status = 'in_progress'`
+  );
+}
+
 /**
  * Safe on several machines at once: the rows are
  * locked with SKIP LOCKED, so each claim is released (and logged) by exactly one of them, and a
@@ -112,7 +131,10 @@ async function reconcileExpiredLeases(
   return { expired, deadProcess };
 }
 
-/** Releases in_progress rows matching `condition`, with a "released" event each. */
+/**
+ * Releases in_progress rows matching `condition`, with a "released" event each; a row counts a
+ * crash as on SQLite (see its releaseWhere).
+ */
 async function releaseWhere(
   sql: Sql,
   now: number,
@@ -125,7 +147,8 @@ async function releaseWhere(
       FOR UPDATE SKIP LOCKED
     ), released AS (
       UPDATE item_stages st SET status = 'pending', claimed_by = NULL, lease_until = NULL,
-        attempts = greatest(st.attempts - 1, 0), crashes = st.crashes + 1,
+        attempts = greatest(st.attempts - 1, 0),
+        crashes = st.crashes + (CASE WHEN st.crashes = 0 OR st.started = 1 THEN 1 ELSE 0 END),
         error = ${why} || ' (claimed by ' || st.claimed_by || ')'
       FROM gone WHERE st.item_id = gone.item_id AND st.stage = gone.stage
       RETURNING st.item_id, st.job_id, st.stage, st.attempts, st.crashes, st.error

@@ -221,6 +221,10 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (job_id, url)
   );
   `,
+  // Marked as the handler of a claim that crashed before starts (see the SQLite migration).
+  `
+  ALTER TABLE item_stages ADD COLUMN started integer NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** The schema version this program writes on PostgreSQL. */

@@ -40,7 +40,7 @@ function claimBatch(s: SqliteConn, options: ClaimOptions): Claim[] {
     const rows = s.stmt(
       `UPDATE item_stages
        SET status = 'in_progress', claimed_by = :run, lease_until = :lease,
-           attempts = attempts + 1, started_at = :now, finished_at = NULL
+           attempts = attempts + 1, started_at = :now, finished_at = NULL, started = 0
        WHERE rowid IN (
          SELECT rowid FROM item_stages INDEXED BY item_stages_claim
          WHERE job_id = :job AND stage = :stage AND status = 'pending' AND ready = 1

@@ -19,6 +19,7 @@ export function sqliteLeases(s: SqliteConn): Impl<LeaseStore> {
     registerRun: (options) => registerRun(s, options),
     renewLeases: (options) => renewLeases(s, options),
     releaseClaims: (options) => releaseClaims(s, options),
+    markStarted: (options) => markStarted(s, options),
     reconcileExpiredLeases: (options) => reconcileExpiredLeases(s, options),
     heldClaims: (options) => heldClaims(s, options),
   };
@@ -80,6 +81,22 @@ function releaseClaims(
   });
 }
 
+function markStarted(
+  s: SqliteConn,
+  options: { runId: string; items: readonly { itemId: number; stage: string }[] },
+): void {
+  s.tx(() =>
+    s.stmt(
+      `UPDATE item_stages SET started = 1
+       WHERE +claimed_by = :run AND status = 'in_progress'
+         AND (item_id, stage) IN (SELECT value ->> 0, value ->> 1 FROM json_each(:items))`,
+    ).run({
+      run: options.runId,
+      items: JSON.stringify(options.items.map((i) => [i.itemId, i.stage])),
+    })
+  );
+}
+
 function reconcileExpiredLeases(
   s: SqliteConn,
   options: ReconcileOptions = {},
@@ -109,6 +126,12 @@ function reconcileExpiredLeases(
   });
 }
 
+/**
+ * Releases the in_progress rows matching `condition` after a crash, with a "released" event each.
+ * A row counts a crash when it never crashed before (it may have been running) or when its
+ * handler was noted as started (markStarted); a row that crashed before and was not noted
+ * waited in the dead run's queue.
+ */
 function releaseWhere(
   s: SqliteConn,
   now: number,
@@ -118,7 +141,8 @@ function releaseWhere(
 ): number {
   const rows = s.stmt(
     `UPDATE item_stages SET status = 'pending', claimed_by = NULL, lease_until = NULL,
-       attempts = max(attempts - 1, 0), crashes = crashes + 1,
+       attempts = max(attempts - 1, 0),
+       crashes = crashes + (CASE WHEN crashes = 0 OR started = 1 THEN 1 ELSE 0 END),
        error = :why || ' (claimed by ' || claimed_by || ')'
      WHERE status = 'in_progress' AND ${condition}
      RETURNING item_id, job_id, stage, attempts, crashes, error`,

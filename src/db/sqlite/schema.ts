@@ -268,6 +268,11 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (job_id, url)
   );
   `,
+  // A claim that crashed before is marked as its handler starts, so that a crash counts for it
+  // only when it ran: a claim waiting in the dead run's queue did not.
+  `
+  ALTER TABLE item_stages ADD COLUMN started INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /**
