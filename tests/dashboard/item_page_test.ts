@@ -50,9 +50,11 @@ Deno.test("renderItemPage() shows each stage's attempts that never finished apar
       leaseMs: 1_000,
       now: () => NOW,
     });
-  // Two claims whose leases ran out, then a third that failed.
+  // Two claims whose leases ran out while their handler ran (the runner notes the start of a
+  // claim that crashed before), then a third that failed.
   for (let i = 0; i < 2; i++) {
-    await claim();
+    const [running] = await claim();
+    if (running.crashes > 0) await db.markStarted({ runId: "r", items: [running] });
     await db.reconcileExpiredLeases({ now: () => NOW + 2_000 });
   }
   const [last] = await claim();
