@@ -8,7 +8,6 @@ import { resolve } from "node:path";
 import { parseDuration, parseRate } from "../util/units.ts";
 
 import { PROGRAM, VERSION } from "../version.ts";
-import { BodyTooLarge, CorruptGzip, readBody } from "../util/body.ts";
 import {
   decodeText,
   DiscoveryError,
@@ -26,6 +25,7 @@ import { type CommonOptions, parseSize } from "./_options.ts";
 import { dotPath, itemFilter, keyedItems } from "./_items.ts";
 import { hashUrl } from "./_url.ts";
 import { digest } from "../util/digest.ts";
+import { readLocalFile } from "./_local_file.ts";
 
 export { hashUrl, normalizeUrl } from "./_url.ts";
 export { dotPath, recordItem } from "./_items.ts";
@@ -307,24 +307,8 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
       return body === NOT_MODIFIED ? body : { source: body.url, bytes: body.bytes };
     }
     const path = resolve(this.env.configDir, pathOrUrl);
-    const bytes = await this.#readFile(path);
+    const bytes = await readLocalFile(path, this.#maxBytes());
     return await this.#fileUnchanged(path, bytes) ? NOT_MODIFIED : { source: path, bytes };
-  }
-
-  async #readFile(path: string): Promise<Uint8Array> {
-    const max = this.#maxBytes();
-    try {
-      if ((await Deno.stat(path)).size > max) throw new BodyTooLarge(max, false);
-      const file = await Deno.open(path);
-      return await readBody(file.readable, { maxBytes: max });
-    } catch (err) {
-      const reason = err instanceof BodyTooLarge
-        ? err.message.replace(/(\d+) bytes$/, "max_bytes ($1 bytes)")
-        : err instanceof CorruptGzip
-        ? `cannot decompress gzip: ${err.message}`
-        : (err as Error).message;
-      throw new DiscoveryError(`Cannot read "${path}": ${reason}`, { cause: err });
-    }
   }
 
   /**
