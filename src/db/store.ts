@@ -145,7 +145,8 @@ export interface LeaseStore {
   ): Promise<void>;
   /**
    * Returns to pending every claim whose lease has expired, and at once every claim of a dead
-   * process on this host. It counts as a crash, not an attempt; each release is an event.
+   * process on this host. It counts as a crash (after a claim's first, only when markStarted()
+   * noted it), not an attempt; each release is an event.
    */
   reconcileExpiredLeases(options?: ReconcileOptions): Promise<ReconcileCounts>;
   /**

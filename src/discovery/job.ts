@@ -32,11 +32,11 @@ export class JobDiscovery extends BaseDiscovery<JobOptions> {
   async fetchItems(): Promise<RawItem[]> {
     const { job, stage, limit } = this.options;
     const source = `job:${job}/${stage}`;
-    const mark = limit === undefined ? await this.readMark(source) : undefined;
+    const newest = Number(limit === undefined ? await this.readMark(source) : undefined);
     const rows = await this.env.db.getDoneResults({
       jobId: job,
       stage,
-      finishedSince: mark === undefined ? undefined : Number(mark) - OVERLAP_MS,
+      finishedSince: Number.isFinite(newest) ? newest - OVERLAP_MS : undefined,
     });
     if (limit === undefined && rows.length) this.keepMark(source, String(rows.at(-1)!.finishedAt));
     return rows.map(({ key, result, finishedAt }) => ({

@@ -157,6 +157,15 @@ Deno.test("job reads, after its first discovery, only what finished since, with 
   const dryResult = await dry.discover();
   assert.deepEqual([...dryResult.items].map((i) => i.key), ["k1", "k2", "k6", "k5", "k3", "k4"]);
   assert.deepEqual(dryResult.validators, []);
+  // A mark that is no time (a damaged row) reads in full.
+  await t.db.putHttpCache({
+    jobId: "summarise",
+    url: "job:fetch/download",
+    optionsHash: "{}",
+    etag: "soon",
+    checkedAt: 0,
+  });
+  assert.deepEqual((await readOnce(t)).keys, ["k1", "k2", "k6", "k5", "k3", "k4"]);
   // With a limit the first items are read each time, and no mark is kept.
   assert.deepEqual(await readOnce(t, { limit: 2 }), { keys: ["k1", "k2"], mark: undefined });
   assert.deepEqual(await readOnce(t, { limit: 2 }), { keys: ["k1", "k2"], mark: undefined });
