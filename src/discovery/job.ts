@@ -38,7 +38,9 @@ export class JobDiscovery extends BaseDiscovery<JobOptions> {
       stage,
       finishedSince: Number.isFinite(newest) ? newest - OVERLAP_MS : undefined,
     });
-    if (limit === undefined && rows.length) this.keepMark(source, String(rows.at(-1)!.finishedAt));
+    // Kept again when nothing is new, so that retention of unused marks leaves it.
+    const reached = rows.at(-1)?.finishedAt ?? (Number.isFinite(newest) ? newest : undefined);
+    if (limit === undefined && reached !== undefined) this.keepMark(source, String(reached));
     return rows.map(({ key, result, finishedAt }) => ({
       key,
       date: finishedAt,

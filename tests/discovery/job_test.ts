@@ -169,4 +169,8 @@ Deno.test("job reads, after its first discovery, only what finished since, with 
   // With a limit the first items are read each time, and no mark is kept.
   assert.deepEqual(await readOnce(t, { limit: 2 }), { keys: ["k1", "k2"], mark: undefined });
   assert.deepEqual(await readOnce(t, { limit: 2 }), { keys: ["k1", "k2"], mark: undefined });
+  // The upstream stage is reset: nothing is done there, and the mark is kept as it was.
+  await readOnce(t);
+  await t.db.reprocessStage({ jobId: "fetch", stage: "download" });
+  assert.deepEqual(await readOnce(t), { keys: [], mark: String(12 * hour) });
 });
