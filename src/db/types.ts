@@ -33,6 +33,11 @@ export interface UpsertItemsOptions {
    * counted once.
    */
   items: Iterable<NewItem>;
+  /**
+   * The caller vouches that no key comes twice as stored, as a discovery's do: the store then
+   * keeps no set of the keys seen (at 200,000 items, ~5 MB).
+   */
+  unique?: boolean;
   /** Clock; default Date.now. */
   now?: () => number;
 }

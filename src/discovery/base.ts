@@ -161,6 +161,8 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
   /**
    * Keys, de-duplicates and filters raw items (since, include, exclude, limit) in one pass that
    * keeps only the keys, and warns about items it leaves out; the items are made as they are read.
+   * Keys are taken as the store keeps them (a lone surrogate becomes U+FFFD), so that no key
+   * comes twice in what the store is given.
    */
   protected normalize(raw: Iterable<RawItem>): DiscoveredItems {
     if ((raw[Symbol.iterator]() as unknown) === raw) {
@@ -172,7 +174,7 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
     const keys: (string | undefined)[] = [];
     for (const item of raw) {
       if (seen.size >= limit) break;
-      const key = this.#keyOf(item, keys.length);
+      const key = this.#keyOf(item, keys.length)?.toWellFormed();
       const kept = key !== undefined && !seen.has(key) && keep(item, key);
       if (kept) seen.add(key);
       keys.push(kept ? key : undefined);

@@ -158,6 +158,7 @@ async function discoverOnce(
     jobId: job.id,
     stages: job.stages.map((s) => s.name),
     items,
+    unique: true,
     now: ctx.now,
   });
   for (const entry of validators) await ctx.db.putHttpCache(entry);

@@ -113,3 +113,28 @@ Deno.test("jsonl refuses a file larger than max_bytes, also after gunzip", async
     );
   }
 });
+
+Deno.test("keys that are one key as stored are one item, the first, and the store is told so", async () => {
+  await using t = await testEnv();
+  // JSON's \ud800 is a lone surrogate, which the store keeps as U+FFFD.
+  const lines = ['{"id": "a\\ud800b", "n": 1}', '{"id": "a\\ufffdb", "n": 2}', '{"id": "c"}'];
+  await Deno.writeTextFile(join(t.dir, "items.jsonl"), lines.join("\n"));
+  const result = await new JsonlDiscovery(schema.parse({ path: "items.jsonl" }), t.env).discover();
+  assert.equal(result.items.length, 2);
+  assert.deepEqual([...result.items], [
+    { key: "a\ufffdb", data: { id: "a\ud800b", n: 1 } },
+    { key: "c", data: { id: "c" } },
+  ]);
+  // As a run records them: told that no key comes twice, the store keeps no set of them.
+  const counts = await t.db.upsertItems({
+    jobId: "test",
+    stages: ["s"],
+    items: result.items,
+    unique: true,
+  });
+  assert.deepEqual(counts, { inserted: 2, updated: 0, unchanged: 0 });
+  assert.deepEqual((await t.db.getItemDetail({ jobId: "test", key: "a\ufffdb" }))?.data, {
+    id: "a\ud800b",
+    n: 1,
+  });
+});

@@ -72,7 +72,7 @@ async function upsertItems(db: PgConn, options: UpsertItemsOptions): Promise<Ups
   const now = (options.now ?? Date.now)();
   const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
   await syncStages(db, { jobId: options.jobId, stages: options.stages });
-  for (const chunk of uniqueChunks(options.items, UPSERT_CHUNK)) {
+  for (const chunk of uniqueChunks(options.items, UPSERT_CHUNK, options.unique)) {
     const [row] = await db.write((sql) =>
       upsertChunk(sql, { jobId: options.jobId, parentId: null, now }, chunk)
     );

@@ -89,7 +89,7 @@ function upsertItems(s: SqliteConn, options: UpsertItemsOptions): UpsertCounts {
   s.tx(() => syncStagesTx(s, options.jobId, options.stages));
   // Each chunk's data is made JSON only for its own statement, as the items are read: at
   // 200,000 items, holding all of them at once raised the peak memory of the whole run.
-  for (const chunk of uniqueChunks(options.items, UPSERT_CHUNK)) {
+  for (const chunk of uniqueChunks(options.items, UPSERT_CHUNK, options.unique)) {
     s.tx(() => upsertChunk(s, { jobId: options.jobId, parentId: null, now }, chunk, counts));
   }
   return counts;
