@@ -163,7 +163,9 @@ async function timed(
   const start = performance.now();
   const result = await make().discover();
   const upsertStart = performance.now();
-  if (!result.notModified) await db.upsertItems({ jobId, stages: ["fetch"], items: result.items });
+  if (!result.notModified) {
+    await db.upsertItems({ jobId, stages: ["fetch"], items: result.items, unique: true });
+  }
   // As a run does once the items are recorded: the next discovery sends them.
   for (const entry of result.validators) await db.putHttpCache(entry);
   const end = performance.now();

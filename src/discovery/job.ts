@@ -32,14 +32,15 @@ export class JobDiscovery extends BaseDiscovery<JobOptions> {
   async fetchItems(): Promise<RawItem[]> {
     const { job, stage, limit } = this.options;
     const source = `job:${job}/${stage}`;
-    const newest = Number(limit === undefined ? await this.readMark(source) : undefined);
+    const mark = limit === undefined ? Number(await this.readMark(source)) : NaN;
+    const newest = Number.isFinite(mark) ? mark : undefined;
     const rows = await this.env.db.getDoneResults({
       jobId: job,
       stage,
-      finishedSince: Number.isFinite(newest) ? newest - OVERLAP_MS : undefined,
+      finishedSince: newest === undefined ? undefined : newest - OVERLAP_MS,
     });
     // Kept again when nothing is new, so that retention of unused marks leaves it.
-    const reached = rows.at(-1)?.finishedAt ?? (Number.isFinite(newest) ? newest : undefined);
+    const reached = rows.at(-1)?.finishedAt ?? newest;
     if (limit === undefined && reached !== undefined) this.keepMark(source, String(reached));
     return rows.map(({ key, result, finishedAt }) => ({
       key,

@@ -85,16 +85,14 @@ function markStarted(
   s: SqliteConn,
   options: { runId: string; items: readonly { itemId: number; stage: string }[] },
 ): void {
-  s.tx(() =>
-    s.stmt(
-      `UPDATE item_stages SET started = 1
-       WHERE +claimed_by = :run AND status = 'in_progress'
-         AND (item_id, stage) IN (SELECT value ->> 0, value ->> 1 FROM json_each(:items))`,
-    ).run({
-      run: options.runId,
-      items: JSON.stringify(options.items.map((i) => [i.itemId, i.stage])),
-    })
-  );
+  s.stmt(
+    `UPDATE item_stages SET started = 1
+     WHERE +claimed_by = :run AND status = 'in_progress'
+       AND (item_id, stage) IN (SELECT value ->> 0, value ->> 1 FROM json_each(:items))`,
+  ).run({
+    run: options.runId,
+    items: JSON.stringify(options.items.map((i) => [i.itemId, i.stage])),
+  });
 }
 
 function reconcileExpiredLeases(
