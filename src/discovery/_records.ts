@@ -11,12 +11,12 @@ import type { RawItem } from "./_types.ts";
  */
 export function recordItems(bytes: Uint8Array, source: string): Iterable<RawItem> {
   if (bytes[firstCharacter(bytes)] === OPEN_BRACKET) {
-    const value = parseJson(new TextDecoder().decode(bytes), source);
+    const value = parseJson(new TextDecoder().decode(bytes), () => source);
     if (!Array.isArray(value)) {
       throw new DiscoveryError(`Cannot parse ${source}: expected a JSON array`);
     }
     return value.map((record, index) =>
-      recordItem(asRecord(record, `element ${index + 1} of ${source}`))
+      recordItem(asRecord(record, () => `element ${index + 1} of ${source}`))
     );
   }
   return { [Symbol.iterator]: () => jsonLines(bytes, source) };
@@ -25,33 +25,64 @@ export function recordItems(bytes: Uint8Array, source: string): Iterable<RawItem
 const NEWLINE = 0x0a;
 const OPEN_BRACKET = 0x5b;
 const BOM = [0xef, 0xbb, 0xbf];
+/**
+ * Bytes decoded at once, cut after a newline: one decode per line cost more than the parse,
+ * and a block at a time keeps the text held small whatever the file's size.
+ */
+const BLOCK_BYTES = 1 << 20;
 
 /** Where the first character after a byte order mark and JSON whitespace is. */
 function firstCharacter(bytes: Uint8Array): number {
-  let at = BOM.every((byte, i) => bytes[i] === byte) ? BOM.length : 0;
+  let at = hasBom(bytes) ? BOM.length : 0;
   while (at < bytes.length && " \t\r\n".includes(String.fromCharCode(bytes[at]))) at++;
   return at;
 }
 
+function hasBom(bytes: Uint8Array): boolean {
+  return BOM.every((byte, i) => bytes[i] === byte);
+}
+
 function* jsonLines(bytes: Uint8Array, source: string): Generator<RawItem> {
-  const decoder = new TextDecoder();
-  for (let start = 0, number = 1; start < bytes.length; number++) {
-    const newline = bytes.indexOf(NEWLINE, start);
-    const end = newline === -1 ? bytes.length : newline;
-    const line = decoder.decode(bytes.subarray(start, end));
-    start = end + 1;
-    if (line.trim() === "") continue;
-    const where = `line ${number} of ${source}`;
-    yield recordItem(asRecord(parseJson(line, where), where));
+  let number = 0;
+  for (const text of textBlocks(bytes)) {
+    for (let at = 0; at < text.length;) {
+      const newline = text.indexOf("\n", at);
+      const end = newline === -1 ? text.length : newline;
+      const line = text.slice(at, end);
+      at = end + 1;
+      number++;
+      if (line.trim() === "") continue;
+      const where = () => `line ${number} of ${source}`;
+      yield recordItem(asRecord(parseJson(line, where), where));
+    }
   }
 }
 
-function parseJson(text: string, where: string): unknown {
+/**
+ * The text of `bytes` (after a leading byte order mark) in blocks of whole lines: each block
+ * ends after a newline, or at the end; a line longer than a block is one block.
+ */
+function* textBlocks(bytes: Uint8Array): Generator<string> {
+  // A byte order mark is dropped at the start only; further on it is a character of its line.
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  for (let start = hasBom(bytes) ? BOM.length : 0; start < bytes.length;) {
+    let end = Math.min(start + BLOCK_BYTES, bytes.length);
+    if (end < bytes.length) {
+      const last = bytes.lastIndexOf(NEWLINE, end - 1);
+      end = last >= start ? last + 1 : bytes.indexOf(NEWLINE, end) + 1 || bytes.length;
+    }
+    yield decoder.decode(bytes.subarray(start, end));
+    start = end;
+  }
+}
+
+/** `where` names the text in an error: a function, so that the name is made only for one. */
+function parseJson(text: string, where: () => string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
     throw new DiscoveryError(
-      `Cannot parse JSON at ${where}: ${printable((err as Error).message)}`,
+      `Cannot parse JSON at ${where()}: ${printable((err as Error).message)}`,
       {
         cause: err,
       },
@@ -59,10 +90,10 @@ function parseJson(text: string, where: string): unknown {
   }
 }
 
-function asRecord(value: unknown, where: string): Record<string, unknown> {
+function asRecord(value: unknown, where: () => string): Record<string, unknown> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new DiscoveryError(
-      `Cannot use ${where}: expected a JSON object, got ${describeValue(value)}`,
+      `Cannot use ${where()}: expected a JSON object, got ${describeValue(value)}`,
     );
   }
   return value as Record<string, unknown>;
