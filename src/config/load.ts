@@ -3,11 +3,19 @@
  * literal `${`), validation, and every problem reported as `FILE:LINE:COL: PATH: MESSAGE`.
  */
 import { dirname, resolve } from "node:path";
-import { type Document, isMap, LineCounter, parseDocument } from "yaml";
 import { ConfigError } from "../util/errors.ts";
 import type { ConfigIssue } from "./_issues.ts";
 import { describeValue } from "../util/quote.ts";
-import { formatPath, locate, type Located, substituteEnv } from "./_yaml.ts";
+import {
+  formatPath,
+  lineAndColumn,
+  locate,
+  type Located,
+  readYaml,
+  substituteEnv,
+  type YamlDocument,
+  YamlProblem,
+} from "./_yaml.ts";
 import { checkReferences, findReferences } from "./references.ts";
 import { parseConfig } from "./schema.ts";
 import { loadStrategies } from "../discovery/mod.ts";
@@ -25,22 +33,19 @@ export interface LoadOptions {
 /** Reads and validates the jobs.yaml at `path`; throws a ConfigError listing every problem. */
 export async function loadConfig(path: string, options: LoadOptions = {}): Promise<Config> {
   const text = await readText(path);
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const fail = (problems: Located[]): ConfigError =>
-    new ConfigError(formatProblems(path, problems, lineCounter));
-
-  const early = syntaxProblems(doc);
+    new ConfigError(formatProblems(path, problems, text));
+  let doc: YamlDocument;
+  try {
+    doc = readYaml(text);
+  } catch (err) {
+    if (err instanceof YamlProblem) throw fail([err.located]);
+    throw err;
+  }
+  const early = topLevelProblems(doc);
   if (early.length) throw fail(early);
   const substitution = substituteEnv(doc, (name) => Deno.env.get(name));
-  let raw: unknown;
-  try {
-    raw = doc.toJS();
-  } catch (err) {
-    // An alias without its anchor is already among the substitution problems.
-    const reason = { offset: 0, path: [], message: `invalid YAML: ${(err as Error).message}` };
-    throw fail(substitution.length ? substitution : [reason]);
-  }
+  const raw = doc.value;
 
   const file = resolve(path);
   await loadStrategies(strategiesNamed(raw));
@@ -95,40 +100,32 @@ async function readText(path: string): Promise<string> {
   }
 }
 
-/** YAML syntax errors, an empty file or a top level that is not a mapping. */
-function syntaxProblems(doc: Document): Located[] {
-  if (doc.errors.length) {
-    return doc.errors.map((err) => ({
-      offset: err.pos[0],
-      path: [],
-      message: err.code === "MULTIPLE_DOCS"
-        ? "the file holds more than one YAML document"
-        : `invalid YAML: ${err.message.charAt(0).toLowerCase()}${err.message.slice(1)}`,
-    }));
-  }
-  if (doc.contents === null) {
+/** An empty file or a top level that is not a mapping. */
+function topLevelProblems(doc: YamlDocument): Located[] {
+  if (doc.value === null) {
     return [{
       offset: 0,
       path: [],
       message: 'the file is empty; expected a mapping with a "jobs" key',
     }];
   }
-  if (!isMap(doc.contents)) {
-    const found = describeValue(doc.toJS());
+  if (typeof doc.value !== "object" || Array.isArray(doc.value)) {
     return [{
-      offset: doc.contents.range?.[0] ?? 0,
+      offset: doc.root?.start ?? 0,
       path: [],
-      message: `expected a mapping with a "jobs" key at the top level, got ${found}`,
+      message: `expected a mapping with a "jobs" key at the top level, got ${
+        describeValue(doc.value)
+      }`,
     }];
   }
   return [];
 }
 
-function formatProblems(file: string, problems: Located[], lines: LineCounter): string[] {
+function formatProblems(file: string, problems: Located[], text: string): string[] {
   const sorted = [...problems].sort((a, b) => a.offset - b.offset);
-  const text = sorted.map(({ offset, path, message }) => {
-    const { line, col } = lines.linePos(offset);
+  const lines = sorted.map(({ offset, path, message }) => {
+    const { line, col } = lineAndColumn(text, offset);
     return `${file}:${line}:${col}: ${path.length ? `${formatPath(path)}: ` : ""}${message}`;
   });
-  return [...new Set(text)];
+  return [...new Set(lines)];
 }

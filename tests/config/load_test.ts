@@ -33,7 +33,7 @@ const STATIC_DISCOVERY = `    discovery:
 
 Deno.test("loadConfig() reports a YAML syntax error with its position", async () => {
   assert.deepEqual(await problemsOf("jobs:\n  feed:\n    discovery: [static\n"), [
-    "jobs.yaml:4:1: invalid YAML: flow sequence in block collection must be sufficiently indented and end with a ]",
+    "jobs.yaml:4:1: invalid YAML: deficient indentation",
   ]);
 });
 
@@ -43,7 +43,7 @@ Deno.test("loadConfig() reports a key given twice as a YAML error", async () => 
       `jobs:\n  feed:\n${STATIC_DISCOVERY}    handler: ./a.ts\n    handler: ./b.ts\n`,
     ),
     [
-      "jobs.yaml:7:5: invalid YAML: map keys must be unique",
+      "jobs.yaml:7:5: invalid YAML: duplicated mapping key",
     ],
   );
 });

@@ -11,7 +11,7 @@ const X80 = "x".repeat(80);
 // deno-lint-ignore no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u0009\u000b-\u001f]/;
 
-Deno.test("jobs run quotes at most 80 characters of a huge or binary jobs.yaml", async () => {
+Deno.test("jobs run quotes at most 80 characters of a huge jobs.yaml; a binary one is one line", async () => {
   await using ws = await Workspace.create({ "jobs.yaml": "a".repeat(300_000) });
   const huge = await ws.jobs(["run"]);
   assert.equal(huge.code, EXIT.usage);
@@ -26,8 +26,7 @@ Deno.test("jobs run quotes at most 80 characters of a huge or binary jobs.yaml",
   assert.equal(binary.code, EXIT.usage);
   assert.equal(
     binary.stderr,
-    `${ws.path("jobs.yaml")}:1:1: expected a mapping with a "jobs" key at the top level, ` +
-      `got "${"\\u0001\\u0002\\u001b".repeat(4)}\\u0001…" (4096 characters)\n`,
+    `${ws.path("jobs.yaml")}:1:1: invalid YAML: the stream contains non-printable characters\n`,
   );
 });
 
