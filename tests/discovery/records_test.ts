@@ -45,6 +45,36 @@ Deno.test("a bad JSON line is reported by its number when the lines are read", (
   );
 });
 
+Deno.test("JSON lines longer than a block, and blocks cut between lines, read whole", () => {
+  // 1 MiB blocks: lines of two-byte characters across several block ends, and one line longer
+  // than a block.
+  const lines = Array.from(
+    { length: 30_000 },
+    (_, i) => JSON.stringify({ id: i, t: "é".repeat(40) }),
+  );
+  lines.splice(12_345, 0, JSON.stringify({ id: "long", t: "ü".repeat(700_000) }));
+  const records = [...recordItems(encode(lines.join("\n")), "big.jsonl")];
+  assert.equal(records.length, 30_001);
+  assert.deepEqual(records.map((r) => r.key).slice(12_344, 12_347), ["12344", "long", "12345"]);
+  assert.equal((records[12_345].data.t as string).length, 700_000);
+  assert.ok(records.every((r) => r.key === "long" || r.data.t === "é".repeat(40)));
+  assert.equal(records.at(-1)!.key, "29999");
+  // Past two block ends, a bad line is still named by its number.
+  lines[25_000] = "{oops";
+  assert.throws(
+    () => [...recordItems(encode(lines.join("\n")), "big.jsonl")],
+    /^DiscoveryError: Cannot parse JSON at line 25001 of big\.jsonl: /,
+  );
+});
+
+Deno.test("a byte order mark is dropped at the start of a JSON lines file only", () => {
+  const records = recordItems(encode('\ufeff{"id":"a"}\n\ufeff{"id":"b"}\n'), "items.jsonl");
+  assert.throws(
+    () => [...records],
+    /^DiscoveryError: Cannot parse JSON at line 2 of items\.jsonl: /,
+  );
+});
+
 /** A strategy that returns a one-pass iterator: a bug, since discovery reads its items twice. */
 class OnePass extends BaseDiscovery {
   fetchItems(): Promise<Iterable<RawItem>> {
