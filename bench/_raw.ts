@@ -3,7 +3,7 @@
  * does, written as plain node:sqlite statements. It imports nothing of the project, so that a
  * process running it (bench/raw_process.ts) starts as lean as raw node:sqlite can.
  */
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 
 /** The job a raw loop works on: its id and its stages in order. */
 export interface RawJob {
@@ -21,6 +21,12 @@ export function rawConnect(path: string): DatabaseSync {
   conn.exec("PRAGMA journal_mode = WAL");
   conn.exec("PRAGMA synchronous = NORMAL");
   return conn;
+}
+
+/** `statement` made to return rows as arrays of their columns, as the store's many-row reads do. */
+export function asArrays(statement: StatementSync): StatementSync {
+  (statement as StatementSync & { setReturnArrays(on: boolean): void }).setReturnArrays(true);
+  return statement;
 }
 
 export function inTx<T>(conn: DatabaseSync, fn: () => T): T {
@@ -44,12 +50,12 @@ export function rawUpsert(
     job.stages.forEach((name, i) => stage.run(job.id, name, i));
   });
   // The same statement technique as the store: each chunk as one JSON array.
-  const upsert = conn.prepare(
+  const upsert = asArrays(conn.prepare(
     `INSERT INTO work_items (job_id, key, data, discovered_at, updated_at)
      SELECT ?, value ->> 0, value ->> 1, ?, ? FROM json_each(?) WHERE true
      ON CONFLICT (job_id, key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
      WHERE work_items.data IS NOT excluded.data RETURNING id`,
-  );
+  ));
   const stages = conn.prepare(
     `INSERT INTO item_stages (item_id, job_id, stage, position, ready)
      SELECT w.id, w.job_id, js.stage, js.position, js.position = 0
@@ -70,16 +76,16 @@ export function rawUpsert(
 /** The raw loop: per stage, claim 64 per UPDATE … RETURNING, commit each batch's done-marks. */
 export function rawLoop(path: string, job: RawJob): { transitions: number; ms: number } {
   const conn = rawConnect(path);
-  const claim = conn.prepare(
+  const claim = asArrays(conn.prepare(
     `UPDATE item_stages SET status = 'in_progress', claimed_by = 'raw', lease_until = :lease,
        attempts = attempts + 1, started_at = :now
      WHERE rowid IN (SELECT rowid FROM item_stages WHERE job_id = :job AND stage = :stage
        AND status = 'pending' AND ready = 1 AND run_after <= :now ORDER BY run_after LIMIT :n)
      RETURNING item_id, position`,
-  );
-  const data = conn.prepare(
+  ));
+  const data = asArrays(conn.prepare(
     "SELECT id, key, data FROM work_items WHERE id IN (SELECT value FROM json_each(?))",
-  );
+  ));
   const finish = conn.prepare(
     `UPDATE item_stages SET status = 'done', finished_at = ?, claimed_by = NULL, lease_until = NULL
      WHERE item_id = ? AND stage = ? AND status = 'in_progress' AND claimed_by = 'raw'`,
@@ -101,19 +107,22 @@ export function rawLoop(path: string, job: RawJob): { transitions: number; ms: n
           job: job.id,
           stage,
           n: RAW_BATCH,
-        }) as { item_id: number; position: number }[];
+        }) as unknown as [number, number][];
         const items = rows.length
-          ? data.all(JSON.stringify(rows.map((r) => r.item_id))) as { id: number; key: string }[]
+          ? data.all(JSON.stringify(rows.map(([itemId]) => itemId))) as unknown as [
+            number,
+            string,
+          ][]
           : [];
-        const keys = new Map(items.map((i) => [i.id, i.key]));
-        return rows.map((r) => ({ ...r, key: keys.get(r.item_id)! }));
+        const keys = new Map(items.map(([id, key]) => [id, key]));
+        return rows.map(([itemId, position]) => ({ itemId, position, key: keys.get(itemId)! }));
       });
       if (claimed.length === 0) break;
       inTx(conn, () => {
         for (const c of claimed) {
-          if (finish.run(now, c.item_id, stage).changes !== 1) continue;
-          store.run(c.item_id, stage, JSON.stringify({ key: c.key }), now);
-          ready.run(c.item_id, c.position + 1);
+          if (finish.run(now, c.itemId, stage).changes !== 1) continue;
+          store.run(c.itemId, stage, JSON.stringify({ key: c.key }), now);
+          ready.run(c.itemId, c.position + 1);
           transitions++;
         }
       });

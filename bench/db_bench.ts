@@ -5,7 +5,7 @@
 import type { Store } from "../src/db/store.ts";
 import { DatabaseSync } from "node:sqlite";
 import { openDb } from "../src/db/mod.ts";
-import { inTx, rawConnect, rawUpsert } from "./_raw.ts";
+import { asArrays, inTx, rawConnect, rawUpsert } from "./_raw.ts";
 
 /** One measured figure of the store beside its raw node:sqlite baseline. */
 export interface BenchFigure {
@@ -137,30 +137,31 @@ async function storeCycles(db: Store): Promise<number> {
 /** The raw claim of one batch: one UPDATE … RETURNING, then the items and earlier results. */
 function rawClaim(conn: DatabaseSync, stage: string, now: number) {
   return inTx(conn, () => {
-    const rows = conn.prepare(
+    const rows = asArrays(conn.prepare(
       `UPDATE item_stages SET status = 'in_progress', claimed_by = 'raw', lease_until = ?,
          attempts = attempts + 1, started_at = ?, finished_at = NULL
        WHERE rowid IN (SELECT rowid FROM item_stages WHERE job_id = 'j' AND stage = ?
          AND status = 'pending' AND ready = 1 AND run_after <= ? ORDER BY run_after LIMIT ?)
        RETURNING item_id, position`,
-    ).all(now + 600_000, now, stage, now, CYCLE_BATCH) as { item_id: number; position: number }[];
+    )).all(now + 600_000, now, stage, now, CYCLE_BATCH) as unknown as [number, number][];
     if (rows.length === 0) return [];
-    const ids = JSON.stringify(rows.map((r) => r.item_id));
-    const data = conn.prepare(
+    const ids = JSON.stringify(rows.map(([itemId]) => itemId));
+    const data = asArrays(conn.prepare(
       "SELECT id, key, data FROM work_items WHERE id IN (SELECT value FROM json_each(?))",
-    ).all(ids) as { id: number; key: string; data: string }[];
-    const earlier = rows[0].position === 0 ? [] : conn.prepare(
+    )).all(ids) as unknown as [number, string, string][];
+    const earlier = rows[0][1] === 0 ? [] : asArrays(conn.prepare(
       `SELECT r.item_id, r.stage, r.result FROM results r JOIN item_stages st
          ON st.item_id = r.item_id AND st.stage = r.stage
        WHERE r.item_id IN (SELECT value FROM json_each(?)) AND st.position < ?`,
-    ).all(ids, rows[0].position) as { item_id: number; result: string }[];
+    )).all(ids, rows[0][1]) as unknown as [number, string, string][];
     const inputs = new Map<number, number>();
-    for (const r of earlier) inputs.set(r.item_id, (inputs.get(r.item_id) ?? 0) + 1);
-    return data.map((d) => ({
-      ...rows.find((r) => r.item_id === d.id)!,
-      key: d.key,
-      data: JSON.parse(d.data),
-      inputs: inputs.get(d.id) ?? 0,
+    for (const [itemId] of earlier) inputs.set(itemId, (inputs.get(itemId) ?? 0) + 1);
+    return data.map(([id, key, json]) => ({
+      item_id: id,
+      position: rows.find(([itemId]) => itemId === id)![1],
+      key,
+      data: JSON.parse(json),
+      inputs: inputs.get(id) ?? 0,
     }));
   });
 }

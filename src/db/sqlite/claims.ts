@@ -26,18 +26,13 @@ export function sqliteClaims(s: SqliteConn): Impl<ClaimStore> {
   };
 }
 
-/** A row claimBatch() claimed. */
-interface ClaimedRow {
-  item_id: number;
-  position: number;
-  attempts: number;
-  crashes: number;
-}
+/** A row claimBatch() claimed: item id, position, attempts, crashes. */
+type ClaimedRow = [number, number, number, number];
 
 function claimBatch(s: SqliteConn, options: ClaimOptions): Claim[] {
   const now = (options.now ?? Date.now)();
   return s.tx(() => {
-    const rows = s.stmt(
+    const rows = s.tuples(
       `UPDATE item_stages
        SET status = 'in_progress', claimed_by = :run, lease_until = :lease,
            attempts = attempts + 1, started_at = :now, finished_at = NULL, started = 0
@@ -72,37 +67,38 @@ function loadClaims(
   { jobId, stage }: { jobId: string; stage: string },
   rows: ClaimedRow[],
 ): Claim[] {
-  const ids = JSON.stringify(rows.map((r) => r.item_id));
+  const ids = JSON.stringify(rows.map((r) => r[0]));
   const items = new Map(
-    (s.stmt("SELECT id, key, data FROM work_items WHERE id IN (SELECT value FROM json_each(?))")
-      .all(ids) as { id: number; key: string; data: string }[]).map((r) => [r.id, r]),
+    (s.tuples("SELECT id, key, data FROM work_items WHERE id IN (SELECT value FROM json_each(?))")
+      .all(ids) as unknown as [number, string, string][]).map((r) => [r[0], r]),
   );
   const results = new Map<number, Record<string, unknown>>();
-  if (rows[0].position > 0) {
+  const position = rows[0][1];
+  if (position > 0) {
     // Results of this and later stages may be left from before a reprocess; they are not inputs.
     // Stage positions come from the job's pipeline, which the item's rows follow.
-    const earlier = s.stmt(
+    const earlier = s.tuples(
       `SELECT r.item_id, r.stage, r.result FROM results r
        JOIN job_stages js ON js.job_id = ? AND js.stage = r.stage
        WHERE r.item_id IN (SELECT value FROM json_each(?)) AND js.position < ?`,
-    ).all(jobId, ids, rows[0].position) as { item_id: number; stage: string; result: string }[];
-    for (const r of earlier) {
-      const map = results.get(r.item_id) ?? {};
-      map[r.stage] = JSON.parse(r.result);
-      results.set(r.item_id, map);
+    ).all(jobId, ids, position) as unknown as [number, string, string][];
+    for (const [itemId, earlierStage, result] of earlier) {
+      const map = results.get(itemId) ?? {};
+      map[earlierStage] = JSON.parse(result);
+      results.set(itemId, map);
     }
   }
-  return rows.map((r) => {
-    const item = items.get(r.item_id)!;
+  return rows.map(([itemId, position, attempts, crashes]) => {
+    const [, key, data] = items.get(itemId)!;
     return {
-      itemId: r.item_id,
-      key: item.key,
-      data: JSON.parse(item.data),
+      itemId,
+      key,
+      data: JSON.parse(data),
       stage,
-      position: r.position,
-      attempts: r.attempts,
-      crashes: r.crashes,
-      results: results.get(r.item_id) ?? {},
+      position,
+      attempts,
+      crashes,
+      results: results.get(itemId) ?? {},
     };
   });
 }
@@ -115,7 +111,7 @@ function markDone(
   return s.tx(() => {
     const done = finishDone(s, options.runId, options.items, now);
     if (done.length === 0) return 0;
-    const held = new Set(done.map((r) => `${r.item_id}\0${r.stage}`));
+    const held = new Set(done.map(([itemId, stage]) => `${itemId}\0${stage}`));
     const recorded = options.items.filter((m) => held.has(`${m.itemId}\0${m.stage}`));
     s.stmt(
       `INSERT INTO results (item_id, stage, handler_version, result, created_at)
@@ -130,19 +126,19 @@ function markDone(
       ),
     });
     // Each next stage is found by its key (item, stage name) rather than among the item's rows.
-    const next = s.stmt(
+    const next = s.tuples(
       `UPDATE item_stages SET ready = 1
        WHERE (item_id, stage) IN (SELECT j.value ->> 0, js.stage FROM json_each(:next) j
          JOIN job_stages js ON js.job_id = :job AND js.position = j.value ->> 1)
        RETURNING item_id, status IN ('done', 'skipped') AS over`,
     ).all({
       job: options.jobId,
-      next: JSON.stringify(done.map((r) => [r.item_id, r.position + 1])),
-    }) as { item_id: number; over: number }[];
+      next: JSON.stringify(done.map(([itemId, , position]) => [itemId, position + 1])),
+    }) as unknown as [number, number][];
     // An item whose next stage is still to do is not finished: only the others are counted.
-    const open = new Set(next.filter((r) => !r.over).map((r) => r.item_id));
+    const open = new Set(next.filter(([, over]) => !over).map(([itemId]) => itemId));
     const moves = new CountMoves();
-    for (const r of done) moves.move(options.jobId, r.stage, "in_progress", "done");
+    for (const [, stage] of done) moves.move(options.jobId, stage, "in_progress", "done");
     moves.itemsDone(
       options.jobId,
       countFinishedItems(s, recorded.filter((m) => !open.has(m.itemId))),
@@ -151,7 +147,11 @@ function markDone(
     countAttempts(
       s,
       options.jobId,
-      done.map((r) => ({ stage: r.stage, outcome: "done", durationMs: now - r.started_at })),
+      done.map(([, stage, , startedAt]) => ({
+        stage,
+        outcome: "done",
+        durationMs: now - startedAt,
+      })),
     );
     s.stmt(
       "UPDATE job_state SET consecutive_failures = 0 WHERE job_id = ? AND consecutive_failures > 0",
@@ -164,14 +164,17 @@ function markDone(
   });
 }
 
-/** Marks done, in one statement, the stages of `marks` that `runId` still holds. */
+/**
+ * Marks done, in one statement, the stages of `marks` that `runId` still holds; each as
+ * [item id, stage, position, started at].
+ */
 function finishDone(
   s: SqliteConn,
   runId: string,
   marks: readonly DoneMark[],
   now: number,
-): { item_id: number; stage: string; position: number; started_at: number }[] {
-  return s.stmt(
+): [number, string, number, number][] {
+  return s.tuples(
     `UPDATE item_stages SET status = 'done', finished_at = :now, claimed_by = NULL,
        lease_until = NULL, error = NULL
      -- "+": each mark is found by its key; through the claimed index every claim the run
@@ -183,7 +186,7 @@ function finishDone(
     now,
     run: runId,
     marks: JSON.stringify(marks.map((m) => [m.itemId, m.stage])),
-  }) as { item_id: number; stage: string; position: number; started_at: number }[];
+  }) as unknown as [number, string, number, number][];
 }
 
 function markSkipped(

@@ -4,6 +4,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 /** One open SQLite file; used only by the modules of this engine. */
 export class SqliteConn {
   readonly #statements = new Map<string, StatementSync>();
+  readonly #tuples = new Map<string, StatementSync>();
   #conn: DatabaseSync;
 
   /** `location`: the file, for messages. */
@@ -19,6 +20,7 @@ export class SqliteConn {
   /** Closes this connection and goes on with `conn` (the same file, rebuilt). */
   replace(conn: DatabaseSync): void {
     this.#statements.clear();
+    this.#tuples.clear();
     this.close();
     this.#conn = conn;
   }
@@ -29,6 +31,22 @@ export class SqliteConn {
     if (!statement) {
       statement = this.conn.prepare(sql);
       this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * The statement for `sql` whose rows come back as arrays of their columns in order, for the
+   * statements of many rows a run reads: an array is read about three times faster than the
+   * object node:sqlite makes for each row.
+   */
+  tuples(sql: string): StatementSync {
+    let statement = this.#tuples.get(sql);
+    if (!statement) {
+      statement = this.conn.prepare(sql);
+      // Deno's node:sqlite has it (as Node 24's does); the types it ships do not list it yet.
+      (statement as StatementSync & { setReturnArrays(on: boolean): void }).setReturnArrays(true);
+      this.#tuples.set(sql, statement);
     }
     return statement;
   }

@@ -137,16 +137,18 @@ function upsertChunk(
   // JSON reader; faster than a statement per item or than many rows of VALUES. Its keys are
   // well-formed (a lone surrogate made U+FFFD, as a bound string is stored): through JSON it
   // would be kept as bytes that no key bound later matches.
-  const changed = s.stmt(
+  const changed = s.tuples(
     `INSERT INTO work_items (job_id, key, data, discovered_at, updated_at, parent_id)
      SELECT :job, value ->> 0, value ->> 1, :now, :now, :parent FROM json_each(:rows) WHERE true
      ON CONFLICT (job_id, key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
      WHERE work_items.data IS NOT excluded.data
      RETURNING id`,
-  ).all({ job: jobId, now, parent: parentId, rows: JSON.stringify(chunk) }) as { id: number }[];
+  ).all({ job: jobId, now, parent: parentId, rows: JSON.stringify(chunk) }) as unknown as [
+    number,
+  ][];
   // Changed and new rows came back; those above the previous maximum id are new.
   counts.unchanged += chunk.length - changed.length;
-  for (const { id } of changed) {
+  for (const [id] of changed) {
     if (id > maxId) counts.inserted++;
     else counts.updated++;
   }
