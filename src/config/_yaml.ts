@@ -199,7 +199,7 @@ function keyName(event: ScalarEvent, text: string): string {
   return String(constructFromEvents([DOCUMENT_START, event, POP], { source: text })[0]);
 }
 
-/** Where `path` leads: the place of its node and of the mapping key above it, if any. */
+/** The place of the node at `path` (with its key's start, in a mapping), else of its nearest parent. */
 function placeAt(root: Place | undefined, path: YamlPath): Place | undefined {
   let place = root;
   for (const segment of path) {
