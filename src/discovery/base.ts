@@ -25,7 +25,7 @@ import { type CommonOptions, parseSize } from "./_options.ts";
 import { dotPath, itemFilter, keyedItems } from "./_items.ts";
 import { hashUrl } from "./_url.ts";
 import { digest } from "../util/digest.ts";
-import { readLocalFile } from "./_local_file.ts";
+import { digestLocalFile, readLocalFile } from "./_local_file.ts";
 
 export { hashUrl, normalizeUrl } from "./_url.ts";
 export { dotPath, recordItem } from "./_items.ts";
@@ -309,21 +309,25 @@ export abstract class BaseDiscovery<O extends CommonOptions = CommonOptions> {
       return body === NOT_MODIFIED ? body : { source: body.url, bytes: body.bytes };
     }
     const path = resolve(this.env.configDir, pathOrUrl);
+    if (await this.#fileUnchanged(path)) return NOT_MODIFIED;
     const bytes = await readLocalFile(path, this.#maxBytes());
-    return await this.#fileUnchanged(path, bytes) ? NOT_MODIFIED : { source: path, bytes };
+    // The digest of the bytes read, which the file may have changed to since it was compared.
+    if (this.env.useHttpCache !== false) this.keepMark(path, digest(bytes));
+    return { source: path, bytes };
   }
 
   /**
    * Whether the file has the content this job's last discovery read, under the same options:
-   * its items are recorded already. Notes the digest to store either way.
+   * its items are recorded already. It is digested as it is read, never held whole.
    */
-  async #fileUnchanged(path: string, bytes: Uint8Array): Promise<boolean> {
+  async #fileUnchanged(path: string): Promise<boolean> {
     if (this.env.useHttpCache === false) return false;
-    const etag = digest(bytes);
-    const cached = await this.readMark(path);
     this.#requests++;
-    this.keepMark(path, etag);
+    const cached = await this.readMark(path);
+    if (cached === undefined) return false;
+    const etag = await digestLocalFile(path, this.#maxBytes());
     if (cached !== etag) return false;
+    this.keepMark(path, etag);
     this.#notModified++;
     return true;
   }

@@ -4,6 +4,7 @@
  * expands to gigabytes is stopped at the bound and never held in memory.
  */
 import type { Gunzip } from "node:zlib";
+import { Digester } from "./digest.ts";
 
 /** Thrown when a body, or what it decompresses to, is larger than the bound. */
 export class BodyTooLarge extends Error {
@@ -29,28 +30,58 @@ export interface ReadBodyOptions {
 }
 
 /** Reads `stream` in full, gunzipped when it is gzip; throws BodyTooLarge past `maxBytes`. */
-export async function readBody(
+export function readBody(
   stream: ReadableStream<Uint8Array> | null,
   options: ReadBodyOptions,
 ): Promise<Uint8Array> {
-  if (stream === null) return new Uint8Array();
+  return consumeBody(stream, options.maxBytes, new Collector());
+}
+
+/**
+ * digest() of what readBody() would return, read a chunk at a time: a large body is never held
+ * in memory. Throws as readBody() does.
+ */
+export function digestBody(
+  stream: ReadableStream<Uint8Array> | null,
+  options: ReadBodyOptions,
+): Promise<string> {
+  return consumeBody(stream, options.maxBytes, new Digesting());
+}
+
+/** Where the bytes of a body go as they arrive, gunzipped or not; `end()` gives the result. */
+interface Sink<T> {
+  add(chunk: Uint8Array): void;
+  end(): T;
+}
+
+/** Hands `stream`'s bytes to `sink`, gunzipped when it is gzip, within `maxBytes` both ways. */
+async function consumeBody<T>(
+  stream: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+  sink: Sink<T>,
+): Promise<T> {
+  if (stream === null) return sink.end();
   const reader = stream.getReader();
-  const input = new Collector(options.maxBytes, false);
+  const head = new Collector();
   try {
-    while (input.size < 2) {
+    // The first two bytes tell gzip from anything else.
+    while (head.size < 2) {
       const { done, value } = await reader.read();
-      if (done) return input.bytes();
-      input.add(value);
+      if (done) break;
+      head.add(value);
     }
-    const head = input.bytes();
-    if (head[0] !== 0x1f || head[1] !== 0x8b) {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return input.bytes();
-        input.add(value);
-      }
+    if (head.size > maxBytes) throw new BodyTooLarge(maxBytes, false);
+    const bytes = head.end();
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      return await gunzipBounded(bytes, reader, maxBytes, sink);
     }
-    return await gunzipBounded(head, reader, options.maxBytes);
+    const plain = new Bounded(sink, maxBytes, false);
+    plain.add(bytes);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return plain.end();
+      plain.add(value);
+    }
   } catch (err) {
     await reader.cancel().catch(() => {});
     throw err;
@@ -59,19 +90,37 @@ export async function readBody(
   }
 }
 
-/** Chunks kept until a bound is passed. */
-class Collector {
+/** A sink that refuses more than `max` bytes, as BodyTooLarge. */
+class Bounded<T> implements Sink<T> {
+  #size = 0;
+  constructor(
+    readonly sink: Sink<T>,
+    readonly max: number,
+    readonly decompressed: boolean,
+  ) {}
+
+  add(chunk: Uint8Array): void {
+    this.#size += chunk.length;
+    if (this.#size > this.max) throw new BodyTooLarge(this.max, this.decompressed);
+    this.sink.add(chunk);
+  }
+
+  end(): T {
+    return this.sink.end();
+  }
+}
+
+/** Chunks kept, then joined. */
+class Collector implements Sink<Uint8Array> {
   #chunks: Uint8Array[] = [];
   size = 0;
-  constructor(readonly max: number, readonly decompressed: boolean) {}
 
   add(chunk: Uint8Array): void {
     this.size += chunk.length;
-    if (this.size > this.max) throw new BodyTooLarge(this.max, this.decompressed);
     this.#chunks.push(chunk);
   }
 
-  bytes(): Uint8Array {
+  end(): Uint8Array {
     if (this.#chunks.length === 1) return this.#chunks[0];
     const out = new Uint8Array(this.size);
     let offset = 0;
@@ -84,15 +133,29 @@ class Collector {
   }
 }
 
-async function gunzipBounded(
+/** Chunks digested as they come. */
+class Digesting implements Sink<string> {
+  readonly #digester = new Digester();
+
+  add(chunk: Uint8Array): void {
+    this.#digester.update(chunk);
+  }
+
+  end(): string {
+    return this.#digester.digest();
+  }
+}
+
+async function gunzipBounded<T>(
   head: Uint8Array,
   reader: ReadableStreamDefaultReader<Uint8Array>,
   max: number,
-): Promise<Uint8Array> {
+  sink: Sink<T>,
+): Promise<T> {
   // Loaded on the first gzip body: node:zlib takes about 20 ms to load.
   const { createGunzip } = await import("node:zlib");
   const gunzip = createGunzip();
-  const output = new Collector(max, true);
+  const output = new Bounded(sink, max, true);
   let inputError: unknown;
   const pumping = pump(head, reader, gunzip, max).catch((err) => {
     inputError = err;
@@ -109,7 +172,7 @@ async function gunzipBounded(
   } finally {
     await pumping;
   }
-  return output.bytes();
+  return output.end();
 }
 
 /** Writes the compressed input into `gunzip`, waiting whenever it asks to. */
