@@ -27,12 +27,7 @@ export class SqliteConn {
 
   /** The statement for `sql`, prepared once per connection. */
   stmt(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.conn.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+    return this.#prepared(this.#statements, sql, false);
   }
 
   /**
@@ -41,12 +36,18 @@ export class SqliteConn {
    * object node:sqlite makes for each row.
    */
   tuples(sql: string): StatementSync {
-    let statement = this.#tuples.get(sql);
+    return this.#prepared(this.#tuples, sql, true);
+  }
+
+  #prepared(cache: Map<string, StatementSync>, sql: string, arrays: boolean): StatementSync {
+    let statement = cache.get(sql);
     if (!statement) {
       statement = this.conn.prepare(sql);
-      // Deno's node:sqlite has it (as Node 24's does); the types it ships do not list it yet.
-      (statement as StatementSync & { setReturnArrays(on: boolean): void }).setReturnArrays(true);
-      this.#tuples.set(sql, statement);
+      if (arrays) {
+        // Deno's node:sqlite has it (as Node 24's does); the types it ships do not list it yet.
+        (statement as StatementSync & { setReturnArrays(on: boolean): void }).setReturnArrays(true);
+      }
+      cache.set(sql, statement);
     }
     return statement;
   }
